@@ -1,0 +1,78 @@
+# colorize - top-level build.  See README.md.
+#
+#   make            library, trainer, tests, and the GIMP plug-in for each
+#                   GIMP whose development files pkg-config finds
+#   make test       the whole test suite (ends with "N passed, N failed")
+#   make bench      C and PyTorch timings side by side
+#   make install    plug-in and bundled weights into the user's GIMP profiles
+#
+# BUILD selects the output folder (the GIMP 3 chroot build uses its own).
+
+BUILD    ?= build
+CC       ?= cc
+SAN      ?=
+OPT      ?= -O2
+CFLAGS   ?= $(OPT) -g
+WARN     := -Wall -Wextra -Werror -std=c11 -D_GNU_SOURCE
+OPENMP   ?= -fopenmp
+BLAS_CFLAGS := $(shell pkg-config --cflags openblas 2>/dev/null || echo -I/usr/include/x86_64-linux-gnu/openblas-pthread)
+BLAS_LIBS   := $(shell pkg-config --libs openblas 2>/dev/null || echo -lopenblas)
+GEGL_CFLAGS := $(shell pkg-config --cflags gegl-0.4 babl 2>/dev/null)
+GEGL_LIBS   := $(shell pkg-config --libs gegl-0.4 babl 2>/dev/null)
+
+ALL_CFLAGS = $(CFLAGS) $(WARN) $(OPENMP) $(SAN) $(BLAS_CFLAGS) -Inn
+ALL_LDLIBS = $(OPENMP) $(SAN) $(BLAS_LIBS) -lm -lpthread
+
+NN_SRC      := $(wildcard nn/*.c)
+NN_OBJ      := $(NN_SRC:%.c=$(BUILD)/%.o)
+TRAINER_SRC := $(wildcard trainer/*.c)
+TRAINER_OBJ := $(TRAINER_SRC:%.c=$(BUILD)/%.o)
+TEST_SRC    := $(wildcard tests/test_*.c)
+TEST_BIN    := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+TEST_UTIL   := $(filter-out $(TEST_SRC),$(wildcard tests/*.c))
+TEST_UTIL_OBJ := $(TEST_UTIL:%.c=$(BUILD)/%.o)
+
+LIBNN   := $(BUILD)/libnn.a
+TRAINER := $(BUILD)/colorize-train
+
+.PHONY: all lib trainer tests test test-unit bench clean install fuzz
+all: lib trainer tests
+
+lib: $(LIBNN)
+trainer: $(TRAINER)
+tests: $(TEST_BIN)
+
+$(BUILD)/nn/%.o: nn/%.c $(wildcard nn/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(LIBNN): $(NN_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/trainer/%.o: trainer/%.c $(wildcard trainer/*.h nn/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(GEGL_CFLAGS) -Itrainer -c $< -o $@
+
+$(TRAINER): $(TRAINER_OBJ) $(LIBNN)
+	$(CC) $(TRAINER_OBJ) $(LIBNN) $(GEGL_LIBS) $(ALL_LDLIBS) -o $@
+
+$(BUILD)/tests/%.o: tests/%.c $(wildcard tests/*.h nn/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests -c $< -o $@
+
+$(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $(TEST_UTIL_OBJ) $(LIBNN)
+	$(CC) $< $(TEST_UTIL_OBJ) $(LIBNN) $(ALL_LDLIBS) -o $@
+
+# The GIMP plug-in (both hosts), its install and its tests.
+-include plugin/plugin.mk
+
+test: all
+	BUILD=$(BUILD) tests/run-all.sh
+
+bench: $(TRAINER)
+	tools/bench.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD)

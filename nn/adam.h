@@ -1,0 +1,38 @@
+/* adam.h - the Adam optimizer, as torch.optim.Adam / torch.optim.AdamW.
+ *
+ * Only trainable parameters are updated.  With decoupled weight decay the
+ * parameter is first multiplied by (1 - lr * weight_decay) (AdamW);
+ * otherwise weight_decay is added to the gradient as L2 (Adam).
+ */
+#ifndef NN_ADAM_H
+#define NN_ADAM_H
+
+#include <stdint.h>
+#include "error.h"
+#include "model.h"
+
+typedef struct adam_config {
+  float lr;            /* 1e-3 */
+  float beta1;         /* 0.9 */
+  float beta2;         /* 0.999 */
+  float eps;           /* 1e-8 */
+  float weight_decay;  /* 0 */
+  int decoupled;       /* 1: AdamW, 0: L2 in the gradient */
+} adam_config;
+
+#define ADAM_CONFIG_DEFAULT ((adam_config) { 1e-3f, 0.9f, 0.999f, 1e-8f, 0.0f, 0 })
+
+typedef struct adam_state {
+  int64_t step;        /* steps taken */
+  int n;               /* number of trainable parameters covered */
+  float **m;           /* first moments, one per trainable parameter */
+  float **v;           /* second moments */
+} adam_state;
+
+nn_code adam_new (const nn_model *model, adam_state **out, nn_error *err);
+void adam_free (adam_state *s);
+/* One step with the gradients in the model's nn_param.grad; cfg->lr is
+ * the learning rate of this step. */
+void adam_step (adam_state *s, nn_model *model, const adam_config *cfg);
+
+#endif

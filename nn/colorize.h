@@ -1,0 +1,52 @@
+/* colorize.h - the colorize pipeline shared by the GIMP plug-in and the
+ * trainer (eval, apply).  Plain float buffers, no GEGL.
+ *
+ * Pixel format (the boundary with GEGL/babl): interleaved float32 pixels in
+ * babl's "CIE Lab float" (3 floats: L in 0..100, a, b) or "CIE Lab alpha
+ * float" (4 floats: L, a, b, alpha); `channels` says which (>= 3).  Rows are
+ * contiguous, `width * channels` floats each.
+ *
+ * colorize_image() reads L of every pixel, downscales L so that the longer
+ * side is at most the working size (rounded down to a multiple of 8, at
+ * least 8), runs the network, upsamples the predicted a,b to full
+ * resolution guided by the full-resolution L, multiplies chroma by
+ * `strength` and writes a,b back into the same pixels.  L and alpha are
+ * never written.  Time and memory are bounded by the working size plus a
+ * few full-resolution float planes.
+ */
+#ifndef NN_COLORIZE_H
+#define NN_COLORIZE_H
+
+#include <stddef.h>
+#include "error.h"
+#include "model.h"
+
+#define COLORIZE_DEFAULT_WORKING_SIZE 256
+#define COLORIZE_MIN_WORKING_SIZE 64
+#define COLORIZE_MAX_WORKING_SIZE 2048
+
+/* Called with fraction 0..1 as the work advances; return non-zero to cancel. */
+typedef int (*colorize_progress_fn) (double fraction, void *user_data);
+
+typedef struct colorize_options {
+  int working_size;               /* 0 = the model's default */
+  float strength;                 /* chroma multiplier, 1.0 = as predicted */
+  colorize_progress_fn progress;  /* may be NULL */
+  void *progress_data;
+  const volatile int *cancel;     /* may be NULL; non-zero cancels */
+} colorize_options;
+
+#define COLORIZE_OPTIONS_DEFAULT ((colorize_options) { 0, 1.0f, NULL, NULL, NULL })
+
+/* The working size a model uses when options ask for 0: the model's
+ * metadata key "working_size" when present and valid, else
+ * COLORIZE_DEFAULT_WORKING_SIZE. */
+int colorize_default_working_size (const nn_model *m);
+
+/* Colorizes pixels in place (see above).  On error or cancel the pixels
+ * are left unchanged. */
+nn_code colorize_image (nn_model *m, float *pixels, int width, int height,
+                        int channels, const colorize_options *opt,
+                        nn_error *err);
+
+#endif

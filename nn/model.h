@@ -1,0 +1,122 @@
+/* model.h - the two colorization networks of the seed, forward and backward.
+ *
+ * Usage:
+ *   nn_model *m;
+ *   nn_error err;
+ *   if (weights_load ("cnn.weights", &m, &err) != NN_OK) ... err.message ...
+ *   nn_model_forward (m, input, n, h, w, NN_PASS_INFER, &err);
+ *   const float *ab = nn_model_output (m, NULL, NULL, NULL, NULL);
+ *   nn_model_free (m);
+ *
+ * Tensor layout (everywhere in nn/): float32, NCHW, row-major, contiguous:
+ * element (n, c, y, x) of an N x C x H x W tensor is at
+ * ((n * C + c) * H + y) * W + x.  Convolution weights are
+ * Cout x Cin x KH x KW, as in PyTorch.
+ *
+ * Input: N x 1 x H x W, the network's raw input (CIE L mapped by the
+ * model's scaling, see nn_scaling).  H and W must be multiples of 8.
+ * Output: N x 2 x H x W, raw a,b (multiply by ab_scale for CIE a,b).
+ *
+ * A model keeps the activations of its last forward pass for backward; it
+ * is not safe to use one model from two threads at once.
+ */
+#ifndef NN_MODEL_H
+#define NN_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "error.h"
+
+typedef enum nn_arch {
+  NN_ARCH_CNN = 0,
+  NN_ARCH_RESNET18 = 1,
+  NN_ARCH_COUNT
+} nn_arch;
+
+/* Name as written in weight files and on command lines: "cnn", "resnet18". */
+const char *nn_arch_name (nn_arch arch);
+/* Returns NN_OK and sets *arch, or NN_ERR_ARCH. */
+nn_code nn_arch_parse (const char *name, nn_arch *arch);
+
+#define NN_PARAM_NAME_LEN 64
+#define NN_PARAM_MAX_DIMS 4
+
+/* One named tensor: a trainable parameter (grad != NULL) or a batch-norm
+ * running statistic (grad == NULL, trainable == 0).  Names are the PyTorch
+ * state_dict keys of tests/reference/models.py. */
+typedef struct nn_param {
+  char name[NN_PARAM_NAME_LEN];
+  int ndim;
+  int shape[NN_PARAM_MAX_DIMS];
+  size_t size;
+  float *data;
+  float *grad;
+  int trainable;
+} nn_param;
+
+/* raw input = (L - l_offset) / l_scale;  CIE a,b = raw output * ab_scale */
+typedef struct nn_scaling {
+  float l_offset;
+  float l_scale;
+  float ab_scale;
+} nn_scaling;
+
+#define NN_DEFAULT_SCALING ((nn_scaling) { 50.0f, 50.0f, 128.0f })
+
+typedef enum nn_pass {
+  NN_PASS_INFER = 0, /* BN uses running stats; activations freed as soon as possible */
+  NN_PASS_EVAL = 1,  /* BN uses running stats; activations kept for backward */
+  NN_PASS_TRAIN = 2  /* BN uses batch stats and updates running stats; kept for backward */
+} nn_pass;
+
+typedef struct nn_graph nn_graph; /* private to model.c */
+
+typedef struct nn_model {
+  nn_arch arch;
+  nn_scaling scaling;
+  char *metadata;          /* free-form UTF-8 "key=value\n" lines, never NULL */
+  int n_params;
+  nn_param *params;
+  float bn_momentum;       /* 0.1, as PyTorch */
+  float bn_eps;            /* 1e-5, as PyTorch */
+  nn_graph *graph;
+} nn_model;
+
+/* A model of the given architecture with all tensors allocated and zeroed
+ * (BN weights 1, running variances 1). */
+nn_code nn_model_new (nn_arch arch, nn_model **out, nn_error *err);
+void nn_model_free (nn_model *m);
+
+/* The initialization PyTorch uses for the reference modules, from a seeded
+ * generator (not bit-identical to PyTorch's). */
+void nn_model_init (nn_model *m, uint64_t seed);
+
+/* Trainable parameter count (BN running statistics not counted). */
+size_t nn_model_param_count (const nn_model *m);
+nn_param *nn_model_find (nn_model *m, const char *name);
+
+/* Replaces the metadata text (copied). */
+nn_code nn_model_set_metadata (nn_model *m, const char *text, nn_error *err);
+
+/* Runs the network on input (n x 1 x h x w). */
+nn_code nn_model_forward (nn_model *m, const float *input, int n, int h, int w,
+                          nn_pass pass, nn_error *err);
+/* The output of the last forward pass (n x 2 x h x w); dims may be NULL. */
+const float *nn_model_output (const nn_model *m, int *n, int *c, int *h, int *w);
+
+/* Backpropagates doutput (shaped as the output) through the last forward
+ * pass, which must have been NN_PASS_EVAL or NN_PASS_TRAIN.  Parameter
+ * gradients are added to nn_param.grad; dinput (n x 1 x h x w) is written
+ * when non-NULL. */
+nn_code nn_model_backward (nn_model *m, const float *doutput, float *dinput,
+                           nn_error *err);
+void nn_model_zero_grad (nn_model *m);
+
+/* Floating-point operations of one forward pass of one h x w image
+ * (multiply-adds count 2), for benchmarks. */
+double nn_model_forward_flops (const nn_model *m, int h, int w);
+
+/* Releases the activations kept from the last forward pass. */
+void nn_model_release (nn_model *m);
+
+#endif

@@ -1,0 +1,49 @@
+/* main.c - build/colorize-train: the trainer's command line. */
+#include <stdio.h>
+#include <string.h>
+#include "commands.h"
+
+typedef struct command {
+  const char *name;
+  int (*run) (int argc, char **argv);
+  const char *usage;
+} command;
+
+static const command commands[] = {
+  { "init", cmd_init, "init --arch cnn|resnet18 --out FILE.weights [--seed S]" },
+  { "info", cmd_info, "info FILE.weights" },
+  { "forward", cmd_forward, "forward --weights W --input IN.npy --output OUT.npy" },
+  { "bench", cmd_bench, "bench [--arch cnn|resnet18] [--size S] [--train] [--threads N]" },
+  { "train", cmd_train, "train --arch cnn|resnet18 --data DIR --out FILE.weights [options]" },
+  { "eval", cmd_eval, "eval --weights W --data DIR [--size S] [--sheet OUT.png] [--csv OUT.csv]" },
+  { "apply", cmd_apply, "apply --weights W IN OUT [--size S] [--strength X]" },
+};
+
+static void
+print_usage (FILE *f)
+{
+  fprintf (f, "usage: colorize-train COMMAND [ARGS]\n");
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    fprintf (f, "  colorize-train %s\n", commands[i].usage);
+}
+
+int
+main (int argc, char **argv)
+{
+  if (argc < 2)
+    {
+      print_usage (stderr);
+      return 2;
+    }
+  if (!strcmp (argv[1], "-h") || !strcmp (argv[1], "--help") || !strcmp (argv[1], "help"))
+    {
+      print_usage (stdout);
+      return 0;
+    }
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    if (!strcmp (argv[1], commands[i].name))
+      return commands[i].run (argc - 2, argv + 2);
+  fprintf (stderr, "colorize-train: unknown command '%s'\n", argv[1]);
+  print_usage (stderr);
+  return 2;
+}
