@@ -14,9 +14,6 @@ static const command commands[] = {
   { "info", cmd_info, "info FILE.weights" },
   { "forward", cmd_forward, "forward --weights W --input IN.npy --output OUT.npy" },
   { "bench", cmd_bench, "bench [--arch cnn|resnet18] [--size S] [--train] [--threads N]" },
-  { "train", cmd_train, "train --arch cnn|resnet18 --data DIR --out FILE.weights [options]" },
-  { "eval", cmd_eval, "eval --weights W --data DIR [--size S] [--sheet OUT.png] [--csv OUT.csv]" },
-  { "apply", cmd_apply, "apply --weights W IN OUT [--size S] [--strength X]" },
 };
 
 static void
