@@ -1,0 +1,43 @@
+/* activation.c - ReLU, tanh, residual add. */
+#include <math.h>
+#include "activation.h"
+
+void
+relu_forward (const float *x, float *y, size_t n)
+{
+#pragma omp parallel for schedule(static)
+  for (size_t i = 0; i < n; i++)
+    y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+}
+
+void
+relu_backward (const float *y, const float *dy, float *dx, size_t n)
+{
+#pragma omp parallel for schedule(static)
+  for (size_t i = 0; i < n; i++)
+    dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+}
+
+void
+tanh_forward (const float *x, float *y, size_t n)
+{
+#pragma omp parallel for schedule(static)
+  for (size_t i = 0; i < n; i++)
+    y[i] = tanhf (x[i]);
+}
+
+void
+tanh_backward (const float *y, const float *dy, float *dx, size_t n)
+{
+#pragma omp parallel for schedule(static)
+  for (size_t i = 0; i < n; i++)
+    dx[i] = dy[i] * (1.0f - y[i] * y[i]);
+}
+
+void
+add_forward (const float *a, const float *b, float *y, size_t n)
+{
+#pragma omp parallel for schedule(static)
+  for (size_t i = 0; i < n; i++)
+    y[i] = a[i] + b[i];
+}

@@ -1,0 +1,20 @@
+/* activation.h - elementwise layers on flat float arrays of n elements:
+ * ReLU, tanh, and the residual add.  y may alias x (in place). */
+#ifndef NN_ACTIVATION_H
+#define NN_ACTIVATION_H
+
+#include <stddef.h>
+
+void relu_forward (const float *x, float *y, size_t n);
+/* dx = dy where y > 0, else 0 (uses the output, so in-place is fine);
+ * dx may alias dy. */
+void relu_backward (const float *y, const float *dy, float *dx, size_t n);
+
+void tanh_forward (const float *x, float *y, size_t n);
+/* dx = dy * (1 - y^2); dx may alias dy. */
+void tanh_backward (const float *y, const float *dy, float *dx, size_t n);
+
+/* y = a + b; y may alias a or b.  Backward: both inputs get dy. */
+void add_forward (const float *a, const float *b, float *y, size_t n);
+
+#endif

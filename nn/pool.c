@@ -1,0 +1,88 @@
+/* pool.c - max pooling.  The backward pass finds each window's maximum
+ * again instead of storing indices. */
+#include <math.h>
+#include <string.h>
+#include "pool.h"
+
+int
+maxpool_desc_init (maxpool_desc *d, int n, int c, int h, int w, int k,
+                   int stride, int pad)
+{
+  d->n = n;
+  d->c = c;
+  d->h = h;
+  d->w = w;
+  d->k = k;
+  d->stride = stride;
+  d->pad = pad;
+  if (n <= 0 || c <= 0 || h <= 0 || w <= 0 || k <= 0 || stride <= 0
+      || pad < 0 || 2 * pad > k || h + 2 * pad < k || w + 2 * pad < k)
+    return -1;
+  d->oh = (h + 2 * pad - k) / stride + 1;
+  d->ow = (w + 2 * pad - k) / stride + 1;
+  return 0;
+}
+
+/* Index within the plane of the window's first maximum (NaN wins, as in
+ * PyTorch). */
+static int
+maxpool_argmax (const maxpool_desc *d, const float *plane, int oy, int ox)
+{
+  int best = -1;
+  float bv = -INFINITY;
+  const int y0 = oy * d->stride - d->pad, x0 = ox * d->stride - d->pad;
+  for (int ky = 0; ky < d->k; ky++)
+    {
+      const int iy = y0 + ky;
+      if (iy < 0 || iy >= d->h)
+        continue;
+      for (int kx = 0; kx < d->k; kx++)
+        {
+          const int ix = x0 + kx;
+          if (ix < 0 || ix >= d->w)
+            continue;
+          const float v = plane[iy * d->w + ix];
+          if (best < 0 || v > bv || isnan (v))
+            {
+              best = iy * d->w + ix;
+              bv = v;
+              if (isnan (v))
+                return best;
+            }
+        }
+    }
+  return best;
+}
+
+void
+maxpool_forward (const maxpool_desc *d, const float *x, float *y)
+{
+  const int planes = d->n * d->c;
+#pragma omp parallel for schedule(static)
+  for (int pl = 0; pl < planes; pl++)
+    {
+      const float *xp = x + (size_t) pl * d->h * d->w;
+      float *yp = y + (size_t) pl * d->oh * d->ow;
+      for (int oy = 0; oy < d->oh; oy++)
+        for (int ox = 0; ox < d->ow; ox++)
+          yp[oy * d->ow + ox] = xp[maxpool_argmax (d, xp, oy, ox)];
+    }
+}
+
+void
+maxpool_backward (const maxpool_desc *d, const float *x, const float *dy,
+                  float *dx)
+{
+  const int planes = d->n * d->c;
+#pragma omp parallel for schedule(static)
+  for (int pl = 0; pl < planes; pl++)
+    {
+      const float *xp = x + (size_t) pl * d->h * d->w;
+      const float *gp = dy + (size_t) pl * d->oh * d->ow;
+      float *op = dx + (size_t) pl * d->h * d->w;
+      memset (op, 0, sizeof (float) * d->h * d->w);
+      for (int oy = 0; oy < d->oh; oy++)
+        for (int ox = 0; ox < d->ow; ox++)
+          op[maxpool_argmax (d, xp, oy, ox)] += gp[oy * d->ow + ox];
+    }
+}
