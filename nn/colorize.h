@@ -44,9 +44,35 @@ typedef struct colorize_options {
 int colorize_default_working_size (const nn_model *m);
 
 /* Colorizes pixels in place (see above).  On error or cancel the pixels
- * are left unchanged. */
+ * are left unchanged.  The network's last output (1 x 2 x ph x pw, see
+ * colorize_working_dims) stays in the model until its next pass. */
 nn_code colorize_image (nn_model *m, float *pixels, int width, int height,
                         int channels, const colorize_options *opt,
                         nn_error *err);
+
+/* The sizes the pipeline works at for a width x height image: the image
+ * scaled (never enlarged) so that its longer side is at most the working
+ * size rounded down to a multiple of 8, each side rounded to the nearest
+ * pixel (w x h, at least 1), then padded on the right and bottom to
+ * multiples of 8 by repeating the last column and row (pw x ph, what the
+ * network sees).  Any out pointer may be NULL.  NN_ERR_ARG for a working
+ * size outside COLORIZE_MIN..MAX_WORKING_SIZE or a side outside 1..2^20. */
+nn_code colorize_working_dims (int width, int height, int working_size,
+                               int *w, int *h, int *pw, int *ph,
+                               nn_error *err);
+
+/* Resamples one channel: the region (x0, y0, rw, rh) of a sw x sh source
+ * (in source pixels; pixel (i, j) covers [i, i+1) x [j, j+1)) onto a
+ * dw x dh destination.  `src_step` and `dst_step` are the distances in
+ * floats between neighbouring pixels of a row (rows contiguous:
+ * width * step floats), so one channel of interleaved pixels can be read
+ * or written.  Separable tent filter of radius max(1, source pixels per
+ * destination pixel): bilinear when enlarging, antialiased when
+ * shrinking; outside the source the edge pixels repeat.  The pipeline
+ * downscales L with it; the trainer makes its crops with it. */
+nn_code colorize_resample_region (const float *src, int sw, int sh,
+                                  int src_step, double x0, double y0,
+                                  double rw, double rh, float *dst, int dw,
+                                  int dh, int dst_step, nn_error *err);
 
 #endif

@@ -1,0 +1,556 @@
+/* colorize.c - the colorize pipeline shared by the GIMP plug-in and the
+ * trainer (see colorize.h for the pixel format and the contract).
+ *
+ * Steps, with the fraction reported to the progress callback:
+ *   0.00  check arguments
+ *   0.00  downscale L to the working size (antialiased bilinear, see
+ *         colorize_resample_region), pad to multiples of 8
+ *   0.10  run the network (NN_PASS_INFER)
+ *   0.80  fast guided filter (He and Sun 2015) at working resolution: per
+ *         channel, a,b ~ A * L + B fitted in 5x5 windows
+ *   0.90  last chance to cancel; then at full resolution A and B are
+ *         upsampled bilinearly and a,b = strength * (A * L_full + B),
+ *         clamped to the range the network predicted (guided filters can
+ *         overshoot at edges)
+ *   1.00  done (the callback's return value is ignored here: the pixels are
+ *         already written)
+ *
+ * Padding, not cropping or stretching: the downscaled image keeps its
+ * aspect ratio (each side rounded to the nearest pixel) and is padded on
+ * the right and bottom to the next multiple of 8 by repeating its last
+ * column and row; the padding (at most 7 pixels) is dropped from the
+ * network's output.  Cropping would leave up to 7 rows without a
+ * prediction, and stretching would distort small images.
+ *
+ * The full-resolution work is two passes over the pixels (read L while
+ * downscaling, write a,b at the end), both O(pixels), parallel over rows
+ * with OpenMP; everything else is at the working size.
+ */
+#include <float.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include "colorize.h"
+
+#define GUIDED_RADIUS 2        /* window (2r+1)^2 at working resolution */
+#define GUIDED_EPS 1e-3f       /* regularization, in (L/100)^2 units */
+#define COLORIZE_MAX_SIDE (1 << 20)
+#define OMP_MIN_WORK (1 << 16) /* below this many taps, stay on one thread */
+
+/* ---- Arguments and sizes ------------------------------------------------ */
+
+int
+colorize_default_working_size (const nn_model *m)
+{
+  const char *key = "working_size=";
+  const char *p = m && m->metadata ? m->metadata : "";
+  while (*p)
+    {
+      if (!strncmp (p, key, strlen (key)))
+        {
+          char *end;
+          long v = strtol (p + strlen (key), &end, 10);
+          if ((*end == '\n' || *end == '\0') && v >= COLORIZE_MIN_WORKING_SIZE
+              && v <= COLORIZE_MAX_WORKING_SIZE)
+            return (int) v / 8 * 8;
+          break;
+        }
+      p = strchr (p, '\n');
+      if (!p)
+        break;
+      p++;
+    }
+  return COLORIZE_DEFAULT_WORKING_SIZE;
+}
+
+nn_code
+colorize_working_dims (int width, int height, int working_size,
+                       int *out_w, int *out_h, int *out_pw, int *out_ph,
+                       nn_error *err)
+{
+  if (width < 1 || height < 1 || width > COLORIZE_MAX_SIDE
+      || height > COLORIZE_MAX_SIDE)
+    return nn_error_set (err, NN_ERR_ARG,
+                         "image size %dx%d: expected each side in 1..%d",
+                         width, height, COLORIZE_MAX_SIDE);
+  if (working_size < COLORIZE_MIN_WORKING_SIZE
+      || working_size > COLORIZE_MAX_WORKING_SIZE)
+    return nn_error_set (err, NN_ERR_ARG,
+                         "working size %d: expected %d..%d", working_size,
+                         COLORIZE_MIN_WORKING_SIZE, COLORIZE_MAX_WORKING_SIZE);
+  int s = working_size / 8 * 8;
+  int longer = width > height ? width : height;
+  int w = width, h = height;
+  if (longer > s)
+    {
+      double f = (double) s / longer;
+      w = width >= height ? s : (int) lround (width * f);
+      h = height >= width ? s : (int) lround (height * f);
+      if (w < 1)
+        w = 1;
+      if (h < 1)
+        h = 1;
+    }
+  if (out_w)
+    *out_w = w;
+  if (out_h)
+    *out_h = h;
+  if (out_pw)
+    *out_pw = (w + 7) / 8 * 8;
+  if (out_ph)
+    *out_ph = (h + 7) / 8 * 8;
+  return NN_OK;
+}
+
+/* ---- Resampling ----------------------------------------------------------- */
+
+/* The taps of one axis: for output i, taps [start[i], start[i+1]) of
+ * idx/wt.  Tent filter of radius max(1, scale) in source pixels, centred
+ * on the output pixel's centre; edges repeat. */
+typedef struct taps {
+  int *start;
+  int *idx;
+  float *wt;
+} taps;
+
+static void
+taps_free (taps *t)
+{
+  free (t->start);
+  free (t->idx);
+  free (t->wt);
+}
+
+static int
+taps_build (taps *t, int src_n, double x0, double len, int dst_n)
+{
+  double scale = len / dst_n;
+  double r = scale > 1.0 ? scale : 1.0;
+  int per = (int) ceil (2.0 * r) + 2;
+  t->start = malloc ((size_t) (dst_n + 1) * sizeof *t->start);
+  t->idx = malloc ((size_t) dst_n * per * sizeof *t->idx);
+  t->wt = malloc ((size_t) dst_n * per * sizeof *t->wt);
+  if (!t->start || !t->idx || !t->wt)
+    {
+      taps_free (t);
+      return -1;
+    }
+  int k = 0;
+  for (int i = 0; i < dst_n; i++)
+    {
+      double c = x0 + (i + 0.5) * scale; /* in source coordinates */
+      int lo = (int) floor (c - r - 0.5) + 1;
+      int hi = (int) ceil (c + r - 0.5) - 1;
+      double sum = 0.0;
+      int first = k;
+      t->start[i] = k;
+      for (int j = lo; j <= hi && k - first < per; j++)
+        {
+          double w = 1.0 - fabs (j + 0.5 - c) / r;
+          if (w <= 0.0)
+            continue;
+          int jj = j < 0 ? 0 : j >= src_n ? src_n - 1 : j;
+          if (k > first && t->idx[k - 1] == jj)
+            t->wt[k - 1] += (float) w; /* merged edge repeat */
+          else
+            {
+              t->idx[k] = jj;
+              t->wt[k] = (float) w;
+              k++;
+            }
+          sum += w;
+        }
+      if (k == first) /* cannot happen with r >= 1, but stay defined */
+        {
+          int jj = (int) floor (c);
+          t->idx[k] = jj < 0 ? 0 : jj >= src_n ? src_n - 1 : jj;
+          t->wt[k++] = 1.0f;
+          sum = 1.0;
+        }
+      for (int q = first; q < k; q++)
+        t->wt[q] = (float) (t->wt[q] / sum);
+    }
+  t->start[dst_n] = k;
+  return 0;
+}
+
+nn_code
+colorize_resample_region (const float *src, int sw, int sh, int src_step,
+                          double x0, double y0, double rw, double rh,
+                          float *dst, int dw, int dh, int dst_step,
+                          nn_error *err)
+{
+  if (!src || !dst || sw < 1 || sh < 1 || dw < 1 || dh < 1 || src_step < 1
+      || dst_step < 1 || !(rw > 0.0) || !(rh > 0.0) || !isfinite (x0)
+      || !isfinite (y0) || !isfinite (rw) || !isfinite (rh))
+    return nn_error_set (err, NN_ERR_ARG,
+                         "resample: bad arguments (source %dx%d, region "
+                         "%.3g,%.3g %.3gx%.3g, destination %dx%d)",
+                         sw, sh, x0, y0, rw, rh, dw, dh);
+  taps tx = { 0 }, ty = { 0 };
+  float *tmp = NULL;
+  nn_code rc = NN_OK;
+  if (taps_build (&tx, sw, x0, rw, dw) || taps_build (&ty, sh, y0, rh, dh))
+    {
+      rc = nn_error_set (err, NN_ERR_NOMEM, "resample: out of memory");
+      goto done;
+    }
+  /* Source rows the vertical taps touch. */
+  int ymin = sh, ymax = -1;
+  for (int k = 0; k < ty.start[dh]; k++)
+    {
+      if (ty.idx[k] < ymin)
+        ymin = ty.idx[k];
+      if (ty.idx[k] > ymax)
+        ymax = ty.idx[k];
+    }
+  int nrows = ymax - ymin + 1;
+  tmp = malloc ((size_t) nrows * dw * sizeof *tmp);
+  if (!tmp)
+    {
+      rc = nn_error_set (err, NN_ERR_NOMEM,
+                         "resample: out of memory (%d x %d floats)", nrows, dw);
+      goto done;
+    }
+  long work = (long) nrows * tx.start[dw];
+#pragma omp parallel for schedule(static) if (work > OMP_MIN_WORK)
+  for (int y = 0; y < nrows; y++)
+    {
+      const float *row = src + (size_t) (y + ymin) * sw * src_step;
+      float *out = tmp + (size_t) y * dw;
+      for (int i = 0; i < dw; i++)
+        {
+          float acc = 0.0f;
+          for (int k = tx.start[i]; k < tx.start[i + 1]; k++)
+            acc += tx.wt[k] * row[(size_t) tx.idx[k] * src_step];
+          out[i] = acc;
+        }
+    }
+  work = (long) dw * ty.start[dh];
+#pragma omp parallel for schedule(static) if (work > OMP_MIN_WORK)
+  for (int j = 0; j < dh; j++)
+    {
+      float *out = dst + (size_t) j * dw * dst_step;
+      for (int i = 0; i < dw; i++)
+        out[(size_t) i * dst_step] = 0.0f;
+      for (int k = ty.start[j]; k < ty.start[j + 1]; k++)
+        {
+          const float *in = tmp + (size_t) (ty.idx[k] - ymin) * dw;
+          float w = ty.wt[k];
+          for (int i = 0; i < dw; i++)
+            out[(size_t) i * dst_step] += w * in[i];
+        }
+    }
+done:
+  free (tmp);
+  taps_free (&tx);
+  taps_free (&ty);
+  return rc;
+}
+
+/* ---- Guided upsampling ---------------------------------------------------- */
+
+/* Box mean over (2r+1)^2 windows clamped to the image (each window
+ * divided by its own pixel count), w x h, via running sums. */
+static void
+box_mean (const float *in, float *out, float *tmp, int w, int h, int r)
+{
+  for (int y = 0; y < h; y++)
+    {
+      const float *row = in + (size_t) y * w;
+      float *t = tmp + (size_t) y * w;
+      double s = 0.0;
+      for (int x = 0; x <= r && x < w; x++)
+        s += row[x];
+      for (int x = 0; x < w; x++)
+        {
+          int lo = x - r < 0 ? 0 : x - r;
+          int hi = x + r >= w ? w - 1 : x + r;
+          t[x] = (float) (s / (hi - lo + 1));
+          if (x + r + 1 < w)
+            s += row[x + r + 1];
+          if (x - r >= 0)
+            s -= row[x - r];
+        }
+    }
+  for (int x = 0; x < w; x++)
+    {
+      double s = 0.0;
+      for (int y = 0; y <= r && y < h; y++)
+        s += tmp[(size_t) y * w + x];
+      for (int y = 0; y < h; y++)
+        {
+          int lo = y - r < 0 ? 0 : y - r;
+          int hi = y + r >= h ? h - 1 : y + r;
+          out[(size_t) y * w + x] = (float) (s / (hi - lo + 1));
+          if (y + r + 1 < h)
+            s += tmp[(size_t) (y + r + 1) * w + x];
+          if (y - r >= 0)
+            s -= tmp[(size_t) (y - r) * w + x];
+        }
+    }
+}
+
+/* Fits, for each channel c of ab (2 planes of w x h), p = A * I + B in
+ * every window (He, Sun and Tang's guided filter, guide I = L / 100),
+ * averages the coefficients over windows and stores them interleaved as
+ * coef[(y * w + x) * 4 + {A_a, B_a, A_b, B_b}].  Returns -1 when out of
+ * memory. */
+static int
+guided_coefficients (const float *L, const float *ab, int w, int h,
+                     float *coef)
+{
+  size_t n = (size_t) w * h;
+  float *buf = calloc (n * 7, sizeof *buf);
+  if (!buf)
+    return -1;
+  float *I = buf, *mI = buf + n, *mII = buf + 2 * n, *tmp = buf + 3 * n;
+  float *prod = buf + 4 * n, *mP = buf + 5 * n, *mIP = buf + 6 * n;
+  for (size_t i = 0; i < n; i++)
+    I[i] = L[i] * 0.01f;
+  box_mean (I, mI, tmp, w, h, GUIDED_RADIUS);
+  for (size_t i = 0; i < n; i++)
+    prod[i] = I[i] * I[i];
+  box_mean (prod, mII, tmp, w, h, GUIDED_RADIUS);
+  for (int c = 0; c < 2; c++)
+    {
+      const float *p = ab + (size_t) c * n;
+      box_mean (p, mP, tmp, w, h, GUIDED_RADIUS);
+      for (size_t i = 0; i < n; i++)
+        prod[i] = I[i] * p[i];
+      box_mean (prod, mIP, tmp, w, h, GUIDED_RADIUS);
+      /* A into prod, B into mIP, then their window means. */
+      for (size_t i = 0; i < n; i++)
+        {
+          float var = mII[i] - mI[i] * mI[i];
+          float cov = mIP[i] - mI[i] * mP[i];
+          if (var < 0.0f)
+            var = 0.0f;
+          float a = cov / (var + GUIDED_EPS);
+          prod[i] = a;
+          mIP[i] = mP[i] - a * mI[i];
+        }
+      box_mean (prod, mP, tmp, w, h, GUIDED_RADIUS);
+      for (size_t i = 0; i < n; i++)
+        coef[i * 4 + c * 2] = mP[i];
+      box_mean (mIP, mP, tmp, w, h, GUIDED_RADIUS);
+      for (size_t i = 0; i < n; i++)
+        coef[i * 4 + c * 2 + 1] = mP[i];
+    }
+  free (buf);
+  return 0;
+}
+
+/* Bilinear sample positions of one axis: full-resolution pixel X maps to
+ * low-resolution coordinate (X + 0.5) * n / N - 0.5, clamped. */
+static void
+axis_lerp (int N, int n, int *i0, float *f)
+{
+  for (int X = 0; X < N; X++)
+    {
+      double c = (X + 0.5) * n / N - 0.5;
+      if (c < 0.0)
+        c = 0.0;
+      int k = (int) floor (c);
+      if (k > n - 2)
+        k = n > 1 ? n - 2 : 0;
+      double fr = n > 1 ? c - k : 0.0;
+      if (fr > 1.0)
+        fr = 1.0;
+      i0[X] = k;
+      f[X] = (float) fr;
+    }
+}
+
+/* Writes a,b of every full-resolution pixel from the w x h coefficients
+ * (see guided_coefficients).  `lo`/`hi` clamp a and b before the
+ * strength factor.  Returns -1 when out of memory (nothing written). */
+static int
+guided_apply (const float *coef, int w, int h, float *pixels, int W, int H,
+              int channels, const float lo[2], const float hi[2],
+              float strength)
+{
+  int *xi = malloc ((size_t) W * sizeof *xi);
+  float *xf = malloc ((size_t) W * sizeof *xf);
+  int *yi = malloc ((size_t) H * sizeof *yi);
+  float *yf = malloc ((size_t) H * sizeof *yf);
+  if (!xi || !xf || !yi || !yf)
+    {
+      free (xi);
+      free (xf);
+      free (yi);
+      free (yf);
+      return -1;
+    }
+  axis_lerp (W, w, xi, xf);
+  axis_lerp (H, h, yi, yf);
+  int dx = w > 1 ? 4 : 0;
+  size_t dy = h > 1 ? (size_t) w * 4 : 0;
+#pragma omp parallel for schedule(static) if ((long) W * H > OMP_MIN_WORK)
+  for (int Y = 0; Y < H; Y++)
+    {
+      const float *r0 = coef + (size_t) yi[Y] * w * 4;
+      const float *r1 = r0 + dy;
+      float fy = yf[Y];
+      float *px = pixels + (size_t) Y * W * channels;
+      for (int X = 0; X < W; X++, px += channels)
+        {
+          const float *c00 = r0 + (size_t) xi[X] * 4, *c01 = c00 + dx;
+          const float *c10 = r1 + (size_t) xi[X] * 4, *c11 = c10 + dx;
+          float fx = xf[X];
+          float I = px[0] * 0.01f;
+          for (int c = 0; c < 2; c++)
+            {
+              float k[2];
+              for (int j = 0; j < 2; j++)
+                {
+                  int o = c * 2 + j;
+                  float top = c00[o] + fx * (c01[o] - c00[o]);
+                  float bot = c10[o] + fx * (c11[o] - c10[o]);
+                  k[j] = top + fy * (bot - top);
+                }
+              float v = k[0] * I + k[1];
+              v = v < lo[c] ? lo[c] : v > hi[c] ? hi[c] : v;
+              px[1 + c] = strength * v;
+            }
+        }
+    }
+  free (xi);
+  free (xf);
+  free (yi);
+  free (yf);
+  return 0;
+}
+
+/* ---- The pipeline -------------------------------------------------------- */
+
+static int
+report (const colorize_options *opt, double fraction)
+{
+  if (opt->cancel && *opt->cancel)
+    return 1;
+  if (opt->progress && opt->progress (fraction, opt->progress_data))
+    return 1;
+  return 0;
+}
+
+nn_code
+colorize_image (nn_model *m, float *pixels, int width, int height,
+                int channels, const colorize_options *options, nn_error *err)
+{
+  colorize_options opt = options ? *options : COLORIZE_OPTIONS_DEFAULT;
+  if (!m || !pixels)
+    return nn_error_set (err, NN_ERR_ARG, "colorize: no %s",
+                         m ? "pixels" : "model");
+  if (channels < 3 || channels > 16)
+    return nn_error_set (err, NN_ERR_ARG,
+                         "colorize: %d channels per pixel: expected 3 (CIE "
+                         "Lab float) or 4 (CIE Lab alpha float)", channels);
+  if (!isfinite (opt.strength) || opt.strength < 0.0f || opt.strength > 100.0f)
+    return nn_error_set (err, NN_ERR_ARG,
+                         "colorize: strength %g: expected 0..100",
+                         (double) opt.strength);
+  int S = opt.working_size ? opt.working_size
+                           : colorize_default_working_size (m);
+  int w, h, pw, ph;
+  nn_code rc = colorize_working_dims (width, height, S, &w, &h, &pw, &ph, err);
+  if (rc != NN_OK)
+    return rc;
+  if (report (&opt, 0.0))
+    return nn_error_set (err, NN_ERR_CANCELLED, "colorize: cancelled");
+
+  size_t n = (size_t) pw * ph;
+  float *L = malloc ((size_t) w * h * sizeof *L);
+  float *in = malloc (n * sizeof *in);
+  float *ab = malloc ((size_t) w * h * 2 * sizeof *ab);
+  float *coef = malloc ((size_t) w * h * 4 * sizeof *coef);
+  if (!L || !in || !ab || !coef)
+    {
+      rc = nn_error_set (err, NN_ERR_NOMEM,
+                         "colorize: out of memory for a %dx%d working image",
+                         pw, ph);
+      goto done;
+    }
+
+  /* Downscale L, pad by repeating the last column and row, scale. */
+  rc = colorize_resample_region (pixels, width, height, channels, 0.0, 0.0,
+                                 width, height, L, w, h, 1, err);
+  if (rc != NN_OK)
+    goto done;
+  const nn_scaling sc = m->scaling;
+  for (int y = 0; y < ph; y++)
+    {
+      const float *src = L + (size_t) (y < h ? y : h - 1) * w;
+      float *dst = in + (size_t) y * pw;
+      for (int x = 0; x < pw; x++)
+        dst[x] = (src[x < w ? x : w - 1] - sc.l_offset) / sc.l_scale;
+    }
+  if (report (&opt, 0.1))
+    {
+      rc = nn_error_set (err, NN_ERR_CANCELLED, "colorize: cancelled");
+      goto done;
+    }
+
+  rc = nn_model_forward (m, in, 1, ph, pw, NN_PASS_INFER, err);
+  if (rc != NN_OK)
+    goto done;
+  int on, oc, oh, ow;
+  const float *out = nn_model_output (m, &on, &oc, &oh, &ow);
+  if (!out || on != 1 || oc != 2 || oh != ph || ow != pw)
+    {
+      rc = nn_error_set (err, NN_ERR_ARG,
+                         "colorize: network output %dx%dx%dx%d: expected "
+                         "1x2x%dx%d", on, oc, oh, ow, ph, pw);
+      goto done;
+    }
+  float lo[2] = { FLT_MAX, FLT_MAX }, hi[2] = { -FLT_MAX, -FLT_MAX };
+  for (int c = 0; c < 2; c++)
+    for (int y = 0; y < h; y++)
+      for (int x = 0; x < w; x++)
+        {
+          float v = out[((size_t) c * ph + y) * pw + x] * sc.ab_scale;
+          if (!isfinite (v))
+            {
+              rc = nn_error_set (err, NN_ERR_NONFINITE,
+                                 "colorize: the network produced a non-finite "
+                                 "value at (%d, %d)", x, y);
+              goto done;
+            }
+          ab[((size_t) c * h + y) * w + x] = v;
+          if (v < lo[c])
+            lo[c] = v;
+          if (v > hi[c])
+            hi[c] = v;
+        }
+  if (report (&opt, 0.8))
+    {
+      rc = nn_error_set (err, NN_ERR_CANCELLED, "colorize: cancelled");
+      goto done;
+    }
+
+  if (guided_coefficients (L, ab, w, h, coef))
+    {
+      rc = nn_error_set (err, NN_ERR_NOMEM, "colorize: out of memory");
+      goto done;
+    }
+  if (report (&opt, 0.9))
+    {
+      rc = nn_error_set (err, NN_ERR_CANCELLED, "colorize: cancelled");
+      goto done;
+    }
+  if (guided_apply (coef, w, h, pixels, width, height, channels, lo, hi,
+                    opt.strength))
+    {
+      rc = nn_error_set (err, NN_ERR_NOMEM, "colorize: out of memory");
+      goto done;
+    }
+  if (opt.progress)
+    opt.progress (1.0, opt.progress_data);
+done:
+  free (L);
+  free (in);
+  free (ab);
+  free (coef);
+  return rc;
+}
