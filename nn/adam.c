@@ -1,0 +1,86 @@
+/* adam.c - Adam / AdamW, following torch.optim.Adam and AdamW (1.13,
+ * single-tensor path) operation for operation. */
+#include <math.h>
+#include <stdlib.h>
+#include "adam.h"
+
+nn_code
+adam_new (const nn_model *model, adam_state **out, nn_error *err)
+{
+  adam_state *s = calloc (1, sizeof *s);
+  *out = NULL;
+  if (!s)
+    return nn_error_set (err, NN_ERR_NOMEM, "out of memory for Adam state");
+  for (int i = 0; i < model->n_params; i++)
+    if (model->params[i].trainable)
+      s->n++;
+  s->m = calloc ((size_t) s->n, sizeof (float *));
+  s->v = calloc ((size_t) s->n, sizeof (float *));
+  if (!s->m || !s->v)
+    goto nomem;
+  for (int i = 0, j = 0; i < model->n_params; i++)
+    if (model->params[i].trainable)
+      {
+        s->m[j] = calloc (model->params[i].size, sizeof (float));
+        s->v[j] = calloc (model->params[i].size, sizeof (float));
+        if (!s->m[j] || !s->v[j])
+          goto nomem;
+        j++;
+      }
+  *out = s;
+  return NN_OK;
+nomem:
+  adam_free (s);
+  return nn_error_set (err, NN_ERR_NOMEM, "out of memory for Adam state");
+}
+
+void
+adam_free (adam_state *s)
+{
+  if (!s)
+    return;
+  for (int j = 0; j < s->n; j++)
+    {
+      if (s->m)
+        free (s->m[j]);
+      if (s->v)
+        free (s->v[j]);
+    }
+  free (s->m);
+  free (s->v);
+  free (s);
+}
+
+void
+adam_step (adam_state *s, nn_model *model, const adam_config *cfg)
+{
+  s->step++;
+  const double bc1 = 1.0 - pow (cfg->beta1, (double) s->step);
+  const double bc2 = 1.0 - pow (cfg->beta2, (double) s->step);
+  const float step_size = (float) (cfg->lr / bc1);
+  const float bc2_sqrt = (float) sqrt (bc2);
+  const float b1 = cfg->beta1, b2 = cfg->beta2, eps = cfg->eps;
+  const float wd = cfg->weight_decay;
+  const float decay = cfg->decoupled ? 1.0f - cfg->lr * wd : 1.0f;
+  for (int i = 0, j = 0; i < model->n_params; i++)
+    {
+      nn_param *p = &model->params[i];
+      if (!p->trainable)
+        continue;
+      float *m = s->m[j], *v = s->v[j];
+      j++;
+#pragma omp parallel for schedule(static) if (p->size > 65536)
+      for (size_t k = 0; k < p->size; k++)
+        {
+          float g = p->grad[k];
+          if (cfg->decoupled)
+            p->data[k] *= decay;
+          else if (wd != 0.0f)
+            g += wd * p->data[k];
+          m[k] = m[k] * b1 + (1.0f - b1) * g;
+          v[k] = v[k] * b2 + (1.0f - b2) * g * g;
+          const float denom = sqrtf (v[k]) / bc2_sqrt + eps;
+          p->data[k] -= step_size * m[k] / denom;
+        }
+    }
+}

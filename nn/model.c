@@ -1,0 +1,878 @@
+/* model.c - the two networks as a static graph of layers.
+ *
+ * A graph is a list of ops in execution order.  Each op reads one or two
+ * activations (by index; activation 0 is the network input) and writes one.
+ * Channel counts are fixed when the graph is built; heights and widths
+ * follow from the input at each forward pass.
+ *
+ * Memory: ReLU, tanh and the residual add work in place when their input
+ * has no other consumer (their backward needs only the output, or
+ * nothing); batch norm does too in NN_PASS_INFER, where activations are
+ * also freed after their last consumer.  Gradients are freed as soon as
+ * they have been propagated.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "activation.h"
+#include "batchnorm.h"
+#include "conv2d.h"
+#include "model.h"
+#include "pool.h"
+#include "rng.h"
+#include "upsample.h"
+
+#define MAX_OPS 96
+#define MAX_ACTS (MAX_OPS + 1)
+#define MAX_PARAMS 128
+
+typedef enum op_kind {
+  OP_CONV,
+  OP_BN,
+  OP_RELU,
+  OP_TANH,
+  OP_MAXPOOL,
+  OP_UPSAMPLE2,
+  OP_ADD
+} op_kind;
+
+typedef enum init_kind {
+  INIT_ZERO,
+  INIT_ONE,
+  INIT_UNIFORM_FAN_IN,   /* PyTorch Conv2d default: U(-1/sqrt(fan_in), +) */
+  INIT_KAIMING_FAN_OUT,  /* torchvision ResNet: N(0, 2 / fan_out) */
+  INIT_KAIMING_FAN_OUT_SUM3 /* the seed's conv1: sum over 3 RGB kernels */
+} init_kind;
+
+typedef struct op {
+  op_kind kind;
+  int in, in2, out;
+  /* conv */
+  int cin, cout, k, stride, pad;
+  int weight, bias;              /* param indices; bias -1 when none */
+  /* bn */
+  int gamma, beta, rmean, rvar;
+  float *save_mean, *save_invstd;
+  /* set at forward time */
+  conv2d_desc cd;
+  maxpool_desc pd;
+} op;
+
+typedef struct act {
+  int c, h, w;
+  int consumers;      /* ops reading it */
+  int last_use;       /* index of the last op reading it */
+  float *data;        /* the values (possibly a buffer handed over in place) */
+  int owns;           /* data must be freed through this activation */
+  float *grad;
+} act;
+
+struct nn_graph {
+  int n_ops, n_acts;
+  op ops[MAX_OPS];
+  act acts[MAX_ACTS];
+  init_kind param_init[MAX_PARAMS];
+  int param_fan[MAX_PARAMS];     /* fan_in or fan_out for the init */
+  int batch;
+  nn_pass pass;
+  int have_forward;
+  float *workspace;
+  size_t workspace_floats;
+};
+
+/* ------------------------------------------------------------------ */
+/* Architecture names                                                   */
+
+static const char *const arch_names[NN_ARCH_COUNT] = { "cnn", "resnet18" };
+
+const char *
+nn_arch_name (nn_arch arch)
+{
+  return (unsigned) arch < NN_ARCH_COUNT ? arch_names[arch] : "unknown";
+}
+
+nn_code
+nn_arch_parse (const char *name, nn_arch *arch)
+{
+  for (int i = 0; i < NN_ARCH_COUNT; i++)
+    if (!strcmp (name, arch_names[i]))
+      {
+        *arch = (nn_arch) i;
+        return NN_OK;
+      }
+  return NN_ERR_ARCH;
+}
+
+/* ------------------------------------------------------------------ */
+/* Building                                                             */
+
+typedef struct builder {
+  nn_model *m;
+  nn_graph *g;
+  int failed;
+} builder;
+
+static int
+b_param (builder *b, const char *prefix, const char *suffix, int ndim,
+         const int *shape, int trainable, init_kind init, int fan)
+{
+  nn_model *m = b->m;
+  if (b->failed || m->n_params >= MAX_PARAMS)
+    {
+      b->failed = 1;
+      return -1;
+    }
+  nn_param *p = &m->params[m->n_params];
+  memset (p, 0, sizeof *p);
+  snprintf (p->name, sizeof p->name, "%s%s", prefix, suffix);
+  p->ndim = ndim;
+  p->size = 1;
+  for (int i = 0; i < ndim; i++)
+    {
+      p->shape[i] = shape[i];
+      p->size *= (size_t) shape[i];
+    }
+  p->trainable = trainable;
+  p->data = calloc (p->size, sizeof (float));
+  if (trainable)
+    p->grad = calloc (p->size, sizeof (float));
+  if (!p->data || (trainable && !p->grad))
+    b->failed = 1;
+  b->g->param_init[m->n_params] = init;
+  b->g->param_fan[m->n_params] = fan;
+  if (init == INIT_ONE)
+    for (size_t i = 0; p->data && i < p->size; i++)
+      p->data[i] = 1.0f;
+  return m->n_params++;
+}
+
+static int
+b_act (builder *b, int c)
+{
+  nn_graph *g = b->g;
+  if (g->n_acts >= MAX_ACTS)
+    {
+      b->failed = 1;
+      return 0;
+    }
+  g->acts[g->n_acts].c = c;
+  return g->n_acts++;
+}
+
+static op *
+b_op (builder *b, op_kind kind, int in, int in2, int out_c)
+{
+  nn_graph *g = b->g;
+  if (b->failed || g->n_ops >= MAX_OPS)
+    {
+      b->failed = 1;
+      return NULL;
+    }
+  op *o = &g->ops[g->n_ops];
+  memset (o, 0, sizeof *o);
+  o->kind = kind;
+  o->in = in;
+  o->in2 = in2;
+  o->bias = -1;
+  o->out = b_act (b, out_c);
+  g->n_ops++;
+  return o;
+}
+
+static int
+act_c (builder *b, int a)
+{
+  return b->g->acts[a].c;
+}
+
+static int
+b_conv (builder *b, int in, const char *name, int cout, int k, int stride,
+        int pad, int has_bias, init_kind init)
+{
+  int cin = act_c (b, in);
+  op *o = b_op (b, OP_CONV, in, -1, cout);
+  if (!o)
+    return 0;
+  o->cin = cin;
+  o->cout = cout;
+  o->k = k;
+  o->stride = stride;
+  o->pad = pad;
+  int wshape[4] = { cout, cin, k, k };
+  int fan = init == INIT_UNIFORM_FAN_IN ? cin * k * k : cout * k * k;
+  o->weight = b_param (b, name, ".weight", 4, wshape, 1, init, fan);
+  if (has_bias)
+    o->bias = b_param (b, name, ".bias", 1, &cout, 1, INIT_UNIFORM_FAN_IN,
+                       cin * k * k);
+  return o->out;
+}
+
+static int
+b_bn (builder *b, int in, const char *name)
+{
+  int c = act_c (b, in);
+  op *o = b_op (b, OP_BN, in, -1, c);
+  if (!o)
+    return 0;
+  o->gamma = b_param (b, name, ".weight", 1, &c, 1, INIT_ONE, 0);
+  o->beta = b_param (b, name, ".bias", 1, &c, 1, INIT_ZERO, 0);
+  o->rmean = b_param (b, name, ".running_mean", 1, &c, 0, INIT_ZERO, 0);
+  o->rvar = b_param (b, name, ".running_var", 1, &c, 0, INIT_ONE, 0);
+  o->save_mean = calloc ((size_t) c, sizeof (float));
+  o->save_invstd = calloc ((size_t) c, sizeof (float));
+  if (!o->save_mean || !o->save_invstd)
+    b->failed = 1;
+  return o->out;
+}
+
+static int
+b_simple (builder *b, op_kind kind, int in)
+{
+  op *o = b_op (b, kind, in, -1, act_c (b, in));
+  return o ? o->out : 0;
+}
+
+static int
+b_maxpool (builder *b, int in, int k, int stride, int pad)
+{
+  op *o = b_op (b, OP_MAXPOOL, in, -1, act_c (b, in));
+  if (!o)
+    return 0;
+  o->k = k;
+  o->stride = stride;
+  o->pad = pad;
+  return o->out;
+}
+
+static int
+b_add (builder *b, int x, int y)
+{
+  op *o = b_op (b, OP_ADD, x, y, act_c (b, x));
+  return o ? o->out : 0;
+}
+
+/* The seed's plain CNN (Keras model in the seed, tests/reference/models.py
+ * ColorizationCNN): 12 3x3 convolutions with bias. */
+static void
+build_cnn (builder *b)
+{
+  static const struct { int cout, stride, upsample_before; } layers[12] = {
+    { 64, 1, 0 }, { 64, 2, 0 }, { 128, 1, 0 }, { 128, 2, 0 },
+    { 256, 1, 0 }, { 256, 2, 0 }, { 512, 1, 0 }, { 256, 1, 0 },
+    { 128, 1, 0 }, { 64, 1, 1 }, { 32, 1, 1 }, { 2, 1, 0 },
+  };
+  int x = 0;
+  for (int i = 0; i < 12; i++)
+    {
+      char name[16];
+      snprintf (name, sizeof name, "conv%d", i + 1);
+      if (layers[i].upsample_before)
+        x = b_simple (b, OP_UPSAMPLE2, x);
+      x = b_conv (b, x, name, layers[i].cout, 3, layers[i].stride, 1, 1,
+                  INIT_UNIFORM_FAN_IN);
+      x = b_simple (b, i < 11 ? OP_RELU : OP_TANH, x);
+    }
+  b_simple (b, OP_UPSAMPLE2, x);
+}
+
+/* torchvision's BasicBlock. */
+static int
+build_basic_block (builder *b, int x, const char *prefix, int planes,
+                   int stride)
+{
+  char name[NN_PARAM_NAME_LEN];
+  int identity = x;
+  snprintf (name, sizeof name, "%s.conv1", prefix);
+  int y = b_conv (b, x, name, planes, 3, stride, 1, 0, INIT_KAIMING_FAN_OUT);
+  snprintf (name, sizeof name, "%s.bn1", prefix);
+  y = b_simple (b, OP_RELU, b_bn (b, y, name));
+  snprintf (name, sizeof name, "%s.conv2", prefix);
+  y = b_conv (b, y, name, planes, 3, 1, 1, 0, INIT_KAIMING_FAN_OUT);
+  snprintf (name, sizeof name, "%s.bn2", prefix);
+  y = b_bn (b, y, name);
+  if (stride != 1 || act_c (b, x) != planes)
+    {
+      snprintf (name, sizeof name, "%s.downsample.0", prefix);
+      identity = b_conv (b, x, name, planes, 1, stride, 0, 0,
+                         INIT_KAIMING_FAN_OUT);
+      snprintf (name, sizeof name, "%s.downsample.1", prefix);
+      identity = b_bn (b, identity, name);
+    }
+  return b_simple (b, OP_RELU, b_add (b, y, identity));
+}
+
+/* The seed's ColorizationNet: resnet18 children 0..5 with a one-channel
+ * conv1, then the upsampling decoder. */
+static void
+build_resnet18 (builder *b)
+{
+  int x = b_conv (b, 0, "midlevel_resnet.0", 64, 7, 2, 3, 0,
+                  INIT_KAIMING_FAN_OUT_SUM3);
+  x = b_simple (b, OP_RELU, b_bn (b, x, "midlevel_resnet.1"));
+  x = b_maxpool (b, x, 3, 2, 1);
+  x = build_basic_block (b, x, "midlevel_resnet.4.0", 64, 1);
+  x = build_basic_block (b, x, "midlevel_resnet.4.1", 64, 1);
+  x = build_basic_block (b, x, "midlevel_resnet.5.0", 128, 2);
+  x = build_basic_block (b, x, "midlevel_resnet.5.1", 128, 1);
+  x = b_conv (b, x, "upsample.0", 128, 3, 1, 1, 1, INIT_UNIFORM_FAN_IN);
+  x = b_simple (b, OP_RELU, b_bn (b, x, "upsample.1"));
+  x = b_simple (b, OP_UPSAMPLE2, x);
+  x = b_conv (b, x, "upsample.4", 64, 3, 1, 1, 1, INIT_UNIFORM_FAN_IN);
+  x = b_simple (b, OP_RELU, b_bn (b, x, "upsample.5"));
+  x = b_conv (b, x, "upsample.7", 64, 3, 1, 1, 1, INIT_UNIFORM_FAN_IN);
+  x = b_simple (b, OP_RELU, b_bn (b, x, "upsample.8"));
+  x = b_simple (b, OP_UPSAMPLE2, x);
+  x = b_conv (b, x, "upsample.11", 32, 3, 1, 1, 1, INIT_UNIFORM_FAN_IN);
+  x = b_simple (b, OP_RELU, b_bn (b, x, "upsample.12"));
+  x = b_conv (b, x, "upsample.14", 2, 3, 1, 1, 1, INIT_UNIFORM_FAN_IN);
+  b_simple (b, OP_UPSAMPLE2, x);
+}
+
+static void
+graph_count_uses (nn_graph *g)
+{
+  for (int a = 0; a < g->n_acts; a++)
+    {
+      g->acts[a].consumers = 0;
+      g->acts[a].last_use = -1;
+    }
+  for (int i = 0; i < g->n_ops; i++)
+    {
+      op *o = &g->ops[i];
+      g->acts[o->in].consumers++;
+      g->acts[o->in].last_use = i;
+      if (o->in2 >= 0)
+        {
+          g->acts[o->in2].consumers++;
+          g->acts[o->in2].last_use = i;
+        }
+    }
+}
+
+nn_code
+nn_model_new (nn_arch arch, nn_model **out, nn_error *err)
+{
+  *out = NULL;
+  if ((unsigned) arch >= NN_ARCH_COUNT)
+    return nn_error_set (err, NN_ERR_ARCH, "unknown architecture %d", (int) arch);
+  nn_model *m = calloc (1, sizeof *m);
+  if (!m)
+    return nn_error_set (err, NN_ERR_NOMEM, "out of memory for a model");
+  m->arch = arch;
+  m->scaling = NN_DEFAULT_SCALING;
+  m->bn_momentum = 0.1f;
+  m->bn_eps = 1e-5f;
+  m->metadata = calloc (1, 1);
+  m->params = calloc (MAX_PARAMS, sizeof (nn_param));
+  m->graph = calloc (1, sizeof (nn_graph));
+  if (!m->metadata || !m->params || !m->graph)
+    {
+      nn_model_free (m);
+      return nn_error_set (err, NN_ERR_NOMEM, "out of memory for a model");
+    }
+  builder b = { m, m->graph, 0 };
+  m->graph->n_acts = 1;
+  m->graph->acts[0].c = 1;
+  if (arch == NN_ARCH_CNN)
+    build_cnn (&b);
+  else
+    build_resnet18 (&b);
+  if (b.failed)
+    {
+      nn_model_free (m);
+      return nn_error_set (err, NN_ERR_NOMEM,
+                           "out of memory building the %s network",
+                           nn_arch_name (arch));
+    }
+  graph_count_uses (m->graph);
+  *out = m;
+  return NN_OK;
+}
+
+void
+nn_model_release (nn_model *m)
+{
+  if (!m || !m->graph)
+    return;
+  nn_graph *g = m->graph;
+  for (int a = 0; a < g->n_acts; a++)
+    {
+      if (g->acts[a].owns)
+        free (g->acts[a].data);
+      free (g->acts[a].grad);
+      g->acts[a].data = NULL;
+      g->acts[a].grad = NULL;
+      g->acts[a].owns = 0;
+    }
+  free (g->workspace);
+  g->workspace = NULL;
+  g->workspace_floats = 0;
+  g->have_forward = 0;
+}
+
+void
+nn_model_free (nn_model *m)
+{
+  if (!m)
+    return;
+  nn_model_release (m);
+  if (m->graph)
+    for (int i = 0; i < m->graph->n_ops; i++)
+      {
+        free (m->graph->ops[i].save_mean);
+        free (m->graph->ops[i].save_invstd);
+      }
+  if (m->params)
+    for (int i = 0; i < m->n_params; i++)
+      {
+        free (m->params[i].data);
+        free (m->params[i].grad);
+      }
+  free (m->params);
+  free (m->graph);
+  free (m->metadata);
+  free (m);
+}
+
+nn_code
+nn_model_set_metadata (nn_model *m, const char *text, nn_error *err)
+{
+  char *copy = strdup (text ? text : "");
+  if (!copy)
+    return nn_error_set (err, NN_ERR_NOMEM, "out of memory for metadata");
+  free (m->metadata);
+  m->metadata = copy;
+  return NN_OK;
+}
+
+size_t
+nn_model_param_count (const nn_model *m)
+{
+  size_t n = 0;
+  for (int i = 0; i < m->n_params; i++)
+    if (m->params[i].trainable)
+      n += m->params[i].size;
+  return n;
+}
+
+nn_param *
+nn_model_find (nn_model *m, const char *name)
+{
+  for (int i = 0; i < m->n_params; i++)
+    if (!strcmp (m->params[i].name, name))
+      return &m->params[i];
+  return NULL;
+}
+
+void
+nn_model_init (nn_model *m, uint64_t seed)
+{
+  nn_rng rng;
+  nn_rng_seed (&rng, seed);
+  for (int i = 0; i < m->n_params; i++)
+    {
+      nn_param *p = &m->params[i];
+      const int fan = m->graph->param_init[i] == INIT_ZERO
+                        || m->graph->param_init[i] == INIT_ONE
+                        ? 1 : m->graph->param_fan[i];
+      switch (m->graph->param_init[i])
+        {
+        case INIT_ZERO:
+          memset (p->data, 0, p->size * sizeof (float));
+          break;
+        case INIT_ONE:
+          for (size_t j = 0; j < p->size; j++)
+            p->data[j] = 1.0f;
+          break;
+        case INIT_UNIFORM_FAN_IN:
+          {
+            const double bound = 1.0 / sqrt ((double) fan);
+            for (size_t j = 0; j < p->size; j++)
+              p->data[j] = (float) ((2.0 * nn_rng_uniform (&rng) - 1.0) * bound);
+          }
+          break;
+        case INIT_KAIMING_FAN_OUT:
+        case INIT_KAIMING_FAN_OUT_SUM3:
+          {
+            /* the seed sums three RGB kernels into one: the variance triples */
+            const double std = sqrt (2.0 / fan)
+              * (m->graph->param_init[i] == INIT_KAIMING_FAN_OUT_SUM3 ? sqrt (3.0) : 1.0);
+            for (size_t j = 0; j < p->size; j++)
+              p->data[j] = (float) (nn_rng_normal (&rng) * std);
+          }
+          break;
+        }
+    }
+}
+
+void
+nn_model_zero_grad (nn_model *m)
+{
+  for (int i = 0; i < m->n_params; i++)
+    if (m->params[i].grad)
+      memset (m->params[i].grad, 0, m->params[i].size * sizeof (float));
+}
+
+/* ------------------------------------------------------------------ */
+/* Shapes                                                               */
+
+static int
+graph_set_shapes (nn_graph *g, int n, int h, int w)
+{
+  g->batch = n;
+  g->acts[0].h = h;
+  g->acts[0].w = w;
+  g->workspace_floats = 0;
+  for (int i = 0; i < g->n_ops; i++)
+    {
+      op *o = &g->ops[i];
+      act *in = &g->acts[o->in], *out = &g->acts[o->out];
+      out->h = in->h;
+      out->w = in->w;
+      switch (o->kind)
+        {
+        case OP_CONV:
+          if (conv2d_desc_init (&o->cd, n, o->cin, in->h, in->w, o->cout, o->k,
+                                o->stride, o->pad))
+            return -1;
+          out->h = o->cd.oh;
+          out->w = o->cd.ow;
+          {
+            size_t ws = conv2d_workspace_floats (&o->cd);
+            if (ws > g->workspace_floats)
+              g->workspace_floats = ws;
+          }
+          break;
+        case OP_MAXPOOL:
+          if (maxpool_desc_init (&o->pd, n, in->c, in->h, in->w, o->k,
+                                 o->stride, o->pad))
+            return -1;
+          out->h = o->pd.oh;
+          out->w = o->pd.ow;
+          break;
+        case OP_UPSAMPLE2:
+          out->h = 2 * in->h;
+          out->w = 2 * in->w;
+          break;
+        case OP_ADD:
+          if (g->acts[o->in2].h != in->h || g->acts[o->in2].w != in->w)
+            return -1;
+          break;
+        default:
+          break;
+        }
+    }
+  return 0;
+}
+
+static size_t
+act_size (const nn_graph *g, int a)
+{
+  const act *x = &g->acts[a];
+  return (size_t) g->batch * x->c * x->h * x->w;
+}
+
+double
+nn_model_forward_flops (const nn_model *m, int h, int w)
+{
+  nn_graph *g = m->graph;
+  double flops = 0.0;
+  int saved_h = g->acts[0].h, saved_w = g->acts[0].w, saved_n = g->batch;
+  if (graph_set_shapes (g, 1, h, w) == 0)
+    for (int i = 0; i < g->n_ops; i++)
+      if (g->ops[i].kind == OP_CONV)
+        flops += conv2d_flops (&g->ops[i].cd);
+  if (saved_n > 0)
+    graph_set_shapes (g, saved_n, saved_h, saved_w);
+  return flops;
+}
+
+/* ------------------------------------------------------------------ */
+/* Forward                                                              */
+
+static int
+elementwise_in_place (const op *o, nn_pass pass)
+{
+  switch (o->kind)
+    {
+    case OP_RELU:
+    case OP_TANH:
+    case OP_ADD:
+      return 1;
+    case OP_BN:
+      return pass == NN_PASS_INFER;
+    default:
+      return 0;
+    }
+}
+
+static void
+graph_drop (nn_graph *g, int a)
+{
+  if (g->acts[a].owns)
+    free (g->acts[a].data);
+  g->acts[a].data = NULL;
+  g->acts[a].owns = 0;
+}
+
+nn_code
+nn_model_forward (nn_model *m, const float *input, int n, int h, int w,
+                  nn_pass pass, nn_error *err)
+{
+  nn_graph *g = m->graph;
+  nn_model_release (m);
+  if (n <= 0 || h <= 0 || w <= 0 || h % 8 || w % 8)
+    return nn_error_set (err, NN_ERR_ARG,
+                         "network input must be N x 1 x H x W with H and W "
+                         "positive multiples of 8, got %d x 1 x %d x %d",
+                         n, h, w);
+  if ((double) n * h * w * 64.0 > (double) SIZE_MAX / 8)
+    return nn_error_set (err, NN_ERR_ARG, "network input %d x %d x %d is too large", n, h, w);
+  if (graph_set_shapes (g, n, h, w))
+    return nn_error_set (err, NN_ERR_ARG, "input %d x %d is too small for %s",
+                         h, w, nn_arch_name (m->arch));
+  g->pass = pass;
+  g->workspace = malloc (g->workspace_floats * sizeof (float) + 1);
+  act *a0 = &g->acts[0];
+  a0->data = malloc (act_size (g, 0) * sizeof (float));
+  a0->owns = 1;
+  if (!g->workspace || !a0->data)
+    goto nomem;
+  memcpy (a0->data, input, act_size (g, 0) * sizeof (float));
+
+  for (int i = 0; i < g->n_ops; i++)
+    {
+      op *o = &g->ops[i];
+      act *in = &g->acts[o->in], *out = &g->acts[o->out];
+      const size_t count = act_size (g, o->out);
+      if (elementwise_in_place (o, pass) && in->consumers == 1 && in->owns)
+        {
+          out->data = in->data;
+          out->owns = 1;
+          in->owns = 0;
+          if (pass == NN_PASS_INFER)
+            in->data = NULL;
+        }
+      else
+        {
+          out->data = malloc (count * sizeof (float));
+          out->owns = 1;
+          if (!out->data)
+            goto nomem;
+        }
+      switch (o->kind)
+        {
+        case OP_CONV:
+          conv2d_forward (&o->cd, in->data, m->params[o->weight].data,
+                          o->bias >= 0 ? m->params[o->bias].data : NULL,
+                          out->data, g->workspace);
+          break;
+        case OP_BN:
+          {
+            batchnorm_desc bd = { n, in->c, in->h * in->w, m->bn_eps, m->bn_momentum };
+            float *rm = m->params[o->rmean].data, *rv = m->params[o->rvar].data;
+            if (pass == NN_PASS_TRAIN)
+              batchnorm_forward_train (&bd, in->data ? in->data : out->data,
+                                       m->params[o->gamma].data,
+                                       m->params[o->beta].data, rm, rv,
+                                       out->data, o->save_mean, o->save_invstd);
+            else
+              {
+                for (int c = 0; c < in->c; c++)
+                  {
+                    o->save_mean[c] = rm[c];
+                    o->save_invstd[c] = (float) (1.0 / sqrt ((double) rv[c] + m->bn_eps));
+                  }
+                batchnorm_forward_infer (&bd, in->data ? in->data : out->data,
+                                         m->params[o->gamma].data,
+                                         m->params[o->beta].data, rm, rv,
+                                         out->data);
+              }
+          }
+          break;
+        case OP_RELU:
+          relu_forward (in->data ? in->data : out->data, out->data, count);
+          break;
+        case OP_TANH:
+          tanh_forward (in->data ? in->data : out->data, out->data, count);
+          break;
+        case OP_MAXPOOL:
+          maxpool_forward (&o->pd, in->data, out->data);
+          break;
+        case OP_UPSAMPLE2:
+          upsample2_forward (in->data, out->data, n * in->c, in->h, in->w);
+          break;
+        case OP_ADD:
+          add_forward (in->data ? in->data : out->data,
+                       g->acts[o->in2].data, out->data, count);
+          break;
+        }
+      if (pass == NN_PASS_INFER)
+        {
+          if (in->last_use == i)
+            graph_drop (g, o->in);
+          if (o->in2 >= 0 && g->acts[o->in2].last_use == i)
+            graph_drop (g, o->in2);
+        }
+    }
+  if (pass == NN_PASS_INFER)
+    {
+      free (g->workspace);
+      g->workspace = NULL;
+    }
+  g->have_forward = 1;
+  return NN_OK;
+
+nomem:
+  nn_model_release (m);
+  return nn_error_set (err, NN_ERR_NOMEM,
+                       "out of memory running %s on %d x %d x %d",
+                       nn_arch_name (m->arch), n, h, w);
+}
+
+const float *
+nn_model_output (const nn_model *m, int *n, int *c, int *h, int *w)
+{
+  const nn_graph *g = m->graph;
+  const act *o = &g->acts[g->n_acts - 1];
+  if (n)
+    *n = g->batch;
+  if (c)
+    *c = o->c;
+  if (h)
+    *h = o->h;
+  if (w)
+    *w = o->w;
+  return g->have_forward ? o->data : NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Backward                                                             */
+
+/* Where to write the gradient for activation a: a fresh buffer that
+ * becomes acts[a].grad, or, when acts[a] already has one (a residual),
+ * a temporary to be added by grad_commit. */
+static float *
+grad_target (nn_graph *g, int a)
+{
+  return malloc (act_size (g, a) * sizeof (float));
+}
+
+static void
+grad_commit (nn_graph *g, int a, float *buf)
+{
+  act *x = &g->acts[a];
+  if (!x->grad)
+    {
+      x->grad = buf;
+      return;
+    }
+  add_forward (x->grad, buf, x->grad, act_size (g, a));
+  free (buf);
+}
+
+nn_code
+nn_model_backward (nn_model *m, const float *doutput, float *dinput,
+                   nn_error *err)
+{
+  nn_graph *g = m->graph;
+  if (!g->have_forward || g->pass == NN_PASS_INFER)
+    return nn_error_set (err, NN_ERR_ARG,
+                         "backward needs a forward pass in eval or train mode");
+  const int last = g->n_acts - 1;
+  const size_t out_size = act_size (g, last);
+  g->acts[last].grad = malloc (out_size * sizeof (float));
+  if (!g->acts[last].grad)
+    goto nomem;
+  memcpy (g->acts[last].grad, doutput, out_size * sizeof (float));
+
+  for (int i = g->n_ops - 1; i >= 0; i--)
+    {
+      op *o = &g->ops[i];
+      act *in = &g->acts[o->in], *out = &g->acts[o->out];
+      float *dy = out->grad;
+      const size_t count = act_size (g, o->out);
+      const int need_dx = o->in != 0 || dinput != NULL;
+      float *dx = NULL;
+      if (!dy)
+        continue;
+      /* ops whose input gradient can reuse dy's buffer */
+      const int reuse = (o->kind == OP_RELU || o->kind == OP_TANH
+                         || o->kind == OP_ADD) && !in->grad;
+      if (need_dx)
+        {
+          dx = reuse ? dy : grad_target (g, o->in);
+          if (!dx)
+            goto nomem;
+        }
+      switch (o->kind)
+        {
+        case OP_CONV:
+          conv2d_backward (&o->cd, in->data, m->params[o->weight].data, dy, dx,
+                           m->params[o->weight].grad,
+                           o->bias >= 0 ? m->params[o->bias].grad : NULL,
+                           g->workspace);
+          break;
+        case OP_BN:
+          {
+            batchnorm_desc bd = { g->batch, in->c, in->h * in->w, m->bn_eps,
+                                  m->bn_momentum };
+            batchnorm_backward (&bd, g->pass == NN_PASS_TRAIN, in->data, dy,
+                                m->params[o->gamma].data, o->save_mean,
+                                o->save_invstd, dx, m->params[o->gamma].grad,
+                                m->params[o->beta].grad);
+          }
+          break;
+        case OP_RELU:
+          if (dx)
+            relu_backward (out->data, dy, dx, count);
+          break;
+        case OP_TANH:
+          if (dx)
+            tanh_backward (out->data, dy, dx, count);
+          break;
+        case OP_MAXPOOL:
+          if (dx)
+            maxpool_backward (&o->pd, in->data, dy, dx);
+          break;
+        case OP_UPSAMPLE2:
+          if (dx)
+            upsample2_backward (dy, dx, g->batch * in->c, in->h, in->w);
+          break;
+        case OP_ADD:
+          {
+            float *d2 = grad_target (g, o->in2);
+            if (!d2)
+              goto nomem;
+            memcpy (d2, dy, count * sizeof (float));
+            grad_commit (g, o->in2, d2);
+            if (dx && !reuse)
+              memcpy (dx, dy, count * sizeof (float));
+          }
+          break;
+        }
+      if (dx == dy)
+        out->grad = NULL;
+      else
+        {
+          free (out->grad);
+          out->grad = NULL;
+        }
+      if (dx)
+        grad_commit (g, o->in, dx);
+    }
+  if (dinput)
+    memcpy (dinput, g->acts[0].grad, act_size (g, 0) * sizeof (float));
+  free (g->acts[0].grad);
+  g->acts[0].grad = NULL;
+  return NN_OK;
+
+nomem:
+  for (int a = 0; a < g->n_acts; a++)
+    {
+      free (g->acts[a].grad);
+      g->acts[a].grad = NULL;
+    }
+  return nn_error_set (err, NN_ERR_NOMEM, "out of memory in backward pass");
+}
