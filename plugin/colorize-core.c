@@ -1,0 +1,467 @@
+/* colorize-core.c - weights lookup and the GEGL/babl side of the plug-in,
+ * shared by the GIMP 2.10 and GIMP 3.0 hosts.  See colorize-core.h.
+ */
+#include <math.h>
+#include <string.h>
+
+#include <glib.h>
+#include <gegl.h>
+#include <babl/babl.h>
+
+#include "colorize-core.h"
+#include "weights.h"
+
+#define LAB_FORMAT "CIE Lab alpha float"
+
+/* Rows converted and written per gegl_buffer_set call. */
+#define COLORIZE_BAND_ROWS 128
+/* Pixels per parallel chunk of the gamut mapping. */
+#define GAMUT_CHUNK 8192
+/* Bisection steps on the chroma factor: 2^-12 of the chroma. */
+#define GAMUT_STEPS 12
+/* How far outside 0..1 a linear RGB channel may be and still count as in
+ * gamut (integer precisions round it away). */
+#define GAMUT_EPS 1e-4f
+
+G_DEFINE_QUARK (colorize-error-quark, colorize_error)
+
+gchar *
+colorize_weights_dir (const gchar *progname)
+{
+  const gchar *env = g_getenv (COLORIZE_WEIGHTS_ENV);
+  gchar       *dir;
+  gchar       *path;
+
+  if (env && *env)
+    return g_strdup (env);
+
+  dir  = g_path_get_dirname (progname ? progname : ".");
+  path = g_build_filename (dir, "weights", NULL);
+  g_free (dir);
+  return path;
+}
+
+gchar *
+colorize_weights_path (const gchar *progname, const gchar *model)
+{
+  nn_arch arch;
+
+  if (model && nn_arch_parse (model, &arch) == NN_OK)
+    {
+      gchar *dir  = colorize_weights_dir (progname);
+      gchar *file = g_strconcat (nn_arch_name (arch), ".weights", NULL);
+      gchar *path = g_build_filename (dir, file, NULL);
+
+      g_free (file);
+      g_free (dir);
+      return path;
+    }
+  return g_strdup (model ? model : "");
+}
+
+const gchar *
+colorize_arch_label (nn_arch arch)
+{
+  switch (arch)
+    {
+    case NN_ARCH_CNN:      return "CNN";
+    case NN_ARCH_RESNET18: return "ResNet18";
+    default:               return "unknown";
+    }
+}
+
+nn_model *
+colorize_model_load (const gchar *path, nn_arch expected, GError **error)
+{
+  nn_model *model = NULL;
+  nn_error  err;
+  nn_code   code;
+
+  if (! path || ! *path)
+    {
+      g_set_error (error, COLORIZE_ERROR, NN_ERR_ARG,
+                   "No weights file given.");
+      return NULL;
+    }
+  if (! g_file_test (path, G_FILE_TEST_EXISTS))
+    {
+      g_set_error (error, COLORIZE_ERROR, NN_ERR_IO,
+                   "The weights file '%s' does not exist.  Install the "
+                   "plug-in with its weights (make install), choose a "
+                   "weights file, or set %s to the folder that holds "
+                   "cnn.weights and resnet18.weights.",
+                   path, COLORIZE_WEIGHTS_ENV);
+      return NULL;
+    }
+
+  memset (&err, 0, sizeof err);
+  code = weights_load (path, &model, &err);
+  if (code != NN_OK)
+    {
+      g_set_error (error, COLORIZE_ERROR, code,
+                   "Could not load the weights file '%s': %s",
+                   path, err.message[0] ? err.message : nn_code_name (code));
+      return NULL;
+    }
+
+  if ((gint) expected >= 0 && expected < NN_ARCH_COUNT &&
+      model->arch != expected)
+    {
+      g_set_error (error, COLORIZE_ERROR, NN_ERR_ARCH,
+                   "The weights file '%s' holds a %s model, not a %s one: "
+                   "use \"Colorize with %s\" for it.",
+                   path, colorize_arch_label (model->arch),
+                   colorize_arch_label (expected),
+                   colorize_arch_label (model->arch));
+      nn_model_free (model);
+      return NULL;
+    }
+  return model;
+}
+
+/* ---- the network ------------------------------------------------------- */
+
+typedef struct
+{
+  ColorizeProgressFunc func;
+  gpointer             data;
+  gdouble              lo;
+  gdouble              hi;
+} ProgressRange;
+
+static int
+progress_range_cb (double fraction, void *user_data)
+{
+  ProgressRange *r = user_data;
+
+  if (! r->func)
+    return 0;
+  return r->func (r->lo + (r->hi - r->lo) * CLAMP (fraction, 0.0, 1.0),
+                  r->data) ? 0 : 1;
+}
+
+static gboolean
+run_network (nn_model *model, gfloat *lab, gint width, gint height,
+             gint working_size, gdouble strength, ProgressRange *range,
+             const volatile gint *cancel, GError **error)
+{
+  colorize_options opt = COLORIZE_OPTIONS_DEFAULT;
+  nn_error         err;
+  nn_code          code;
+
+  if (working_size != 0 &&
+      (working_size < COLORIZE_MIN_WORKING_SIZE ||
+       working_size > COLORIZE_MAX_WORKING_SIZE))
+    {
+      g_set_error (error, COLORIZE_ERROR, NN_ERR_ARG,
+                   "The working size must be 0 (the model's default) or "
+                   "between %d and %d pixels, not %d.",
+                   COLORIZE_MIN_WORKING_SIZE, COLORIZE_MAX_WORKING_SIZE,
+                   working_size);
+      return FALSE;
+    }
+  if (! isfinite (strength) || strength < 0.0 || strength > 10.0)
+    {
+      g_set_error (error, COLORIZE_ERROR, NN_ERR_ARG,
+                   "The strength must be between 0 and 10, not %g.",
+                   strength);
+      return FALSE;
+    }
+
+  opt.working_size  = working_size;
+  opt.strength      = (float) strength;
+  opt.progress      = progress_range_cb;
+  opt.progress_data = range;
+  opt.cancel        = (const volatile int *) cancel;
+
+  memset (&err, 0, sizeof err);
+  code = colorize_image (model, lab, width, height, 4, &opt, &err);
+  if (code != NN_OK)
+    {
+      if (code == NN_ERR_CANCELLED)
+        g_set_error (error, COLORIZE_ERROR, code, "Colorize was cancelled.");
+      else
+        g_set_error (error, COLORIZE_ERROR, code,
+                     "Colorizing failed: %s",
+                     err.message[0] ? err.message : nn_code_name (code));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+colorize_pixels (nn_model *model, gfloat *lab, gint width, gint height,
+                 gint working_size, gdouble strength,
+                 ColorizeProgressFunc progress, gpointer data,
+                 const volatile gint *cancel, GError **error)
+{
+  ProgressRange range = { progress, data, 0.0, 1.0 };
+
+  return run_network (model, lab, width, height, working_size, strength,
+                      &range, cancel, error);
+}
+
+/* ---- gamut mapping ----------------------------------------------------- */
+
+static inline gboolean
+rgb_out_of_gamut (const gfloat *p)
+{
+  gint c;
+
+  for (c = 0; c < 3; c++)
+    if (! (p[c] >= -GAMUT_EPS && p[c] <= 1.0f + GAMUT_EPS))
+      return TRUE;
+  return FALSE;
+}
+
+/* One chunk of n pixels; rgba must hold 4 * n floats. */
+static void
+gamut_map_chunk (const Babl *fish, gfloat *lab, gfloat *rgba, gsize n)
+{
+  gsize   *idx;
+  gfloat  *lo, *hi, *cand_lab, *cand_rgb;
+  gsize    m = 0;
+  gsize    i;
+  gint     step;
+
+  for (i = 0; i < n; i++)
+    if (! isfinite (lab[4 * i + 1]) || ! isfinite (lab[4 * i + 2]))
+      lab[4 * i + 1] = lab[4 * i + 2] = 0.0f;
+
+  babl_process (fish, lab, rgba, n);
+
+  for (i = 0; i < n; i++)
+    if (rgb_out_of_gamut (rgba + 4 * i))
+      m++;
+  if (m == 0)
+    return;
+
+  idx      = g_new (gsize, m);
+  lo       = g_new (gfloat, m);
+  hi       = g_new (gfloat, m);
+  cand_lab = g_new (gfloat, 4 * m);
+  cand_rgb = g_new (gfloat, 4 * m);
+
+  m = 0;
+  for (i = 0; i < n; i++)
+    if (rgb_out_of_gamut (rgba + 4 * i))
+      {
+        idx[m] = i;
+        lo[m]  = 0.0f;
+        hi[m]  = 1.0f;
+        m++;
+      }
+
+  /* Bisect the chroma factor t: Lab (L, t a, t b) in gamut at lo. */
+  for (step = 0; step < GAMUT_STEPS; step++)
+    {
+      for (i = 0; i < m; i++)
+        {
+          const gfloat *p = lab + 4 * idx[i];
+          gfloat        t = 0.5f * (lo[i] + hi[i]);
+
+          cand_lab[4 * i + 0] = p[0];
+          cand_lab[4 * i + 1] = p[1] * t;
+          cand_lab[4 * i + 2] = p[2] * t;
+          cand_lab[4 * i + 3] = p[3];
+        }
+      babl_process (fish, cand_lab, cand_rgb, m);
+      for (i = 0; i < m; i++)
+        {
+          gfloat t = 0.5f * (lo[i] + hi[i]);
+
+          if (rgb_out_of_gamut (cand_rgb + 4 * i))
+            hi[i] = t;
+          else
+            lo[i] = t;
+        }
+    }
+
+  for (i = 0; i < m; i++)
+    {
+      gfloat *p = lab + 4 * idx[i];
+
+      p[1] *= lo[i];
+      p[2] *= lo[i];
+      memcpy (cand_lab + 4 * i, p, 4 * sizeof (gfloat));
+    }
+  babl_process (fish, cand_lab, cand_rgb, m);
+  for (i = 0; i < m; i++)
+    memcpy (rgba + 4 * idx[i], cand_rgb + 4 * i, 4 * sizeof (gfloat));
+
+  g_free (cand_rgb);
+  g_free (cand_lab);
+  g_free (hi);
+  g_free (lo);
+  g_free (idx);
+}
+
+void
+colorize_gamut_map (const Babl *rgb_format, gfloat *lab, gfloat *rgba,
+                    gsize n)
+{
+  const Babl *fish = babl_fish (babl_format (LAB_FORMAT), rgb_format);
+  gsize       n_chunks = (n + GAMUT_CHUNK - 1) / GAMUT_CHUNK;
+  gssize      k;
+
+#pragma omp parallel for schedule(dynamic)
+  for (k = 0; k < (gssize) n_chunks; k++)
+    {
+      gsize   start = (gsize) k * GAMUT_CHUNK;
+      gsize   len   = MIN ((gsize) GAMUT_CHUNK, n - start);
+      gfloat *out   = rgba ? rgba + 4 * start : g_new (gfloat, 4 * len);
+
+      gamut_map_chunk (fish, lab + 4 * start, out, len);
+      if (! rgba)
+        g_free (out);
+    }
+}
+
+/* ---- buffers ----------------------------------------------------------- */
+
+static gfloat *
+alloc_pixels (gint width, gint height, GError **error)
+{
+  gsize   n = (gsize) width * (gsize) height;
+  gfloat *p = NULL;
+
+  if (width <= 0 || height <= 0 || n > G_MAXSIZE / (4 * sizeof (gfloat)))
+    {
+      g_set_error (error, COLORIZE_ERROR, NN_ERR_ARG,
+                   "Cannot colorize an image of %d x %d pixels.",
+                   width, height);
+      return NULL;
+    }
+  p = g_try_malloc (n * 4 * sizeof (gfloat));
+  if (! p)
+    g_set_error (error, COLORIZE_ERROR, NN_ERR_NOMEM,
+                 "Not enough memory for a %d x %d image (%zu MiB).",
+                 width, height, n * 4 * sizeof (gfloat) >> 20);
+  return p;
+}
+
+gfloat *
+colorize_read_scaled (GeglBuffer *src, gint max_side, gint *width,
+                      gint *height, GError **error)
+{
+  const GeglRectangle *ext  = gegl_buffer_get_extent (src);
+  gint                 side = MAX (ext->width, ext->height);
+  gdouble              scale = 1.0;
+  gint                 w = ext->width;
+  gint                 h = ext->height;
+  gfloat              *pix;
+
+  if (max_side > 0 && side > max_side)
+    {
+      scale = (gdouble) max_side / side;
+      w = MAX (1, (gint) floor (ext->width * scale));
+      h = MAX (1, (gint) floor (ext->height * scale));
+    }
+
+  pix = alloc_pixels (w, h, error);
+  if (! pix)
+    return NULL;
+
+  gegl_buffer_get (src,
+                   GEGL_RECTANGLE ((gint) floor (ext->x * scale),
+                                   (gint) floor (ext->y * scale), w, h),
+                   scale, babl_format (LAB_FORMAT), pix,
+                   GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_CLAMP);
+  *width  = w;
+  *height = h;
+  return pix;
+}
+
+static gboolean
+report (ColorizeProgressFunc progress, gpointer data, gdouble fraction)
+{
+  return progress ? progress (fraction, data) : TRUE;
+}
+
+gfloat *
+colorize_compute (nn_model            *model,
+                  GeglBuffer          *src,
+                  gint                 working_size,
+                  gdouble              strength,
+                  ColorizeProgressFunc progress,
+                  gpointer             progress_data,
+                  GError             **error)
+{
+  const GeglRectangle *ext   = gegl_buffer_get_extent (src);
+  ProgressRange        range = { progress, progress_data, 0.1, 0.85 };
+  gfloat              *lab;
+
+  lab = alloc_pixels (ext->width, ext->height, error);
+  if (! lab)
+    return NULL;
+
+  report (progress, progress_data, 0.0);
+  gegl_buffer_get (src, ext, 1.0, babl_format (LAB_FORMAT), lab,
+                   GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
+
+  if (! report (progress, progress_data, 0.1))
+    {
+      g_set_error (error, COLORIZE_ERROR, NN_ERR_CANCELLED,
+                   "Colorize was cancelled.");
+      g_free (lab);
+      return NULL;
+    }
+  if (! run_network (model, lab, ext->width, ext->height, working_size,
+                     strength, &range, NULL, error))
+    {
+      g_free (lab);
+      return NULL;
+    }
+  return lab;
+}
+
+gboolean
+colorize_write (gfloat              *lab,
+                GeglBuffer          *dst,
+                gint                 width,
+                gint                 height,
+                ColorizeProgressFunc progress,
+                gpointer             progress_data,
+                GError             **error)
+{
+  const GeglRectangle *dext = gegl_buffer_get_extent (dst);
+  const Babl          *rgb_format;
+  gfloat              *rgba;
+  gint                 y;
+
+  if (dext->width != width || dext->height != height)
+    {
+      g_set_error (error, COLORIZE_ERROR, NN_ERR_ARG,
+                   "Internal error: computed %d x %d pixels for a "
+                   "%d x %d layer.", width, height,
+                   dext->width, dext->height);
+      return FALSE;
+    }
+  rgba = g_try_new (gfloat, (gsize) 4 * width * COLORIZE_BAND_ROWS);
+  if (! rgba)
+    {
+      g_set_error (error, COLORIZE_ERROR, NN_ERR_NOMEM,
+                   "Not enough memory to write a %d x %d layer.",
+                   width, height);
+      return FALSE;
+    }
+
+  rgb_format = babl_format_with_space ("RGBA float",
+                                       babl_format_get_space (
+                                         gegl_buffer_get_format (dst)));
+  for (y = 0; y < height; y += COLORIZE_BAND_ROWS)
+    {
+      gint rows = MIN (COLORIZE_BAND_ROWS, height - y);
+
+      colorize_gamut_map (rgb_format, lab + (gsize) 4 * width * y, rgba,
+                          (gsize) width * rows);
+      gegl_buffer_set (dst,
+                       GEGL_RECTANGLE (dext->x, dext->y + y, width, rows), 0,
+                       rgb_format, rgba, GEGL_AUTO_ROWSTRIDE);
+      report (progress, progress_data,
+              0.85 + 0.15 * (gdouble) (y + rows) / height);
+    }
+  gegl_buffer_flush (dst);
+  g_free (rgba);
+  return TRUE;
+}

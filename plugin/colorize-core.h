@@ -1,0 +1,92 @@
+/* colorize-core.h - the part of the GIMP plug-in shared by both hosts
+ * (GIMP 2.10 and GIMP 3.0): weights lookup and loading, and everything
+ * that touches pixels, through GEGL and babl only (no libgimp here).
+ *
+ * Pixel boundary: drawables are read as babl "CIE Lab alpha float" (the
+ * format nn/colorize.h takes) and written as linear "RGBA float" in the
+ * destination buffer's own colour space, after a gamut mapping that keeps
+ * L and lowers chroma until the colour fits that space (so that integer
+ * precisions, which clip, keep the source's lightness).
+ */
+#ifndef COLORIZE_CORE_H
+#define COLORIZE_CORE_H
+
+#include <glib.h>
+#include <gegl.h>
+
+#include "model.h"
+#include "colorize.h"
+
+#define COLORIZE_ERROR (colorize_error_quark ())
+GQuark colorize_error_quark (void);
+
+/* Environment variable naming the folder of the bundled weights. */
+#define COLORIZE_WEIGHTS_ENV "COLORIZE_WEIGHTS_DIR"
+
+/* The folder of the bundled weights: $COLORIZE_WEIGHTS_DIR when set and
+ * non-empty, else "weights" beside the plug-in executable `progname`.
+ * Newly allocated. */
+gchar *colorize_weights_dir (const gchar *progname);
+
+/* Resolves a model argument: "cnn" or "resnet18" name a bundled weights
+ * file (<weights dir>/<name>.weights); anything else is a path to a
+ * .weights file.  Newly allocated. */
+gchar *colorize_weights_path (const gchar *progname, const gchar *model);
+
+/* Loads a weights file.  When expected is a valid architecture, a file of
+ * another architecture is refused.  Errors name the file and carry the
+ * loader's message. */
+nn_model *colorize_model_load (const gchar *path, nn_arch expected,
+                               GError **error);
+
+/* Human name of an architecture, for layer names and messages:
+ * "CNN", "ResNet18". */
+const gchar *colorize_arch_label (nn_arch arch);
+
+/* Progress of colorize_compute and colorize_write: fraction 0..1; return FALSE to cancel. */
+typedef gboolean (*ColorizeProgressFunc) (gdouble fraction, gpointer data);
+
+/* Step 1 of colorizing a drawable: reads the whole of src as
+ * "CIE Lab alpha float" and runs the network on it.  Progress goes from 0
+ * to 0.85.  Returns the g_malloc'ed Lab-alpha pixels (width x height of
+ * src's extent) or NULL with error; nothing is written anywhere, so a
+ * failure leaves the image as it was. */
+gfloat *colorize_compute (nn_model            *model,
+                          GeglBuffer          *src,
+                          gint                 working_size,
+                          gdouble              strength,
+                          ColorizeProgressFunc progress,
+                          gpointer             progress_data,
+                          GError             **error);
+
+/* Step 2: writes the pixels from colorize_compute into dst (same size as
+ * src; dst may be src), gamut-mapped into dst's colour space.  Progress
+ * from 0.85 to 1. */
+gboolean colorize_write (gfloat              *lab,
+                         GeglBuffer          *dst,
+                         gint                 width,
+                         gint                 height,
+                         ColorizeProgressFunc progress,
+                         gpointer             progress_data,
+                         GError             **error);
+
+/* Reads src scaled down (never up) so that its longer side is at most
+ * max_side, as "CIE Lab alpha float".  Returns a g_malloc'ed array and
+ * sets *width, *height; NULL with error on failure. */
+gfloat *colorize_read_scaled (GeglBuffer *src, gint max_side,
+                              gint *width, gint *height, GError **error);
+
+/* Runs the network on a Lab-alpha array in place (see colorize_image),
+ * mapping nn errors to GError.  cancel may be NULL. */
+gboolean colorize_pixels (nn_model *model, gfloat *lab, gint width,
+                          gint height, gint working_size, gdouble strength,
+                          ColorizeProgressFunc progress, gpointer data,
+                          const volatile gint *cancel, GError **error);
+
+/* Gamut-maps n Lab-alpha pixels in place into rgb_format's space (L and
+ * alpha kept, chroma lowered until the colour fits) and, when rgba is not
+ * NULL, writes them there as rgb_format ("RGBA float" in some space). */
+void colorize_gamut_map (const Babl *rgb_format, gfloat *lab, gfloat *rgba,
+                         gsize n);
+
+#endif

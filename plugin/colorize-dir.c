@@ -1,0 +1,147 @@
+/* colorize-dir.c - files and folders of plug-in-colorize-dir.
+ * See colorize-dir.h.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <glib.h>
+#include <glib/gstdio.h>
+
+#include "colorize-core.h"
+#include "colorize-dir.h"
+
+static gboolean
+same_file (const gchar *a, const gchar *b)
+{
+  GStatBuf sa, sb;
+
+  return g_stat (a, &sa) == 0 && g_stat (b, &sb) == 0 &&
+         sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+static gint
+compare_names (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(const gchar * const *) a, *(const gchar * const *) b);
+}
+
+gchar **
+colorize_dir_prepare (const gchar *in_dir, const gchar *out_dir,
+                      GError **error)
+{
+  GDir        *dir;
+  GPtrArray   *names;
+  const gchar *name;
+  GError      *err = NULL;
+
+  if (! in_dir || ! *in_dir || ! out_dir || ! *out_dir)
+    {
+      g_set_error (error, COLORIZE_ERROR, NN_ERR_ARG,
+                   "Both an input folder and an output folder are needed.");
+      return NULL;
+    }
+  if (! g_file_test (in_dir, G_FILE_TEST_IS_DIR))
+    {
+      g_set_error (error, COLORIZE_ERROR, NN_ERR_IO,
+                   "The input folder '%s' does not exist or is not a "
+                   "folder.", in_dir);
+      return NULL;
+    }
+  if (g_file_test (out_dir, G_FILE_TEST_EXISTS) &&
+      ! g_file_test (out_dir, G_FILE_TEST_IS_DIR))
+    {
+      g_set_error (error, COLORIZE_ERROR, NN_ERR_IO,
+                   "The output '%s' exists and is not a folder.", out_dir);
+      return NULL;
+    }
+  /* Checked before creating anything: out_dir may not exist yet, but if
+   * it does it must not be the input folder. */
+  if (same_file (in_dir, out_dir))
+    {
+      g_set_error (error, COLORIZE_ERROR, NN_ERR_ARG,
+                   "The output folder '%s' is the input folder '%s': "
+                   "colorize never writes into its input folder; choose "
+                   "another output folder.", out_dir, in_dir);
+      return NULL;
+    }
+
+  dir = g_dir_open (in_dir, 0, &err);
+  if (! dir)
+    {
+      g_set_error (error, COLORIZE_ERROR, NN_ERR_IO,
+                   "Cannot read the input folder '%s': %s",
+                   in_dir, err->message);
+      g_error_free (err);
+      return NULL;
+    }
+  names = g_ptr_array_new ();
+  while ((name = g_dir_read_name (dir)))
+    {
+      gchar *path;
+
+      if (name[0] == '.')
+        continue;
+      path = g_build_filename (in_dir, name, NULL);
+      if (g_file_test (path, G_FILE_TEST_IS_REGULAR))
+        g_ptr_array_add (names, g_strdup (name));
+      g_free (path);
+    }
+  g_dir_close (dir);
+  g_ptr_array_sort (names, compare_names);
+  g_ptr_array_add (names, NULL);
+
+  if (g_mkdir_with_parents (out_dir, 0777) != 0)
+    {
+      g_set_error (error, COLORIZE_ERROR, NN_ERR_IO,
+                   "Cannot create the output folder '%s': %s",
+                   out_dir, g_strerror (errno));
+      g_strfreev ((gchar **) g_ptr_array_free (names, FALSE));
+      return NULL;
+    }
+  return (gchar **) g_ptr_array_free (names, FALSE);
+}
+
+gboolean
+colorize_dir_paths (const gchar *in_dir, const gchar *out_dir,
+                    const gchar *name, gchar **in_path, gchar **out_path,
+                    gchar **tmp_path, GError **error)
+{
+  gchar *tmp_name;
+
+  *in_path  = g_build_filename (in_dir, name, NULL);
+  *out_path = g_build_filename (out_dir, name, NULL);
+  /* Hidden (skipped when listing), unique to this process, and ending
+   * with the input's name so that GIMP picks the same file format. */
+  tmp_name  = g_strdup_printf (".colorize-%d-%s", (gint) getpid (), name);
+  *tmp_path = g_build_filename (out_dir, tmp_name, NULL);
+  g_free (tmp_name);
+
+  if (same_file (*in_path, *out_path))
+    {
+      g_set_error (error, COLORIZE_ERROR, NN_ERR_ARG,
+                   "'%s' would overwrite the input file '%s'.",
+                   *out_path, *in_path);
+      g_clear_pointer (in_path, g_free);
+      g_clear_pointer (out_path, g_free);
+      g_clear_pointer (tmp_path, g_free);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+colorize_dir_commit (const gchar *tmp_path, const gchar *out_path,
+                     GError **error)
+{
+  if (g_rename (tmp_path, out_path) != 0)
+    {
+      g_set_error (error, COLORIZE_ERROR, NN_ERR_IO,
+                   "Cannot rename '%s' to '%s': %s",
+                   tmp_path, out_path, g_strerror (errno));
+      g_unlink (tmp_path);
+      return FALSE;
+    }
+  return TRUE;
+}

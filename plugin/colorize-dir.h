@@ -1,0 +1,30 @@
+/* colorize-dir.h - the file-system side of plug-in-colorize-dir, shared by
+ * both hosts (GLib only): which files to colorize, where their outputs go,
+ * and the guarantees that the input folder is never written to.
+ */
+#ifndef COLORIZE_DIR_H
+#define COLORIZE_DIR_H
+
+#include <glib.h>
+
+/* Checks that in_dir is a readable folder, creates out_dir when missing,
+ * refuses when out_dir is in_dir (or a link to it), and returns the sorted
+ * names of the regular, non-hidden files of in_dir (not recursive), as a
+ * NULL-terminated array (g_strfreev).  NULL with error on failure. */
+gchar **colorize_dir_prepare (const gchar *in_dir, const gchar *out_dir,
+                              GError **error);
+
+/* For one input name: its path, the output path (same name in out_dir)
+ * and a temporary path in out_dir with the same extension, to be renamed
+ * onto the output when the save succeeded.  Refuses when the output path
+ * is the input file itself (a link).  FALSE with error otherwise. */
+gboolean colorize_dir_paths (const gchar *in_dir, const gchar *out_dir,
+                             const gchar *name, gchar **in_path,
+                             gchar **out_path, gchar **tmp_path,
+                             GError **error);
+
+/* Renames tmp_path onto out_path (errors name both). */
+gboolean colorize_dir_commit (const gchar *tmp_path, const gchar *out_path,
+                              GError **error);
+
+#endif

@@ -1,0 +1,661 @@
+/* colorize-gimp2.c - the GIMP 2.10 host of the colorize plug-in (libgimp
+ * 2.0 API): registration, arguments, dialog, undo, the new layer and its
+ * mask, progress, and the folder procedure.  Pixels are handled by
+ * colorize-core.c, shared with the GIMP 3.0 host.
+ */
+#include <string.h>
+
+#include <glib/gstdio.h>
+#include <libgimp/gimp.h>
+#include <libgimp/gimpui.h>
+
+#include "colorize-core.h"
+#include "colorize-dir.h"
+#include "colorize-preview.h"
+
+#define PLUG_IN_BINARY   "colorize"
+#define PLUG_IN_ROLE     "gimp-colorize"
+#define PROC_CNN         "plug-in-colorize-cnn"
+#define PROC_RESNET18    "plug-in-colorize-resnet18"
+#define PROC_DIR         "plug-in-colorize-dir"
+#define MENU_PATH        "<Image>/Filters/Colorize"
+#define WEIGHTS_PATH_MAX 4096
+
+/* Last-used values, per procedure (gimp_set_data). */
+typedef struct
+{
+  gint32  working_size;
+  gdouble strength;
+  gchar   weights[WEIGHTS_PATH_MAX];
+} ColorizeVals;
+
+static const ColorizeVals default_vals = { 0, 1.0, "" };
+
+static void query (void);
+static void run   (const gchar      *name,
+                   gint              nparams,
+                   const GimpParam  *param,
+                   gint             *nreturn_vals,
+                   GimpParam       **return_vals);
+
+const GimpPlugInInfo PLUG_IN_INFO = { NULL, NULL, query, run };
+
+MAIN ()
+
+static void
+query (void)
+{
+  static const GimpParamDef image_args[] =
+  {
+    { GIMP_PDB_INT32,    "run-mode",     "The run mode { RUN-INTERACTIVE (0), RUN-NONINTERACTIVE (1), RUN-WITH-LAST-VALS (2) }" },
+    { GIMP_PDB_IMAGE,    "image",        "Input image" },
+    { GIMP_PDB_DRAWABLE, "drawable",     "Input layer" },
+    { GIMP_PDB_INT32,    "working-size", "Longer side, in pixels, of the picture the network sees (0 = the model's default, else 64..2048)" },
+    { GIMP_PDB_FLOAT,    "strength",     "Chroma multiplier (1.0 = as predicted, 0..10)" },
+    { GIMP_PDB_STRING,   "weights-file", "A .weights file (empty = the bundled one)" }
+  };
+  static const GimpParamDef dir_args[] =
+  {
+    { GIMP_PDB_INT32,  "run-mode",   "The run mode { RUN-INTERACTIVE (0), RUN-NONINTERACTIVE (1) }" },
+    { GIMP_PDB_STRING, "model",      "\"cnn\", \"resnet18\" or the path of a .weights file" },
+    { GIMP_PDB_STRING, "input-dir",  "Folder of images to colorize (not recursive, never written to)" },
+    { GIMP_PDB_STRING, "output-dir", "Folder for the results (created if missing)" }
+  };
+  const gchar *help =
+    "Predicts the colours of a black-and-white layer with a neural network "
+    "and puts them in a new layer above it; the layer itself is not "
+    "changed.  A selection becomes the new layer's mask.";
+
+  gimp_install_procedure (PROC_CNN,
+                          "Colorize a black-and-white layer with the CNN",
+                          help, "colorize authors", "colorize authors",
+                          "2025", "Colorize with _CNN...",
+                          "RGB*, GRAY*, INDEXED*", GIMP_PLUGIN,
+                          G_N_ELEMENTS (image_args), 0, image_args, NULL);
+  gimp_plugin_menu_register (PROC_CNN, MENU_PATH);
+
+  gimp_install_procedure (PROC_RESNET18,
+                          "Colorize a black-and-white layer with ResNet18",
+                          help, "colorize authors", "colorize authors",
+                          "2025", "Colorize with _ResNet18...",
+                          "RGB*, GRAY*, INDEXED*", GIMP_PLUGIN,
+                          G_N_ELEMENTS (image_args), 0, image_args, NULL);
+  gimp_plugin_menu_register (PROC_RESNET18, MENU_PATH);
+
+  gimp_install_procedure (PROC_DIR,
+                          "Colorize every image of a folder",
+                          "Loads every file of the input folder (not "
+                          "recursive), colorizes it and saves it under the "
+                          "same name and format in the output folder.  "
+                          "Files that fail are named and skipped; the "
+                          "procedure then returns an error.  The input "
+                          "folder is never written to.",
+                          "colorize authors", "colorize authors", "2025",
+                          NULL, NULL, GIMP_PLUGIN,
+                          G_N_ELEMENTS (dir_args), 0, dir_args, NULL);
+}
+
+/* ---- progress ---------------------------------------------------------- */
+
+static gboolean
+progress_cb (gdouble fraction, gpointer data)
+{
+  (void) data;
+  gimp_progress_update (fraction);
+  return TRUE;
+}
+
+/* ---- one layer --------------------------------------------------------- */
+
+static gboolean
+check_drawable (gint32 image, gint32 drawable, GError **error)
+{
+  gchar *name;
+
+  if (! gimp_item_is_valid (drawable) ||
+      gimp_item_get_image (drawable) != image)
+    {
+      g_set_error (error, COLORIZE_ERROR, NN_ERR_ARG,
+                   "The drawable is not part of the image.");
+      return FALSE;
+    }
+  if (! gimp_item_is_layer (drawable))
+    {
+      g_set_error (error, COLORIZE_ERROR, NN_ERR_ARG,
+                   "Colorize works on a layer: select a layer, not a "
+                   "channel or a layer mask.");
+      return FALSE;
+    }
+  if (gimp_item_is_group (drawable))
+    {
+      name = gimp_item_get_name (drawable);
+      g_set_error (error, COLORIZE_ERROR, NN_ERR_ARG,
+                   "'%s' is a layer group: select one of its layers.",
+                   name);
+      g_free (name);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Colorizes `drawable` of `image` into a new layer above it. */
+static gboolean
+colorize_layer (gint32 image, gint32 drawable, nn_arch arch,
+                const ColorizeVals *vals, GError **error)
+{
+  gchar      *path;
+  nn_model   *model;
+  GeglBuffer *buffer;
+  gfloat     *lab;
+  gint        x, y, w, h, off_x, off_y, position;
+  gint32      parent, layer;
+  gchar      *name;
+  gboolean    ok;
+
+  if (! check_drawable (image, drawable, error))
+    return FALSE;
+  if (! gimp_drawable_mask_intersect (drawable, &x, &y, &w, &h))
+    {
+      name = gimp_item_get_name (drawable);
+      g_set_error (error, COLORIZE_ERROR, NN_ERR_ARG,
+                   "The selection does not overlap the layer '%s': "
+                   "nothing to colorize.", name);
+      g_free (name);
+      return FALSE;
+    }
+
+  path = vals->weights[0] ? g_strdup (vals->weights)
+         : colorize_weights_path (gimp_get_progname (), nn_arch_name (arch));
+  model = colorize_model_load (path, arch, error);
+  g_free (path);
+  if (! model)
+    return FALSE;
+
+  gimp_progress_init_printf ("Colorizing with %s", colorize_arch_label (arch));
+
+  /* Everything that can fail runs before the image is touched. */
+  buffer = gimp_drawable_get_buffer (drawable);
+  w = gegl_buffer_get_width (buffer);
+  h = gegl_buffer_get_height (buffer);
+  lab = colorize_compute (model, buffer, vals->working_size, vals->strength,
+                          progress_cb, NULL, error);
+  g_object_unref (buffer);
+  nn_model_free (model);
+  if (! lab)
+    return FALSE;
+
+  gimp_image_undo_group_start (image);
+
+  if (gimp_image_base_type (image) != GIMP_RGB &&
+      ! gimp_image_convert_rgb (image))
+    {
+      gimp_image_undo_group_end (image);
+      g_free (lab);
+      g_set_error (error, COLORIZE_ERROR, NN_ERR_ARG,
+                   "Could not convert the image to RGB: %s",
+                   gimp_get_pdb_error ());
+      return FALSE;
+    }
+
+  gimp_drawable_offsets (drawable, &off_x, &off_y);
+  parent   = gimp_item_get_parent (drawable);
+  position = gimp_image_get_item_position (image, drawable);
+  name     = g_strdup_printf ("Colorized (%s)", colorize_arch_label (arch));
+  layer    = gimp_layer_new (image, name, w, h, GIMP_RGBA_IMAGE, 100.0,
+                             GIMP_LAYER_MODE_NORMAL);
+  g_free (name);
+  if (layer < 0 || ! gimp_image_insert_layer (image, layer, parent, position))
+    {
+      gimp_image_undo_group_end (image);
+      g_free (lab);
+      g_set_error (error, COLORIZE_ERROR, NN_ERR_ARG,
+                   "Could not add the new layer: %s", gimp_get_pdb_error ());
+      return FALSE;
+    }
+  gimp_layer_set_offsets (layer, off_x, off_y);
+
+  buffer = gimp_drawable_get_buffer (layer);
+  ok = colorize_write (lab, buffer, w, h, progress_cb, NULL, error);
+  g_object_unref (buffer);
+  g_free (lab);
+
+  if (ok && ! gimp_selection_is_empty (image))
+    {
+      gint32 mask = gimp_layer_create_mask (layer, GIMP_ADD_MASK_SELECTION);
+
+      if (mask < 0 || ! gimp_layer_add_mask (layer, mask))
+        {
+          g_set_error (error, COLORIZE_ERROR, NN_ERR_ARG,
+                       "Could not add the selection as a layer mask: %s",
+                       gimp_get_pdb_error ());
+          ok = FALSE;
+        }
+    }
+  if (ok)
+    gimp_drawable_update (layer, 0, 0, w, h);
+  else
+    gimp_image_remove_layer (image, layer);
+
+  gimp_image_undo_group_end (image);
+  gimp_progress_update (1.0);
+  return ok;
+}
+
+/* ---- dialog ------------------------------------------------------------ */
+
+typedef struct
+{
+  ColorizeVals    *vals;
+  nn_arch          arch;
+  ColorizePreview *preview;
+  GtkObject       *size_adj;
+  GtkObject       *strength_adj;
+  GtkWidget       *chooser;
+} DialogState;
+
+static void
+dialog_values_changed (DialogState *st)
+{
+  st->vals->working_size = RINT (gtk_adjustment_get_value (
+                                   GTK_ADJUSTMENT (st->size_adj)));
+  st->vals->strength = gtk_adjustment_get_value (
+                         GTK_ADJUSTMENT (st->strength_adj));
+  colorize_preview_update (st->preview, st->vals->working_size,
+                           st->vals->strength);
+}
+
+static void
+dialog_adjustment_changed (GtkAdjustment *adj, DialogState *st)
+{
+  (void) adj;
+  dialog_values_changed (st);
+}
+
+static void
+dialog_load_weights (DialogState *st)
+{
+  gchar *path = st->vals->weights[0] ? g_strdup (st->vals->weights)
+                : colorize_weights_path (gimp_get_progname (),
+                                         nn_arch_name (st->arch));
+
+  colorize_preview_set_weights (st->preview, path, st->arch);
+  g_free (path);
+}
+
+static void
+dialog_file_set (GtkFileChooserButton *button, DialogState *st)
+{
+  gchar *file = gtk_file_chooser_get_filename (GTK_FILE_CHOOSER (button));
+
+  g_strlcpy (st->vals->weights, file ? file : "", WEIGHTS_PATH_MAX);
+  g_free (file);
+  dialog_load_weights (st);
+}
+
+static void
+dialog_use_bundled (GtkButton *button, DialogState *st)
+{
+  (void) button;
+  st->vals->weights[0] = '\0';
+  gtk_file_chooser_unselect_all (GTK_FILE_CHOOSER (st->chooser));
+  dialog_load_weights (st);
+}
+
+static gboolean
+colorize_dialog (gint32 drawable, nn_arch arch, const gchar *proc,
+                 ColorizeVals *vals)
+{
+  DialogState    st = { vals, arch, NULL, NULL, NULL, NULL };
+  GtkWidget     *dialog, *vbox, *frame, *area, *status, *table, *hbox;
+  GtkWidget     *button, *label;
+  GtkFileFilter *filter;
+  GeglBuffer    *buffer;
+  gchar         *title;
+  gboolean       run;
+
+  gimp_ui_init (PLUG_IN_BINARY, FALSE);
+
+  title = g_strdup_printf ("Colorize with %s", colorize_arch_label (arch));
+  dialog = gimp_dialog_new (title, PLUG_IN_ROLE, NULL, 0,
+                            gimp_standard_help_func, proc,
+                            "_Cancel", GTK_RESPONSE_CANCEL,
+                            "_OK",     GTK_RESPONSE_OK,
+                            NULL);
+  g_free (title);
+  gtk_dialog_set_alternative_button_order (GTK_DIALOG (dialog),
+                                            GTK_RESPONSE_OK,
+                                            GTK_RESPONSE_CANCEL, -1);
+  gimp_window_set_transient (GTK_WINDOW (dialog));
+
+  vbox = gtk_vbox_new (FALSE, 12);
+  gtk_container_set_border_width (GTK_CONTAINER (vbox), 12);
+  gtk_box_pack_start (GTK_BOX (gtk_dialog_get_content_area (GTK_DIALOG (dialog))),
+                      vbox, TRUE, TRUE, 0);
+
+  frame = gtk_frame_new (NULL);
+  gtk_frame_set_shadow_type (GTK_FRAME (frame), GTK_SHADOW_IN);
+  gtk_box_pack_start (GTK_BOX (vbox), frame, TRUE, TRUE, 0);
+  area = gimp_preview_area_new ();
+  gtk_container_add (GTK_CONTAINER (frame), area);
+
+  status = gtk_label_new ("");
+  gtk_misc_set_alignment (GTK_MISC (status), 0.0, 0.5);
+  gtk_label_set_line_wrap (GTK_LABEL (status), TRUE);
+  gtk_widget_set_size_request (status, COLORIZE_PREVIEW_SIZE, -1);
+  gtk_box_pack_start (GTK_BOX (vbox), status, FALSE, FALSE, 0);
+
+  buffer = gimp_drawable_get_buffer (drawable);
+  st.preview = colorize_preview_new (buffer, area, status);
+  g_object_unref (buffer);
+
+  table = gtk_table_new (2, 3, FALSE);
+  gtk_table_set_col_spacings (GTK_TABLE (table), 6);
+  gtk_table_set_row_spacings (GTK_TABLE (table), 6);
+  gtk_box_pack_start (GTK_BOX (vbox), table, FALSE, FALSE, 0);
+
+  st.size_adj = gimp_scale_entry_new (GTK_TABLE (table), 0, 0,
+                                      "_Working size:", 200, 6,
+                                      vals->working_size, 0,
+                                      COLORIZE_MAX_WORKING_SIZE, 8, 64, 0,
+                                      TRUE, 0, 0,
+                                      "Longer side of the picture the "
+                                      "network sees, in pixels (0 = the "
+                                      "model's default, else 64 or more). "
+                                      "Lower often gives more vivid "
+                                      "colour.", NULL);
+  st.strength_adj = gimp_scale_entry_new (GTK_TABLE (table), 0, 1,
+                                          "_Strength:", 200, 6,
+                                          vals->strength, 0.0, 2.0, 0.05,
+                                          0.25, 2, FALSE, 0.0, 10.0,
+                                          "Multiplies the predicted chroma "
+                                          "(1.0 = as predicted).", NULL);
+  g_signal_connect (st.size_adj, "value-changed",
+                    G_CALLBACK (dialog_adjustment_changed), &st);
+  g_signal_connect (st.strength_adj, "value-changed",
+                    G_CALLBACK (dialog_adjustment_changed), &st);
+
+  hbox = gtk_hbox_new (FALSE, 6);
+  gtk_box_pack_start (GTK_BOX (vbox), hbox, FALSE, FALSE, 0);
+  label = gtk_label_new_with_mnemonic ("Weights _file:");
+  gtk_box_pack_start (GTK_BOX (hbox), label, FALSE, FALSE, 0);
+  st.chooser = gtk_file_chooser_button_new ("Choose a weights file",
+                                            GTK_FILE_CHOOSER_ACTION_OPEN);
+  gtk_label_set_mnemonic_widget (GTK_LABEL (label), st.chooser);
+  filter = gtk_file_filter_new ();
+  gtk_file_filter_set_name (filter, "Colorize weights (*.weights)");
+  gtk_file_filter_add_pattern (filter, "*.weights");
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (st.chooser), filter);
+  if (vals->weights[0])
+    gtk_file_chooser_set_filename (GTK_FILE_CHOOSER (st.chooser),
+                                   vals->weights);
+  gtk_box_pack_start (GTK_BOX (hbox), st.chooser, TRUE, TRUE, 0);
+  g_signal_connect (st.chooser, "file-set",
+                    G_CALLBACK (dialog_file_set), &st);
+  button = gtk_button_new_with_mnemonic ("Use _bundled");
+  gimp_help_set_help_data (button, "Use the weights installed with the "
+                           "plug-in", NULL);
+  gtk_box_pack_start (GTK_BOX (hbox), button, FALSE, FALSE, 0);
+  g_signal_connect (button, "clicked", G_CALLBACK (dialog_use_bundled), &st);
+
+  gtk_widget_show_all (dialog);
+
+  dialog_load_weights (&st);
+  colorize_preview_update (st.preview, vals->working_size, vals->strength);
+
+  run = gimp_dialog_run (GIMP_DIALOG (dialog)) == GTK_RESPONSE_OK;
+
+  colorize_preview_free (st.preview);
+  gtk_widget_destroy (dialog);
+  return run;
+}
+
+/* ---- the folder procedure ---------------------------------------------- */
+
+static gboolean
+colorize_file (nn_model *model, const gchar *in_path, const gchar *tmp_path,
+               GError **error)
+{
+  gint32      image, layer;
+  GeglBuffer *buffer;
+  gfloat     *lab;
+  gint        w, h;
+  gboolean    ok;
+
+  image = gimp_file_load (GIMP_RUN_NONINTERACTIVE, in_path, in_path);
+  if (image < 0)
+    {
+      g_set_error (error, COLORIZE_ERROR, NN_ERR_IO,
+                   "GIMP could not load it: %s", gimp_get_pdb_error ());
+      return FALSE;
+    }
+
+  layer = gimp_image_merge_visible_layers (image, GIMP_CLIP_TO_IMAGE);
+  if (layer < 0)
+    {
+      g_set_error (error, COLORIZE_ERROR, NN_ERR_ARG,
+                   "it has no visible layer: %s", gimp_get_pdb_error ());
+      gimp_image_delete (image);
+      return FALSE;
+    }
+
+  buffer = gimp_drawable_get_buffer (layer);
+  w = gegl_buffer_get_width (buffer);
+  h = gegl_buffer_get_height (buffer);
+  lab = colorize_compute (model, buffer, 0, 1.0, progress_cb, NULL, error);
+  g_object_unref (buffer);
+  if (! lab)
+    {
+      gimp_image_delete (image);
+      return FALSE;
+    }
+
+  if (gimp_image_base_type (image) != GIMP_RGB &&
+      ! gimp_image_convert_rgb (image))
+    {
+      g_set_error (error, COLORIZE_ERROR, NN_ERR_ARG,
+                   "could not convert it to RGB: %s", gimp_get_pdb_error ());
+      g_free (lab);
+      gimp_image_delete (image);
+      return FALSE;
+    }
+
+  /* The loaded copy's own layer takes the colour: L and alpha are the
+   * source's, so this is the colour layer merged onto the original. */
+  buffer = gimp_drawable_get_buffer (layer);
+  ok = colorize_write (lab, buffer, w, h, progress_cb, NULL, error);
+  g_object_unref (buffer);
+  g_free (lab);
+
+  if (ok && ! gimp_file_save (GIMP_RUN_NONINTERACTIVE, image, layer,
+                              tmp_path, tmp_path))
+    {
+      g_set_error (error, COLORIZE_ERROR, NN_ERR_IO,
+                   "GIMP could not save '%s': %s", tmp_path,
+                   gimp_get_pdb_error ());
+      ok = FALSE;
+    }
+  gimp_image_delete (image);
+  return ok;
+}
+
+static gboolean
+colorize_dir (const gchar *model_arg, const gchar *in_dir,
+              const gchar *out_dir, GError **error)
+{
+  nn_model *model;
+  gchar   **names;
+  gchar    *path;
+  nn_arch   arch = (nn_arch) -1;
+  GString  *failed;
+  gint      n_failed = 0;
+  gint      i;
+
+  if (! model_arg || ! *model_arg)
+    {
+      g_set_error (error, COLORIZE_ERROR, NN_ERR_ARG,
+                   "No model given: use \"cnn\", \"resnet18\" or the path "
+                   "of a .weights file.");
+      return FALSE;
+    }
+  names = colorize_dir_prepare (in_dir, out_dir, error);
+  if (! names)
+    return FALSE;
+
+  nn_arch_parse (model_arg, &arch);
+  path  = colorize_weights_path (gimp_get_progname (), model_arg);
+  model = colorize_model_load (path, arch, error);
+  g_free (path);
+  if (! model)
+    {
+      g_strfreev (names);
+      return FALSE;
+    }
+
+  failed = g_string_new (NULL);
+  for (i = 0; names[i]; i++)
+    {
+      gchar  *in_path = NULL, *out_path = NULL, *tmp_path = NULL;
+      GError *err = NULL;
+
+      gimp_progress_init_printf ("Colorizing %s (%d of %d)", names[i],
+                                 i + 1, g_strv_length (names));
+      if (! colorize_dir_paths (in_dir, out_dir, names[i], &in_path,
+                                &out_path, &tmp_path, &err) ||
+          ! colorize_file (model, in_path, tmp_path, &err) ||
+          ! colorize_dir_commit (tmp_path, out_path, &err))
+        {
+          g_printerr ("colorize: %s: %s\n", names[i], err->message);
+          g_string_append_printf (failed, "%s%s (%s)",
+                                  n_failed ? "; " : "", names[i],
+                                  err->message);
+          n_failed++;
+          g_error_free (err);
+          if (tmp_path)
+            g_unlink (tmp_path);
+        }
+      g_free (in_path);
+      g_free (out_path);
+      g_free (tmp_path);
+    }
+  nn_model_free (model);
+
+  if (n_failed)
+    g_set_error (error, COLORIZE_ERROR, NN_ERR_IO,
+                 "%d of %d files in '%s' failed: %s",
+                 n_failed, g_strv_length (names), in_dir, failed->str);
+  g_string_free (failed, TRUE);
+  g_strfreev (names);
+  return n_failed == 0;
+}
+
+/* ---- run --------------------------------------------------------------- */
+
+static void
+run (const gchar      *name,
+     gint              nparams,
+     const GimpParam  *param,
+     gint             *nreturn_vals,
+     GimpParam       **return_vals)
+{
+  static GimpParam  values[2];
+  static gchar     *message = NULL;
+  GimpRunMode       run_mode;
+  GimpPDBStatusType status = GIMP_PDB_SUCCESS;
+  GError           *error  = NULL;
+
+  *nreturn_vals = 1;
+  *return_vals  = values;
+  values[0].type = GIMP_PDB_STATUS;
+
+  gegl_init (NULL, NULL);
+
+  run_mode = nparams > 0 ? (GimpRunMode) param[0].data.d_int32
+                         : GIMP_RUN_NONINTERACTIVE;
+
+  if (! strcmp (name, PROC_DIR))
+    {
+      if (nparams != 4)
+        status = GIMP_PDB_CALLING_ERROR;
+      else if (! colorize_dir (param[1].data.d_string,
+                               param[2].data.d_string,
+                               param[3].data.d_string, &error))
+        status = GIMP_PDB_EXECUTION_ERROR;
+    }
+  else if (! strcmp (name, PROC_CNN) || ! strcmp (name, PROC_RESNET18))
+    {
+      nn_arch      arch = strcmp (name, PROC_CNN) ? NN_ARCH_RESNET18
+                                                   : NN_ARCH_CNN;
+      ColorizeVals vals = default_vals;
+      gint32       image, drawable;
+
+      if (nparams < 3)
+        {
+          status = GIMP_PDB_CALLING_ERROR;
+          goto done;
+        }
+      image    = param[1].data.d_image;
+      drawable = param[2].data.d_drawable;
+
+      switch (run_mode)
+        {
+        case GIMP_RUN_INTERACTIVE:
+          gimp_get_data (name, &vals);
+          vals.weights[WEIGHTS_PATH_MAX - 1] = '\0';
+          if (! check_drawable (image, drawable, &error))
+            {
+              status = GIMP_PDB_EXECUTION_ERROR;
+              goto done;
+            }
+          if (! colorize_dialog (drawable, arch, name, &vals))
+            {
+              status = GIMP_PDB_CANCEL;
+              goto done;
+            }
+          break;
+
+        case GIMP_RUN_NONINTERACTIVE:
+          if (nparams != 6)
+            {
+              status = GIMP_PDB_CALLING_ERROR;
+              goto done;
+            }
+          vals.working_size = param[3].data.d_int32;
+          vals.strength     = param[4].data.d_float;
+          g_strlcpy (vals.weights,
+                     param[5].data.d_string ? param[5].data.d_string : "",
+                     WEIGHTS_PATH_MAX);
+          break;
+
+        case GIMP_RUN_WITH_LAST_VALS:
+          gimp_get_data (name, &vals);
+          vals.weights[WEIGHTS_PATH_MAX - 1] = '\0';
+          break;
+        }
+
+      if (! colorize_layer (image, drawable, arch, &vals, &error))
+        status = GIMP_PDB_EXECUTION_ERROR;
+      else
+        {
+          if (run_mode == GIMP_RUN_INTERACTIVE)
+            gimp_set_data (name, &vals, sizeof vals);
+          if (run_mode != GIMP_RUN_NONINTERACTIVE)
+            gimp_displays_flush ();
+        }
+    }
+  else
+    {
+      status = GIMP_PDB_CALLING_ERROR;
+    }
+
+ done:
+  values[0].data.d_status = status;
+  if (error)
+    {
+      g_free (message);
+      message = g_strdup (error->message);
+      g_error_free (error);
+      *nreturn_vals = 2;
+      values[1].type = GIMP_PDB_STRING;
+      values[1].data.d_string = message;
+    }
+}

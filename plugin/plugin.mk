@@ -1,0 +1,121 @@
+# plugin/plugin.mk - the GIMP plug-in, included by the top-level Makefile.
+#
+# Builds plug-ins/colorize/colorize for each GIMP whose development files
+# pkg-config finds: gimp-2.0 (GIMP 2.10) and gimp-3.0 (GIMP 3.0).  Nothing
+# GIMP-related is built when neither is found.
+#
+#   make plugin            the plug-in(s) for the GIMPs found here
+#   make install           into the user's GIMP profiles
+#                          (~/.config/GIMP/<version>/plug-ins/colorize/,
+#                          or $GIMP2_DIRECTORY / $GIMP3_DIRECTORY), with
+#                          weights/*.weights in plug-ins/colorize/weights/;
+#                          with PREFIX or DESTDIR set: into GIMP's system
+#                          plug-in folder under $(DESTDIR)$(PREFIX)
+#   make gimp3             the GIMP 3 plug-in inside the Debian 13 root of
+#                          .ci/gimp3-root.sh (for Debian 12 hosts), in
+#                          build/gimp3
+#   make demo              colorize tests/gimp/samples through the installed
+#                          plug-in in batch mode, write a before/after sheet
+
+PLUGIN_COMMON_SRC := plugin/colorize-core.c plugin/colorize-dir.c \
+                     plugin/colorize-preview.c
+PLUGIN_HDR        := $(wildcard plugin/*.h) $(wildcard nn/*.h)
+PLUGIN_NAME       := colorize
+PREFIX            ?=
+DESTDIR           ?=
+
+HAVE_GIMP2 := $(shell pkg-config --exists gimp-2.0 gimpui-2.0 gegl-0.4 babl 2>/dev/null && echo yes)
+HAVE_GIMP3 := $(shell pkg-config --exists gimp-3.0 gimpui-3.0 gegl-0.4 babl-0.1 2>/dev/null && echo yes)
+
+PLUGIN_TARGETS  :=
+INSTALL_TARGETS :=
+
+# Installs a plug-in binary ($1) and the bundled weights into folder $2.
+define plugin_install_into
+	@echo "install $(1) -> $(2)/"
+	install -d "$(2)" "$(2)/weights"
+	install -m 755 $(1) "$(2)/$(PLUGIN_NAME)"
+	@set -e; n=0; for w in weights/*.weights; do \
+	  [ -f "$$w" ] || continue; \
+	  install -m 644 "$$w" "$(2)/weights/"; n=$$((n + 1)); \
+	done; \
+	if [ $$n = 0 ]; then \
+	  echo "note: no weights/*.weights to bundle yet; set COLORIZE_WEIGHTS_DIR or choose a weights file in the dialog"; \
+	fi
+endef
+
+ifeq ($(HAVE_GIMP2),yes)
+GIMP2_CFLAGS   := $(shell pkg-config --cflags gimp-2.0 gimpui-2.0 gegl-0.4 babl) \
+                  -DGLIB_DISABLE_DEPRECATION_WARNINGS
+GIMP2_LIBS     := $(shell pkg-config --libs gimp-2.0 gimpui-2.0 gegl-0.4 babl)
+GIMP2_OBJDIR   := $(BUILD)/plugin-gimp2
+GIMP2_PLUGIN   := $(GIMP2_OBJDIR)/$(PLUGIN_NAME)
+GIMP2_OBJ      := $(PLUGIN_COMMON_SRC:plugin/%.c=$(GIMP2_OBJDIR)/%.o) \
+                  $(GIMP2_OBJDIR)/colorize-gimp2.o
+GIMP2_PCPREFIX := $(shell pkg-config --variable=prefix gimp-2.0)
+GIMP2_LIBDIR   := $(shell pkg-config --variable=gimplibdir gimp-2.0)
+ifneq ($(PREFIX)$(DESTDIR),)
+GIMP2_INSTALL_DIR = $(DESTDIR)$(patsubst $(GIMP2_PCPREFIX)%,$(or $(PREFIX),$(GIMP2_PCPREFIX))%,$(GIMP2_LIBDIR))/plug-ins/$(PLUGIN_NAME)
+else
+GIMP2_INSTALL_DIR = $(or $(GIMP2_DIRECTORY),$(HOME)/.config/GIMP/2.10)/plug-ins/$(PLUGIN_NAME)
+endif
+
+$(GIMP2_OBJDIR)/%.o: plugin/%.c $(PLUGIN_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(GIMP2_CFLAGS) -Iplugin -c $< -o $@
+
+$(GIMP2_PLUGIN): $(GIMP2_OBJ) $(LIBNN)
+	$(CC) $(GIMP2_OBJ) $(LIBNN) $(GIMP2_LIBS) $(ALL_LDLIBS) -o $@
+
+PLUGIN_TARGETS  += $(GIMP2_PLUGIN)
+INSTALL_TARGETS += install-gimp2
+
+.PHONY: install-gimp2
+install-gimp2: $(GIMP2_PLUGIN)
+	$(call plugin_install_into,$(GIMP2_PLUGIN),$(GIMP2_INSTALL_DIR))
+endif
+
+ifeq ($(HAVE_GIMP3),yes)
+GIMP3_CFLAGS   := $(shell pkg-config --cflags gimp-3.0 gimpui-3.0 gegl-0.4 babl-0.1)
+GIMP3_LIBS     := $(shell pkg-config --libs gimp-3.0 gimpui-3.0 gegl-0.4 babl-0.1)
+GIMP3_OBJDIR   := $(BUILD)/plugin-gimp3
+GIMP3_PLUGIN   := $(GIMP3_OBJDIR)/$(PLUGIN_NAME)
+GIMP3_OBJ      := $(PLUGIN_COMMON_SRC:plugin/%.c=$(GIMP3_OBJDIR)/%.o) \
+                  $(GIMP3_OBJDIR)/colorize-gimp3.o
+GIMP3_PCPREFIX := $(shell pkg-config --variable=prefix gimp-3.0)
+GIMP3_LIBDIR   := $(shell pkg-config --variable=gimplibdir gimp-3.0)
+ifneq ($(PREFIX)$(DESTDIR),)
+GIMP3_INSTALL_DIR = $(DESTDIR)$(patsubst $(GIMP3_PCPREFIX)%,$(or $(PREFIX),$(GIMP3_PCPREFIX))%,$(GIMP3_LIBDIR))/plug-ins/$(PLUGIN_NAME)
+else
+GIMP3_INSTALL_DIR = $(or $(GIMP3_DIRECTORY),$(HOME)/.config/GIMP/3.0)/plug-ins/$(PLUGIN_NAME)
+endif
+
+$(GIMP3_OBJDIR)/%.o: plugin/%.c $(PLUGIN_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(GIMP3_CFLAGS) -Iplugin -c $< -o $@
+
+$(GIMP3_PLUGIN): $(GIMP3_OBJ) $(LIBNN)
+	$(CC) $(GIMP3_OBJ) $(LIBNN) $(GIMP3_LIBS) $(ALL_LDLIBS) -o $@
+
+PLUGIN_TARGETS  += $(GIMP3_PLUGIN)
+INSTALL_TARGETS += install-gimp3
+
+.PHONY: install-gimp3
+install-gimp3: $(GIMP3_PLUGIN)
+	$(call plugin_install_into,$(GIMP3_PLUGIN),$(GIMP3_INSTALL_DIR))
+endif
+
+.PHONY: plugin gimp3 demo
+plugin: $(PLUGIN_TARGETS)
+all: plugin
+
+install: $(INSTALL_TARGETS)
+	@[ -n "$(INSTALL_TARGETS)" ] || \
+	  echo "note: no GIMP development files found (pkg-config gimp-3.0 / gimp-2.0): no plug-in installed"
+
+# The GIMP 3 plug-in built in the Debian 13 root (Debian 12 has no GIMP 3).
+gimp3:
+	.ci/gimp3-root.sh run $(MAKE) BUILD=$(BUILD)/gimp3 plugin
+
+demo: install
+	tests/gimp/demo.sh
