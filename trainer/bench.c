@@ -1,0 +1,185 @@
+/* bench.c - colorize-train bench: forward and training-step timings.
+ * Each figure is the median of at least 5 timed runs after one warm-up. */
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "adam.h"
+#include "commands.h"
+#include "loss.h"
+#include "model.h"
+#include "rng.h"
+
+void openblas_set_num_threads (int);
+
+#define BENCH_RUNS 5
+
+static double
+now_ms (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static int
+cmp_double (const void *a, const void *b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+  return (x > y) - (x < y);
+}
+
+static double
+median (double *v, int n)
+{
+  qsort (v, (size_t) n, sizeof *v, cmp_double);
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+static int
+bench_one (nn_arch arch, int size, int train, int runs)
+{
+  nn_model *m;
+  nn_error err;
+  if (nn_model_new (arch, &m, &err))
+    {
+      fprintf (stderr, "colorize-train bench: %s\n", err.message);
+      return 1;
+    }
+  nn_model_init (m, 1);
+  const int batch = train ? 16 : 1;
+  const size_t in_n = (size_t) batch * size * size;
+  float *x = malloc (in_n * sizeof (float));
+  float *target = calloc (2 * in_n, sizeof (float));
+  float *dout = malloc (2 * in_n * sizeof (float));
+  adam_state *adam = NULL;
+  double times[64];
+  int rc = 0;
+  if (!x || !target || !dout || (train && adam_new (m, &adam, &err)))
+    {
+      fprintf (stderr, "colorize-train bench: out of memory\n");
+      rc = 1;
+      goto done;
+    }
+  nn_rng rng;
+  nn_rng_seed (&rng, 7);
+  for (size_t i = 0; i < in_n; i++)
+    x[i] = (float) (2.0 * nn_rng_uniform (&rng) - 1.0);
+  for (size_t i = 0; i < 2 * in_n; i++)
+    target[i] = (float) (0.5 * (2.0 * nn_rng_uniform (&rng) - 1.0));
+  adam_config cfg = ADAM_CONFIG_DEFAULT;
+  for (int r = 0; r <= runs; r++)
+    {
+      double t0 = now_ms ();
+      if (!train)
+        rc = nn_model_forward (m, x, 1, size, size, NN_PASS_INFER, &err);
+      else
+        {
+          nn_model_zero_grad (m);
+          rc = nn_model_forward (m, x, batch, size, size, NN_PASS_TRAIN, &err);
+          if (!rc)
+            {
+              mse_loss (nn_model_output (m, NULL, NULL, NULL, NULL), target,
+                        NULL, 2 * in_n, dout);
+              rc = nn_model_backward (m, dout, NULL, &err);
+            }
+          if (!rc)
+            adam_step (adam, m, &cfg);
+        }
+      double t1 = now_ms ();
+      if (rc)
+        {
+          fprintf (stderr, "colorize-train bench: %s\n", err.message);
+          goto done;
+        }
+      if (r > 0)
+        times[r - 1] = t1 - t0;
+      nn_model_release (m);
+    }
+  double ms = median (times, runs);
+  double flops = nn_model_forward_flops (m, size, size) * batch * (train ? 3.0 : 1.0);
+  printf ("bench arch=%s mode=%s size=%d ms=%.1f gflops=%.1f\n",
+          nn_arch_name (arch), train ? "train" : "forward", size, ms,
+          flops / (ms * 1e6));
+  fflush (stdout);
+done:
+  adam_free (adam);
+  free (x);
+  free (target);
+  free (dout);
+  nn_model_free (m);
+  return rc ? 1 : 0;
+}
+
+int
+cmd_bench (int argc, char **argv)
+{
+  int archs[2] = { NN_ARCH_CNN, NN_ARCH_RESNET18 }, n_archs = 2;
+  int size = 0, train = 0, threads = 0, runs = BENCH_RUNS;
+  for (int i = 0; i < argc; i++)
+    {
+      if (!strcmp (argv[i], "--train"))
+        train = 1;
+      else if (i + 1 < argc && !strcmp (argv[i], "--arch"))
+        {
+          nn_arch a;
+          if (nn_arch_parse (argv[++i], &a))
+            {
+              fprintf (stderr, "colorize-train bench: --arch must be cnn or resnet18\n");
+              return 2;
+            }
+          archs[0] = a;
+          n_archs = 1;
+        }
+      else if (i + 1 < argc && (!strcmp (argv[i], "--size")
+                                || !strcmp (argv[i], "--threads")
+                                || !strcmp (argv[i], "--runs")))
+        {
+          char *end;
+          long v = strtol (argv[i + 1], &end, 10);
+          int lo = !strcmp (argv[i], "--size") ? 8 : 1;
+          int hi = !strcmp (argv[i], "--size") ? 8192 : !strcmp (argv[i], "--runs") ? 63 : 256;
+          if (*end || v < lo || v > hi || (!strcmp (argv[i], "--size") && v % 8))
+            {
+              fprintf (stderr, "colorize-train bench: %s expects an integer in "
+                       "%d..%d%s, got '%s'\n", argv[i], lo, hi,
+                       !strcmp (argv[i], "--size") ? " (a multiple of 8)" : "",
+                       argv[i + 1]);
+              return 2;
+            }
+          if (!strcmp (argv[i], "--size"))
+            size = (int) v;
+          else if (!strcmp (argv[i], "--threads"))
+            threads = (int) v;
+          else
+            runs = (int) v < BENCH_RUNS ? BENCH_RUNS : (int) v;
+          i++;
+        }
+      else
+        {
+          fprintf (stderr, "colorize-train bench: unknown argument '%s'\n", argv[i]);
+          return 2;
+        }
+    }
+  if (threads)
+    {
+      openblas_set_num_threads (threads);
+      omp_set_num_threads (threads);
+    }
+  int sizes[2], n_sizes = 0;
+  if (size)
+    sizes[n_sizes++] = size;
+  else if (train)
+    sizes[n_sizes++] = 128;
+  else
+    {
+      sizes[n_sizes++] = 256;
+      sizes[n_sizes++] = 1024;
+    }
+  for (int a = 0; a < n_archs; a++)
+    for (int s = 0; s < n_sizes; s++)
+      if (bench_one ((nn_arch) archs[a], sizes[s], train, runs))
+        return 1;
+  return 0;
+}

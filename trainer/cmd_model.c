@@ -1,0 +1,181 @@
+/* cmd_model.c - colorize-train init, info and forward. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "commands.h"
+#include "model.h"
+#include "npy.h"
+#include "weights.h"
+
+/* The value after argv[*i] for option `name`, or NULL (message printed). */
+static const char *
+option_value (int argc, char **argv, int *i, const char *cmd)
+{
+  if (*i + 1 >= argc)
+    {
+      fprintf (stderr, "colorize-train %s: option %s needs a value\n", cmd, argv[*i]);
+      return NULL;
+    }
+  return argv[++*i];
+}
+
+int
+cmd_init (int argc, char **argv)
+{
+  const char *arch_name = NULL, *out = NULL;
+  unsigned long long seed = 0;
+  for (int i = 0; i < argc; i++)
+    {
+      const char *v;
+      if (!strcmp (argv[i], "--arch") || !strcmp (argv[i], "--out")
+          || !strcmp (argv[i], "--seed"))
+        {
+          if (!(v = option_value (argc, argv, &i, "init")))
+            return 2;
+          if (!strcmp (argv[i - 1], "--arch"))
+            arch_name = v;
+          else if (!strcmp (argv[i - 1], "--out"))
+            out = v;
+          else
+            {
+              char *end;
+              seed = strtoull (v, &end, 10);
+              if (*end || !*v)
+                {
+                  fprintf (stderr, "colorize-train init: --seed expects a "
+                           "non-negative integer, got '%s'\n", v);
+                  return 2;
+                }
+            }
+        }
+      else
+        {
+          fprintf (stderr, "colorize-train init: unknown argument '%s'\n", argv[i]);
+          return 2;
+        }
+    }
+  nn_arch arch;
+  if (!arch_name || nn_arch_parse (arch_name, &arch) != NN_OK)
+    {
+      fprintf (stderr, "colorize-train init: --arch must be cnn or resnet18%s%s%s\n",
+               arch_name ? " (got '" : "", arch_name ? arch_name : "",
+               arch_name ? "')" : "");
+      return 2;
+    }
+  if (!out)
+    {
+      fprintf (stderr, "colorize-train init: --out FILE.weights is required\n");
+      return 2;
+    }
+  nn_model *m;
+  nn_error err;
+  if (nn_model_new (arch, &m, &err))
+    {
+      fprintf (stderr, "colorize-train init: %s\n", err.message);
+      return 1;
+    }
+  nn_model_init (m, seed);
+  char meta[128];
+  snprintf (meta, sizeof meta, "created=colorize-train init\nseed=%llu\nsteps=0\n", seed);
+  int rc = 0;
+  if (nn_model_set_metadata (m, meta, &err) || weights_save (m, out, &err))
+    {
+      fprintf (stderr, "colorize-train init: %s\n", err.message);
+      rc = 1;
+    }
+  else
+    printf ("wrote %s: arch=%s params=%zu\n", out, nn_arch_name (arch),
+            nn_model_param_count (m));
+  nn_model_free (m);
+  return rc;
+}
+
+int
+cmd_info (int argc, char **argv)
+{
+  if (argc != 1)
+    {
+      fprintf (stderr, "usage: colorize-train info FILE.weights\n");
+      return 2;
+    }
+  nn_model *m;
+  nn_error err;
+  if (weights_load (argv[0], &m, &err))
+    {
+      fprintf (stderr, "colorize-train info: %s\n", err.message);
+      return 1;
+    }
+  size_t running = 0;
+  for (int i = 0; i < m->n_params; i++)
+    if (!m->params[i].trainable)
+      running += m->params[i].size;
+  printf ("file=%s\n", argv[0]);
+  printf ("arch=%s\n", nn_arch_name (m->arch));
+  printf ("params=%zu\n", nn_model_param_count (m));
+  printf ("bn_running_values=%zu\n", running);
+  printf ("tensors=%d\n", m->n_params);
+  printf ("l_offset=%g\nl_scale=%g\nab_scale=%g\n", m->scaling.l_offset,
+          m->scaling.l_scale, m->scaling.ab_scale);
+  printf ("metadata:\n");
+  const char *line = m->metadata;
+  while (*line)
+    {
+      const char *nl = strchr (line, '\n');
+      int len = nl ? (int) (nl - line) : (int) strlen (line);
+      printf ("  %.*s\n", len, line);
+      line += len + (nl ? 1 : 0);
+    }
+  nn_model_free (m);
+  return 0;
+}
+
+int
+cmd_forward (int argc, char **argv)
+{
+  const char *weights = NULL, *input = NULL, *output = NULL;
+  for (int i = 0; i < argc; i++)
+    {
+      const char **slot = !strcmp (argv[i], "--weights") ? &weights
+                           : !strcmp (argv[i], "--input") ? &input
+                           : !strcmp (argv[i], "--output") ? &output : NULL;
+      if (!slot)
+        {
+          fprintf (stderr, "colorize-train forward: unknown argument '%s'\n", argv[i]);
+          return 2;
+        }
+      if (!(*slot = option_value (argc, argv, &i, "forward")))
+        return 2;
+    }
+  if (!weights || !input || !output)
+    {
+      fprintf (stderr, "usage: colorize-train forward --weights W --input IN.npy --output OUT.npy\n");
+      return 2;
+    }
+  nn_model *m = NULL;
+  nn_error err;
+  npy_array in = { 0 };
+  int rc = 1;
+  if (weights_load (weights, &m, &err) || npy_read (input, &in, &err))
+    goto fail;
+  if (in.ndim != 4 || in.shape[1] != 1 || in.shape[0] == 0
+      || in.shape[2] > 65536 || in.shape[3] > 65536 || in.shape[0] > 65536)
+    {
+      nn_error_set (&err, NN_ERR_SHAPE, "%s: expected shape (N, 1, H, W), got %d dimensions%s",
+                    input, in.ndim, in.ndim == 4 ? " with C != 1" : "");
+      goto fail;
+    }
+  const int n = (int) in.shape[0], h = (int) in.shape[2], w = (int) in.shape[3];
+  if (nn_model_forward (m, in.data, n, h, w, NN_PASS_INFER, &err))
+    goto fail;
+  size_t shape[4] = { (size_t) n, 2, (size_t) h, (size_t) w };
+  if (npy_write (output, nn_model_output (m, NULL, NULL, NULL, NULL), 4, shape, &err))
+    goto fail;
+  rc = 0;
+  goto done;
+fail:
+  fprintf (stderr, "colorize-train forward: %s\n", err.message);
+done:
+  npy_free (&in);
+  nn_model_free (m);
+  return rc;
+}
