@@ -27,8 +27,8 @@ for t in "$BUILD"/tests/test_* tests/test_*.sh; do
     status=1
     continue
   fi
-  p=$(echo "$line" | sed -E 's/.*[^0-9]?([0-9]+) passed, ([0-9]+) failed.*/\1/')
-  f=$(echo "$line" | sed -E 's/.*[^0-9]?([0-9]+) passed, ([0-9]+) failed.*/\2/')
+  p=$(echo "$line" | grep -oE '[0-9]+ passed' | tail -n 1 | grep -oE '[0-9]+')
+  f=$(echo "$line" | grep -oE '[0-9]+ failed' | tail -n 1 | grep -oE '[0-9]+')
   total_pass=$((total_pass + p))
   total_fail=$((total_fail + f))
   if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
