@@ -302,9 +302,10 @@ guided_coefficients (const float *L, const float *ab, int w, int h,
                      float *coef)
 {
   size_t n = (size_t) w * h;
-  float *buf = calloc (n * 7, sizeof *buf);
+  float *buf = calloc (n * 9, sizeof *buf);
   if (!buf)
     return -1;
+  float *saved = buf + 7 * n; /* channel a's A, B while b is fitted */
   float *I = buf, *mI = buf + n, *mII = buf + 2 * n, *tmp = buf + 3 * n;
   float *prod = buf + 4 * n, *mP = buf + 5 * n, *mIP = buf + 6 * n;
   for (size_t i = 0; i < n; i++)
@@ -315,7 +316,16 @@ guided_coefficients (const float *L, const float *ab, int w, int h,
   box_mean (prod, mII, tmp, w, h, GUIDED_RADIUS);
   for (int c = 0; c < 2; c++)
     {
-      const float *p = ab + (size_t) c * n;
+      /* Fit p - mean (p): a constant prediction then gives A = 0 and
+       * B = that constant exactly, with no rounding residue. */
+      const float *p0 = ab + (size_t) c * n;
+      double sum = 0.0;
+      for (size_t i = 0; i < n; i++)
+        sum += p0[i];
+      float centre = (float) (sum / n);
+      float *p = coef; /* scratch: coef is written below, after use */
+      for (size_t i = 0; i < n; i++)
+        p[i] = p0[i] - centre;
       box_mean (p, mP, tmp, w, h, GUIDED_RADIUS);
       for (size_t i = 0; i < n; i++)
         prod[i] = I[i] * p[i];
@@ -332,11 +342,21 @@ guided_coefficients (const float *L, const float *ab, int w, int h,
           mIP[i] = mP[i] - a * mI[i];
         }
       box_mean (prod, mP, tmp, w, h, GUIDED_RADIUS);
-      for (size_t i = 0; i < n; i++)
-        coef[i * 4 + c * 2] = mP[i];
-      box_mean (mIP, mP, tmp, w, h, GUIDED_RADIUS);
-      for (size_t i = 0; i < n; i++)
-        coef[i * 4 + c * 2 + 1] = mP[i];
+      box_mean (mIP, prod, tmp, w, h, GUIDED_RADIUS);
+      if (c == 0)
+        for (size_t i = 0; i < n; i++)
+          {
+            saved[i * 2] = mP[i];
+            saved[i * 2 + 1] = prod[i] + centre;
+          }
+      else
+        for (size_t i = 0; i < n; i++)
+          {
+            coef[i * 4] = saved[i * 2];
+            coef[i * 4 + 1] = saved[i * 2 + 1];
+            coef[i * 4 + 2] = mP[i];
+            coef[i * 4 + 3] = prod[i] + centre;
+          }
     }
   free (buf);
   return 0;
