@@ -35,6 +35,7 @@ TEST_UTIL_OBJ := $(TEST_UTIL:%.c=$(BUILD)/%.o)
 LIBNN   := $(BUILD)/libnn.a
 TRAINER := $(BUILD)/colorize-train
 
+.SECONDARY:
 .PHONY: all lib trainer tests test test-unit bench clean install fuzz
 all: lib trainer tests
 

@@ -1,0 +1,356 @@
+/* test_layers.c - every layer on its own: finite-difference gradient
+ * checks of the backward passes (loss = sum(y * r) for a fixed random r,
+ * central differences), plus the convolution against a direct loop for
+ * geometries the networks do not use. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "activation.h"
+#include "batchnorm.h"
+#include "conv2d.h"
+#include "loss.h"
+#include "pool.h"
+#include "rng.h"
+#include "testutil.h"
+#include "upsample.h"
+
+#define FD_EPS 1e-3
+#define FD_TOL 1e-2   /* max |numeric - analytic| / max |analytic| */
+#define FD_MAX_POINTS 150
+
+static nn_rng rng;
+
+static float *
+randv (size_t n, float half)
+{
+  float *v = malloc (n * sizeof (float));
+  for (size_t i = 0; i < n; i++)
+    v[i] = (float) ((2.0 * nn_rng_uniform (&rng) - 1.0) * half);
+  return v;
+}
+
+/* The function under test: recomputes y from the current inputs and
+ * returns sum(y * r). */
+typedef double (*loss_fn) (void *ctx);
+
+static double
+dot (const float *y, const float *r, size_t n)
+{
+  double s = 0.0;
+  for (size_t i = 0; i < n; i++)
+    s += (double) y[i] * r[i];
+  return s;
+}
+
+/* Compares analytic[] with central differences of fn over var[]. */
+static void
+fd_check (const char *label, loss_fn fn, void *ctx, float *var,
+          const float *analytic, size_t n)
+{
+  size_t step = n > FD_MAX_POINTS ? n / FD_MAX_POINTS : 1;
+  double worst = 0.0, scale = 0.0;
+  for (size_t i = 0; i < n; i++)
+    scale = fabs (analytic[i]) > scale ? fabs (analytic[i]) : scale;
+  for (size_t i = 0; i < n; i += step)
+    {
+      const float saved = var[i];
+      var[i] = (float) (saved + FD_EPS);
+      double lp = fn (ctx);
+      var[i] = (float) (saved - FD_EPS);
+      double lm = fn (ctx);
+      var[i] = saved;
+      double num = (lp - lm) / (2 * FD_EPS);
+      double e = fabs (num - analytic[i]);
+      worst = e > worst ? e : worst;
+    }
+  double rel = scale > 0 ? worst / scale : worst;
+  CHECK (rel <= FD_TOL && scale > 0, "%s: finite-difference error %.3g (scale %.3g)",
+         label, rel, scale);
+}
+
+/* ------------------------------------------------------------------ */
+
+typedef struct conv_ctx {
+  conv2d_desc d;
+  float *x, *w, *b, *y, *r, *ws;
+} conv_ctx;
+
+static double
+conv_loss (void *p)
+{
+  conv_ctx *c = p;
+  conv2d_forward (&c->d, c->x, c->w, c->b, c->y, c->ws);
+  return dot (c->y, c->r, (size_t) c->d.n * c->d.cout * c->d.oh * c->d.ow);
+}
+
+static void
+conv_direct (const conv2d_desc *d, const float *x, const float *w,
+             const float *b, float *y)
+{
+  for (int n = 0; n < d->n; n++)
+    for (int co = 0; co < d->cout; co++)
+      for (int oy = 0; oy < d->oh; oy++)
+        for (int ox = 0; ox < d->ow; ox++)
+          {
+            double s = b ? b[co] : 0.0;
+            for (int ci = 0; ci < d->cin; ci++)
+              for (int ky = 0; ky < d->kh; ky++)
+                for (int kx = 0; kx < d->kw; kx++)
+                  {
+                    int iy = oy * d->stride - d->pad + ky, ix = ox * d->stride - d->pad + kx;
+                    if (iy < 0 || iy >= d->h || ix < 0 || ix >= d->w)
+                      continue;
+                    s += (double) x[((n * d->cin + ci) * d->h + iy) * d->w + ix]
+                         * w[((co * d->cin + ci) * d->kh + ky) * d->kw + kx];
+                  }
+            y[((n * d->cout + co) * d->oh + oy) * d->ow + ox] = (float) s;
+          }
+}
+
+static void
+test_conv (int n, int cin, int h, int w, int cout, int k, int stride, int pad,
+           int bias)
+{
+  char label[96];
+  snprintf (label, sizeof label, "conv %dx%dx%dx%d -> %d k%d s%d p%d%s", n, cin, h, w,
+            cout, k, stride, pad, bias ? " bias" : "");
+  conv_ctx c;
+  if (!CHECK (conv2d_desc_init (&c.d, n, cin, h, w, cout, k, stride, pad) == 0, "%s: desc", label))
+    return;
+  size_t xn = (size_t) n * cin * h * w, wn = (size_t) cout * cin * k * k;
+  size_t yn = (size_t) n * cout * c.d.oh * c.d.ow;
+  c.x = randv (xn, 1.0f);
+  c.w = randv (wn, 0.5f);
+  c.b = bias ? randv ((size_t) cout, 0.5f) : NULL;
+  c.y = malloc (yn * sizeof (float));
+  c.r = randv (yn, 1.0f);
+  c.ws = malloc (conv2d_workspace_floats (&c.d) * sizeof (float) + 4);
+  float *ref = malloc (yn * sizeof (float));
+  conv2d_forward (&c.d, c.x, c.w, c.b, c.y, c.ws);
+  conv_direct (&c.d, c.x, c.w, c.b, ref);
+  double e = max_abs_diff (c.y, ref, yn);
+  CHECK (e <= 1e-5, "%s: forward differs from direct loop by %.3g", label, e);
+  float *dx = malloc (xn * sizeof (float)), *dw = calloc (wn, sizeof (float));
+  float *db = bias ? calloc ((size_t) cout, sizeof (float)) : NULL;
+  conv2d_backward (&c.d, c.x, c.w, c.r, dx, dw, db, c.ws);
+  char sub[128];
+  snprintf (sub, sizeof sub, "%s dx", label);
+  fd_check (sub, conv_loss, &c, c.x, dx, xn);
+  snprintf (sub, sizeof sub, "%s dw", label);
+  fd_check (sub, conv_loss, &c, c.w, dw, wn);
+  if (bias)
+    {
+      snprintf (sub, sizeof sub, "%s db", label);
+      fd_check (sub, conv_loss, &c, c.b, db, (size_t) cout);
+    }
+  /* gradients accumulate: a second backward doubles dw */
+  float *dw2 = malloc (wn * sizeof (float));
+  memcpy (dw2, dw, wn * sizeof (float));
+  conv2d_backward (&c.d, c.x, c.w, c.r, NULL, dw2, NULL, c.ws);
+  for (size_t i = 0; i < wn; i++)
+    dw[i] *= 2.0f;
+  CHECK (rel_err (dw2, dw, wn) <= 1e-6, "%s: weight gradients do not accumulate", label);
+  free (c.x); free (c.w); free (c.b); free (c.y); free (c.r); free (c.ws);
+  free (ref); free (dx); free (dw); free (db); free (dw2);
+}
+
+/* ------------------------------------------------------------------ */
+
+typedef struct bn_ctx {
+  batchnorm_desc d;
+  int training;
+  float *x, *gamma, *beta, *rm, *rv, *y, *r, *mean, *invstd;
+} bn_ctx;
+
+static double
+bn_loss (void *p)
+{
+  bn_ctx *c = p;
+  size_t n = (size_t) c->d.n * c->d.c * c->d.hw;
+  if (c->training)
+    {
+      /* running statistics must not drift between evaluations */
+      float rm[64], rv[64];
+      memcpy (rm, c->rm, sizeof (float) * c->d.c);
+      memcpy (rv, c->rv, sizeof (float) * c->d.c);
+      batchnorm_forward_train (&c->d, c->x, c->gamma, c->beta, rm, rv, c->y,
+                               c->mean, c->invstd);
+    }
+  else
+    batchnorm_forward_infer (&c->d, c->x, c->gamma, c->beta, c->rm, c->rv, c->y);
+  return dot (c->y, c->r, n);
+}
+
+static void
+test_bn (int training)
+{
+  bn_ctx c = { .d = { 3, 4, 10, 1e-5f, 0.1f }, .training = training };
+  size_t n = (size_t) c.d.n * c.d.c * c.d.hw;
+  c.x = randv (n, 2.0f);
+  c.gamma = randv (4, 0.5f);
+  c.beta = randv (4, 0.5f);
+  c.rm = randv (4, 0.3f);
+  c.rv = randv (4, 0.3f);
+  for (int i = 0; i < 4; i++)
+    {
+      c.gamma[i] += 1.0f;
+      c.rv[i] += 1.0f;
+    }
+  c.y = malloc (n * sizeof (float));
+  c.r = randv (n, 1.0f);
+  c.mean = malloc (4 * sizeof (float));
+  c.invstd = malloc (4 * sizeof (float));
+  bn_loss (&c);
+  if (!training)
+    for (int i = 0; i < 4; i++)
+      {
+        c.mean[i] = c.rm[i];
+        c.invstd[i] = (float) (1.0 / sqrt (c.rv[i] + 1e-5));
+      }
+  float *dx = malloc (n * sizeof (float)), dg[4] = { 0 }, dbeta[4] = { 0 };
+  batchnorm_backward (&c.d, training, c.x, c.r, c.gamma, c.mean, c.invstd, dx, dg, dbeta);
+  const char *mode = training ? "batchnorm train" : "batchnorm eval";
+  char sub[64];
+  snprintf (sub, sizeof sub, "%s dx", mode);
+  fd_check (sub, bn_loss, &c, c.x, dx, n);
+  snprintf (sub, sizeof sub, "%s dgamma", mode);
+  fd_check (sub, bn_loss, &c, c.gamma, dg, 4);
+  snprintf (sub, sizeof sub, "%s dbeta", mode);
+  fd_check (sub, bn_loss, &c, c.beta, dbeta, 4);
+  if (training)
+    {
+      /* running averages: momentum 0.1 toward the batch mean and the
+       * unbiased batch variance */
+      float rm[4], rv[4];
+      memcpy (rm, c.rm, sizeof rm);
+      memcpy (rv, c.rv, sizeof rv);
+      batchnorm_forward_train (&c.d, c.x, c.gamma, c.beta, rm, rv, c.y, c.mean, c.invstd);
+      int ok = 1;
+      for (int ch = 0; ch < 4; ch++)
+        {
+          double s = 0, sq = 0, cnt = c.d.n * c.d.hw;
+          for (int i = 0; i < c.d.n; i++)
+            for (int p = 0; p < c.d.hw; p++)
+              s += c.x[(i * 4 + ch) * c.d.hw + p];
+          double mean = s / cnt;
+          for (int i = 0; i < c.d.n; i++)
+            for (int p = 0; p < c.d.hw; p++)
+              {
+                double t = c.x[(i * 4 + ch) * c.d.hw + p] - mean;
+                sq += t * t;
+              }
+          ok &= fabs (rm[ch] - (0.9 * c.rm[ch] + 0.1 * mean)) < 1e-6;
+          ok &= fabs (rv[ch] - (0.9 * c.rv[ch] + 0.1 * sq / (cnt - 1))) < 1e-6;
+        }
+      CHECK (ok, "batchnorm train: running statistics update");
+    }
+  free (c.x); free (c.gamma); free (c.beta); free (c.rm); free (c.rv);
+  free (c.y); free (c.r); free (c.mean); free (c.invstd); free (dx);
+}
+
+/* ------------------------------------------------------------------ */
+
+typedef struct simple_ctx {
+  int kind; /* 0 relu, 1 tanh, 2 maxpool, 3 upsample, 4 add, 5 mse */
+  size_t n, yn;
+  float *x, *x2, *y, *r;
+  maxpool_desc pd;
+  int planes, h, w;
+} simple_ctx;
+
+static double
+simple_loss (void *p)
+{
+  simple_ctx *c = p;
+  switch (c->kind)
+    {
+    case 0: relu_forward (c->x, c->y, c->n); break;
+    case 1: tanh_forward (c->x, c->y, c->n); break;
+    case 2: maxpool_forward (&c->pd, c->x, c->y); break;
+    case 3: upsample2_forward (c->x, c->y, c->planes, c->h, c->w); break;
+    case 4: add_forward (c->x, c->x2, c->y, c->n); break;
+    case 5: return mse_loss (c->x, c->x2, c->r, c->n, NULL);
+    }
+  return dot (c->y, c->r, c->yn);
+}
+
+static void
+test_simple (int kind)
+{
+  static const char *const names[] = { "relu", "tanh", "maxpool 3x3 s2 p1",
+                                       "upsample x2", "residual add", "mse loss" };
+  simple_ctx c = { .kind = kind, .planes = 6, .h = 9, .w = 7 };
+  c.n = (size_t) c.planes * c.h * c.w;
+  c.yn = c.n;
+  if (kind == 2)
+    {
+      maxpool_desc_init (&c.pd, 2, 3, c.h, c.w, 3, 2, 1);
+      c.yn = (size_t) 6 * c.pd.oh * c.pd.ow;
+    }
+  if (kind == 3)
+    c.yn = 4 * c.n;
+  c.x = randv (c.n, 1.0f);
+  if (kind == 0 || kind == 2)
+    {
+      /* distinct values at least 0.01 apart, none within eps of a kink */
+      for (size_t i = 0; i < c.n; i++)
+        c.x[i] = (float) (((i * 37) % c.n) * 0.01 - c.n * 0.005 + 0.0025);
+    }
+  c.x2 = randv (c.n, 1.0f);
+  c.y = malloc (c.yn * sizeof (float));
+  c.r = randv (kind == 5 ? c.n : c.yn, 1.0f);
+  if (kind == 5)
+    for (size_t i = 0; i < c.n; i++)
+      c.r[i] = fabsf (c.r[i]); /* per-element weights */
+  simple_loss (&c);
+  float *dx = malloc (c.n * sizeof (float));
+  switch (kind)
+    {
+    case 0: relu_backward (c.y, c.r, dx, c.n); break;
+    case 1: tanh_backward (c.y, c.r, dx, c.n); break;
+    case 2: maxpool_backward (&c.pd, c.x, c.r, dx); break;
+    case 3: upsample2_backward (c.r, dx, c.planes, c.h, c.w); break;
+    case 4: memcpy (dx, c.r, c.n * sizeof (float)); break;
+    case 5: mse_loss (c.x, c.x2, c.r, c.n, dx); break;
+    }
+  char sub[64];
+  snprintf (sub, sizeof sub, "%s dx", names[kind]);
+  fd_check (sub, simple_loss, &c, c.x, dx, c.n);
+  if (kind == 4)
+    {
+      snprintf (sub, sizeof sub, "%s dx2", names[kind]);
+      fd_check (sub, simple_loss, &c, c.x2, dx, c.n);
+    }
+  free (c.x); free (c.x2); free (c.y); free (c.r); free (dx);
+}
+
+static void
+test_maxpool_values (void)
+{
+  /* padding never wins, even when every real value is negative */
+  float x[4] = { -5, -3, -4, -6 }, y[1];
+  maxpool_desc d;
+  maxpool_desc_init (&d, 1, 1, 2, 2, 3, 2, 1);
+  maxpool_forward (&d, x, y);
+  CHECK (d.oh == 1 && d.ow == 1 && y[0] == -3.0f, "maxpool with padding: %g, expected -3", y[0]);
+}
+
+int
+main (void)
+{
+  nn_rng_seed (&rng, 42);
+  test_conv (2, 3, 9, 11, 4, 3, 1, 1, 1);
+  test_conv (2, 3, 10, 8, 5, 3, 2, 1, 1);
+  test_conv (1, 1, 16, 14, 4, 7, 2, 3, 0);
+  test_conv (2, 4, 8, 8, 6, 1, 2, 0, 0);
+  test_conv (1, 2, 11, 9, 3, 2, 3, 0, 1);
+  test_conv (1, 70, 12, 12, 3, 3, 1, 1, 1);     /* K = 630: several column blocks */
+  test_conv (1, 2, 200, 300, 2, 3, 1, 1, 1);    /* P = 60000, K = 18: two column blocks */
+  test_bn (1);
+  test_bn (0);
+  for (int k = 0; k <= 5; k++)
+    test_simple (k);
+  test_maxpool_values ();
+  return test_report ("test_layers");
+}
