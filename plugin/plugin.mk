@@ -45,7 +45,8 @@ define plugin_install_into
 endef
 
 ifeq ($(HAVE_GIMP2),yes)
-GIMP2_CFLAGS   := $(shell pkg-config --cflags gimp-2.0 gimpui-2.0 gegl-0.4 babl) \
+# -isystem: warnings in GIMP's and GTK's own headers are not ours.
+GIMP2_CFLAGS   := $(patsubst -I%,-isystem %,$(shell pkg-config --cflags gimp-2.0 gimpui-2.0 gegl-0.4 babl)) \
                   -DGLIB_DISABLE_DEPRECATION_WARNINGS
 GIMP2_LIBS     := $(shell pkg-config --libs gimp-2.0 gimpui-2.0 gegl-0.4 babl)
 GIMP2_OBJDIR   := $(BUILD)/plugin-gimp2
@@ -76,7 +77,7 @@ install-gimp2: $(GIMP2_PLUGIN)
 endif
 
 ifeq ($(HAVE_GIMP3),yes)
-GIMP3_CFLAGS   := $(shell pkg-config --cflags gimp-3.0 gimpui-3.0 gegl-0.4 babl-0.1)
+GIMP3_CFLAGS   := $(patsubst -I%,-isystem %,$(shell pkg-config --cflags gimp-3.0 gimpui-3.0 gegl-0.4 babl-0.1))
 GIMP3_LIBS     := $(shell pkg-config --libs gimp-3.0 gimpui-3.0 gegl-0.4 babl-0.1)
 GIMP3_OBJDIR   := $(BUILD)/plugin-gimp3
 GIMP3_PLUGIN   := $(GIMP3_OBJDIR)/$(PLUGIN_NAME)
