@@ -8,5 +8,8 @@ int cmd_init (int argc, char **argv);     /* cmd_model.c */
 int cmd_info (int argc, char **argv);     /* cmd_model.c */
 int cmd_forward (int argc, char **argv);  /* cmd_model.c */
 int cmd_bench (int argc, char **argv);    /* bench.c */
+int cmd_train (int argc, char **argv);    /* train.c */
+int cmd_eval (int argc, char **argv);     /* eval.c */
+int cmd_apply (int argc, char **argv);    /* apply.c */
 
 #endif

@@ -1,0 +1,177 @@
+/* apply.c - colorize-train apply: one image file outside GIMP.
+ *
+ * IN is loaded through GEGL as babl "CIE Lab alpha float", colorized in
+ * place by the plug-in's pipeline (L and alpha untouched), and saved to
+ * OUT in the format its extension names, 8 bits per channel, with alpha
+ * when IN has any transparency.  Colours outside sRGB lose chroma, not
+ * lightness (image_lab_to_rgb_u8), so OUT's L equals IN's within 8-bit
+ * rounding.
+ */
+#include <errno.h>
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "colorize.h"
+#include "commands.h"
+#include "image.h"
+#include "weights.h"
+
+void openblas_set_num_threads (int);
+
+static void
+apply_usage (void)
+{
+  fprintf (stderr, "usage: colorize-train apply --weights W IN OUT "
+           "[--size S] [--strength X] [--threads N]\n");
+}
+
+int
+cmd_apply (int argc, char **argv)
+{
+  const char *weights = NULL, *in = NULL, *out = NULL;
+  int size = 0, threads = 0;
+  double strength = 1.0;
+  for (int i = 0; i < argc; i++)
+    {
+      const char *o = argv[i];
+      if (!strcmp (o, "-h") || !strcmp (o, "--help"))
+        {
+          apply_usage ();
+          return 0;
+        }
+      if (strncmp (o, "--", 2))
+        {
+          if (!in)
+            in = o;
+          else if (!out)
+            out = o;
+          else
+            {
+              fprintf (stderr, "colorize-train apply: unexpected argument "
+                       "'%s'\n", o);
+              apply_usage ();
+              return 2;
+            }
+          continue;
+        }
+      if (i + 1 >= argc)
+        {
+          fprintf (stderr, "colorize-train apply: option %s needs a value\n", o);
+          return 2;
+        }
+      const char *v = argv[++i];
+      char *end;
+      errno = 0;
+      if (!strcmp (o, "--weights"))
+        weights = v;
+      else if (!strcmp (o, "--size") || !strcmp (o, "--threads"))
+        {
+          int is_size = !strcmp (o, "--size");
+          long lo = is_size ? COLORIZE_MIN_WORKING_SIZE : 1;
+          long hi = is_size ? COLORIZE_MAX_WORKING_SIZE : 256;
+          long x = strtol (v, &end, 10);
+          if (!*v || *end || errno || x < lo || x > hi)
+            {
+              fprintf (stderr, "colorize-train apply: %s expects an integer "
+                       "in %ld..%ld, got '%s'\n", o, lo, hi, v);
+              return 2;
+            }
+          if (is_size)
+            size = (int) x;
+          else
+            threads = (int) x;
+        }
+      else if (!strcmp (o, "--strength"))
+        {
+          strength = strtod (v, &end);
+          if (!*v || *end || errno || !(strength >= 0.0 && strength <= 100.0))
+            {
+              fprintf (stderr, "colorize-train apply: --strength expects a "
+                       "number in 0..100, got '%s'\n", v);
+              return 2;
+            }
+        }
+      else
+        {
+          fprintf (stderr, "colorize-train apply: unknown option '%s'\n", o);
+          apply_usage ();
+          return 2;
+        }
+    }
+  if (!weights || !in || !out)
+    {
+      fprintf (stderr, "colorize-train apply: %s is required\n",
+               !weights ? "--weights W" : !in ? "IN" : "OUT");
+      apply_usage ();
+      return 2;
+    }
+  if (threads)
+    {
+      openblas_set_num_threads (threads);
+      omp_set_num_threads (threads);
+    }
+  nn_model *m;
+  nn_error err;
+  if (weights_load (weights, &m, &err) != NN_OK)
+    {
+      fprintf (stderr, "colorize-train apply: %s\n", err.message);
+      return 1;
+    }
+  image_init ();
+  int rc = 1, w, h;
+  char msg[512];
+  unsigned char *rgb = NULL;
+  float *lab = image_load (in, "CIE Lab alpha float", &w, &h, msg, sizeof msg);
+  if (!lab)
+    {
+      fprintf (stderr, "colorize-train apply: cannot load %s: %s\n", in, msg);
+      goto done;
+    }
+  colorize_options opt = COLORIZE_OPTIONS_DEFAULT;
+  opt.working_size = size;
+  opt.strength = (float) strength;
+  if (colorize_image (m, lab, w, h, 4, &opt, &err) != NN_OK)
+    {
+      fprintf (stderr, "colorize-train apply: %s: %s\n", in, err.message);
+      goto done;
+    }
+  size_t n = (size_t) w * h;
+  int alpha = 0;
+  for (size_t i = 0; i < n && !alpha; i++)
+    alpha = lab[i * 4 + 3] < 1.0f;
+  rgb = malloc (n * (alpha ? 4 : 3));
+  if (!rgb)
+    {
+      fprintf (stderr, "colorize-train apply: out of memory\n");
+      goto done;
+    }
+  image_lab_to_rgb_u8 (lab, 4, rgb, (long) n);
+  if (alpha)
+    {
+      /* Spread RGB to RGBA from the end, then add alpha. */
+      for (size_t i = n; i-- > 0;)
+        {
+          unsigned char r = rgb[i * 3], g = rgb[i * 3 + 1], b = rgb[i * 3 + 2];
+          float a = roundf (lab[i * 4 + 3] * 255.0f);
+          rgb[i * 4] = r;
+          rgb[i * 4 + 1] = g;
+          rgb[i * 4 + 2] = b;
+          rgb[i * 4 + 3] = (unsigned char) (a < 0 ? 0 : a > 255 ? 255 : a);
+        }
+    }
+  if (image_save (out, rgb, w, h, alpha ? "R'G'B'A u8" : "R'G'B' u8", msg,
+                  sizeof msg))
+    {
+      fprintf (stderr, "colorize-train apply: cannot write %s: %s\n", out, msg);
+      goto done;
+    }
+  rc = 0;
+done:
+  free (lab);
+  free (rgb);
+  nn_model_free (m);
+  image_exit ();
+  return rc;
+}

@@ -1,0 +1,343 @@
+/* eval.c - colorize-train eval: the pipeline's figures on a folder.
+ *
+ * Every image GEGL can load under --data is evaluated as evaluate.h
+ * describes (unreadable files are named and left out; near-grayscale
+ * images are kept: eval measures what a user would get).  One line per
+ * image, then, as the last line, the means:
+ *   images=N psnr=XX.XX gray_psnr=XX.XX colorfulness=XX.XX
+ *   truth_colorfulness=XX.XX local_gain=X.XXX
+ * (one line).  PSNR of identical images is infinite and printed "inf".
+ *
+ * --csv writes the per-image figures; --sheet a contact sheet PNG of the
+ * first --sheet-rows images (default 16): a header naming the columns
+ * grayscale | colorized | original, then per image a label (file name,
+ * psnr, gray psnr, local gain) and the three pictures, each shrunk to
+ * fit 240 x 160.
+ */
+#include <errno.h>
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "colorize.h"
+#include "commands.h"
+#include "dataset.h"
+#include "evaluate.h"
+#include "font.h"
+#include "image.h"
+#include "weights.h"
+
+void openblas_set_num_threads (int);
+
+#define CELL_W 240
+#define CELL_H 160
+#define PAD 6
+#define LABEL_H (FONT_H + 4)
+
+/* ---- Contact sheet ---------------------------------------------------------- */
+
+typedef struct sheet {
+  int w, h;
+  unsigned char *px; /* R'G'B' u8 */
+} sheet;
+
+static void
+sheet_text (sheet *s, int x, int y, const char *text, unsigned char grey)
+{
+  for (; *text; text++, x += FONT_W)
+    {
+      int c = (unsigned char) *text;
+      if (c < 32 || c > 126)
+        c = '?';
+      const unsigned char *g = font_glyphs[c - 32];
+      for (int r = 0; r < FONT_H; r++)
+        for (int b = 0; b < FONT_W; b++)
+          if (g[r] >> (FONT_W - 1 - b) & 1)
+            {
+              int px = x + b, py = y + r;
+              if (px >= 0 && px < s->w && py >= 0 && py < s->h)
+                memset (s->px + ((size_t) py * s->w + px) * 3, grey, 3);
+            }
+    }
+}
+
+/* Draws an 8-bit RGB image shrunk to fit CELL_W x CELL_H, centred in the
+ * cell whose top-left corner is (x, y). */
+static int
+sheet_image (sheet *s, int x, int y, const unsigned char *rgb, int w, int h)
+{
+  double f = fmin ((double) CELL_W / w, (double) CELL_H / h);
+  if (f > 1.0)
+    f = 1.0;
+  int dw = (int) lround (w * f), dh = (int) lround (h * f);
+  if (dw < 1)
+    dw = 1;
+  if (dh < 1)
+    dh = 1;
+  size_t n = (size_t) w * h;
+  float *src = malloc (n * 3 * sizeof *src);
+  float *dst = malloc ((size_t) dw * dh * 3 * sizeof *dst);
+  if (!src || !dst)
+    {
+      free (src);
+      free (dst);
+      return -1;
+    }
+  for (size_t i = 0; i < n * 3; i++)
+    src[i] = rgb[i];
+  for (int c = 0; c < 3; c++)
+    colorize_resample_region (src + c, w, h, 3, 0, 0, w, h, dst + c, dw, dh,
+                              3, NULL);
+  int ox = x + (CELL_W - dw) / 2, oy = y + (CELL_H - dh) / 2;
+  for (int j = 0; j < dh; j++)
+    for (int i = 0; i < dw; i++)
+      for (int c = 0; c < 3; c++)
+        {
+          float v = roundf (dst[((size_t) j * dw + i) * 3 + c]);
+          s->px[((size_t) (oy + j) * s->w + ox + i) * 3 + c]
+            = (unsigned char) (v < 0 ? 0 : v > 255 ? 255 : v);
+        }
+  free (src);
+  free (dst);
+  return 0;
+}
+
+static const char *
+base_name (const char *path)
+{
+  const char *s = strrchr (path, '/');
+  return s ? s + 1 : path;
+}
+
+/* ---- The command -------------------------------------------------------------- */
+
+static void
+eval_usage (void)
+{
+  fprintf (stderr, "usage: colorize-train eval --weights W --data DIR "
+           "[--size S] [--strength X]\n"
+           "         [--sheet OUT.png] [--sheet-rows N] [--csv OUT.csv] "
+           "[--threads N]\n");
+}
+
+int
+cmd_eval (int argc, char **argv)
+{
+  const char *weights = NULL, *data = NULL, *sheet_path = NULL,
+             *csv_path = NULL;
+  int size = 0, rows = 16, threads = 0;
+  double strength = 1.0;
+  for (int i = 0; i < argc; i++)
+    {
+      const char *o = argv[i];
+      if (!strcmp (o, "-h") || !strcmp (o, "--help"))
+        {
+          eval_usage ();
+          return 0;
+        }
+      if (i + 1 >= argc || strncmp (o, "--", 2))
+        {
+          fprintf (stderr, "colorize-train eval: %s '%s'\n",
+                   strncmp (o, "--", 2) ? "unexpected argument"
+                                        : "missing value for", o);
+          eval_usage ();
+          return 2;
+        }
+      const char *v = argv[++i];
+      char *end;
+      errno = 0;
+      if (!strcmp (o, "--weights"))
+        weights = v;
+      else if (!strcmp (o, "--data"))
+        data = v;
+      else if (!strcmp (o, "--sheet"))
+        sheet_path = v;
+      else if (!strcmp (o, "--csv"))
+        csv_path = v;
+      else if (!strcmp (o, "--size") || !strcmp (o, "--sheet-rows")
+               || !strcmp (o, "--threads"))
+        {
+          long x = strtol (v, &end, 10);
+          int is_size = !strcmp (o, "--size");
+          long lo = is_size ? COLORIZE_MIN_WORKING_SIZE : 1;
+          long hi = is_size ? COLORIZE_MAX_WORKING_SIZE : 10000;
+          if (!*v || *end || errno || x < lo || x > hi)
+            {
+              fprintf (stderr, "colorize-train eval: %s expects an integer in "
+                       "%ld..%ld, got '%s'\n", o, lo, hi, v);
+              return 2;
+            }
+          if (is_size)
+            size = (int) x;
+          else if (!strcmp (o, "--threads"))
+            threads = (int) x;
+          else
+            rows = (int) x;
+        }
+      else if (!strcmp (o, "--strength"))
+        {
+          strength = strtod (v, &end);
+          if (!*v || *end || errno || !(strength >= 0.0 && strength <= 100.0))
+            {
+              fprintf (stderr, "colorize-train eval: --strength expects a "
+                       "number in 0..100, got '%s'\n", v);
+              return 2;
+            }
+        }
+      else
+        {
+          fprintf (stderr, "colorize-train eval: unknown option '%s'\n", o);
+          eval_usage ();
+          return 2;
+        }
+    }
+  if (!weights || !data)
+    {
+      fprintf (stderr, "colorize-train eval: %s is required\n",
+               !weights ? "--weights W" : "--data DIR");
+      eval_usage ();
+      return 2;
+    }
+  if (threads)
+    {
+      openblas_set_num_threads (threads);
+      omp_set_num_threads (threads);
+    }
+  nn_model *m;
+  nn_error err;
+  if (weights_load (weights, &m, &err) != NN_OK)
+    {
+      fprintf (stderr, "colorize-train eval: %s\n", err.message);
+      return 1;
+    }
+  image_init ();
+  int rc = 1;
+  dataset ds = { 0 };
+  FILE *csv = NULL;
+  sheet sh = { 0 };
+  unsigned char *out_rgb = NULL, *gray_rgb = NULL;
+  char msg[1024];
+  dataset_options dopt = { DATASET_RGB_FULL, 0, 0.0f, 2, stderr, NULL };
+  if (dataset_load (&ds, data, &dopt, msg, sizeof msg))
+    {
+      fprintf (stderr, "colorize-train eval: %s\n", msg);
+      goto done;
+    }
+  if (csv_path)
+    {
+      csv = fopen (csv_path, "w");
+      if (!csv)
+        {
+          fprintf (stderr, "colorize-train eval: cannot write %s: %s\n",
+                   csv_path, strerror (errno));
+          goto done;
+        }
+      fprintf (csv, "file,width,height,psnr,gray_psnr,colorfulness,"
+               "truth_colorfulness,local_gain,loss\n");
+    }
+  int n_rows = sheet_path ? (rows < ds.n ? rows : ds.n) : 0;
+  if (sheet_path)
+    {
+      sh.w = PAD + 3 * (CELL_W + PAD);
+      sh.h = PAD + LABEL_H + n_rows * (LABEL_H + CELL_H + PAD);
+      sh.px = malloc ((size_t) sh.w * sh.h * 3);
+      if (!sh.px)
+        {
+          fprintf (stderr, "colorize-train eval: out of memory for the sheet\n");
+          goto done;
+        }
+      memset (sh.px, 235, (size_t) sh.w * sh.h * 3);
+      static const char *titles[3] = { "grayscale", "colorized", "original" };
+      for (int c = 0; c < 3; c++)
+        sheet_text (&sh, PAD + c * (CELL_W + PAD)
+                           + (CELL_W - (int) strlen (titles[c]) * FONT_W) / 2,
+                    PAD, titles[c], 0);
+    }
+
+  colorize_options opt = COLORIZE_OPTIONS_DEFAULT;
+  opt.working_size = size;
+  opt.strength = (float) strength;
+  eval_figures sum = { 0 };
+  for (int i = 0; i < ds.n; i++)
+    {
+      const ds_image *im = &ds.images[i];
+      size_t n = (size_t) im->w * im->h * 3;
+      int on_sheet = i < n_rows;
+      free (out_rgb);
+      free (gray_rgb);
+      out_rgb = on_sheet ? malloc (n) : NULL;
+      gray_rgb = on_sheet ? malloc (n) : NULL;
+      if (on_sheet && (!out_rgb || !gray_rgb))
+        {
+          fprintf (stderr, "colorize-train eval: out of memory\n");
+          goto done;
+        }
+      eval_figures f;
+      if (evaluate_image (m, im->rgb, im->w, im->h, &opt, &f, out_rgb,
+                          gray_rgb, &err) != NN_OK)
+        {
+          fprintf (stderr, "colorize-train eval: %s: %s\n", im->path,
+                   err.message);
+          goto done;
+        }
+      printf ("%s psnr=%.2f gray_psnr=%.2f colorfulness=%.2f "
+              "truth_colorfulness=%.2f local_gain=%.3f\n", im->path, f.psnr,
+              f.gray_psnr, f.colorfulness, f.truth_colorfulness, f.local_gain);
+      if (csv)
+        fprintf (csv, "%s,%d,%d,%.4f,%.4f,%.4f,%.4f,%.5f,%.6f\n", im->path,
+                 im->w, im->h, f.psnr, f.gray_psnr, f.colorfulness,
+                 f.truth_colorfulness, f.local_gain, f.loss);
+      sum.psnr += f.psnr;
+      sum.gray_psnr += f.gray_psnr;
+      sum.colorfulness += f.colorfulness;
+      sum.truth_colorfulness += f.truth_colorfulness;
+      sum.local_gain += f.local_gain;
+      if (on_sheet)
+        {
+          int y = PAD + LABEL_H + i * (LABEL_H + CELL_H + PAD);
+          char label[256];
+          snprintf (label, sizeof label, "%s  psnr %.2f (gray %.2f)  "
+                    "local gain %.3f", base_name (im->path), f.psnr,
+                    f.gray_psnr, f.local_gain);
+          sheet_text (&sh, PAD, y + 2, label, 40);
+          const unsigned char *cells[3] = { gray_rgb, out_rgb, im->rgb };
+          for (int c = 0; c < 3; c++)
+            if (sheet_image (&sh, PAD + c * (CELL_W + PAD), y + LABEL_H,
+                             cells[c], im->w, im->h))
+              {
+                fprintf (stderr, "colorize-train eval: out of memory\n");
+                goto done;
+              }
+        }
+    }
+  if (sheet_path && image_save (sheet_path, sh.px, sh.w, sh.h, "R'G'B' u8",
+                                msg, sizeof msg))
+    {
+      fprintf (stderr, "colorize-train eval: cannot write %s: %s\n",
+               sheet_path, msg);
+      goto done;
+    }
+  if (csv && fclose (csv) != 0)
+    {
+      csv = NULL;
+      fprintf (stderr, "colorize-train eval: cannot write %s\n", csv_path);
+      goto done;
+    }
+  csv = NULL;
+  printf ("images=%d psnr=%.2f gray_psnr=%.2f colorfulness=%.2f "
+          "truth_colorfulness=%.2f local_gain=%.3f\n", ds.n,
+          sum.psnr / ds.n, sum.gray_psnr / ds.n, sum.colorfulness / ds.n,
+          sum.truth_colorfulness / ds.n, sum.local_gain / ds.n);
+  rc = 0;
+done:
+  if (csv)
+    fclose (csv);
+  free (out_rgb);
+  free (gray_rgb);
+  free (sh.px);
+  dataset_free (&ds);
+  nn_model_free (m);
+  image_exit ();
+  return rc;
+}

@@ -1,0 +1,1544 @@
+/* train.c - colorize-train train: either network on a folder of photos.
+ *
+ * Data: every image under --data (dataset.h: GEGL + babl "CIE Lab float",
+ * near-grayscale and unreadable files left out, cached with the shorter
+ * side at 160).  Sample k of the run (k = step * batch + j) is image
+ * order[k] (a seeded permutation per epoch) with a random resized crop
+ * and flip drawn from (seed, k) alone; worker threads (--workers) make
+ * the next batches while the network computes.  So the run is a pure
+ * function of the seed and the step: a checkpoint only needs the step.
+ *
+ * Learning rate (--lr, default 1e-3, Adam as the seed):
+ *   --schedule cosine (default): linear warm-up from 0 over --warmup steps
+ *     (default 5% of the run, at most 500), then cosine decay to lr/100 at
+ *     the last step;
+ *   --schedule constant: the same warm-up, then lr.
+ * With --minutes M the step count is fixed after the first 10 steps from
+ * their measured speed (steps = M * 60 / seconds per step), and recorded
+ * in checkpoints, so the schedule can decay and a resumed run ends at the
+ * same step; validation time is not counted.
+ *
+ * Loss: --loss mse (default, the seed's) or --loss weighted: the same
+ * MSE with each pixel weighted by the rarity of its true colour
+ * (dataset_weights_build: rare, saturated colours count more), against
+ * the dull brown average that plain MSE learns.
+ *
+ * Files beside --out FILE.weights: FILE.csv (one row every --log-every
+ * steps and one per validation: step, epoch, train_loss, val_loss,
+ * val_psnr, val_gray_psnr, lr, images_per_s, elapsed_s), FILE.png (the
+ * losses, when gnuplot is installed), FILE.ckpt (checkpoint, below).
+ *
+ * Checkpoint (every --checkpoint-minutes, default 5, and on SIGINT or
+ * SIGTERM; written to a temporary file, fsync'ed, renamed):
+ *   "CLRZCKPT" | u32 version (1) | u32 n | n bytes of "key=value\n" text
+ *   (settings and counters) | u64 n | n bytes: the model as a weight file
+ *   (weights/FORMAT.md) | u32 count | per trainable parameter in model
+ *   order: u64 size, size floats Adam m, size floats Adam v | i64 Adam
+ *   step | u64 FNV-1a 64 of every byte before it.  Little-endian.
+ * --resume FILE takes every setting from the checkpoint (an option given
+ * with another value is an error) and continues at its step: the result
+ * equals the uninterrupted run's (same --threads).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <omp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include "adam.h"
+#include "colorize.h"
+#include "commands.h"
+#include "dataset.h"
+#include "evaluate.h"
+#include "image.h"
+#include "loss.h"
+#include "model.h"
+#include "weights.h"
+
+void openblas_set_num_threads (int);
+
+#define CKPT_MAGIC "CLRZCKPT"
+#define CKPT_VERSION 1u
+#define QUEUE_DEPTH 4
+#define TEXT_MAX 65536
+
+static volatile sig_atomic_t stop_signal;
+static volatile int stop_flag; /* read by the loaders */
+
+static void
+on_signal (int sig)
+{
+  stop_signal = sig;
+  stop_flag = 1;
+}
+
+static double
+now_s (void)
+{
+  struct timespec t;
+  clock_gettime (CLOCK_MONOTONIC, &t);
+  return t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+/* ---- Settings -------------------------------------------------------------- */
+
+typedef struct settings {
+  char arch[16];
+  int batch;
+  int crop;
+  uint64_t seed;
+  double lr;
+  char schedule[16];
+  int64_t warmup;          /* -1: default */
+  double weight_decay;
+  char loss[16];
+  int64_t total_steps;     /* 0 while --minutes still measures */
+  double epochs;           /* requested, 0 if none */
+  double minutes;          /* requested, 0 if none */
+  int cache_side;
+  double gray_threshold;
+  int working_size;
+  int64_t val_every;       /* 0: every epoch */
+} settings;
+
+/* Options given on the command line (for conflicts with --resume). */
+typedef struct given {
+  int arch, batch, crop, seed, lr, schedule, warmup, weight_decay, loss,
+      steps, epochs, minutes, cache_side, gray_threshold, working_size,
+      val_every;
+} given;
+
+static void
+settings_text (const settings *s, char *buf, size_t len)
+{
+  snprintf (buf, len,
+            "arch=%s\nbatch=%d\ncrop=%d\nseed=%llu\nlr=%.9g\nschedule=%s\n"
+            "warmup=%lld\nweight_decay=%.9g\nloss=%s\ntotal_steps=%lld\n"
+            "epochs_requested=%.9g\nminutes_requested=%.9g\ncache_side=%d\n"
+            "gray_threshold=%.9g\nworking_size=%d\nval_every=%lld\n",
+            s->arch, s->batch, s->crop, (unsigned long long) s->seed, s->lr,
+            s->schedule, (long long) s->warmup, s->weight_decay, s->loss,
+            (long long) s->total_steps, s->epochs, s->minutes, s->cache_side,
+            s->gray_threshold, s->working_size, (long long) s->val_every);
+}
+
+static const char *
+text_get (const char *text, const char *key)
+{
+  size_t kl = strlen (key);
+  for (const char *p = text; p && *p; p = strchr (p, '\n') ? strchr (p, '\n') + 1 : NULL)
+    if (!strncmp (p, key, kl) && p[kl] == '=')
+      return p + kl + 1;
+  return NULL;
+}
+
+static int
+text_num (const char *text, const char *key, double *out)
+{
+  const char *v = text_get (text, key);
+  if (!v)
+    return -1;
+  char *end;
+  *out = strtod (v, &end);
+  return (end == v || (*end != '\n' && *end)) ? -1 : 0;
+}
+
+static int
+text_str (const char *text, const char *key, char *out, size_t len)
+{
+  const char *v = text_get (text, key);
+  if (!v)
+    return -1;
+  size_t n = strcspn (v, "\n");
+  if (n >= len)
+    return -1;
+  memcpy (out, v, n);
+  out[n] = '\0';
+  return 0;
+}
+
+static double
+lr_at (const settings *s, int64_t step)
+{
+  int64_t total = s->total_steps > 0 ? s->total_steps : INT64_MAX;
+  int64_t warm = s->warmup;
+  if (warm < 0)
+    {
+      warm = s->total_steps > 0 ? s->total_steps / 20 : 100;
+      if (warm > 500)
+        warm = 500;
+    }
+  if (warm > 0 && step < warm)
+    return s->lr * (step + 1) / (double) warm;
+  if (!strcmp (s->schedule, "constant") || s->total_steps <= 0)
+    return s->lr;
+  double span = (double) (total - warm);
+  double t = span > 1 ? (step - warm) / (span - 1) : 1.0;
+  if (t > 1)
+    t = 1;
+  double lo = s->lr * 0.01;
+  return lo + 0.5 * (s->lr - lo) * (1.0 + cos (M_PI * t));
+}
+
+/* ---- Checkpoints ----------------------------------------------------------- */
+
+typedef struct state {
+  int64_t step;
+  double elapsed;          /* seconds of training before this process */
+  int images;
+  uint64_t data_hash;
+} state;
+
+static uint64_t
+fnv1a (uint64_t h, const void *p, size_t n)
+{
+  const unsigned char *b = p;
+  for (size_t i = 0; i < n; i++)
+    {
+      h ^= b[i];
+      h *= 0x100000001b3ull;
+    }
+  return h;
+}
+
+typedef struct wbuf {
+  FILE *f;
+  uint64_t h;
+  int bad;
+} wbuf;
+
+static void
+wput (wbuf *w, const void *p, size_t n)
+{
+  if (!w->bad && fwrite (p, 1, n, w->f) != n)
+    w->bad = 1;
+  w->h = fnv1a (w->h, p, n);
+}
+
+static int
+checkpoint_save (const char *path, const nn_model *m, const adam_state *adam,
+                 const settings *s, const state *st, char *msg, size_t len)
+{
+  char text[TEXT_MAX];
+  settings_text (s, text, sizeof text);
+  size_t tl = strlen (text);
+  snprintf (text + tl, sizeof text - tl,
+            "step=%lld\nelapsed=%.6f\nimages=%d\ndata_hash=%llu\n",
+            (long long) st->step, st->elapsed, st->images,
+            (unsigned long long) st->data_hash);
+  void *wdata = NULL;
+  size_t wsize = 0;
+  nn_error err;
+  if (weights_save_memory (m, &wdata, &wsize, &err) != NN_OK)
+    {
+      snprintf (msg, len, "%s", err.message);
+      return -1;
+    }
+  size_t pl = strlen (path) + 16;
+  char *tmp = malloc (pl);
+  if (!tmp)
+    {
+      free (wdata);
+      snprintf (msg, len, "out of memory");
+      return -1;
+    }
+  snprintf (tmp, pl, "%s.tmp", path);
+  FILE *f = fopen (tmp, "wb");
+  if (!f)
+    {
+      snprintf (msg, len, "cannot write %s: %s", tmp, strerror (errno));
+      free (wdata);
+      free (tmp);
+      return -1;
+    }
+  wbuf w = { f, 0xcbf29ce484222325ull, 0 };
+  uint32_t u32;
+  uint64_t u64;
+  wput (&w, CKPT_MAGIC, 8);
+  u32 = CKPT_VERSION;
+  wput (&w, &u32, 4);
+  u32 = (uint32_t) strlen (text);
+  wput (&w, &u32, 4);
+  wput (&w, text, u32);
+  u64 = wsize;
+  wput (&w, &u64, 8);
+  wput (&w, wdata, wsize);
+  u32 = (uint32_t) adam->n;
+  wput (&w, &u32, 4);
+  for (int i = 0, j = 0; i < m->n_params; i++)
+    if (m->params[i].trainable)
+      {
+        u64 = m->params[i].size;
+        wput (&w, &u64, 8);
+        wput (&w, adam->m[j], m->params[i].size * sizeof (float));
+        wput (&w, adam->v[j], m->params[i].size * sizeof (float));
+        j++;
+      }
+  int64_t as = adam->step;
+  wput (&w, &as, 8);
+  u64 = w.h;
+  wput (&w, &u64, 8);
+  free (wdata);
+  int bad = w.bad || fflush (f) != 0 || fsync (fileno (f)) != 0;
+  bad |= fclose (f) != 0;
+  if (bad || rename (tmp, path))
+    {
+      snprintf (msg, len, "cannot write %s: %s", path, strerror (errno));
+      unlink (tmp);
+      free (tmp);
+      return -1;
+    }
+  free (tmp);
+  return 0;
+}
+
+typedef struct rbuf {
+  const unsigned char *p;
+  size_t n, off;
+} rbuf;
+
+static int
+rget (rbuf *r, void *dst, size_t n)
+{
+  if (n > r->n - r->off)
+    return -1;
+  memcpy (dst, r->p + r->off, n);
+  r->off += n;
+  return 0;
+}
+
+/* Loads a checkpoint: its text (malloc'ed), model and Adam state. */
+static int
+checkpoint_load (const char *path, char **text_out, nn_model **model_out,
+                 adam_state **adam_out, char *msg, size_t len)
+{
+  FILE *f = fopen (path, "rb");
+  if (!f)
+    {
+      snprintf (msg, len, "checkpoint %s: %s", path, strerror (errno));
+      return -1;
+    }
+  struct stat st;
+  if (fstat (fileno (f), &st) || st.st_size < 40 || st.st_size > (1L << 31))
+    {
+      snprintf (msg, len, "checkpoint %s: size %lld is not that of a "
+                "checkpoint", path, (long long) st.st_size);
+      fclose (f);
+      return -1;
+    }
+  size_t n = (size_t) st.st_size;
+  unsigned char *data = malloc (n);
+  if (!data || fread (data, 1, n, f) != n)
+    {
+      snprintf (msg, len, "checkpoint %s: cannot read", path);
+      free (data);
+      fclose (f);
+      return -1;
+    }
+  fclose (f);
+  char *text = NULL;
+  nn_model *m = NULL;
+  adam_state *adam = NULL;
+  rbuf r = { data, n - 8, 0 };
+  uint64_t sum;
+  memcpy (&sum, data + n - 8, 8);
+  char magic[8];
+  uint32_t version = 0, tl = 0, count = 0;
+  uint64_t wl;
+  nn_error err;
+  if (rget (&r, magic, 8) || memcmp (magic, CKPT_MAGIC, 8))
+    {
+      snprintf (msg, len, "checkpoint %s: wrong magic (not a checkpoint)", path);
+      goto fail;
+    }
+  if (fnv1a (0xcbf29ce484222325ull, data, n - 8) != sum)
+    {
+      snprintf (msg, len, "checkpoint %s: checksum mismatch (damaged file)", path);
+      goto fail;
+    }
+  if (rget (&r, &version, 4) || version != CKPT_VERSION)
+    {
+      snprintf (msg, len, "checkpoint %s: version %u, expected %u", path,
+                version, CKPT_VERSION);
+      goto fail;
+    }
+  if (rget (&r, &tl, 4) || tl > TEXT_MAX || !(text = calloc (tl + 1, 1))
+      || rget (&r, text, tl) || rget (&r, &wl, 8) || wl > r.n - r.off)
+    {
+      snprintf (msg, len, "checkpoint %s: truncated", path);
+      goto fail;
+    }
+  if (weights_load_memory (data + r.off, wl, path, &m, &err) != NN_OK)
+    {
+      snprintf (msg, len, "checkpoint %s: %s", path, err.message);
+      goto fail;
+    }
+  r.off += wl;
+  if (adam_new (m, &adam, &err) != NN_OK)
+    {
+      snprintf (msg, len, "%s", err.message);
+      goto fail;
+    }
+  if (rget (&r, &count, 4) || (int) count != adam->n)
+    {
+      snprintf (msg, len, "checkpoint %s: %u optimizer tensors, expected %d",
+                path, count, adam ? adam->n : 0);
+      goto fail;
+    }
+  for (int i = 0, j = 0; i < m->n_params; i++)
+    if (m->params[i].trainable)
+      {
+        uint64_t size;
+        if (rget (&r, &size, 8) || size != m->params[i].size
+            || rget (&r, adam->m[j], size * sizeof (float))
+            || rget (&r, adam->v[j], size * sizeof (float)))
+          {
+            snprintf (msg, len, "checkpoint %s: optimizer state of %s "
+                      "truncated or of the wrong size", path,
+                      m->params[i].name);
+            goto fail;
+          }
+        j++;
+      }
+  int64_t as;
+  if (rget (&r, &as, 8) || r.off != r.n || as < 0)
+    {
+      snprintf (msg, len, "checkpoint %s: bad optimizer step or trailing "
+                "bytes", path);
+      goto fail;
+    }
+  adam->step = as;
+  free (data);
+  *text_out = text;
+  *model_out = m;
+  *adam_out = adam;
+  return 0;
+fail:
+  free (data);
+  free (text);
+  adam_free (adam);
+  nn_model_free (m);
+  return -1;
+}
+
+/* ---- Batches made by worker threads --------------------------------------- */
+
+typedef struct slot {
+  int64_t step;            /* the step this slot holds or is filling */
+  int ready;
+  int failed;
+  float *input, *target, *weight;
+} slot;
+
+typedef struct feeder {
+  const dataset *ds;
+  const settings *s;
+  const nn_scaling *sc;
+  const dataset_weights *wt;
+  int64_t next;            /* next step to make */
+  int64_t consumed;        /* steps below this are done */
+  int64_t end;
+  int quit;
+  slot slots[QUEUE_DEPTH];
+  pthread_mutex_t lock;
+  pthread_cond_t cond;
+  int nthreads;
+  pthread_t threads[16];
+} feeder;
+
+static void
+feeder_fill (feeder *fd, slot *sl, int64_t step, int *perm, int64_t *pe)
+{
+  const settings *s = fd->s;
+  size_t plane = (size_t) s->crop * s->crop;
+  sl->failed = 0;
+  for (int j = 0; j < s->batch; j++)
+    {
+      uint64_t k = (uint64_t) step * s->batch + j;
+      int img = dataset_order (fd->ds->n, s->seed, k, perm, pe);
+      if (dataset_sample (fd->ds, img, s->seed, k, s->crop, fd->sc, fd->wt,
+                          sl->input + j * plane, sl->target + j * 2 * plane,
+                          sl->weight ? sl->weight + j * 2 * plane : NULL))
+        sl->failed = 1;
+    }
+}
+
+static void *
+feeder_main (void *arg)
+{
+  feeder *fd = arg;
+  int *perm = malloc ((size_t) fd->ds->n * sizeof *perm);
+  int64_t pe = -1;
+  pthread_mutex_lock (&fd->lock);
+  while (!fd->quit)
+    {
+      int64_t step = fd->next;
+      if (step >= fd->end || step >= fd->consumed + QUEUE_DEPTH)
+        {
+          pthread_cond_wait (&fd->cond, &fd->lock);
+          continue;
+        }
+      fd->next++;
+      slot *sl = &fd->slots[step % QUEUE_DEPTH];
+      sl->step = step;
+      sl->ready = 0;
+      pthread_mutex_unlock (&fd->lock);
+      if (perm)
+        feeder_fill (fd, sl, step, perm, &pe);
+      pthread_mutex_lock (&fd->lock);
+      sl->failed |= !perm;
+      sl->ready = 1;
+      pthread_cond_broadcast (&fd->cond);
+    }
+  pthread_mutex_unlock (&fd->lock);
+  free (perm);
+  return NULL;
+}
+
+static int
+feeder_start (feeder *fd, int nthreads, int64_t start, int64_t end)
+{
+  size_t plane = (size_t) fd->s->crop * fd->s->crop;
+  for (int i = 0; i < QUEUE_DEPTH; i++)
+    {
+      slot *sl = &fd->slots[i];
+      sl->step = -1;
+      sl->input = malloc (plane * fd->s->batch * sizeof (float));
+      sl->target = malloc (plane * 2 * fd->s->batch * sizeof (float));
+      sl->weight = fd->wt ? malloc (plane * 2 * fd->s->batch * sizeof (float))
+                          : NULL;
+      if (!sl->input || !sl->target || (fd->wt && !sl->weight))
+        return -1;
+    }
+  fd->next = fd->consumed = start;
+  fd->end = end;
+  pthread_mutex_init (&fd->lock, NULL);
+  pthread_cond_init (&fd->cond, NULL);
+  if (nthreads > 16)
+    nthreads = 16;
+  for (int i = 0; i < nthreads; i++)
+    if (pthread_create (&fd->threads[fd->nthreads], NULL, feeder_main, fd) == 0)
+      fd->nthreads++;
+  return fd->nthreads ? 0 : -1;
+}
+
+static slot *
+feeder_get (feeder *fd, int64_t step)
+{
+  slot *sl = &fd->slots[step % QUEUE_DEPTH];
+  pthread_mutex_lock (&fd->lock);
+  while (!(sl->step == step && sl->ready))
+    pthread_cond_wait (&fd->cond, &fd->lock);
+  pthread_mutex_unlock (&fd->lock);
+  return sl;
+}
+
+static void
+feeder_done (feeder *fd, int64_t step)
+{
+  pthread_mutex_lock (&fd->lock);
+  fd->consumed = step + 1;
+  pthread_cond_broadcast (&fd->cond);
+  pthread_mutex_unlock (&fd->lock);
+}
+
+static void
+feeder_stop (feeder *fd)
+{
+  if (fd->nthreads)
+    {
+      pthread_mutex_lock (&fd->lock);
+      fd->quit = 1;
+      pthread_cond_broadcast (&fd->cond);
+      pthread_mutex_unlock (&fd->lock);
+      for (int i = 0; i < fd->nthreads; i++)
+        pthread_join (fd->threads[i], NULL);
+      pthread_mutex_destroy (&fd->lock);
+      pthread_cond_destroy (&fd->cond);
+    }
+  for (int i = 0; i < QUEUE_DEPTH; i++)
+    {
+      free (fd->slots[i].input);
+      free (fd->slots[i].target);
+      free (fd->slots[i].weight);
+    }
+}
+
+/* ---- Validation ------------------------------------------------------------ */
+
+typedef struct val_result {
+  int n;
+  double loss, psnr, gray_psnr, colorfulness, truth_colorfulness, local_gain;
+} val_result;
+
+static int
+validate (nn_model *m, const dataset *val, const settings *s, val_result *r,
+          char *msg, size_t len)
+{
+  memset (r, 0, sizeof *r);
+  colorize_options opt = COLORIZE_OPTIONS_DEFAULT;
+  opt.working_size = s->working_size;
+  for (int i = 0; i < val->n; i++)
+    {
+      const ds_image *im = &val->images[i];
+      eval_figures f;
+      nn_error err;
+      if (evaluate_image (m, im->rgb, im->w, im->h, &opt, &f, NULL, NULL, &err))
+        {
+          snprintf (msg, len, "validation on %s: %s", im->path, err.message);
+          return -1;
+        }
+      r->loss += f.loss;
+      r->psnr += f.psnr;
+      r->gray_psnr += f.gray_psnr;
+      r->colorfulness += f.colorfulness;
+      r->truth_colorfulness += f.truth_colorfulness;
+      r->local_gain += f.local_gain;
+      r->n++;
+    }
+  if (r->n)
+    {
+      r->loss /= r->n;
+      r->psnr /= r->n;
+      r->gray_psnr /= r->n;
+      r->colorfulness /= r->n;
+      r->truth_colorfulness /= r->n;
+      r->local_gain /= r->n;
+    }
+  return 0;
+}
+
+/* ---- Logs and plot ----------------------------------------------------------- */
+
+static char *
+path_beside (const char *out, const char *ext)
+{
+  size_t n = strlen (out);
+  const char *suffix = ".weights";
+  size_t sl = strlen (suffix);
+  size_t base = n > sl && !strcmp (out + n - sl, suffix) ? n - sl : n;
+  char *p = malloc (base + strlen (ext) + 1);
+  if (p)
+    {
+      memcpy (p, out, base);
+      strcpy (p + base, ext);
+    }
+  return p;
+}
+
+/* Keeps the CSV rows of steps <= step (a resumed run rewrites the rest). */
+static FILE *
+csv_open (const char *path, int64_t resume_step)
+{
+  static const char *header = "step,epoch,train_loss,val_loss,val_psnr,"
+                              "val_gray_psnr,lr,images_per_s,elapsed_s\n";
+  char *kept = NULL;
+  size_t kl = 0;
+  if (resume_step > 0)
+    {
+      FILE *old = fopen (path, "r");
+      if (old)
+        {
+          FILE *mem = open_memstream (&kept, &kl);
+          char line[1024];
+          int first = 1;
+          while (mem && fgets (line, sizeof line, old))
+            {
+              if (!first && strtoll (line, NULL, 10) > resume_step)
+                break;
+              first = 0;
+              fputs (line, mem);
+            }
+          if (mem)
+            fclose (mem);
+          fclose (old);
+        }
+    }
+  FILE *f = fopen (path, "w");
+  if (!f)
+    {
+      free (kept);
+      return NULL;
+    }
+  if (kept && kl)
+    fputs (kept, f);
+  else
+    fputs (header, f);
+  free (kept);
+  fflush (f);
+  return f;
+}
+
+static int
+have_gnuplot (void)
+{
+  const char *path = getenv ("PATH");
+  if (!path)
+    return 0;
+  char *dup = strdup (path);
+  int found = 0;
+  for (char *save = NULL, *d = strtok_r (dup, ":", &save); d && !found;
+       d = strtok_r (NULL, ":", &save))
+    {
+      char p[4096];
+      snprintf (p, sizeof p, "%s/gnuplot", d);
+      found = access (p, X_OK) == 0;
+    }
+  free (dup);
+  return found;
+}
+
+static void
+plot_losses (const char *csv, const char *png)
+{
+  if (!have_gnuplot () || strpbrk (csv, "'\"\\") || strpbrk (png, "'\"\\"))
+    return;
+  char script[] = "/tmp/colorize-plot-XXXXXX";
+  int fd = mkstemp (script);
+  if (fd < 0)
+    return;
+  FILE *f = fdopen (fd, "w");
+  if (!f)
+    {
+      close (fd);
+      unlink (script);
+      return;
+    }
+  fprintf (f,
+           "set terminal png size 900,500\n"
+           "set output '%s'\n"
+           "set datafile separator ','\n"
+           "set datafile missing ''\n"
+           "set key autotitle columnhead\n"
+           "set xlabel 'step'\nset ylabel 'loss (MSE of raw a,b)'\n"
+           "set logscale y\nset grid\n"
+           "plot '%s' using 1:3 with lines title 'train', "
+           "'' using 1:4 with linespoints title 'validation'\n",
+           png, csv);
+  fclose (f);
+  char cmd[8192];
+  snprintf (cmd, sizeof cmd, "gnuplot '%s' >/dev/null 2>&1", script);
+  if (system (cmd) != 0)
+    fprintf (stderr, "colorize-train train: gnuplot could not plot %s\n", png);
+  unlink (script);
+}
+
+static void
+fmt_duration (double s, char *buf, size_t len)
+{
+  long t = (long) (s + 0.5);
+  if (t >= 3600)
+    snprintf (buf, len, "%ldh%02ldm", t / 3600, t / 60 % 60);
+  else
+    snprintf (buf, len, "%ldm%02lds", t / 60, t % 60);
+}
+
+/* ---- Command line ------------------------------------------------------------ */
+
+static void
+train_usage (void)
+{
+  fprintf (stderr,
+           "usage: colorize-train train --arch cnn|resnet18 --data DIR --out FILE.weights\n"
+           "         [--val DIR] [--epochs N | --steps N | --minutes M] [--batch 16]\n"
+           "         [--crop 128] [--lr 1e-3] [--schedule cosine|constant] [--warmup N]\n"
+           "         [--weight-decay X] [--loss mse|weighted] [--threads N] [--workers N]\n"
+           "         [--seed S] [--init FILE.weights] [--resume FILE.ckpt]\n"
+           "         [--val-every N] [--working-size S] [--cache-size N]\n"
+           "         [--gray-threshold C] [--checkpoint-minutes M] [--log-every N]\n");
+}
+
+static int
+parse_long (const char *opt, const char *v, long long lo, long long hi,
+            long long *out)
+{
+  char *end;
+  errno = 0;
+  long long x = strtoll (v, &end, 10);
+  if (!*v || *end || errno || x < lo || x > hi)
+    {
+      fprintf (stderr, "colorize-train train: %s expects an integer in "
+               "%lld..%lld, got '%s'\n", opt, lo, hi, v);
+      return -1;
+    }
+  *out = x;
+  return 0;
+}
+
+static int
+parse_double (const char *opt, const char *v, double lo, double hi,
+              double *out)
+{
+  char *end;
+  errno = 0;
+  double x = strtod (v, &end);
+  if (!*v || *end || errno || !isfinite (x) || x < lo || x > hi)
+    {
+      fprintf (stderr, "colorize-train train: %s expects a number in "
+               "%g..%g, got '%s'\n", opt, lo, hi, v);
+      return -1;
+    }
+  *out = x;
+  return 0;
+}
+
+/* Checks that dir can take new files (the output's folder). */
+static int
+check_writable (const char *out, char *msg, size_t len)
+{
+  struct stat st;
+  if (stat (out, &st) == 0 && S_ISDIR (st.st_mode))
+    {
+      snprintf (msg, len, "output %s is a folder, expected a file name", out);
+      return -1;
+    }
+  char *probe = path_beside (out, ".write-test");
+  if (!probe)
+    return -1;
+  int fd = open (probe, O_WRONLY | O_CREAT | O_EXCL, 0600);
+  if (fd < 0 && errno == EEXIST)
+    {
+      unlink (probe);
+      fd = open (probe, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    }
+  if (fd < 0)
+    {
+      snprintf (msg, len, "cannot write beside output %s: %s", out,
+                strerror (errno));
+      free (probe);
+      return -1;
+    }
+  close (fd);
+  unlink (probe);
+  free (probe);
+  return 0;
+}
+
+int
+cmd_train (int argc, char **argv)
+{
+  settings s = { .arch = "", .batch = 16, .crop = 128, .seed = 1, .lr = 1e-3,
+                 .schedule = "cosine", .warmup = -1, .loss = "mse",
+                 .cache_side = DATASET_DEFAULT_SHORT_SIDE,
+                 .gray_threshold = DATASET_DEFAULT_GRAY_THRESHOLD,
+                 .working_size = COLORIZE_DEFAULT_WORKING_SIZE };
+  given g = { 0 };
+  const char *data = NULL, *out = NULL, *val_dir = NULL, *init = NULL,
+             *resume = NULL;
+  long long threads = 0, workers = 2, stop_after = 0, log_every = 10;
+  double ckpt_minutes = 5.0;
+  int64_t steps_req = 0;
+
+  for (int i = 0; i < argc; i++)
+    {
+      const char *o = argv[i];
+      if (!strcmp (o, "-h") || !strcmp (o, "--help"))
+        {
+          train_usage ();
+          return 0;
+        }
+      if (strncmp (o, "--", 2))
+        {
+          fprintf (stderr, "colorize-train train: unexpected argument '%s'\n", o);
+          train_usage ();
+          return 2;
+        }
+      if (i + 1 >= argc)
+        {
+          fprintf (stderr, "colorize-train train: option %s needs a value\n", o);
+          return 2;
+        }
+      const char *v = argv[++i];
+      long long x;
+      if (!strcmp (o, "--arch"))
+        {
+          nn_arch a;
+          if (nn_arch_parse (v, &a) != NN_OK)
+            {
+              fprintf (stderr, "colorize-train train: --arch must be cnn or "
+                       "resnet18, got '%s'\n", v);
+              return 2;
+            }
+          snprintf (s.arch, sizeof s.arch, "%s", v);
+          g.arch = 1;
+        }
+      else if (!strcmp (o, "--data"))
+        data = v;
+      else if (!strcmp (o, "--out"))
+        out = v;
+      else if (!strcmp (o, "--val"))
+        val_dir = v;
+      else if (!strcmp (o, "--init"))
+        init = v;
+      else if (!strcmp (o, "--resume"))
+        resume = v;
+      else if (!strcmp (o, "--steps"))
+        {
+          if (parse_long (o, v, 1, 1000000000LL, &x))
+            return 2;
+          steps_req = x;
+          g.steps = 1;
+        }
+      else if (!strcmp (o, "--epochs"))
+        {
+          if (parse_double (o, v, 1e-3, 1e6, &s.epochs))
+            return 2;
+          g.epochs = 1;
+        }
+      else if (!strcmp (o, "--minutes"))
+        {
+          if (parse_double (o, v, 0.01, 1e6, &s.minutes))
+            return 2;
+          g.minutes = 1;
+        }
+      else if (!strcmp (o, "--batch"))
+        {
+          if (parse_long (o, v, 1, 1024, &x))
+            return 2;
+          s.batch = (int) x;
+          g.batch = 1;
+        }
+      else if (!strcmp (o, "--crop"))
+        {
+          if (parse_long (o, v, 8, 1024, &x))
+            return 2;
+          if (x % 8)
+            {
+              fprintf (stderr, "colorize-train train: --crop must be a "
+                       "multiple of 8 (the networks halve it three times), "
+                       "got %lld\n", x);
+              return 2;
+            }
+          s.crop = (int) x;
+          g.crop = 1;
+        }
+      else if (!strcmp (o, "--lr"))
+        {
+          if (parse_double (o, v, 1e-9, 10.0, &s.lr))
+            return 2;
+          g.lr = 1;
+        }
+      else if (!strcmp (o, "--schedule"))
+        {
+          if (strcmp (v, "cosine") && strcmp (v, "constant"))
+            {
+              fprintf (stderr, "colorize-train train: --schedule must be "
+                       "cosine or constant, got '%s'\n", v);
+              return 2;
+            }
+          snprintf (s.schedule, sizeof s.schedule, "%s", v);
+          g.schedule = 1;
+        }
+      else if (!strcmp (o, "--warmup"))
+        {
+          if (parse_long (o, v, 0, 1000000000LL, &x))
+            return 2;
+          s.warmup = x;
+          g.warmup = 1;
+        }
+      else if (!strcmp (o, "--weight-decay"))
+        {
+          if (parse_double (o, v, 0.0, 1.0, &s.weight_decay))
+            return 2;
+          g.weight_decay = 1;
+        }
+      else if (!strcmp (o, "--loss"))
+        {
+          if (strcmp (v, "mse") && strcmp (v, "weighted"))
+            {
+              fprintf (stderr, "colorize-train train: --loss must be mse or "
+                       "weighted, got '%s'\n", v);
+              return 2;
+            }
+          snprintf (s.loss, sizeof s.loss, "%s", v);
+          g.loss = 1;
+        }
+      else if (!strcmp (o, "--seed"))
+        {
+          if (parse_long (o, v, 0, INT64_MAX, &x))
+            return 2;
+          s.seed = (uint64_t) x;
+          g.seed = 1;
+        }
+      else if (!strcmp (o, "--threads"))
+        {
+          if (parse_long (o, v, 1, 256, &threads))
+            return 2;
+        }
+      else if (!strcmp (o, "--workers"))
+        {
+          if (parse_long (o, v, 1, 16, &workers))
+            return 2;
+        }
+      else if (!strcmp (o, "--val-every"))
+        {
+          if (parse_long (o, v, 0, 1000000000LL, &x))
+            return 2;
+          s.val_every = x;
+          g.val_every = 1;
+        }
+      else if (!strcmp (o, "--working-size"))
+        {
+          if (parse_long (o, v, COLORIZE_MIN_WORKING_SIZE,
+                          COLORIZE_MAX_WORKING_SIZE, &x))
+            return 2;
+          s.working_size = (int) x;
+          g.working_size = 1;
+        }
+      else if (!strcmp (o, "--cache-size"))
+        {
+          if (parse_long (o, v, 8, 100000, &x))
+            return 2;
+          s.cache_side = (int) x;
+          g.cache_side = 1;
+        }
+      else if (!strcmp (o, "--gray-threshold"))
+        {
+          if (parse_double (o, v, 0.0, 100.0, &s.gray_threshold))
+            return 2;
+          g.gray_threshold = 1;
+        }
+      else if (!strcmp (o, "--checkpoint-minutes"))
+        {
+          if (parse_double (o, v, 0.0, 1e6, &ckpt_minutes))
+            return 2;
+        }
+      else if (!strcmp (o, "--log-every"))
+        {
+          if (parse_long (o, v, 1, 1000000000LL, &log_every))
+            return 2;
+        }
+      else if (!strcmp (o, "--stop-after"))
+        {
+          /* Testing: behave as if interrupted after this many steps. */
+          if (parse_long (o, v, 1, 1000000000LL, &stop_after))
+            return 2;
+        }
+      else
+        {
+          fprintf (stderr, "colorize-train train: unknown option '%s'\n", o);
+          train_usage ();
+          return 2;
+        }
+    }
+  if (!data || !out)
+    {
+      fprintf (stderr, "colorize-train train: %s is required\n",
+               !data ? "--data DIR" : "--out FILE.weights");
+      train_usage ();
+      return 2;
+    }
+  if (g.steps + g.epochs + g.minutes > 1)
+    {
+      fprintf (stderr, "colorize-train train: give one of --epochs, --steps "
+               "and --minutes\n");
+      return 2;
+    }
+  if (resume && init)
+    {
+      fprintf (stderr, "colorize-train train: --init and --resume exclude "
+               "each other (a checkpoint holds its weights)\n");
+      return 2;
+    }
+  if (!resume && !init && !g.arch)
+    {
+      fprintf (stderr, "colorize-train train: --arch cnn|resnet18 is "
+               "required (or --init FILE.weights, or --resume FILE.ckpt)\n");
+      return 2;
+    }
+
+  char msg[1024];
+  nn_error err;
+  nn_model *m = NULL;
+  adam_state *adam = NULL;
+  char *ckpt_text = NULL;
+  state st = { 0 };
+  int rc = 1;
+  dataset ds = { 0 }, val = { 0 };
+  FILE *csv = NULL;
+  char *csv_path = path_beside (out, ".csv");
+  char *png_path = path_beside (out, ".png");
+  char *ckpt_path = path_beside (out, ".ckpt");
+  feeder fd = { 0 };
+  float *dout = NULL;
+  int feeder_started = 0;
+  if (!csv_path || !png_path || !ckpt_path)
+    goto done;
+
+  /* Settings from the checkpoint; conflicts with given options. */
+  if (resume)
+    {
+      if (checkpoint_load (resume, &ckpt_text, &m, &adam, msg, sizeof msg))
+        {
+          fprintf (stderr, "colorize-train train: %s\n", msg);
+          rc = 1;
+          goto done;
+        }
+      settings c = s;
+      double x;
+      int bad = text_str (ckpt_text, "arch", c.arch, sizeof c.arch)
+                || text_str (ckpt_text, "schedule", c.schedule, sizeof c.schedule)
+                || text_str (ckpt_text, "loss", c.loss, sizeof c.loss);
+#define NUM(key, field, type)                                            \
+  bad |= text_num (ckpt_text, key, &x);                                 \
+  c.field = (type) x;
+      NUM ("batch", batch, int);
+      NUM ("crop", crop, int);
+      NUM ("seed", seed, uint64_t);
+      NUM ("lr", lr, double);
+      NUM ("warmup", warmup, int64_t);
+      NUM ("weight_decay", weight_decay, double);
+      NUM ("total_steps", total_steps, int64_t);
+      NUM ("epochs_requested", epochs, double);
+      NUM ("minutes_requested", minutes, double);
+      NUM ("cache_side", cache_side, int);
+      NUM ("gray_threshold", gray_threshold, double);
+      NUM ("working_size", working_size, int);
+      NUM ("val_every", val_every, int64_t);
+      bad |= text_num (ckpt_text, "step", &x);
+      st.step = (int64_t) x;
+      bad |= text_num (ckpt_text, "elapsed", &x);
+      st.elapsed = x;
+      bad |= text_num (ckpt_text, "images", &x);
+      st.images = (int) x;
+      bad |= text_num (ckpt_text, "data_hash", &x);
+#undef NUM
+      const char *dh = text_get (ckpt_text, "data_hash");
+      st.data_hash = dh ? strtoull (dh, NULL, 10) : 0;
+      if (bad || c.batch < 1 || c.crop < 8 || c.crop % 8 || st.step < 0)
+        {
+          fprintf (stderr, "colorize-train train: checkpoint %s: missing or "
+                   "bad settings\n", resume);
+          goto done;
+        }
+      const char *conflict = NULL;
+      if (g.arch && strcmp (s.arch, c.arch))
+        conflict = "--arch";
+      else if (g.batch && s.batch != c.batch)
+        conflict = "--batch";
+      else if (g.crop && s.crop != c.crop)
+        conflict = "--crop";
+      else if (g.seed && s.seed != c.seed)
+        conflict = "--seed";
+      else if (g.lr && s.lr != c.lr)
+        conflict = "--lr";
+      else if (g.schedule && strcmp (s.schedule, c.schedule))
+        conflict = "--schedule";
+      else if (g.warmup && s.warmup != c.warmup)
+        conflict = "--warmup";
+      else if (g.weight_decay && s.weight_decay != c.weight_decay)
+        conflict = "--weight-decay";
+      else if (g.loss && strcmp (s.loss, c.loss))
+        conflict = "--loss";
+      else if (g.steps && steps_req != c.total_steps)
+        conflict = "--steps";
+      else if (g.epochs && s.epochs != c.epochs)
+        conflict = "--epochs";
+      else if (g.minutes && s.minutes != c.minutes)
+        conflict = "--minutes";
+      else if (g.cache_side && s.cache_side != c.cache_side)
+        conflict = "--cache-size";
+      else if (g.gray_threshold && s.gray_threshold != c.gray_threshold)
+        conflict = "--gray-threshold";
+      else if (g.working_size && s.working_size != c.working_size)
+        conflict = "--working-size";
+      else if (g.val_every && s.val_every != c.val_every)
+        conflict = "--val-every";
+      if (conflict)
+        {
+          fprintf (stderr, "colorize-train train: %s differs from the value "
+                   "in checkpoint %s; leave it out to resume with the "
+                   "checkpoint's settings\n", conflict, resume);
+          rc = 2;
+          goto done;
+        }
+      s = c;
+    }
+  else if (!g.steps && !g.epochs && !g.minutes)
+    s.epochs = 10;
+  if (g.steps)
+    s.total_steps = steps_req;
+
+  if (check_writable (out, msg, sizeof msg))
+    {
+      fprintf (stderr, "colorize-train train: %s\n", msg);
+      goto done;
+    }
+  if (val_dir)
+    {
+      struct stat vs;
+      int e = stat (val_dir, &vs) ? errno : 0;
+      if (e || !S_ISDIR (vs.st_mode))
+        {
+          fprintf (stderr, "colorize-train train: validation folder %s: %s\n",
+                   val_dir, e ? strerror (e) : "not a folder");
+          goto done;
+        }
+    }
+
+  /* The model. */
+  if (!m)
+    {
+      if (init)
+        {
+          if (weights_load (init, &m, &err) != NN_OK)
+            {
+              fprintf (stderr, "colorize-train train: %s\n", err.message);
+              goto done;
+            }
+          if (g.arch && strcmp (s.arch, nn_arch_name (m->arch)))
+            {
+              fprintf (stderr, "colorize-train train: --arch %s, but %s holds "
+                       "a %s network\n", s.arch, init, nn_arch_name (m->arch));
+              rc = 2;
+              goto done;
+            }
+          snprintf (s.arch, sizeof s.arch, "%s", nn_arch_name (m->arch));
+        }
+      else
+        {
+          nn_arch a;
+          nn_arch_parse (s.arch, &a);
+          if (nn_model_new (a, &m, &err) != NN_OK)
+            {
+              fprintf (stderr, "colorize-train train: %s\n", err.message);
+              goto done;
+            }
+          nn_model_init (m, s.seed);
+        }
+      if (adam_new (m, &adam, &err) != NN_OK)
+        {
+          fprintf (stderr, "colorize-train train: %s\n", err.message);
+          goto done;
+        }
+    }
+
+  struct sigaction sa;
+  memset (&sa, 0, sizeof sa);
+  sa.sa_handler = on_signal;
+  sigaction (SIGINT, &sa, NULL);
+  sigaction (SIGTERM, &sa, NULL);
+
+  if (threads)
+    {
+      openblas_set_num_threads ((int) threads);
+      omp_set_num_threads ((int) threads);
+    }
+  image_init ();
+  dataset_options dopt = { DATASET_LAB_CACHE, s.cache_side,
+                           (float) s.gray_threshold, (int) workers, stderr,
+                           &stop_flag };
+  double t_load = now_s ();
+  if (dataset_load (&ds, data, &dopt, msg, sizeof msg))
+    {
+      fprintf (stderr, "colorize-train train: %s\n", msg);
+      rc = stop_signal ? 128 + stop_signal : 1;
+      goto done_gegl;
+    }
+  uint64_t hash = 0xcbf29ce484222325ull;
+  for (int i = 0; i < ds.n; i++)
+    hash = fnv1a (hash, ds.images[i].path, strlen (ds.images[i].path) + 1);
+  if (resume && (st.images != ds.n || st.data_hash != hash))
+    {
+      fprintf (stderr, "colorize-train train: checkpoint %s was made on %d "
+               "images, %s holds %d %s\n", resume, st.images, data, ds.n,
+               st.images == ds.n ? "different ones" : "");
+      goto done_gegl;
+    }
+  st.images = ds.n;
+  st.data_hash = hash;
+  if (val_dir)
+    {
+      dataset_options vopt = { DATASET_RGB_FULL, 0, 0.0f, (int) workers,
+                               stderr, &stop_flag };
+      if (dataset_load (&val, val_dir, &vopt, msg, sizeof msg))
+        {
+          fprintf (stderr, "colorize-train train: %s\n", msg);
+          rc = stop_signal ? 128 + stop_signal : 1;
+          goto done_gegl;
+        }
+    }
+  fprintf (stderr, "loaded %d training and %d validation images in %.1f s\n",
+           ds.n, val.n, now_s () - t_load);
+
+  if (!s.total_steps && s.epochs > 0)
+    {
+      s.total_steps = (int64_t) ceil (s.epochs * ds.n / s.batch);
+      if (s.total_steps < 1)
+        s.total_steps = 1;
+    }
+  dataset_weights wt;
+  int weighted = !strcmp (s.loss, "weighted");
+  if (weighted)
+    dataset_weights_build (&ds, &wt);
+
+  csv = csv_open (csv_path, st.step);
+  if (!csv)
+    {
+      fprintf (stderr, "colorize-train train: cannot write %s: %s\n",
+               csv_path, strerror (errno));
+      goto done_gegl;
+    }
+
+  fd.ds = &ds;
+  fd.s = &s;
+  fd.sc = &m->scaling;
+  fd.wt = weighted ? &wt : NULL;
+  int64_t end = s.total_steps ? s.total_steps : INT64_MAX;
+  if (feeder_start (&fd, (int) workers, st.step, end))
+    {
+      fprintf (stderr, "colorize-train train: cannot start the data "
+               "workers (out of memory)\n");
+      goto done_gegl;
+    }
+  feeder_started = 1;
+  size_t plane = (size_t) s.crop * s.crop;
+  size_t nout = plane * 2 * s.batch;
+  dout = malloc (nout * sizeof *dout);
+  if (!dout)
+    {
+      fprintf (stderr, "colorize-train train: out of memory\n");
+      goto done_gegl;
+    }
+
+  int tty = isatty (STDERR_FILENO);
+  double t0 = now_s (), t_ckpt = t0, t_log = t0, t_rate = t0;
+  int64_t rate_step = st.step;
+  double loss_sum = 0.0;
+  int loss_n = 0;
+  double last_rate = 0.0;
+  val_result vr = { 0 };
+  int have_val = 0;
+  int interrupted = 0;
+  int64_t start_step = st.step;
+  adam_config acfg = ADAM_CONFIG_DEFAULT;
+  acfg.weight_decay = (float) s.weight_decay;
+  acfg.decoupled = s.weight_decay > 0;
+  fprintf (stderr, "training %s: %d images, batch %d, crop %d, lr %g "
+           "(%s), loss %s, %s%lld steps, from step %lld\n", s.arch, ds.n,
+           s.batch, s.crop, s.lr, s.schedule, s.loss,
+           s.total_steps ? "" : "(measuring) ",
+           (long long) s.total_steps, (long long) st.step);
+
+  while (s.total_steps == 0 || st.step < s.total_steps)
+    {
+      int64_t step = st.step;
+      slot *sl = feeder_get (&fd, step);
+      if (sl->failed)
+        {
+          fprintf (stderr, "colorize-train train: out of memory making batch "
+                   "%lld\n", (long long) step);
+          goto done_gegl;
+        }
+      double lr = lr_at (&s, step);
+      acfg.lr = (float) lr;
+      nn_model_zero_grad (m);
+      if (nn_model_forward (m, sl->input, s.batch, s.crop, s.crop,
+                            NN_PASS_TRAIN, &err) != NN_OK)
+        {
+          fprintf (stderr, "colorize-train train: step %lld: %s\n",
+                   (long long) step, err.message);
+          goto done_gegl;
+        }
+      const float *pred = nn_model_output (m, NULL, NULL, NULL, NULL);
+      double loss = mse_loss (pred, sl->target, sl->weight, nout, dout);
+      feeder_done (&fd, step);
+      if (!isfinite (loss))
+        {
+          fprintf (stderr, "colorize-train train: the loss became %g at step "
+                   "%lld; try a lower --lr\n", loss, (long long) step);
+          goto done_gegl;
+        }
+      if (nn_model_backward (m, dout, NULL, &err) != NN_OK)
+        {
+          fprintf (stderr, "colorize-train train: step %lld: %s\n",
+                   (long long) step, err.message);
+          goto done_gegl;
+        }
+      adam_step (adam, m, &acfg);
+      st.step = step + 1;
+      loss_sum += loss;
+      loss_n++;
+      double t = now_s ();
+
+      /* --minutes: fix the step count once the speed is known. */
+      if (!s.total_steps && s.minutes > 0 && st.step - start_step == 10)
+        {
+          double per = (t - t0) / 10.0;
+          s.total_steps = st.step + (int64_t) ((s.minutes * 60.0 - (t - t0)) / per);
+          if (s.total_steps < st.step)
+            s.total_steps = st.step;
+          pthread_mutex_lock (&fd.lock);
+          fd.end = s.total_steps;
+          pthread_mutex_unlock (&fd.lock);
+          fprintf (stderr, "%.2f s per step: %lld steps in %g minutes\n",
+                   per, (long long) s.total_steps, s.minutes);
+        }
+
+      double epoch = (double) st.step * s.batch / ds.n;
+      int64_t e_before = step * s.batch / ds.n, e_after = st.step * s.batch / ds.n;
+      int last = s.total_steps && st.step >= s.total_steps;
+      int do_val = val.n && (s.val_every ? st.step % s.val_every == 0
+                                         : e_after > e_before);
+      if (val.n && last)
+        do_val = 1;
+      if (t - t_rate >= 1.0 || st.step - rate_step >= 5)
+        {
+          last_rate = (st.step - rate_step) * s.batch / (t - t_rate);
+          rate_step = st.step;
+          t_rate = t;
+        }
+      if (do_val)
+        {
+          if (validate (m, &val, &s, &vr, msg, sizeof msg))
+            {
+              fprintf (stderr, "colorize-train train: %s\n", msg);
+              goto done_gegl;
+            }
+          have_val = 1;
+          double el = st.elapsed + (now_s () - t0);
+          fprintf (stderr, "%sstep %lld epoch %.2f: val loss %.5f psnr %.2f "
+                   "(gray %.2f) colorfulness %.1f (truth %.1f) local_gain "
+                   "%.3f\n", tty ? "\r\033[K" : "", (long long) st.step, epoch,
+                   vr.loss, vr.psnr, vr.gray_psnr, vr.colorfulness,
+                   vr.truth_colorfulness, vr.local_gain);
+          fprintf (csv, "%lld,%.4f,%.6f,%.6f,%.4f,%.4f,%.6g,%.2f,%.1f\n",
+                   (long long) st.step, epoch, loss_n ? loss_sum / loss_n : NAN,
+                   vr.loss, vr.psnr, vr.gray_psnr, lr, last_rate, el);
+          fflush (csv);
+          loss_sum = 0;
+          loss_n = 0;
+          t_rate = now_s (); /* validation time is not training speed */
+          rate_step = st.step;
+        }
+      else if (st.step % log_every == 0 || last)
+        {
+          double el = st.elapsed + (t - t0);
+          fprintf (csv, "%lld,%.4f,%.6f,,,,%.6g,%.2f,%.1f\n",
+                   (long long) st.step, epoch, loss_sum / loss_n, lr,
+                   last_rate, el);
+          fflush (csv);
+          loss_sum = 0;
+          loss_n = 0;
+        }
+      double per_step = (t - t0) / (st.step - start_step);
+      char eta[32];
+      fmt_duration (s.total_steps ? (s.total_steps - st.step) * per_step : 0,
+                    eta, sizeof eta);
+      if (tty)
+        {
+          fprintf (stderr, "\r\033[Kepoch %.2f step %lld/%lld loss %.5f "
+                   "%.1f images/s ETA %s", epoch, (long long) st.step,
+                   (long long) s.total_steps, loss, last_rate, eta);
+          if (last)
+            fputc ('\n', stderr);
+        }
+      else if (t - t_log >= 30.0 || last || st.step == start_step + 1)
+        {
+          fprintf (stderr, "epoch %.2f step %lld/%lld loss %.5f lr %.3g "
+                   "%.1f images/s ETA %s\n", epoch, (long long) st.step,
+                   (long long) s.total_steps, loss, lr, last_rate, eta);
+          t_log = t;
+        }
+
+      int stopping = stop_signal || (stop_after && st.step >= stop_after
+                                      && !last);
+      if (stopping || (ckpt_minutes > 0 && t - t_ckpt >= ckpt_minutes * 60.0))
+        {
+          state cs = st;
+          cs.elapsed = st.elapsed + (t - t0);
+          if (checkpoint_save (ckpt_path, m, adam, &s, &cs, msg, sizeof msg))
+            fprintf (stderr, "%scolorize-train train: checkpoint: %s\n",
+                     tty ? "\n" : "", msg);
+          else if (!stopping)
+            fprintf (stderr, "%scheckpoint at step %lld: %s\n",
+                     tty ? "\r\033[K" : "", (long long) st.step, ckpt_path);
+          t_ckpt = t;
+          if (stopping)
+            {
+              fprintf (stderr, "%sinterrupted at step %lld; checkpoint %s; "
+                       "continue with --resume %s\n", tty ? "\n" : "",
+                       (long long) st.step, ckpt_path, ckpt_path);
+              interrupted = 1;
+              break;
+            }
+        }
+    }
+  feeder_stop (&fd);
+  feeder_started = 0;
+  fclose (csv);
+  csv = NULL;
+  plot_losses (csv_path, png_path);
+  if (interrupted)
+    {
+      rc = stop_signal ? 128 + stop_signal : 128 + SIGINT;
+      goto done_gegl;
+    }
+
+  /* The output with its metadata. */
+  {
+    double wall = st.elapsed + (now_s () - t0);
+    char *meta = NULL;
+    size_t ml = 0;
+    FILE *mf = open_memstream (&meta, &ml);
+    if (!mf)
+      goto done_gegl;
+    fprintf (mf, "created=colorize-train train\ncommand=colorize-train train");
+    for (int i = 0; i < argc; i++)
+      fprintf (mf, " %s", argv[i]);
+    fprintf (mf, "\ndata=%s\nimages=%d\nleft_out_unreadable=%d\n"
+             "left_out_grayscale=%d\n", data, ds.n, ds.n_unreadable,
+             ds.n_gray);
+    char text[TEXT_MAX];
+    settings_text (&s, text, sizeof text);
+    fputs (text, mf);
+    fprintf (mf, "steps=%lld\nepochs=%.3f\nwall_time_s=%.1f\n",
+             (long long) st.step, (double) st.step * s.batch / ds.n, wall);
+    if (have_val)
+      fprintf (mf, "val_data=%s\nval_images=%d\nval_loss=%.6f\nval_psnr=%.4f\n"
+               "val_gray_psnr=%.4f\nval_colorfulness=%.3f\n"
+               "val_truth_colorfulness=%.3f\nval_local_gain=%.4f\n",
+               val_dir, vr.n, vr.loss, vr.psnr, vr.gray_psnr, vr.colorfulness,
+               vr.truth_colorfulness, vr.local_gain);
+    fclose (mf);
+    for (char *p = meta; *p; p++) /* keep one line per key */
+      if (*p == '\r')
+        *p = ' ';
+    if (nn_model_set_metadata (m, meta, &err) != NN_OK
+        || weights_save (m, out, &err) != NN_OK)
+      {
+        fprintf (stderr, "colorize-train train: %s\n", err.message);
+        free (meta);
+        goto done_gegl;
+      }
+    free (meta);
+    fprintf (stderr, "wrote %s (%lld steps, %.2f epochs, %.0f s)\n", out,
+             (long long) st.step, (double) st.step * s.batch / ds.n, wall);
+    rc = 0;
+  }
+
+done_gegl:
+  if (feeder_started)
+    feeder_stop (&fd);
+  dataset_free (&ds);
+  dataset_free (&val);
+  image_exit ();
+done:
+  if (csv)
+    fclose (csv);
+  free (dout);
+  free (ckpt_text);
+  free (csv_path);
+  free (png_path);
+  free (ckpt_path);
+  adam_free (adam);
+  nn_model_free (m);
+  return rc;
+}
