@@ -134,16 +134,8 @@ b_param (builder *b, const char *prefix, const char *suffix, int ndim,
       p->size *= (size_t) shape[i];
     }
   p->trainable = trainable;
-  p->data = calloc (p->size, sizeof (float));
-  if (trainable)
-    p->grad = calloc (p->size, sizeof (float));
-  if (!p->data || (trainable && !p->grad))
-    b->failed = 1;
   b->g->param_init[m->n_params] = init;
   b->g->param_fan[m->n_params] = fan;
-  if (init == INIT_ONE)
-    for (size_t i = 0; p->data && i < p->size; i++)
-      p->data[i] = 1.0f;
   return m->n_params++;
 }
 
@@ -350,6 +342,39 @@ graph_count_uses (nn_graph *g)
     }
 }
 
+/* All tensors in one block, all gradients in another (so that a model
+ * costs two allocations); BN weights and running variances start at 1. */
+static int
+model_alloc_params (nn_model *m)
+{
+  size_t total = 0, trainable = 0;
+  for (int i = 0; i < m->n_params; i++)
+    {
+      total += m->params[i].size;
+      trainable += m->params[i].trainable ? m->params[i].size : 0;
+    }
+  m->param_block = calloc (total, sizeof (float));
+  m->grad_block = calloc (trainable, sizeof (float));
+  if (!m->param_block || !m->grad_block)
+    return -1;
+  float *d = m->param_block, *g = m->grad_block;
+  for (int i = 0; i < m->n_params; i++)
+    {
+      nn_param *p = &m->params[i];
+      p->data = d;
+      d += p->size;
+      if (p->trainable)
+        {
+          p->grad = g;
+          g += p->size;
+        }
+      if (m->graph->param_init[i] == INIT_ONE)
+        for (size_t j = 0; j < p->size; j++)
+          p->data[j] = 1.0f;
+    }
+  return 0;
+}
+
 nn_code
 nn_model_new (nn_arch arch, nn_model **out, nn_error *err)
 {
@@ -383,6 +408,13 @@ nn_model_new (nn_arch arch, nn_model **out, nn_error *err)
       nn_model_free (m);
       return nn_error_set (err, NN_ERR_NOMEM,
                            "out of memory building the %s network",
+                           nn_arch_name (arch));
+    }
+  if (model_alloc_params (m))
+    {
+      nn_model_free (m);
+      return nn_error_set (err, NN_ERR_NOMEM,
+                           "out of memory for the %s parameters",
                            nn_arch_name (arch));
     }
   graph_count_uses (m->graph);
@@ -423,12 +455,8 @@ nn_model_free (nn_model *m)
         free (m->graph->ops[i].save_mean);
         free (m->graph->ops[i].save_invstd);
       }
-  if (m->params)
-    for (int i = 0; i < m->n_params; i++)
-      {
-        free (m->params[i].data);
-        free (m->params[i].grad);
-      }
+  free (m->param_block);
+  free (m->grad_block);
   free (m->params);
   free (m->graph);
   free (m->metadata);

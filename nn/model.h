@@ -77,6 +77,8 @@ typedef struct nn_model {
   char *metadata;          /* free-form UTF-8 "key=value\n" lines, never NULL */
   int n_params;
   nn_param *params;
+  float *param_block;      /* the storage of every nn_param.data */
+  float *grad_block;       /* the storage of every nn_param.grad */
   float bn_momentum;       /* 0.1, as PyTorch */
   float bn_eps;            /* 1e-5, as PyTorch */
   nn_graph *graph;
