@@ -1,0 +1,93 @@
+; checks.scm - the GIMP side of tests/test_gimp.sh, for GIMP 2.10 and 3.0
+; (after compat-<version>.scm).  Each case loads a sample, prepares it,
+; dumps the image (test-colorize-dump), runs a colorize procedure under
+; `catch`, and dumps it again with a note "ok" or "error"; the checks on
+; the dumps are made by check-dump afterwards.  The shell defines t-samples,
+; t-out, t-bad-weights and t-dir-outputs before this file.
+(define (t-path dir name) (string-append dir "/" name))
+(define (t-dump img name note)
+  (test-colorize-dump RUN-NONINTERACTIVE img (t-path t-out name) note))
+
+(define (t-case name sample prepare proc ws wf)
+  (let* ((img (t-load (t-path t-samples sample)))
+         (drw (prepare img (t-layer img))))
+    (t-dump img (string-append name "-before") "")
+    (t-dump img (string-append name "-after")
+            (catch "error" (t-colorize proc img drw ws 1.0 wf) "ok"))
+    (gimp-image-delete img)))
+
+(define (as-rgb img drw) (gimp-image-convert-rgb img) drw)
+(define (as-is img drw) drw)
+
+(t-case "rgb" "castle.png" as-rgb plug-in-colorize-resnet18 0 "")
+(t-case "gray" "portrait.png" as-is plug-in-colorize-cnn 0 "")
+(t-case "alpha" "church.png"
+        (lambda (img drw)
+          (gimp-layer-add-alpha drw)
+          (gimp-image-select-ellipse img CHANNEL-OP-REPLACE 10 10 90 70)
+          (gimp-drawable-edit-clear drw)
+          (gimp-selection-none img)
+          drw)
+        plug-in-colorize-resnet18 0 "")
+(t-case "offsets" "hills.png"
+        (lambda (img drw)
+          (gimp-image-convert-rgb img)
+          (gimp-image-resize img 260 180 25 15)
+          drw)
+        plug-in-colorize-cnn 128 "")
+(t-case "selection" "landscape.png"
+        (lambda (img drw)
+          (gimp-image-convert-rgb img)
+          (gimp-image-select-rectangle img CHANNEL-OP-REPLACE 20 30 90 50)
+          drw)
+        plug-in-colorize-resnet18 0 "")
+(t-case "feather" "castle.png"
+        (lambda (img drw)
+          (gimp-image-convert-rgb img)
+          (gimp-image-select-rectangle img CHANNEL-OP-REPLACE 30 40 60 80)
+          (gimp-selection-feather img 16)
+          drw)
+        plug-in-colorize-cnn 0 "")
+(t-case "u16" "church.png"
+        (lambda (img drw)
+          (gimp-image-convert-rgb img)
+          (gimp-image-convert-precision img t-u16)
+          drw)
+        plug-in-colorize-resnet18 0 "")
+(t-case "float" "hills.png"
+        (lambda (img drw)
+          (gimp-image-convert-precision img t-float)
+          drw)
+        plug-in-colorize-cnn 0 "")
+(t-case "indexed" "portrait.png"
+        (lambda (img drw)
+          (gimp-image-convert-rgb img)
+          (gimp-image-convert-indexed img CONVERT-DITHER-NONE
+                                      CONVERT-PALETTE-GENERATE 32 FALSE
+                                      FALSE "")
+          drw)
+        plug-in-colorize-resnet18 0 "")
+(t-case "group" "landscape.png"
+        (lambda (img drw)
+          (let ((g (t-group img)))
+            (gimp-image-reorder-item img drw g 0)
+            g))
+        plug-in-colorize-cnn 0 "")
+(t-case "badweights" "landscape.png" as-is plug-in-colorize-cnn 0
+        t-bad-weights)
+
+; The folder procedure: good images and a corrupt file.
+(let ((img (t-load (t-path t-samples "castle.png"))))
+  (t-dump img "dir-result"
+          (catch "error"
+                 (plug-in-colorize-dir RUN-NONINTERACTIVE "cnn"
+                                       (t-path t-out "dir-in")
+                                       (t-path t-out "dir-out"))
+                 "ok"))
+  (gimp-image-delete img))
+(for-each
+  (lambda (name)
+    (let ((img (t-load (t-path (t-path t-out "dir-out") name))))
+      (t-dump img (string-append "dirout-" name) "")
+      (gimp-image-delete img)))
+  t-dir-outputs)

@@ -1,0 +1,64 @@
+#!/bin/sh
+# run-gimp.sh VERSION PLUGIN DUMP-HELPER WEIGHTS-DIR OUT
+#
+# The GIMP half of tests/test_gimp.sh for one GIMP version (2.10 or 3.0),
+# run where that GIMP is (natively, or inside the Debian 13 root): makes a
+# throw-away GIMP profile in OUT/profile holding the plug-in, the bundled
+# weights from WEIGHTS-DIR and the test-colorize-dump helper, then runs
+# two gimp-console sessions:
+#   session   every case of checks.scm (dumps in OUT), plus the folder
+#             procedure on OUT/dir-in (good samples and a corrupt file)
+#   badweights  the filter with a corrupt weights file, uncaught, so that
+#             GIMP prints the plug-in's error message and exits non-zero
+# Each writes OUT/NAME.log and OUT/NAME.rc.  OUT must be absolute.
+set -u
+
+version=$1 plugin=$2 helper=$3 weights=$4 out=$5
+here=$(cd "$(dirname "$0")" && pwd)
+
+rm -rf "$out"
+mkdir -p "$out/profile/plug-ins/colorize/weights" \
+         "$out/profile/plug-ins/colorize-test-dump" "$out/dir-in"
+cp "$plugin" "$out/profile/plug-ins/colorize/colorize"
+cp "$weights"/cnn.weights "$weights"/resnet18.weights \
+   "$out/profile/plug-ins/colorize/weights/"
+cp "$helper" "$out/profile/plug-ins/colorize-test-dump/colorize-test-dump"
+
+# The folder procedure's input: three good images and a corrupt one.
+cp "$here/samples/castle.png" "$here/samples/church.png" \
+   "$here/samples/hills.png" "$out/dir-in/"
+printf '\211PNG\r\n\032\nthis is not really a PNG file' > "$out/dir-in/corrupt.png"
+# A corrupt weights file: the first kilobyte of a good one.
+head -c 1024 "$weights/cnn.weights" > "$out/bad.weights"
+
+script="$(cat "$here/compat-$version.scm")
+(define t-samples \"$here/samples\")
+(define t-out \"$out\")
+(define t-bad-weights \"$out/bad.weights\")
+(define t-dir-outputs '(\"castle.png\" \"church.png\" \"hills.png\"))
+$(cat "$here/checks.scm")"
+
+badweights="(let* ((img (t-load \"$here/samples/hills.png\")))
+  (t-colorize plug-in-colorize-cnn img (t-layer img) 0 1.0 \"$out/bad.weights\"))"
+
+gimp_batch () { # gimp_batch NAME SCHEME
+  name=$1; shift
+  case $version in
+    2.10)
+      GIMP2_DIRECTORY="$out/profile" timeout 300 gimp-console-2.10 -i -d -f \
+        -b "$1" -b '(gimp-quit 0)' > "$out/$name.log" 2>&1 ;;
+    3.0)
+      GIMP3_DIRECTORY="$out/profile" timeout 300 gimp-console-3.0 -i -d -f \
+        --batch-interpreter=plug-in-script-fu-eval -b "$1" --quit \
+        > "$out/$name.log" 2>&1 ;;
+    *) echo "run-gimp.sh: unknown GIMP version $version" >&2; exit 2 ;;
+  esac
+  echo $? > "$out/$name.rc"
+}
+
+(cd "$out/dir-in" && ls -l --time-style=+%s && md5sum *) > "$out/dir-in.before"
+gimp_batch session "$script"
+gimp_batch badweights "$(cat "$here/compat-$version.scm")
+$badweights"
+(cd "$out/dir-in" && ls -l --time-style=+%s && md5sum *) > "$out/dir-in.after"
+exit 0
