@@ -5,7 +5,8 @@
  * OUT in the format its extension names, 8 bits per channel, with alpha
  * when IN has any transparency.  Colours outside sRGB lose chroma, not
  * lightness (image_lab_to_rgb_u8), so OUT's L equals IN's within 8-bit
- * rounding.
+ * rounding.  --verify reloads OUT and prints how far its L is from IN's:
+ *   verify: max_dL=X.XXX mean_dL=X.XXXX pixels=N
  */
 #include <errno.h>
 #include <math.h>
@@ -24,14 +25,14 @@ static void
 apply_usage (void)
 {
   fprintf (stderr, "usage: colorize-train apply --weights W IN OUT "
-           "[--size S] [--strength X] [--threads N]\n");
+           "[--size S] [--strength X] [--threads N] [--verify]\n");
 }
 
 int
 cmd_apply (int argc, char **argv)
 {
   const char *weights = NULL, *in = NULL, *out = NULL;
-  int size = 0, threads = 0;
+  int size = 0, threads = 0, verify = 0;
   double strength = 1.0;
   for (int i = 0; i < argc; i++)
     {
@@ -40,6 +41,11 @@ cmd_apply (int argc, char **argv)
         {
           apply_usage ();
           return 0;
+        }
+      if (!strcmp (o, "--verify"))
+        {
+          verify = 1;
+          continue;
         }
       if (strncmp (o, "--", 2))
         {
@@ -166,6 +172,28 @@ cmd_apply (int argc, char **argv)
     {
       fprintf (stderr, "colorize-train apply: cannot write %s: %s\n", out, msg);
       goto done;
+    }
+  if (verify)
+    {
+      int w2, h2;
+      float *back = image_load (out, "CIE Lab float", &w2, &h2, msg, sizeof msg);
+      if (!back || w2 != w || h2 != h)
+        {
+          fprintf (stderr, "colorize-train apply: --verify: cannot reload %s: "
+                   "%s\n", out, back ? "size differs" : msg);
+          free (back);
+          goto done;
+        }
+      double max = 0.0, sum = 0.0;
+      for (size_t i = 0; i < n; i++)
+        {
+          double d = fabs ((double) back[i * 3] - lab[i * 4]);
+          sum += d;
+          if (d > max)
+            max = d;
+        }
+      free (back);
+      printf ("verify: max_dL=%.3f mean_dL=%.4f pixels=%zu\n", max, sum / n, n);
     }
   rc = 0;
 done:

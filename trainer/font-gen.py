@@ -7,13 +7,13 @@ rows=[]
 for c in range(32,127):
     ch=chr(c)
     txt = ch if ch not in '\\%@' else {'\\':'\\\\','%':'%%','@':'\\@'}[ch]
-    raw=subprocess.run(['convert','-size',f'{W}x{H}','xc:black','-font','DejaVu-Sans-Mono','-pointsize','11','-fill','white','-annotate','+0+10',txt,'-depth','8','gray:-'],capture_output=True,check=True).stdout
+    raw=subprocess.run(['convert','-size',f'{W}x{H}','xc:black','-font','DejaVu-Sans-Mono','-pointsize','11','-fill','white','-annotate','+0+9',txt,'-depth','8','gray:-'],capture_output=True,check=True).stdout
     assert len(raw)==W*H, (ch,len(raw))
     g=[]
     for y in range(H):
         v=0
         for x in range(W):
-            if raw[y*W+x]>=110: v|=1<<(W-1-x)
+            if raw[y*W+x]>=100: v|=1<<(W-1-x)
         g.append(v)
     rows.append((c,g))
 out=['/* font.h - a 7x13 bitmap font for the contact sheet\'s labels, ASCII 32..126.',

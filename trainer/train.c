@@ -164,6 +164,15 @@ text_str (const char *text, const char *key, char *out, size_t len)
   return 0;
 }
 
+/* The default warm-up once the step count is known: 5% of the run, at
+ * most 500 steps. */
+static void
+resolve_warmup (settings *s)
+{
+  if (s->warmup < 0 && s->total_steps > 0)
+    s->warmup = s->total_steps / 20 < 500 ? s->total_steps / 20 : 500;
+}
+
 static double
 lr_at (const settings *s, int64_t step)
 {
@@ -699,6 +708,15 @@ static void
 plot_losses (const char *csv, const char *png)
 {
   if (!have_gnuplot () || strpbrk (csv, "'\"\\") || strpbrk (png, "'\"\\"))
+    return;
+  FILE *in = fopen (csv, "r");
+  int rows = 0;
+  char line[1024];
+  while (in && fgets (line, sizeof line, in))
+    rows++;
+  if (in)
+    fclose (in);
+  if (rows < 3) /* the header and at least two points */
     return;
   char script[] = "/tmp/colorize-plot-XXXXXX";
   int fd = mkstemp (script);
@@ -1274,6 +1292,7 @@ cmd_train (int argc, char **argv)
       if (s.total_steps < 1)
         s.total_steps = 1;
     }
+  resolve_warmup (&s);
   dataset_weights wt;
   int weighted = !strcmp (s.loss, "weighted");
   if (weighted)
@@ -1375,6 +1394,7 @@ cmd_train (int argc, char **argv)
           s.total_steps = st.step + (int64_t) ((s.minutes * 60.0 - (t - t0)) / per);
           if (s.total_steps < st.step)
             s.total_steps = st.step;
+          resolve_warmup (&s);
           pthread_mutex_lock (&fd.lock);
           fd.end = s.total_steps;
           pthread_mutex_unlock (&fd.lock);
@@ -1463,6 +1483,10 @@ cmd_train (int argc, char **argv)
           t_ckpt = t;
           if (stopping)
             {
+              if (loss_n)
+                fprintf (csv, "%lld,%.4f,%.6f,,,,%.6g,%.2f,%.1f\n",
+                         (long long) st.step, epoch, loss_sum / loss_n, lr,
+                         last_rate, cs.elapsed);
               fprintf (stderr, "%sinterrupted at step %lld; checkpoint %s; "
                        "continue with --resume %s\n", tty ? "\n" : "",
                        (long long) st.step, ckpt_path, ckpt_path);
