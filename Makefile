@@ -77,3 +77,18 @@ bench: $(TRAINER)
 
 clean:
 	rm -rf $(BUILD)
+
+# libFuzzer target for the weight loader (clang; Debian's clang package).
+FUZZ_SECONDS ?= 60
+FUZZ_BIN := $(BUILD)/fuzz/fuzz_weights
+FUZZ_SRC := $(addprefix nn/,weights.c model.c error.c conv2d.c batchnorm.c activation.c pool.c upsample.c rng.c)
+$(FUZZ_BIN): tests/fuzz/fuzz_weights.c $(FUZZ_SRC) $(wildcard nn/*.h)
+	@mkdir -p $(dir $@)
+	clang -g -O1 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror \
+	  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	  $(BLAS_CFLAGS) -Inn tests/fuzz/fuzz_weights.c $(FUZZ_SRC) $(BLAS_LIBS) -lm -o $@
+fuzz: $(FUZZ_BIN) $(TRAINER)
+	tests/fuzz/make_seeds.sh $(TRAINER) $(BUILD)/fuzz/seeds
+	@mkdir -p $(BUILD)/fuzz/corpus
+	$(FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -rss_limit_mb=2048 \
+	  -print_final_stats=1 $(BUILD)/fuzz/corpus $(BUILD)/fuzz/seeds 2>&1 | tail -n 30

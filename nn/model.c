@@ -378,6 +378,30 @@ model_alloc_params (nn_model *m)
 nn_code
 nn_model_new (nn_arch arch, nn_model **out, nn_error *err)
 {
+  nn_code rc = nn_model_build (arch, out, err);
+  if (rc == NN_OK && (rc = nn_model_alloc (*out, err)) != NN_OK)
+    {
+      nn_model_free (*out);
+      *out = NULL;
+    }
+  return rc;
+}
+
+nn_code
+nn_model_alloc (nn_model *m, nn_error *err)
+{
+  if (m->param_block)
+    return NN_OK;
+  if (model_alloc_params (m))
+    return nn_error_set (err, NN_ERR_NOMEM,
+                         "out of memory for the %s parameters",
+                         nn_arch_name (m->arch));
+  return NN_OK;
+}
+
+nn_code
+nn_model_build (nn_arch arch, nn_model **out, nn_error *err)
+{
   *out = NULL;
   if ((unsigned) arch >= NN_ARCH_COUNT)
     return nn_error_set (err, NN_ERR_ARCH, "unknown architecture %d", (int) arch);
@@ -408,13 +432,6 @@ nn_model_new (nn_arch arch, nn_model **out, nn_error *err)
       nn_model_free (m);
       return nn_error_set (err, NN_ERR_NOMEM,
                            "out of memory building the %s network",
-                           nn_arch_name (arch));
-    }
-  if (model_alloc_params (m))
-    {
-      nn_model_free (m);
-      return nn_error_set (err, NN_ERR_NOMEM,
-                           "out of memory for the %s parameters",
                            nn_arch_name (arch));
     }
   graph_count_uses (m->graph);

@@ -89,6 +89,12 @@ typedef struct nn_model {
 nn_code nn_model_new (nn_arch arch, nn_model **out, nn_error *err);
 void nn_model_free (nn_model *m);
 
+/* nn_model_new in two steps: the graph and the tensor names and shapes
+ * (data and grad NULL), then the storage.  The weight loader checks a
+ * file against the shapes before it allocates anything. */
+nn_code nn_model_build (nn_arch arch, nn_model **out, nn_error *err);
+nn_code nn_model_alloc (nn_model *m, nn_error *err);
+
 /* The initialization PyTorch uses for the reference modules, from a seeded
  * generator (not bit-identical to PyTorch's). */
 void nn_model_init (nn_model *m, uint64_t seed);

@@ -98,12 +98,16 @@ printable_name (const unsigned char *s, size_t n)
   return 1;
 }
 
-/* Reads the tensors into m.  A tensor the architecture needs but the file
- * lacks, and the first tensor with a NaN or infinity, are only noted
- * (*missing_index, *nonfinite_index; -1 when none): the caller reports
- * them after the checksum, so that a damaged file is reported as such. */
+/* Walks the tensors of the file, checking every name and shape against
+ * m.  With copy, the data goes into m's storage and the first tensor
+ * holding a NaN or infinity is noted in *nonfinite_index; without, only
+ * the structure is checked.  A tensor the architecture needs but the file
+ * lacks is noted in *missing_index.  (Both -1 when none: the caller
+ * reports them after the checksum, so that a damaged file is reported as
+ * such.) */
 static nn_code
-load_tensors (cursor *c, nn_model *m, int *missing_index, int *nonfinite_index)
+load_tensors (cursor *c, nn_model *m, int copy, int *missing_index,
+              int *nonfinite_index)
 {
   uint32_t count;
   nn_code rc = cur_u32 (c, &count, "tensor count");
@@ -187,9 +191,10 @@ load_tensors (cursor *c, nn_model *m, int *missing_index, int *nonfinite_index)
         }
       if ((rc = cur_need (c, p->size * 4, "tensor data")))
         return rc;
-      memcpy (p->data, c->data + c->pos, p->size * 4);
+      if (copy)
+        memcpy (p->data, c->data + c->pos, p->size * 4);
       c->pos += p->size * 4;
-      if (*nonfinite_index < 0)
+      if (copy && *nonfinite_index < 0)
         for (size_t i = 0; i < p->size; i++)
           if (!isfinite (p->data[i]))
             {
@@ -275,7 +280,7 @@ weights_load_memory (const void *data, size_t size, const char *what,
   const size_t meta_pos = c.pos;
   c.pos += meta_len;
 
-  if ((rc = nn_model_new (arch, &m, err)))
+  if ((rc = nn_model_build (arch, &m, err)))
     return rc;
   m->scaling = s;
   free (m->metadata);
@@ -288,7 +293,8 @@ weights_load_memory (const void *data, size_t size, const char *what,
   memcpy (m->metadata, c.data + meta_pos, meta_len);
   m->metadata[meta_len] = '\0';
 
-  if ((rc = load_tensors (&c, m, &missing, &nonfinite)))
+  const size_t tensors_pos = c.pos;
+  if ((rc = load_tensors (&c, m, 0, &missing, &nonfinite)))
     goto fail;
   if ((rc = cur_u32 (&c, &stored_crc, "checksum")))
     goto fail;
@@ -315,6 +321,12 @@ weights_load_memory (const void *data, size_t size, const char *what,
                          nn_arch_name (arch));
       goto fail;
     }
+  /* the file is whole: now allocate and read the values */
+  if ((rc = nn_model_alloc (m, err)))
+    goto fail;
+  c.pos = tensors_pos;
+  if ((rc = load_tensors (&c, m, 1, &missing, &nonfinite)))
+    goto fail;
   if (nonfinite >= 0)
     {
       rc = nn_error_set (err, NN_ERR_NONFINITE,
