@@ -1,0 +1,68 @@
+"""Reading and writing colorize .weights files from Python (weights/FORMAT.md).
+Used by weights_from_torch.py and weights_to_torch.py; numpy only."""
+import struct
+import zlib
+
+import numpy as np
+
+MAGIC = b"CLRZWGT\n"
+VERSION = 1
+DEFAULT_SCALING = (50.0, 50.0, 128.0)
+
+
+def write(path, arch, tensors, scaling=DEFAULT_SCALING, metadata=""):
+    """tensors: list of (name, float32 array) in the order to write."""
+    out = bytearray()
+    out += MAGIC + struct.pack("<I", VERSION)
+    a = arch.encode()
+    out += struct.pack("<I", len(a)) + a
+    out += struct.pack("<3f", *scaling)
+    m = metadata.encode()
+    out += struct.pack("<I", len(m)) + m
+    out += struct.pack("<I", len(tensors))
+    for name, arr in tensors:
+        arr = np.ascontiguousarray(arr, dtype="<f4")
+        if not np.all(np.isfinite(arr)):
+            raise ValueError("%s: tensor %s has NaN or infinity" % (path, name))
+        n = name.encode()
+        out += struct.pack("<I", len(n)) + n
+        out += struct.pack("<I", arr.ndim) + struct.pack("<%dI" % arr.ndim, *arr.shape)
+        out += arr.tobytes()
+    out += struct.pack("<I", zlib.crc32(bytes(out)) & 0xFFFFFFFF)
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as f:
+        f.write(out)
+    import os
+    os.replace(tmp, path)
+
+
+def read(path):
+    """Returns (arch, scaling, metadata, [(name, array)]); raises ValueError."""
+    data = open(path, "rb").read()
+    if data[:8] != MAGIC:
+        raise ValueError("%s: not a colorize weight file (wrong magic)" % path)
+    if len(data) < 16 or zlib.crc32(data[:-4]) & 0xFFFFFFFF != struct.unpack("<I", data[-4:])[0]:
+        raise ValueError("%s: checksum mismatch or truncated file" % path)
+    pos = 8
+    (version,) = struct.unpack_from("<I", data, pos); pos += 4
+    if version != VERSION:
+        raise ValueError("%s: format version %d, expected %d" % (path, version, VERSION))
+    (n,) = struct.unpack_from("<I", data, pos); pos += 4
+    arch = data[pos:pos + n].decode(); pos += n
+    scaling = struct.unpack_from("<3f", data, pos); pos += 12
+    (n,) = struct.unpack_from("<I", data, pos); pos += 4
+    metadata = data[pos:pos + n].decode(); pos += n
+    (count,) = struct.unpack_from("<I", data, pos); pos += 4
+    tensors = []
+    for _ in range(count):
+        (n,) = struct.unpack_from("<I", data, pos); pos += 4
+        name = data[pos:pos + n].decode(); pos += n
+        (nd,) = struct.unpack_from("<I", data, pos); pos += 4
+        dims = struct.unpack_from("<%dI" % nd, data, pos); pos += 4 * nd
+        size = int(np.prod(dims))
+        arr = np.frombuffer(data, dtype="<f4", count=size, offset=pos).reshape(dims).copy()
+        pos += 4 * size
+        tensors.append((name, arr))
+    if pos != len(data) - 4:
+        raise ValueError("%s: %d unexpected bytes before the checksum" % (path, len(data) - 4 - pos))
+    return arch, scaling, metadata, tensors
