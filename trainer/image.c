@@ -294,7 +294,17 @@ image_save (const char *path, const void *pixels, int width, int height,
             const char *format, char *msg, size_t msg_len)
 {
   const char *dot = strrchr (path, '.');
-  const char *saver = dot ? gegl_operation_handlers_get_saver (dot) : NULL;
+  const char *saver = NULL;
+  if (dot)
+    {
+      /* Unknown extensions fall back to PNG with a warning: refuse them. */
+      char fallback[256] = "";
+      captured = fallback;
+      saver = gegl_operation_handlers_get_saver (dot);
+      captured = NULL;
+      if (fallback[0])
+        saver = NULL;
+    }
   if (!saver)
     {
       snprintf (msg, msg_len, "no GEGL saver for the extension of %s "

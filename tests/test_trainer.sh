@@ -1,0 +1,198 @@
+#!/bin/sh
+# test_trainer.sh - colorize-train train, eval and apply on the fixture
+# photos (tests/fixtures/images: 24 small photos, one of them grey, one
+# truncated JPEG in train/; 7 in val/, one of them a PNG).
+#
+#   BUILD=build sh tests/test_trainer.sh
+#
+# Needs build/colorize-train and build/tests/test_colorize (which writes
+# weight files with a known constant output).  About a minute.
+BUILD=${BUILD:-build}
+# Threads that wait sleep: the test shares small machines.
+OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
+export OMP_WAIT_POLICY
+T=$BUILD/colorize-train
+HELPER=$BUILD/tests/test_colorize
+FIX=tests/fixtures/images
+PROBE=tests/fixtures/trainer/probe.npy
+pass=0
+fail=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+ok () { pass=$((pass + 1)); echo "ok: $1"; }
+bad () { fail=$((fail + 1)); echo "FAIL: $1"; }
+check () {
+  desc=$1
+  shift
+  if "$@"; then ok "$desc"; else bad "$desc"; fi
+}
+# expect DESC EXIT-CODE STDERR-PATTERN command...
+expect () {
+  desc=$1 code=$2 pat=$3
+  shift 3
+  "$@" >"$tmp/out" 2>"$tmp/err"
+  rc=$?
+  if [ "$rc" -eq "$code" ] && grep -q -e "$pat" "$tmp/err"; then
+    ok "$desc"
+  else
+    bad "$desc (exit $rc, expected $code; stderr: $(head -c 400 "$tmp/err"))"
+  fi
+}
+# field NAME FILE: the value of NAME=... on the last line of FILE
+field () { tail -n 1 "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+# num_lt A B: A < B (decimals)
+num_lt () { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 < b + 0) }'; }
+
+if [ ! -x "$T" ] || [ ! -x "$HELPER" ]; then
+  echo "FAIL: $T or $HELPER missing (run make first)"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+
+# ---- Bad folders and options: errors before any training -------------------
+mkdir -p "$tmp/empty" "$tmp/useless" "$tmp/outdir" "$tmp/grayonly"
+cp "$FIX/train/corrupt.jpg" "$FIX/train/gray_bsds_100007.png" "$tmp/useless/"
+cp "$FIX/train/gray_bsds_100007.png" "$tmp/grayonly/"
+base="--arch resnet18 --steps 2 --batch 2 --crop 16"
+expect "missing data folder" 1 "nope: No such file or directory" \
+  "$T" train $base --data "$tmp/nope" --out "$tmp/x.weights"
+expect "data folder is a file" 1 "not a folder" \
+  "$T" train $base --data "$PROBE" --out "$tmp/x.weights"
+expect "empty data folder" 1 "contains no files" \
+  "$T" train $base --data "$tmp/empty" --out "$tmp/x.weights"
+expect "folder of unusable files" 1 "no usable image among 2 files (1 unreadable, 1 near-grayscale)" \
+  "$T" train $base --data "$tmp/useless" --out "$tmp/x.weights"
+check "the corrupt file is named" grep -q "unreadable: $tmp/useless/corrupt.jpg: corrupt JPEG" "$tmp/err"
+expect "unwritable output" 1 "cannot write beside output" \
+  "$T" train $base --data "$FIX/train" --out "$tmp/no/such/dir/x.weights"
+expect "output is a folder" 1 "is a folder" \
+  "$T" train $base --data "$FIX/train" --out "$tmp/outdir"
+expect "missing validation folder" 1 "validation folder" \
+  "$T" train $base --data "$FIX/train" --val "$tmp/nope" --out "$tmp/x.weights"
+expect "unknown architecture" 2 "arch must be cnn or resnet18" \
+  "$T" train --arch vgg --data "$FIX/train" --out "$tmp/x.weights"
+expect "no architecture" 2 "arch cnn|resnet18 is required" \
+  "$T" train --data "$FIX/train" --out "$tmp/x.weights"
+expect "crop not a multiple of 8" 2 "multiple of 8" \
+  "$T" train $base --crop 30 --data "$FIX/train" --out "$tmp/x.weights"
+expect "batch 0" 2 "batch expects an integer" \
+  "$T" train $base --batch 0 --data "$FIX/train" --out "$tmp/x.weights"
+expect "steps and epochs" 2 "one of --epochs, --steps" \
+  "$T" train $base --epochs 1 --data "$FIX/train" --out "$tmp/x.weights"
+expect "bad learning rate" 2 "lr expects a number" \
+  "$T" train $base --lr abc --data "$FIX/train" --out "$tmp/x.weights"
+expect "unknown option" 2 "unknown option '--bogus'" \
+  "$T" train $base --bogus 1 --data "$FIX/train" --out "$tmp/x.weights"
+expect "missing checkpoint" 1 "checkpoint $tmp/none.ckpt" \
+  "$T" train --resume "$tmp/none.ckpt" --data "$FIX/train" --out "$tmp/x.weights"
+expect "a weight file is not a checkpoint" 1 "wrong magic" \
+  "$T" train --resume "$PROBE" --data "$FIX/train" --out "$tmp/x.weights"
+check "no output after the errors" test ! -e "$tmp/x.weights" -a ! -e "$tmp/x.csv"
+
+# ---- A tiny run: the loss goes down ----------------------------------------
+run="--arch resnet18 --data $FIX/train --val $FIX/val --steps 12 --batch 4
+     --crop 32 --seed 7 --threads 2 --log-every 3 --val-every 6
+     --checkpoint-minutes 0"
+"$T" train $run --out "$tmp/a.weights" >"$tmp/a.out" 2>"$tmp/a.err"
+check "tiny run succeeds" test $? -eq 0 -a -s "$tmp/a.weights"
+check "left-out counts printed" grep -q "26 files, 23 images used, 1 left out as unreadable, 2 left out as near-grayscale" "$tmp/a.err"
+check "the unreadable file named once" test "$(grep -c 'corrupt.jpg' "$tmp/a.err")" -eq 1
+check "validation lines" test "$(grep -c 'val loss' "$tmp/a.err")" -eq 2
+first=$(sed -n 2p "$tmp/a.csv" | cut -d, -f3)
+last=$(tail -n 1 "$tmp/a.csv" | cut -d, -f3)
+echo "train loss: first rows $first, last $last"
+check "loss goes down (first $first, last $last)" \
+  awk -v a="$first" -v b="$last" 'BEGIN { exit !(b < 0.7 * a) }'
+check "CSV header" grep -q "^step,epoch,train_loss,val_loss,val_psnr,val_gray_psnr,lr,images_per_s,elapsed_s$" "$tmp/a.csv"
+check "CSV rows at steps 3..12" test "$(cut -d, -f1 "$tmp/a.csv" | tr '\n' ' ')" = "step 3 6 9 12 "
+if command -v gnuplot >/dev/null 2>&1; then
+  check "loss plot written" test -s "$tmp/a.png"
+fi
+"$T" info "$tmp/a.weights" >"$tmp/a.info" 2>&1
+for key in "command=colorize-train train" "data=$FIX/train" "images=23" \
+           "steps=12" "epochs=2.087" "wall_time_s=" "val_psnr=" \
+           "val_gray_psnr=" "val_local_gain=" "left_out_grayscale=2"; do
+  check "metadata has $key" grep -q -e "$key" "$tmp/a.info"
+done
+
+# ---- Interrupted and resumed equals uninterrupted -----------------------------
+"$T" forward --weights "$tmp/a.weights" --input "$PROBE" --output "$tmp/a.npy"
+"$T" train $run --out "$tmp/b.weights" --stop-after 5 >/dev/null 2>"$tmp/b.err"
+check "stopped run exits 130 with a checkpoint" test $? -eq 130 -a -s "$tmp/b.ckpt" -a ! -e "$tmp/b.weights"
+expect "resume with another batch size" 2 "batch differs" \
+  "$T" train --resume "$tmp/b.ckpt" --batch 8 --data "$FIX/train" --out "$tmp/b.weights"
+expect "resume on other data" 1 "was made on 23 images" \
+  "$T" train --resume "$tmp/b.ckpt" --data "$FIX/val" --out "$tmp/b.weights"
+"$T" train --resume "$tmp/b.ckpt" --data "$FIX/train" --val "$FIX/val" \
+  --threads 2 --checkpoint-minutes 0 --out "$tmp/b.weights" >/dev/null 2>"$tmp/b2.err"
+check "resumed run finishes" test $? -eq 0 -a -s "$tmp/b.weights"
+"$T" forward --weights "$tmp/b.weights" --input "$PROBE" --output "$tmp/b.npy"
+check "resumed weights equal uninterrupted ones" cmp -s "$tmp/a.npy" "$tmp/b.npy"
+
+# The same with a real SIGINT in the middle of the run.
+"$T" train $run --out "$tmp/c.weights" >/dev/null 2>"$tmp/c.err" &
+pid=$!
+i=0
+while [ $i -lt 600 ] && ! grep -q "step 1/12" "$tmp/c.err" 2>/dev/null; do
+  sleep 0.1
+  i=$((i + 1))
+done
+kill -INT $pid
+wait $pid
+rc=$?
+check "SIGINT: exit 130 and a checkpoint (exit $rc)" test $rc -eq 130 -a -s "$tmp/c.ckpt"
+check "SIGINT: says how to resume" grep -q "continue with --resume $tmp/c.ckpt" "$tmp/c.err"
+"$T" train --resume "$tmp/c.ckpt" --data "$FIX/train" --val "$FIX/val" \
+  --threads 2 --checkpoint-minutes 0 --out "$tmp/c.weights" >/dev/null 2>&1
+"$T" forward --weights "$tmp/c.weights" --input "$PROBE" --output "$tmp/c.npy"
+check "after SIGINT and resume: weights equal uninterrupted ones" cmp -s "$tmp/a.npy" "$tmp/c.npy"
+
+# ---- eval on known cases -------------------------------------------------------
+"$HELPER" --write-weights resnet18 "$tmp/zero.weights" 0 0
+"$HELPER" --write-weights resnet18 "$tmp/tint.weights" 20 -10
+"$T" eval --weights "$tmp/zero.weights" --data "$FIX/val" >"$tmp/zero.out" 2>"$tmp/zero.err"
+check "eval exits 0" test $? -eq 0
+check "eval last line format" grep -qE '^images=7 psnr=[0-9]+\.[0-9]{2} gray_psnr=[0-9]+\.[0-9]{2} colorfulness=[0-9]+\.[0-9]{2} truth_colorfulness=[0-9]+\.[0-9]{2} local_gain=-?[0-9]\.[0-9]{3}$' "$tmp/zero.out"
+tail -n 1 "$tmp/zero.out"
+check "zero output: psnr equals gray_psnr" test "$(field psnr "$tmp/zero.out")" = "$(field gray_psnr "$tmp/zero.out")"
+check "zero output: local_gain 0" test "$(field local_gain "$tmp/zero.out")" = "0.000"
+check "zero output: colorfulness 0" test "$(field colorfulness "$tmp/zero.out")" = "0.00"
+check "truth colorfulness of the val photos (31.84)" test "$(field truth_colorfulness "$tmp/zero.out")" = "31.84"
+check "gray baseline PSNR of the val photos (24.50)" test "$(field gray_psnr "$tmp/zero.out")" = "24.50"
+
+"$T" eval --weights "$tmp/zero.weights" --data "$tmp/grayonly" >"$tmp/gray.out" 2>/dev/null
+check "grey photo: truth colorfulness 0, identical images give psnr inf" \
+  test "$(tail -n 1 "$tmp/gray.out")" = "images=1 psnr=inf gray_psnr=inf colorfulness=0.00 truth_colorfulness=0.00 local_gain=0.000"
+
+"$T" eval --weights "$tmp/tint.weights" --data "$FIX/val" --csv "$tmp/tint.csv" \
+  --sheet "$tmp/tint.png" --sheet-rows 3 >"$tmp/tint.out" 2>/dev/null
+tail -n 1 "$tmp/tint.out"
+check "uniform tint: local_gain 0" test "$(field local_gain "$tmp/tint.out")" = "0.000"
+check "uniform tint: colourful" num_lt 5 "$(field colorfulness "$tmp/tint.out")"
+check "eval --csv: header and 7 rows" test "$(wc -l <"$tmp/tint.csv")" -eq 8
+check "eval --sheet: a PNG" test "$(head -c 4 "$tmp/tint.png" | od -An -c | tr -d ' ')" = "211PNG"
+
+"$T" eval --weights "$tmp/a.weights" --data "$FIX/val" >"$tmp/ae.out" 2>/dev/null
+check "eval of the tiny run matches its final validation" \
+  grep -q "val_psnr=$(field psnr "$tmp/ae.out")" "$tmp/a.info"
+expect "eval without --weights" 2 "weights W is required" "$T" eval --data "$FIX/val"
+expect "eval with a bad weight file" 1 "probe.npy" "$T" eval --weights "$PROBE" --data "$FIX/val"
+expect "eval on an empty folder" 1 "contains no files" "$T" eval --weights "$tmp/zero.weights" --data "$tmp/empty"
+
+# ---- apply keeps L ----------------------------------------------------------------
+img=$FIX/val/bsds_97010.jpg
+"$T" apply --weights "$tmp/a.weights" "$img" "$tmp/out.png" --verify >"$tmp/apply.out" 2>&1
+check "apply writes a PNG" test $? -eq 0 -a -s "$tmp/out.png"
+cat "$tmp/apply.out"
+check "apply keeps L within 8-bit rounding" num_lt "$(sed -n 's/.*max_dL=\([0-9.]*\).*/\1/p' "$tmp/apply.out")" 0.5
+"$T" apply --weights "$tmp/tint.weights" --strength 4 "$img" "$tmp/out2.png" --verify >"$tmp/apply2.out" 2>&1
+cat "$tmp/apply2.out"
+check "apply keeps L out of gamut too (strength 4)" num_lt "$(sed -n 's/.*max_dL=\([0-9.]*\).*/\1/p' "$tmp/apply2.out")" 0.5
+expect "apply to an unknown format" 1 "no GEGL saver" \
+  "$T" apply --weights "$tmp/a.weights" "$img" "$tmp/out.xyz"
+expect "apply on a corrupt file" 1 "corrupt JPEG" \
+  "$T" apply --weights "$tmp/a.weights" "$FIX/train/corrupt.jpg" "$tmp/out3.png"
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
