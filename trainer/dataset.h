@@ -10,9 +10,12 @@
  * enlarged), as CIE Lab quantized to int16 (L * 300, a and b * 200:
  * steps of 0.0033 and 0.005, far below what 8-bit sRGB resolves).  Images
  * whose mean chroma sqrt(a^2 + b^2), measured at full resolution, is below
- * `gray_threshold` (default 3.0 CIE units) are left out as near-grayscale:
- * a JPEG of a black-and-white photo stays below 1, sepia-toned prints
- * reach about 5 to 10, and colour photos of muted scenes 8 or more.
+ * `gray_threshold` (default 3.0 CIE units, --gray-threshold) are left out
+ * as near-grayscale.  Measured on ../shared/data/train (1580 photos): 33
+ * have exactly 0 (black-and-white photos stored as RGB), 9 lie in 0.5..2
+ * and 14 in 2..3 (nearly monochrome objects and animals), 66 in 3..5 and
+ * 1458 above 5; the default leaves out 56, the photos that would teach
+ * the network grey.
  *
  * Evaluation images (DATASET_RGB_FULL) are kept whole, as "R'G'B' u8":
  * the 8-bit truth that PSNR and colorfulness compare against.

@@ -1337,6 +1337,7 @@ cmd_train (int argc, char **argv)
   int have_val = 0;
   int interrupted = 0;
   int64_t start_step = st.step;
+  double t_val = 0.0;        /* seconds spent validating in this process */
   adam_config acfg = ADAM_CONFIG_DEFAULT;
   acfg.weight_decay = (float) s.weight_decay;
   acfg.decoupled = s.weight_decay > 0;
@@ -1417,7 +1418,10 @@ cmd_train (int argc, char **argv)
         }
       if (do_val)
         {
-          if (validate (m, &val, &s, &vr, msg, sizeof msg))
+          double tv = now_s ();
+          int vrc = validate (m, &val, &s, &vr, msg, sizeof msg);
+          t_val += now_s () - tv;
+          if (vrc)
             {
               fprintf (stderr, "colorize-train train: %s\n", msg);
               goto done_gegl;
@@ -1497,6 +1501,14 @@ cmd_train (int argc, char **argv)
     }
   feeder_stop (&fd);
   feeder_started = 0;
+  if (st.step > start_step)
+    {
+      double train_s = now_s () - t0 - t_val;
+      fprintf (stderr, "%lld steps in %.1f s (validation %.1f s more): %.2f "
+               "images/s, %.3f s per step\n", (long long) (st.step - start_step),
+               train_s, t_val, (st.step - start_step) * s.batch / train_s,
+               train_s / (st.step - start_step));
+    }
   fclose (csv);
   csv = NULL;
   plot_losses (csv_path, png_path);
