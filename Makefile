@@ -22,8 +22,14 @@ OPENMP   ?= -fopenmp
 MULTIARCH   := $(shell $(CC) -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
 BLAS_DIR    ?= /usr/lib/$(MULTIARCH)/openblas-openmp
 BLAS_INC    ?= /usr/include/$(MULTIARCH)/openblas-openmp
+ifneq ($(wildcard $(BLAS_DIR)/libopenblas.so),)
 BLAS_CFLAGS := -I$(BLAS_INC)
 BLAS_LIBS   := -L$(BLAS_DIR) -Wl,-rpath,$(BLAS_DIR) -lopenblas
+else
+$(warning libopenblas-openmp-dev not found: using the default OpenBLAS, set OMP_WAIT_POLICY=passive)
+BLAS_CFLAGS := $(shell pkg-config --cflags openblas 2>/dev/null)
+BLAS_LIBS   := $(shell pkg-config --libs openblas 2>/dev/null || echo -lopenblas)
+endif
 GEGL_CFLAGS := $(shell pkg-config --cflags gegl-0.4 babl 2>/dev/null)
 GEGL_LIBS   := $(shell pkg-config --libs gegl-0.4 babl 2>/dev/null)
 

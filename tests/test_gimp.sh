@@ -29,6 +29,9 @@ check () { # check DESCRIPTION COMMAND...
 finish () { echo "$PASS passed, $FAIL failed"; [ "$FAIL" = 0 ]; exit $?; }
 
 mkdir -p "$OUT"
+# One run at a time per build folder (each run rebuilds $OUT/gimp2, gimp3).
+exec 8> "$OUT/.lock"
+flock 8
 
 # ---- build what the tests need --------------------------------------------
 if ! make -s BUILD="$BUILD" plugin trainer > "$OUT/make.log" 2>&1; then

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include "adam.h"
 #include "commands.h"
@@ -99,9 +100,11 @@ bench_one (nn_arch arch, int size, int train, int runs)
     }
   double ms = median (times, runs);
   double flops = nn_model_forward_flops (m, size, size) * batch * (train ? 3.0 : 1.0);
-  printf ("bench arch=%s mode=%s size=%d ms=%.1f gflops=%.1f\n",
+  struct rusage ru;
+  getrusage (RUSAGE_SELF, &ru);
+  printf ("bench arch=%s mode=%s size=%d ms=%.1f gflops=%.1f peak_mb=%.0f\n",
           nn_arch_name (arch), train ? "train" : "forward", size, ms,
-          flops / (ms * 1e6));
+          flops / (ms * 1e6), ru.ru_maxrss / 1024.0);
   fflush (stdout);
 done:
   adam_free (adam);
