@@ -1466,9 +1466,12 @@ cmd_train (int argc, char **argv)
         }
       else if (t - t_log >= 30.0 || last || st.step == start_step + 1)
         {
-          fprintf (stderr, "epoch %.2f step %lld/%lld loss %.5f lr %.3g "
+          char total[32] = "?";
+          if (s.total_steps)
+            snprintf (total, sizeof total, "%lld", (long long) s.total_steps);
+          fprintf (stderr, "epoch %.2f step %lld/%s loss %.5f lr %.3g "
                    "%.1f images/s ETA %s\n", epoch, (long long) st.step,
-                   (long long) s.total_steps, loss, lr, last_rate, eta);
+                   total, loss, lr, last_rate, s.total_steps ? eta : "?");
           t_log = t;
         }
 
