@@ -1,17 +1,19 @@
 /* conv2d.c - convolution as im2col + sgemm over blocks of output pixels.
  *
- * For one image, the output (cout x P, P = oh * ow) is W (cout x K,
- * K = cin * kh * kw) times the column matrix (K x P).  The column matrix is
- * built PC output pixels at a time into the workspace, so its size is
- * K * PC floats whatever the image size.
+ * The output of the batch, seen as cout x (n P) with P = oh * ow, is W
+ * (cout x K, K = cin * kh * kw) times the column matrix (K x n P).  The
+ * column matrix is built GC columns at a time into the workspace, so its
+ * size is K * GC floats whatever the image size; a block may span several
+ * small images, so that small layers still make large matrix products.
  */
 #include <string.h>
 #include <cblas.h>
 #include "conv2d.h"
 
-/* Target size of one column block, in floats (4 MiB). */
-#define CONV2D_BLOCK_FLOATS (1 << 20)
+/* Target size of one column block, in floats (8 MiB). */
+#define CONV2D_BLOCK_FLOATS (1 << 21)
 #define CONV2D_MIN_BLOCK_COLS 64
+#define CONV2D_MAX_SEGMENTS 256
 
 int
 conv2d_desc_init (conv2d_desc *d, int n, int cin, int h, int w, int cout,
@@ -38,18 +40,23 @@ static size_t
 conv2d_block_cols (const conv2d_desc *d)
 {
   size_t k = (size_t) d->cin * d->kh * d->kw;
-  size_t p = (size_t) d->oh * d->ow;
+  size_t p = (size_t) d->oh * d->ow * d->n;
   size_t pc = CONV2D_BLOCK_FLOATS / k;
   if (pc < CONV2D_MIN_BLOCK_COLS)
     pc = CONV2D_MIN_BLOCK_COLS;
+  /* a block spans at most CONV2D_MAX_SEGMENTS images */
+  if (pc > (size_t) d->oh * d->ow * (CONV2D_MAX_SEGMENTS - 1))
+    pc = (size_t) d->oh * d->ow * (CONV2D_MAX_SEGMENTS - 1);
   return pc < p ? pc : p;
 }
 
 size_t
 conv2d_workspace_floats (const conv2d_desc *d)
 {
-  /* column block, and its gradient in the backward pass */
-  return 2 * (size_t) d->cin * d->kh * d->kw * conv2d_block_cols (d);
+  /* column block, its gradient in the backward pass, and a cout x block
+   * matrix for blocks that span several images */
+  return (2 * (size_t) d->cin * d->kh * d->kw + (size_t) d->cout)
+         * conv2d_block_cols (d);
 }
 
 double
@@ -58,10 +65,11 @@ conv2d_flops (const conv2d_desc *d)
   return 2.0 * d->n * d->cout * d->oh * d->ow * (double) d->cin * d->kh * d->kw;
 }
 
-/* col (K x pc) = the input patches of output pixels p0 .. p0 + pc - 1. */
+/* col (K rows of ld floats) = the input patches of output pixels
+ * p0 .. p0 + pc - 1 of one image. */
 static void
 conv2d_im2col (const conv2d_desc *d, const float *x, size_t p0, size_t pc,
-               float *col)
+               float *col, size_t ld)
 {
   const int K = d->cin * d->kh * d->kw;
 #pragma omp parallel for schedule(static)
@@ -71,7 +79,7 @@ conv2d_im2col (const conv2d_desc *d, const float *x, size_t p0, size_t pc,
       const int ky = (r / d->kw) % d->kh;
       const int kx = r % d->kw;
       const float *xc = x + (size_t) ci * d->h * d->w;
-      float *dst = col + (size_t) r * pc;
+      float *dst = col + (size_t) r * ld;
       int oy = (int) (p0 / d->ow), ox = (int) (p0 % d->ow);
       size_t j = 0;
       while (j < pc)
@@ -86,11 +94,15 @@ conv2d_im2col (const conv2d_desc *d, const float *x, size_t p0, size_t pc,
           else
             {
               const float *row = xc + (size_t) iy * d->w;
-              for (size_t t = 0; t < run; t++)
-                {
-                  const int ix = (ox + (int) t) * d->stride - d->pad + kx;
-                  dst[j + t] = (ix >= 0 && ix < d->w) ? row[ix] : 0.0f;
-                }
+              const int ix0 = ox * d->stride - d->pad + kx;
+              if (d->stride == 1 && ix0 >= 0 && ix0 + (int) run <= d->w)
+                memcpy (dst + j, row + ix0, run * sizeof (float));
+              else
+                for (size_t t = 0; t < run; t++)
+                  {
+                    const int ix = ix0 + (int) t * d->stride;
+                    dst[j + t] = (ix >= 0 && ix < d->w) ? row[ix] : 0.0f;
+                  }
             }
           j += run;
           ox = 0;
@@ -99,10 +111,11 @@ conv2d_im2col (const conv2d_desc *d, const float *x, size_t p0, size_t pc,
     }
 }
 
-/* dx += the column gradients dcol (K x pc) scattered back to the input. */
+/* dx (one image) += the column gradients dcol (K rows of ld floats) of
+ * output pixels p0 .. p0 + pc - 1 scattered back to the input. */
 static void
-conv2d_col2im (const conv2d_desc *d, const float *dcol, size_t p0, size_t pc,
-               float *dx)
+conv2d_col2im (const conv2d_desc *d, const float *dcol, size_t ld, size_t p0,
+               size_t pc, float *dx)
 {
   const int kk = d->kh * d->kw;
   /* parallel over input channels: rows of one channel touch only it */
@@ -115,7 +128,7 @@ conv2d_col2im (const conv2d_desc *d, const float *dcol, size_t p0, size_t pc,
           const int r = ci * kk + q;
           const int ky = q / d->kw;
           const int kx = q % d->kw;
-          const float *src = dcol + (size_t) r * pc;
+          const float *src = dcol + (size_t) r * ld;
           int oy = (int) (p0 / d->ow), ox = (int) (p0 % d->ow);
           size_t j = 0;
           while (j < pc)
@@ -142,36 +155,77 @@ conv2d_col2im (const conv2d_desc *d, const float *dcol, size_t p0, size_t pc,
     }
 }
 
+/* A block of output columns spans whole or partial images of the batch:
+ * global column g is pixel g % P of image g / P.  The visitor is called
+ * once per image segment with the image, its first pixel, the segment's
+ * length and its offset inside the block. */
+typedef struct conv2d_segment {
+  int n;
+  size_t p0, len, off;
+} conv2d_segment;
+
+static int
+conv2d_segments (size_t g0, size_t gc, size_t P, conv2d_segment *seg, int max)
+{
+  int count = 0;
+  size_t done = 0;
+  while (done < gc && count < max)
+    {
+      size_t g = g0 + done;
+      conv2d_segment *s = &seg[count++];
+      s->n = (int) (g / P);
+      s->p0 = g % P;
+      s->len = P - s->p0 < gc - done ? P - s->p0 : gc - done;
+      s->off = done;
+      done += s->len;
+    }
+  return count;
+}
+
+
 void
 conv2d_forward (const conv2d_desc *d, const float *x, const float *weight,
                 const float *bias, float *y, float *workspace)
 {
   const int K = d->cin * d->kh * d->kw;
-  const size_t P = (size_t) d->oh * d->ow;
-  const size_t PC = conv2d_block_cols (d);
-  for (int n = 0; n < d->n; n++)
+  const size_t P = (size_t) d->oh * d->ow, NP = P * d->n;
+  const size_t GC = conv2d_block_cols (d);
+  const size_t in_plane = (size_t) d->cin * d->h * d->w;
+  float *col = workspace, *tmp = workspace + (size_t) K * GC;
+  conv2d_segment seg[CONV2D_MAX_SEGMENTS];
+  for (size_t g0 = 0; g0 < NP; g0 += GC)
     {
-      const float *xn = x + (size_t) n * d->cin * d->h * d->w;
-      float *yn = y + (size_t) n * d->cout * P;
-      for (size_t p0 = 0; p0 < P; p0 += PC)
+      const size_t gc = NP - g0 < GC ? NP - g0 : GC;
+      const int ns = conv2d_segments (g0, gc, P, seg, CONV2D_MAX_SEGMENTS);
+      for (int i = 0; i < ns; i++)
+        conv2d_im2col (d, x + seg[i].n * in_plane, seg[i].p0, seg[i].len,
+                       col + seg[i].off, gc);
+      if (ns == 1)
         {
-          const size_t pc = P - p0 < PC ? P - p0 : PC;
-          conv2d_im2col (d, xn, p0, pc, workspace);
           cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, d->cout,
-                       (int) pc, K, 1.0f, weight, K, workspace, (int) pc,
-                       0.0f, yn + p0, (int) P);
+                       (int) gc, K, 1.0f, weight, K, col, (int) gc, 0.0f,
+                       y + (size_t) seg[0].n * d->cout * P + seg[0].p0, (int) P);
+          continue;
         }
-      if (bias)
-        {
+      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, d->cout, (int) gc,
+                   K, 1.0f, weight, K, col, (int) gc, 0.0f, tmp, (int) gc);
 #pragma omp parallel for schedule(static)
-          for (int co = 0; co < d->cout; co++)
-            {
-              float *yc = yn + (size_t) co * P;
-              const float b = bias[co];
-              for (size_t p = 0; p < P; p++)
-                yc[p] += b;
-            }
-        }
+      for (int co = 0; co < d->cout; co++)
+        for (int i = 0; i < ns; i++)
+          memcpy (y + ((size_t) seg[i].n * d->cout + co) * P + seg[i].p0,
+                  tmp + (size_t) co * gc + seg[i].off, seg[i].len * sizeof (float));
+    }
+  if (bias)
+    {
+#pragma omp parallel for schedule(static) collapse(2)
+      for (int n = 0; n < d->n; n++)
+        for (int co = 0; co < d->cout; co++)
+          {
+            float *yc = y + ((size_t) n * d->cout + co) * P;
+            const float b = bias[co];
+            for (size_t p = 0; p < P; p++)
+              yc[p] += b;
+          }
     }
 }
 
@@ -181,45 +235,70 @@ conv2d_backward (const conv2d_desc *d, const float *x, const float *weight,
                  float *workspace)
 {
   const int K = d->cin * d->kh * d->kw;
-  const size_t P = (size_t) d->oh * d->ow;
-  const size_t PC = conv2d_block_cols (d);
+  const size_t P = (size_t) d->oh * d->ow, NP = P * d->n;
+  const size_t GC = conv2d_block_cols (d);
+  const size_t in_plane = (size_t) d->cin * d->h * d->w;
   float *col = workspace;
-  float *dcol = workspace + (size_t) K * PC;
+  float *dcol = workspace + (size_t) K * GC;
+  float *tmp = dcol + (size_t) K * GC;
+  conv2d_segment seg[CONV2D_MAX_SEGMENTS];
   if (dx)
-    memset (dx, 0, sizeof (float) * d->n * d->cin * d->h * d->w);
-  for (int n = 0; n < d->n; n++)
+    memset (dx, 0, sizeof (float) * d->n * in_plane);
+  if (dbias)
     {
-      const float *xn = x + (size_t) n * d->cin * d->h * d->w;
-      const float *dyn = dy + (size_t) n * d->cout * P;
-      if (dbias)
+#pragma omp parallel for schedule(static)
+      for (int co = 0; co < d->cout; co++)
+        {
+          double s = 0.0;
+          for (int n = 0; n < d->n; n++)
+            {
+              const float *g = dy + ((size_t) n * d->cout + co) * P;
+              for (size_t p = 0; p < P; p++)
+                s += g[p];
+            }
+          dbias[co] += (float) s;
+        }
+    }
+  for (size_t g0 = 0; g0 < NP; g0 += GC)
+    {
+      const size_t gc = NP - g0 < GC ? NP - g0 : GC;
+      const int ns = conv2d_segments (g0, gc, P, seg, CONV2D_MAX_SEGMENTS);
+      for (int i = 0; i < ns; i++)
+        conv2d_im2col (d, x + seg[i].n * in_plane, seg[i].p0, seg[i].len,
+                       col + seg[i].off, gc);
+      /* the block of dy as a cout x gc matrix (gathered when it spans
+       * several images) */
+      const float *dyc;
+      size_t lddy;
+      if (ns == 1)
+        {
+          dyc = dy + (size_t) seg[0].n * d->cout * P + seg[0].p0;
+          lddy = P;
+        }
+      else
         {
 #pragma omp parallel for schedule(static)
           for (int co = 0; co < d->cout; co++)
-            {
-              const float *g = dyn + (size_t) co * P;
-              double s = 0.0;
-              for (size_t p = 0; p < P; p++)
-                s += g[p];
-              dbias[co] += (float) s;
-            }
+            for (int i = 0; i < ns; i++)
+              memcpy (tmp + (size_t) co * gc + seg[i].off,
+                      dy + ((size_t) seg[i].n * d->cout + co) * P + seg[i].p0,
+                      seg[i].len * sizeof (float));
+          dyc = tmp;
+          lddy = gc;
         }
-      for (size_t p0 = 0; p0 < P; p0 += PC)
+      /* dW (cout x K) += dy block (cout x gc) * col^T (gc x K) */
+      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, d->cout, K,
+                   (int) gc, 1.0f, dyc, (int) lddy, col, (int) gc, 1.0f,
+                   dweight, K);
+      if (dx)
         {
-          const size_t pc = P - p0 < PC ? P - p0 : PC;
-          conv2d_im2col (d, xn, p0, pc, col);
-          /* dW (cout x K) += dy block (cout x pc) * col^T (pc x K) */
-          cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, d->cout, K,
-                       (int) pc, 1.0f, dyn + p0, (int) P, col, (int) pc, 1.0f,
-                       dweight, K);
-          if (dx)
-            {
-              /* dcol (K x pc) = W^T (K x cout) * dy block (cout x pc) */
-              cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, K,
-                           (int) pc, d->cout, 1.0f, weight, K, dyn + p0,
-                           (int) P, 0.0f, dcol, (int) pc);
-              conv2d_col2im (d, dcol, p0, pc,
-                             dx + (size_t) n * d->cin * d->h * d->w);
-            }
+          /* dcol (K x gc) = W^T (K x cout) * dy block (cout x gc) */
+          cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, K, (int) gc,
+                       d->cout, 1.0f, weight, K, dyc, (int) lddy, 0.0f, dcol,
+                       (int) gc);
+          for (int i = 0; i < ns; i++)
+            conv2d_col2im (d, dcol + seg[i].off, gc, seg[i].p0, seg[i].len,
+                           dx + seg[i].n * in_plane);
         }
     }
 }

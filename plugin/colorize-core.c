@@ -390,14 +390,17 @@ colorize_compute (nn_model            *model,
   const GeglRectangle *ext   = gegl_buffer_get_extent (src);
   ProgressRange        range = { progress, progress_data, 0.1, 0.85 };
   gfloat              *lab;
+  gint64               t0, t1;
 
   lab = alloc_pixels (ext->width, ext->height, error);
   if (! lab)
     return NULL;
 
   report (progress, progress_data, 0.0);
+  t0 = g_get_monotonic_time ();
   gegl_buffer_get (src, ext, 1.0, babl_format (LAB_FORMAT), lab,
                    GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
+  t1 = g_get_monotonic_time ();
 
   if (! report (progress, progress_data, 0.1))
     {
@@ -412,6 +415,10 @@ colorize_compute (nn_model            *model,
       g_free (lab);
       return NULL;
     }
+  if (g_getenv ("COLORIZE_VERBOSE"))
+    g_printerr ("colorize: read %dx%d as Lab %.3f s, network and "
+                "upsampling %.3f s\n", ext->width, ext->height,
+                (t1 - t0) / 1e6, (g_get_monotonic_time () - t1) / 1e6);
   return lab;
 }
 
@@ -464,4 +471,31 @@ colorize_write (gfloat              *lab,
   gegl_buffer_flush (dst);
   g_free (rgba);
   return TRUE;
+}
+
+void
+colorize_log_times (const gchar *what, gint width, gint height,
+                    gint64 start, gint64 loaded, gint64 computed,
+                    gint64 written)
+{
+  gchar *status = NULL;
+  gchar *peak   = NULL;
+
+  if (! g_getenv ("COLORIZE_VERBOSE"))
+    return;
+  /* Linux: the process's peak resident memory so far. */
+  if (g_file_get_contents ("/proc/self/status", &status, NULL, NULL))
+    {
+      gchar *line = strstr (status, "VmHWM:");
+
+      if (line)
+        peak = g_strndup (line + 6, strcspn (line + 6, "\n"));
+      g_free (status);
+    }
+  g_printerr ("colorize: %s %dx%d: weights loaded %.3f s, network done "
+              "%.3f s, layer written %.3f s, peak memory %s\n",
+              what, width, height, (loaded - start) / 1e6,
+              (computed - start) / 1e6, (written - start) / 1e6,
+              peak ? g_strstrip (peak) : "unknown");
+  g_free (peak);
 }

@@ -89,4 +89,12 @@ gboolean colorize_pixels (nn_model *model, gfloat *lab, gint width,
 void colorize_gamut_map (const Babl *rgb_format, gfloat *lab, gfloat *rgba,
                          gsize n);
 
+/* When the environment variable COLORIZE_VERBOSE is set, prints to stderr
+ * "colorize: <what> WxH: <phase> X.XXX s ..." for the phases of one run
+ * (seconds since start, from g_get_monotonic_time); used by
+ * tools/bench-plugin.sh. */
+void colorize_log_times (const gchar *what, gint width, gint height,
+                         gint64 start, gint64 loaded, gint64 computed,
+                         gint64 written);
+
 #endif

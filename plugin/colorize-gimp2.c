@@ -163,6 +163,8 @@ colorize_layer (gint32 image, gint32 drawable, nn_arch arch,
   gint32      parent, layer;
   gchar      *name;
   gboolean    ok;
+  gint64      t_start = g_get_monotonic_time ();
+  gint64      t_loaded, t_computed;
 
   if (! check_drawable (image, drawable, error))
     return FALSE;
@@ -182,6 +184,7 @@ colorize_layer (gint32 image, gint32 drawable, nn_arch arch,
   g_free (path);
   if (! model)
     return FALSE;
+  t_loaded = g_get_monotonic_time ();
 
   gimp_progress_init_printf ("Colorizing with %s", colorize_arch_label (arch));
 
@@ -195,6 +198,7 @@ colorize_layer (gint32 image, gint32 drawable, nn_arch arch,
   nn_model_free (model);
   if (! lab)
     return FALSE;
+  t_computed = g_get_monotonic_time ();
 
   gimp_image_undo_group_start (image);
 
@@ -250,6 +254,9 @@ colorize_layer (gint32 image, gint32 drawable, nn_arch arch,
 
   gimp_image_undo_group_end (image);
   gimp_progress_update (1.0);
+  if (ok)
+    colorize_log_times (colorize_arch_label (arch), w, h, t_start, t_loaded,
+                        t_computed, g_get_monotonic_time ());
   return ok;
 }
 

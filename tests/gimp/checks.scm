@@ -2,7 +2,9 @@
 ; (after compat-<version>.scm).  Each case loads a sample, prepares it,
 ; dumps the image (test-colorize-dump), runs a colorize procedure under
 ; `catch`, and dumps it again with a note "ok" or "error"; the checks on
-; the dumps are made by check-dump afterwards.  The shell defines t-samples,
+; the dumps are made by check-dump afterwards.  Most cases use the
+; smallest working size (64) to keep the test quick; "rgb" and "indexed"
+; use the default (0).  The shell defines t-samples,
 ; t-out, t-bad-weights and t-dir-outputs before this file.
 (define (t-path dir name) (string-append dir "/" name))
 (define (t-dump img name note)
@@ -20,7 +22,7 @@
 (define (as-is img drw) drw)
 
 (t-case "rgb" "castle.png" as-rgb plug-in-colorize-resnet18 0 "")
-(t-case "gray" "portrait.png" as-is plug-in-colorize-cnn 0 "")
+(t-case "gray" "portrait.png" as-is plug-in-colorize-cnn 64 "")
 (t-case "alpha" "church.png"
         (lambda (img drw)
           (gimp-layer-add-alpha drw)
@@ -28,7 +30,7 @@
           (gimp-drawable-edit-clear drw)
           (gimp-selection-none img)
           drw)
-        plug-in-colorize-resnet18 0 "")
+        plug-in-colorize-resnet18 64 "")
 (t-case "offsets" "hills.png"
         (lambda (img drw)
           (gimp-image-convert-rgb img)
@@ -40,25 +42,25 @@
           (gimp-image-convert-rgb img)
           (gimp-image-select-rectangle img CHANNEL-OP-REPLACE 20 30 90 50)
           drw)
-        plug-in-colorize-resnet18 0 "")
+        plug-in-colorize-resnet18 64 "")
 (t-case "feather" "castle.png"
         (lambda (img drw)
           (gimp-image-convert-rgb img)
           (gimp-image-select-rectangle img CHANNEL-OP-REPLACE 30 40 60 80)
           (gimp-selection-feather img 16)
           drw)
-        plug-in-colorize-cnn 0 "")
+        plug-in-colorize-cnn 64 "")
 (t-case "u16" "church.png"
         (lambda (img drw)
           (gimp-image-convert-rgb img)
           (gimp-image-convert-precision img t-u16)
           drw)
-        plug-in-colorize-resnet18 0 "")
+        plug-in-colorize-resnet18 64 "")
 (t-case "float" "hills.png"
         (lambda (img drw)
           (gimp-image-convert-precision img t-float)
           drw)
-        plug-in-colorize-cnn 0 "")
+        plug-in-colorize-cnn 64 "")
 (t-case "indexed" "portrait.png"
         (lambda (img drw)
           (gimp-image-convert-rgb img)
