@@ -65,6 +65,22 @@ conv2d_flops (const conv2d_desc *d)
   return 2.0 * d->n * d->cout * d->oh * d->ow * (double) d->cin * d->kh * d->kw;
 }
 
+/* The outputs t in [0, run) of a run whose input column is ix0 + t * stride
+ * that fall inside 0 .. w - 1 are exactly [*lo, *hi). */
+static void
+conv2d_valid_run (int ix0, int stride, int w, size_t run, size_t *lo,
+                  size_t *hi)
+{
+  long l = ix0 >= 0 ? 0 : (-ix0 + stride - 1) / stride;
+  long h = ix0 >= w ? 0 : (w - 1 - ix0) / stride + 1;
+  if (h > (long) run)
+    h = (long) run;
+  if (l > h)
+    l = h;
+  *lo = (size_t) l;
+  *hi = (size_t) h;
+}
+
 /* col (K rows of ld floats) = the input patches of output pixels
  * p0 .. p0 + pc - 1 of one image. */
 static void
@@ -95,14 +111,18 @@ conv2d_im2col (const conv2d_desc *d, const float *x, size_t p0, size_t pc,
             {
               const float *row = xc + (size_t) iy * d->w;
               const int ix0 = ox * d->stride - d->pad + kx;
-              if (d->stride == 1 && ix0 >= 0 && ix0 + (int) run <= d->w)
-                memcpy (dst + j, row + ix0, run * sizeof (float));
+              size_t lo, hi;
+              conv2d_valid_run (ix0, d->stride, d->w, run, &lo, &hi);
+              float *o = dst + j;
+              for (size_t t = 0; t < lo; t++)
+                o[t] = 0.0f;
+              if (d->stride == 1)
+                memcpy (o + lo, row + ix0 + (int) lo, (hi - lo) * sizeof (float));
               else
-                for (size_t t = 0; t < run; t++)
-                  {
-                    const int ix = ix0 + (int) t * d->stride;
-                    dst[j + t] = (ix >= 0 && ix < d->w) ? row[ix] : 0.0f;
-                  }
+                for (size_t t = lo; t < hi; t++)
+                  o[t] = row[ix0 + (int) t * d->stride];
+              for (size_t t = hi; t < run; t++)
+                o[t] = 0.0f;
             }
           j += run;
           ox = 0;
@@ -140,12 +160,19 @@ conv2d_col2im (const conv2d_desc *d, const float *dcol, size_t ld, size_t p0,
               if (iy >= 0 && iy < d->h)
                 {
                   float *row = dxc + (size_t) iy * d->w;
-                  for (size_t t = 0; t < run; t++)
+                  const int ix0 = ox * d->stride - d->pad + kx;
+                  const float *in = src + j;
+                  size_t lo, hi;
+                  conv2d_valid_run (ix0, d->stride, d->w, run, &lo, &hi);
+                  if (d->stride == 1)
                     {
-                      const int ix = (ox + (int) t) * d->stride - d->pad + kx;
-                      if (ix >= 0 && ix < d->w)
-                        row[ix] += src[j + t];
+                      float *o = row + ix0;
+                      for (size_t t = lo; t < hi; t++)
+                        o[t] += in[t];
                     }
+                  else
+                    for (size_t t = lo; t < hi; t++)
+                      row[ix0 + (int) t * d->stride] += in[t];
                 }
               j += run;
               ox = 0;

@@ -68,7 +68,21 @@ typedef struct act {
   float *grad;
 } act;
 
+/* Buffers are kept between passes and handed out again (best fit), so
+ * that a training loop stops allocating (and page-faulting) after its
+ * first step; nn_model_release and the end of an inference pass free the
+ * idle ones. */
+#define POOL_MAX 256
+
+typedef struct pool_buf {
+  float *p;
+  size_t cap;
+  int used;
+} pool_buf;
+
 struct nn_graph {
+  pool_buf pool[POOL_MAX];
+  int n_pool;
   int n_ops, n_acts;
   op ops[MAX_OPS];
   act acts[MAX_ACTS];
@@ -80,6 +94,73 @@ struct nn_graph {
   float *workspace;
   size_t workspace_floats;
 };
+
+/* ------------------------------------------------------------------ */
+/* Buffer pool                                                          */
+
+static float *
+pool_get (nn_graph *g, size_t n)
+{
+  int best = -1;
+  for (int i = 0; i < g->n_pool; i++)
+    if (!g->pool[i].used && g->pool[i].cap >= n
+        && (best < 0 || g->pool[i].cap < g->pool[best].cap))
+      best = i;
+  if (best >= 0)
+    {
+      g->pool[best].used = 1;
+      return g->pool[best].p;
+    }
+  /* none fits: drop an idle smaller one to make room */
+  int slot = g->n_pool < POOL_MAX ? g->n_pool : -1;
+  for (int i = 0; i < g->n_pool; i++)
+    if (!g->pool[i].used)
+      {
+        free (g->pool[i].p);
+        g->pool[i].p = NULL;
+        slot = i;
+        break;
+      }
+  if (slot < 0)
+    return NULL;
+  float *p = malloc ((n ? n : 1) * sizeof (float));
+  if (!p)
+    {
+      if (slot < g->n_pool)
+        g->pool[slot] = g->pool[--g->n_pool];
+      return NULL;
+    }
+  if (slot == g->n_pool)
+    g->n_pool++;
+  g->pool[slot] = (pool_buf) { p, n, 1 };
+  return p;
+}
+
+static void
+pool_put (nn_graph *g, float *p)
+{
+  if (!p)
+    return;
+  for (int i = 0; i < g->n_pool; i++)
+    if (g->pool[i].p == p)
+      {
+        g->pool[i].used = 0;
+        return;
+      }
+}
+
+/* Frees every idle buffer. */
+static void
+pool_trim (nn_graph *g)
+{
+  int k = 0;
+  for (int i = 0; i < g->n_pool; i++)
+    if (g->pool[i].used)
+      g->pool[k++] = g->pool[i];
+    else
+      free (g->pool[i].p);
+  g->n_pool = k;
+}
 
 /* ------------------------------------------------------------------ */
 /* Architecture names                                                   */
@@ -439,25 +520,31 @@ nn_model_build (nn_arch arch, nn_model **out, nn_error *err)
   return NN_OK;
 }
 
+/* Returns every buffer of the last pass to the pool. */
+static void
+graph_recycle (nn_graph *g)
+{
+  for (int a = 0; a < g->n_acts; a++)
+    {
+      if (g->acts[a].owns)
+        pool_put (g, g->acts[a].data);
+      pool_put (g, g->acts[a].grad);
+      g->acts[a].data = NULL;
+      g->acts[a].grad = NULL;
+      g->acts[a].owns = 0;
+    }
+  pool_put (g, g->workspace);
+  g->workspace = NULL;
+  g->have_forward = 0;
+}
+
 void
 nn_model_release (nn_model *m)
 {
   if (!m || !m->graph)
     return;
-  nn_graph *g = m->graph;
-  for (int a = 0; a < g->n_acts; a++)
-    {
-      if (g->acts[a].owns)
-        free (g->acts[a].data);
-      free (g->acts[a].grad);
-      g->acts[a].data = NULL;
-      g->acts[a].grad = NULL;
-      g->acts[a].owns = 0;
-    }
-  free (g->workspace);
-  g->workspace = NULL;
-  g->workspace_floats = 0;
-  g->have_forward = 0;
+  graph_recycle (m->graph);
+  pool_trim (m->graph);
 }
 
 void
@@ -656,7 +743,7 @@ static void
 graph_drop (nn_graph *g, int a)
 {
   if (g->acts[a].owns)
-    free (g->acts[a].data);
+    pool_put (g, g->acts[a].data);
   g->acts[a].data = NULL;
   g->acts[a].owns = 0;
 }
@@ -666,7 +753,7 @@ nn_model_forward (nn_model *m, const float *input, int n, int h, int w,
                   nn_pass pass, nn_error *err)
 {
   nn_graph *g = m->graph;
-  nn_model_release (m);
+  graph_recycle (g);
   if (n <= 0 || h <= 0 || w <= 0 || h % 8 || w % 8)
     return nn_error_set (err, NN_ERR_ARG,
                          "network input must be N x 1 x H x W with H and W "
@@ -678,9 +765,9 @@ nn_model_forward (nn_model *m, const float *input, int n, int h, int w,
     return nn_error_set (err, NN_ERR_ARG, "input %d x %d is too small for %s",
                          h, w, nn_arch_name (m->arch));
   g->pass = pass;
-  g->workspace = malloc (g->workspace_floats * sizeof (float) + 1);
+  g->workspace = pool_get (g, g->workspace_floats);
   act *a0 = &g->acts[0];
-  a0->data = malloc (act_size (g, 0) * sizeof (float));
+  a0->data = pool_get (g, act_size (g, 0));
   a0->owns = 1;
   if (!g->workspace || !a0->data)
     goto nomem;
@@ -701,7 +788,7 @@ nn_model_forward (nn_model *m, const float *input, int n, int h, int w,
         }
       else
         {
-          out->data = malloc (count * sizeof (float));
+          out->data = pool_get (g, count);
           out->owns = 1;
           if (!out->data)
             goto nomem;
@@ -763,8 +850,9 @@ nn_model_forward (nn_model *m, const float *input, int n, int h, int w,
     }
   if (pass == NN_PASS_INFER)
     {
-      free (g->workspace);
+      pool_put (g, g->workspace);
       g->workspace = NULL;
+      pool_trim (g);
     }
   g->have_forward = 1;
   return NN_OK;
@@ -801,7 +889,7 @@ nn_model_output (const nn_model *m, int *n, int *c, int *h, int *w)
 static float *
 grad_target (nn_graph *g, int a)
 {
-  return malloc (act_size (g, a) * sizeof (float));
+  return pool_get (g, act_size (g, a));
 }
 
 static void
@@ -814,7 +902,7 @@ grad_commit (nn_graph *g, int a, float *buf)
       return;
     }
   add_forward (x->grad, buf, x->grad, act_size (g, a));
-  free (buf);
+  pool_put (g, buf);
 }
 
 nn_code
@@ -827,7 +915,7 @@ nn_model_backward (nn_model *m, const float *doutput, float *dinput,
                          "backward needs a forward pass in eval or train mode");
   const int last = g->n_acts - 1;
   const size_t out_size = act_size (g, last);
-  g->acts[last].grad = malloc (out_size * sizeof (float));
+  g->acts[last].grad = pool_get (g, out_size);
   if (!g->acts[last].grad)
     goto nomem;
   memcpy (g->acts[last].grad, doutput, out_size * sizeof (float));
@@ -897,26 +985,22 @@ nn_model_backward (nn_model *m, const float *doutput, float *dinput,
           }
           break;
         }
-      if (dx == dy)
-        out->grad = NULL;
-      else
-        {
-          free (out->grad);
-          out->grad = NULL;
-        }
+      if (dx != dy)
+        pool_put (g, out->grad);
+      out->grad = NULL;
       if (dx)
         grad_commit (g, o->in, dx);
     }
   if (dinput)
     memcpy (dinput, g->acts[0].grad, act_size (g, 0) * sizeof (float));
-  free (g->acts[0].grad);
+  pool_put (g, g->acts[0].grad);
   g->acts[0].grad = NULL;
   return NN_OK;
 
 nomem:
   for (int a = 0; a < g->n_acts; a++)
     {
-      free (g->acts[a].grad);
+      pool_put (g, g->acts[a].grad);
       g->acts[a].grad = NULL;
     }
   return nn_error_set (err, NN_ERR_NOMEM, "out of memory in backward pass");

@@ -96,8 +96,8 @@ bench_one (nn_arch arch, int size, int train, int runs)
         }
       if (r > 0)
         times[r - 1] = t1 - t0;
-      nn_model_release (m);
     }
+  nn_model_release (m);
   double ms = median (times, runs);
   double flops = nn_model_forward_flops (m, size, size) * batch * (train ? 3.0 : 1.0);
   struct rusage ru;
