@@ -8,6 +8,7 @@
 
 #include <glib.h>
 #include <glib/gstdio.h>
+#include <gio/gio.h>
 
 #include "colorize-core.h"
 #include "colorize-dir.h"
@@ -19,6 +20,36 @@ same_file (const gchar *a, const gchar *b)
 
   return g_stat (a, &sa) == 0 && g_stat (b, &sb) == 0 &&
          sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+/* Whether a file looks like something GIMP loads as an image, from its
+ * name and first bytes: "image/..." types, PDF and PostScript.  Other files
+ * (a README, a thumbnail database) are skipped, not counted as failures;
+ * an image that fails to load is a failure. */
+static gboolean
+looks_like_image (const gchar *path, gchar **mime_out)
+{
+  guchar   head[4096];
+  gsize    n = 0;
+  FILE    *f = g_fopen (path, "rb");
+  gchar   *type, *mime;
+  gboolean yes;
+
+  if (f)
+    {
+      n = fread (head, 1, sizeof head, f);
+      fclose (f);
+    }
+  type = g_content_type_guess (path, head, n, NULL);
+  mime = g_content_type_get_mime_type (type);
+  g_free (type);
+  if (! mime)
+    mime = g_strdup ("unknown");
+  yes = g_str_has_prefix (mime, "image/") ||
+        ! strcmp (mime, "application/pdf") ||
+        ! strcmp (mime, "application/postscript");
+  *mime_out = mime;
+  return yes;
 }
 
 static gint
@@ -85,7 +116,16 @@ colorize_dir_prepare (const gchar *in_dir, const gchar *out_dir,
         continue;
       path = g_build_filename (in_dir, name, NULL);
       if (g_file_test (path, G_FILE_TEST_IS_REGULAR))
-        g_ptr_array_add (names, g_strdup (name));
+        {
+          gchar *mime = NULL;
+
+          if (looks_like_image (path, &mime))
+            g_ptr_array_add (names, g_strdup (name));
+          else
+            g_printerr ("colorize: %s: skipped, not an image (%s)\n",
+                        name, mime);
+          g_free (mime);
+        }
       g_free (path);
     }
   g_dir_close (dir);

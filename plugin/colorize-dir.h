@@ -9,7 +9,9 @@
 
 /* Checks that in_dir is a readable folder, creates out_dir when missing,
  * refuses when out_dir is in_dir (or a link to it), and returns the sorted
- * names of the regular, non-hidden files of in_dir (not recursive), as a
+ * names of the regular, non-hidden files of in_dir (not recursive) that
+ * look like images ("image/..." MIME types from name and content, PDF,
+ * PostScript; the others are named on stderr as skipped), as a
  * NULL-terminated array (g_strfreev).  NULL with error on failure. */
 gchar **colorize_dir_prepare (const gchar *in_dir, const gchar *out_dir,
                               GError **error);

@@ -44,16 +44,6 @@ static gboolean       colorize_set_i18n         (GimpPlugIn   *plug_in,
                                                  gchar       **gettext_domain,
                                                  gchar       **catalog_dir);
 
-/* Runs before main, so before libgimp initializes GEGL: babl's fish
- * cache, which GIMP fills over time, can take seconds to load at every
- * start of the plug-in process, and the few conversions used here are
- * quicker to find again. */
-__attribute__ ((constructor)) static void
-colorize_fast_start (void)
-{
-  g_setenv ("BABL_INHIBIT_CACHE", "1", TRUE);
-}
-
 G_DEFINE_TYPE (ColorizePlugIn, colorize_plug_in, GIMP_TYPE_PLUG_IN)
 
 GIMP_MAIN (COLORIZE_TYPE_PLUG_IN)
