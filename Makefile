@@ -82,8 +82,14 @@ $(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $(TEST_UTIL_OBJ) $(LIBNN)
 # The GIMP plug-in (both hosts), its install and its tests.
 -include plugin/plugin.mk
 
-test: all
-	BUILD=$(BUILD) tests/run-all.sh
+# make test: everything CI checks.  The unit tests and the trainer tests
+# run twice, the second time built with ASan and UBSan in $(SAN_BUILD);
+# the weight-loader fuzzer runs for $(FUZZ_SECONDS) s.
+SAN_BUILD ?= $(BUILD)-san
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+test: all $(FUZZ_BIN)
+	$(MAKE) --no-print-directory BUILD=$(SAN_BUILD) SAN="$(SAN_FLAGS)" OPT=-O1 lib trainer tests
+	BUILD=$(BUILD) SAN_BUILD=$(SAN_BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) tests/run-all.sh
 
 bench: $(TRAINER)
 	tools/bench.sh $(BUILD)
