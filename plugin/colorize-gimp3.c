@@ -307,7 +307,7 @@ colorize_dialog (GimpProcedure *procedure, GimpProcedureConfig *config,
                  GimpDrawable *drawable, nn_arch arch)
 {
   DialogState  st = { config, arch, NULL };
-  GtkWidget   *dialog, *vbox, *frame, *area, *status;
+  GtkWidget   *dialog, *vbox, *frame, *area, *status, *scale;
   GeglBuffer  *buffer;
   gchar       *title, *path;
   gint         working_size;
@@ -342,6 +342,14 @@ colorize_dialog (GimpProcedure *procedure, GimpProcedureConfig *config,
   st.preview = colorize_preview_new (buffer, area, status);
   g_object_unref (buffer);
 
+  /* Sliders; the arguments' full ranges stay reachable by typing. */
+  scale = gimp_procedure_dialog_get_scale_entry (GIMP_PROCEDURE_DIALOG (dialog),
+                                                 "working-size", 1.0);
+  gimp_scale_entry_set_bounds (GIMP_SCALE_ENTRY (scale), 0, 1024, TRUE);
+  gimp_label_spin_set_increments (GIMP_LABEL_SPIN (scale), 8, 64);
+  scale = gimp_procedure_dialog_get_scale_entry (GIMP_PROCEDURE_DIALOG (dialog),
+                                                 "strength", 1.0);
+  gimp_scale_entry_set_bounds (GIMP_SCALE_ENTRY (scale), 0.0, 2.0, TRUE);
   gimp_procedure_dialog_fill (GIMP_PROCEDURE_DIALOG (dialog),
                               "working-size", "strength", "weights-file",
                               NULL);
