@@ -1,0 +1,30 @@
+#!/bin/sh
+# make bench: the C core and, where Debian's python3-torch is installed,
+# the PyTorch reference modules, figure by figure in the same run on the
+# same machine with the same thread count; each figure in a process of its
+# own (so peak_mb is that figure's peak), each the median of 5 runs after a
+# warm-up.  ratio = C ms / PyTorch ms.
+BUILD=${1:-build}
+THREADS=${BENCH_THREADS:-2}
+TRAINER="$BUILD/colorize-train"
+echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores"
+echo "OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset} threads=$THREADS date=$(date -u +%Y-%m-%d)"
+have_torch=0
+/usr/bin/python3 -c 'import torch' 2>/dev/null && have_torch=1
+[ $have_torch = 1 ] || echo "python3-torch not installed: C figures only"
+field () { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
+printf '%-9s %-8s %5s %10s %8s %8s %10s %8s %8s %6s\n' arch mode size C_ms C_gflops C_mb torch_ms t_gflops torch_mb ratio
+run () { # arch mode size
+  flag=""; [ "$2" = train ] && flag="--train"
+  c=$("$TRAINER" bench --arch "$1" --size "$3" $flag --threads "$THREADS" | grep '^bench')
+  t=""
+  [ $have_torch = 1 ] && t=$(/usr/bin/python3 tools/bench_torch.py --arch "$1" --size "$3" $flag --threads "$THREADS" | grep '^bench')
+  cms=$(field "$c" ms); tms=$(field "$t" ms)
+  ratio=-; [ -n "$tms" ] && ratio=$(awk "BEGIN{printf \"%.2f\", $cms/$tms}")
+  printf '%-9s %-8s %5s %10s %8s %8s %10s %8s %8s %6s\n' "$1" "$2" "$3" "$cms" "$(field "$c" gflops)" \
+    "$(field "$c" peak_mb)" "${tms:--}" "$(field "$t" gflops)" "$(field "$t" peak_mb)" "$ratio"
+}
+for arch in resnet18 cnn; do
+  for size in ${BENCH_SIZES:-256 1024}; do run $arch forward $size; done
+  run $arch train 128
+done
