@@ -319,6 +319,52 @@ colorize_gamut_map (const Babl *rgb_format, gfloat *lab, gfloat *rgba,
 
 /* ---- buffers ----------------------------------------------------------- */
 
+/* babl_process over n pixels in parallel chunks (babl fishes are safe to
+ * use from several threads). */
+static void
+process_parallel (const Babl *fish, const void *src, gint src_bpp,
+                  void *dst, gint dst_bpp, gsize n)
+{
+  gsize  n_chunks = (n + GAMUT_CHUNK - 1) / GAMUT_CHUNK;
+  gssize k;
+
+#pragma omp parallel for schedule(static)
+  for (k = 0; k < (gssize) n_chunks; k++)
+    {
+      gsize start = (gsize) k * GAMUT_CHUNK;
+      gsize len   = MIN ((gsize) GAMUT_CHUNK, n - start);
+
+      babl_process (fish, (const guchar *) src + start * src_bpp,
+                    (guchar *) dst + start * dst_bpp, len);
+    }
+}
+
+/* Reads rect of src as Lab-alpha floats into lab: in the buffer's own
+ * format, band by band, converted in parallel. */
+static void
+read_lab (GeglBuffer *src, const GeglRectangle *rect, gfloat *lab)
+{
+  const Babl *native = gegl_buffer_get_format (src);
+  const Babl *fish   = babl_fish (native, babl_format (LAB_FORMAT));
+  gint        bpp    = babl_format_get_bytes_per_pixel (native);
+  guchar     *band   = g_malloc ((gsize) bpp * rect->width * COLORIZE_BAND_ROWS);
+  gint        y;
+
+  for (y = 0; y < rect->height; y += COLORIZE_BAND_ROWS)
+    {
+      gint rows = MIN (COLORIZE_BAND_ROWS, rect->height - y);
+
+      gegl_buffer_get (src,
+                       GEGL_RECTANGLE (rect->x, rect->y + y, rect->width, rows),
+                       1.0, native, band, GEGL_AUTO_ROWSTRIDE,
+                       GEGL_ABYSS_NONE);
+      process_parallel (fish, band, bpp,
+                        lab + (gsize) 4 * rect->width * y, 4 * sizeof (gfloat),
+                        (gsize) rect->width * rows);
+    }
+  g_free (band);
+}
+
 static gfloat *
 alloc_pixels (gint width, gint height, GError **error)
 {
@@ -398,8 +444,7 @@ colorize_compute (nn_model            *model,
 
   report (progress, progress_data, 0.0);
   t0 = g_get_monotonic_time ();
-  gegl_buffer_get (src, ext, 1.0, babl_format (LAB_FORMAT), lab,
-                   GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
+  read_lab (src, ext, lab);
   t1 = g_get_monotonic_time ();
 
   if (! report (progress, progress_data, 0.1))
@@ -432,8 +477,10 @@ colorize_write (gfloat              *lab,
                 GError             **error)
 {
   const GeglRectangle *dext = gegl_buffer_get_extent (dst);
-  const Babl          *rgb_format;
+  const Babl          *rgb_format, *native, *to_native;
+  gint                 native_bpp;
   gfloat              *rgba;
+  guchar              *out;
   gint                 y;
 
   if (dext->width != width || dext->height != height)
@@ -453,22 +500,38 @@ colorize_write (gfloat              *lab,
       return FALSE;
     }
 
+  /* Gamut-mapped linear RGBA float in dst's space, then dst's own
+   * format, both in parallel, so that gegl_buffer_set only copies. */
+  native     = gegl_buffer_get_format (dst);
+  native_bpp = babl_format_get_bytes_per_pixel (native);
   rgb_format = babl_format_with_space ("RGBA float",
-                                       babl_format_get_space (
-                                         gegl_buffer_get_format (dst)));
+                                       babl_format_get_space (native));
+  to_native  = babl_fish (rgb_format, native);
+  out = g_try_malloc ((gsize) native_bpp * width * COLORIZE_BAND_ROWS);
+  if (! out)
+    {
+      g_set_error (error, COLORIZE_ERROR, NN_ERR_NOMEM,
+                   "Not enough memory to write a %d x %d layer.",
+                   width, height);
+      g_free (rgba);
+      return FALSE;
+    }
   for (y = 0; y < height; y += COLORIZE_BAND_ROWS)
     {
       gint rows = MIN (COLORIZE_BAND_ROWS, height - y);
 
       colorize_gamut_map (rgb_format, lab + (gsize) 4 * width * y, rgba,
                           (gsize) width * rows);
+      process_parallel (to_native, rgba, 4 * sizeof (gfloat), out,
+                        native_bpp, (gsize) width * rows);
       gegl_buffer_set (dst,
                        GEGL_RECTANGLE (dext->x, dext->y + y, width, rows), 0,
-                       rgb_format, rgba, GEGL_AUTO_ROWSTRIDE);
+                       native, out, GEGL_AUTO_ROWSTRIDE);
       report (progress, progress_data,
               0.85 + 0.15 * (gdouble) (y + rows) / height);
     }
   gegl_buffer_flush (dst);
+  g_free (out);
   g_free (rgba);
   return TRUE;
 }
