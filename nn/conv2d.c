@@ -214,6 +214,14 @@ void
 conv2d_forward (const conv2d_desc *d, const float *x, const float *weight,
                 const float *bias, float *y, float *workspace)
 {
+  conv2d_forward_fused (d, x, weight, bias, 0, y, workspace);
+}
+
+void
+conv2d_forward_fused (const conv2d_desc *d, const float *x,
+                      const float *weight, const float *bias, int relu,
+                      float *y, float *workspace)
+{
   const int K = d->cin * d->kh * d->kw;
   const size_t P = (size_t) d->oh * d->ow, NP = P * d->n;
   const size_t GC = conv2d_block_cols (d);
@@ -242,16 +250,20 @@ conv2d_forward (const conv2d_desc *d, const float *x, const float *weight,
           memcpy (y + ((size_t) seg[i].n * d->cout + co) * P + seg[i].p0,
                   tmp + (size_t) co * gc + seg[i].off, seg[i].len * sizeof (float));
     }
-  if (bias)
+  if (bias || relu)
     {
 #pragma omp parallel for schedule(static) collapse(2)
       for (int n = 0; n < d->n; n++)
         for (int co = 0; co < d->cout; co++)
           {
             float *yc = y + ((size_t) n * d->cout + co) * P;
-            const float b = bias[co];
-            for (size_t p = 0; p < P; p++)
-              yc[p] += b;
+            const float b = bias ? bias[co] : 0.0f;
+            if (relu)
+              for (size_t p = 0; p < P; p++)
+                yc[p] = yc[p] + b > 0.0f ? yc[p] + b : 0.0f;
+            else
+              for (size_t p = 0; p < P; p++)
+                yc[p] += b;
           }
     }
 }

@@ -26,6 +26,12 @@ size_t conv2d_workspace_floats (const conv2d_desc *d);
 void conv2d_forward (const conv2d_desc *d, const float *x, const float *weight,
                      const float *bias, float *y, float *workspace);
 
+/* The same with ReLU applied to the result when relu is non-zero (the
+ * inference path fuses batch norm into weight and bias, and the ReLU). */
+void conv2d_forward_fused (const conv2d_desc *d, const float *x,
+                           const float *weight, const float *bias, int relu,
+                           float *y, float *workspace);
+
 /* Adds weight and bias gradients into dweight and dbias (dbias may be
  * NULL); writes dx when non-NULL (overwrites). */
 void conv2d_backward (const conv2d_desc *d, const float *x, const float *weight,

@@ -748,6 +748,57 @@ graph_drop (nn_graph *g, int a)
   g->acts[a].owns = 0;
 }
 
+/* Inference: op i, a convolution, with the batch norm that alone reads
+ * its output folded into its weights and bias, and the ReLU that alone
+ * reads the result applied in its epilogue.  Returns how many of the
+ * following ops it did (0..2), or -1 when out of memory. */
+static int
+conv_forward_infer (nn_model *m, int i, const float *x, float *y)
+{
+  nn_graph *g = m->graph;
+  const op *o = &g->ops[i];
+  const op *bn = NULL;
+  int skip = 0, relu = 0;
+  if (i + 1 < g->n_ops && g->ops[i + 1].kind == OP_BN
+      && g->acts[o->out].consumers == 1)
+    {
+      bn = &g->ops[i + 1];
+      skip = 1;
+    }
+  const op *last = &g->ops[i + skip];
+  if (i + skip + 1 < g->n_ops && g->ops[i + skip + 1].kind == OP_RELU
+      && g->acts[last->out].consumers == 1)
+    {
+      relu = 1;
+      skip++;
+    }
+  const float *w = m->params[o->weight].data;
+  const float *b = o->bias >= 0 ? m->params[o->bias].data : NULL;
+  float *wf = NULL, *bf = NULL;
+  if (bn)
+    {
+      const size_t per = (size_t) o->cin * o->k * o->k;
+      wf = pool_get (g, (size_t) o->cout * per + o->cout);
+      if (!wf)
+        return -1;
+      bf = wf + (size_t) o->cout * per;
+      const float *gamma = m->params[bn->gamma].data, *beta = m->params[bn->beta].data;
+      const float *rm = m->params[bn->rmean].data, *rv = m->params[bn->rvar].data;
+      for (int c = 0; c < o->cout; c++)
+        {
+          const double scale = gamma[c] / sqrt ((double) rv[c] + m->bn_eps);
+          for (size_t k = 0; k < per; k++)
+            wf[c * per + k] = (float) (w[c * per + k] * scale);
+          bf[c] = (float) (beta[c] + ((b ? b[c] : 0.0) - rm[c]) * scale);
+        }
+      w = wf;
+      b = bf;
+    }
+  conv2d_forward_fused (&o->cd, x, w, b, relu, y, g->workspace);
+  pool_put (g, wf);
+  return skip;
+}
+
 nn_code
 nn_model_forward (nn_model *m, const float *input, int n, int h, int w,
                   nn_pass pass, nn_error *err)
@@ -796,6 +847,27 @@ nn_model_forward (nn_model *m, const float *input, int n, int h, int w,
       switch (o->kind)
         {
         case OP_CONV:
+          if (pass == NN_PASS_INFER)
+            {
+              const int skip = conv_forward_infer (m, i, in->data, out->data);
+              if (skip < 0)
+                goto nomem;
+              /* the folded BN and the fused ReLU: their outputs are this
+               * buffer */
+              for (int k = 1; k <= skip; k++)
+                {
+                  act *fo = &g->acts[g->ops[i + k].out];
+                  fo->data = out->data;
+                  fo->owns = 1;
+                  out->owns = 0;
+                  out->data = NULL;
+                  out = fo;
+                }
+              if (in->last_use == i)
+                graph_drop (g, o->in);
+              i += skip;
+              continue;
+            }
           conv2d_forward (&o->cd, in->data, m->params[o->weight].data,
                           o->bias >= 0 ? m->params[o->bias].data : NULL,
                           out->data, g->workspace);

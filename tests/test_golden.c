@@ -152,6 +152,17 @@ golden_case (nn_arch arch, const char *mode, int h, int w)
         }
       CHECK (e <= GRAD_TOL, "%s: gradient of %s relative error %.3g", label, p->name, e);
     }
+  if (!train)
+    {
+      /* the inference pass (BN folded into the convolutions, ReLU fused,
+       * buffers freed early) gives the same output */
+      rc = nn_model_forward (m, x->data, n, h, w, NN_PASS_INFER, &err);
+      if (CHECK (rc == NN_OK, "%s: inference forward: %s", label, err.message))
+        {
+          e = max_abs_diff (nn_model_output (m, NULL, NULL, NULL, NULL), y->data, y->size);
+          CHECK (e <= OUT_TOL, "%s: inference output max abs error %.3g > %g", label, e, OUT_TOL);
+        }
+    }
   printf ("%s: output err %.2g, worst parameter gradient err %.2g (%s), %d tensors\n",
           label, max_abs_diff (out, y->data, y->size), worst, worst_name, params_checked);
   free (dout);
