@@ -19,7 +19,7 @@ case $codename in
     gimp_dev=libgimp-3.0-dev ;;
 esac
 
-packages="gcc make pkg-config libc6-dev libopenblas-dev libgegl-dev libbabl-dev gimp $gimp_dev"
+packages="gcc make pkg-config libc6-dev libopenblas-dev libopenblas-openmp-dev libjpeg-dev libgegl-dev libbabl-dev gimp $gimp_dev"
 echo "install.sh: apt-get install $packages"
 $SUDO apt-get update
 # shellcheck disable=SC2086

@@ -18,7 +18,7 @@ set -eu
 
 ROOT=${COLORIZE_GIMP3_ROOT:-/var/cache/colorize/gimp3-root}
 SUITE=trixie
-PACKAGES="gimp libgimp-3.0-dev libgegl-dev libbabl-dev libopenblas-dev gcc libc6-dev make pkg-config"
+PACKAGES="gimp libgimp-3.0-dev libgegl-dev libbabl-dev libopenblas-dev libopenblas-openmp-dev gcc libc6-dev make pkg-config"
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 STAMP=$ROOT/.colorize-root-ok
 
