@@ -8,14 +8,24 @@
 #ifndef NN_BATCHNORM_H
 #define NN_BATCHNORM_H
 
+/* Sums count doubles elementwise over every process of a data-parallel
+ * job, in place (for example with MPI_Allreduce).  With it, training-mode
+ * statistics are those of the global batch (synchronized batch norm), and
+ * backward uses the global sums for dx while dgamma and dbeta stay this
+ * process's share (the caller sums parameter gradients over processes). */
+typedef void (*batchnorm_reduce_fn) (double *values, int count, void *user_data);
+
 typedef struct batchnorm_desc {
   int n, c, hw;
   float eps, momentum;
+  batchnorm_reduce_fn reduce;  /* NULL: this process's batch alone */
+  void *reduce_data;
 } batchnorm_desc;
 
 /* save_mean, save_invstd (c floats each) receive the batch mean and
- * 1 / sqrt(var + eps) for the backward pass. */
-void batchnorm_forward_train (const batchnorm_desc *d, const float *x,
+ * 1 / sqrt(var + eps) for the backward pass.  Returns -1 when out of
+ * memory (nothing written), else 0. */
+int batchnorm_forward_train (const batchnorm_desc *d, const float *x,
                               const float *gamma, const float *beta,
                               float *running_mean, float *running_var,
                               float *y, float *save_mean, float *save_invstd);
@@ -25,10 +35,11 @@ void batchnorm_forward_infer (const batchnorm_desc *d, const float *x,
                               const float *running_mean,
                               const float *running_var, float *y);
 
-/* Adds dgamma, dbeta; writes dx when non-NULL.  mean/invstd are the saved
+/* Adds dgamma, dbeta; writes dx when non-NULL; returns -1 when out of
+ * memory, else 0.  mean/invstd are the saved
  * batch statistics (training) or the running ones turned into
  * 1 / sqrt(var + eps) (inference, where the statistics are constants). */
-void batchnorm_backward (const batchnorm_desc *d, int training,
+int batchnorm_backward (const batchnorm_desc *d, int training,
                          const float *x, const float *dy, const float *gamma,
                          const float *mean, const float *invstd, float *dx,
                          float *dgamma, float *dbeta);

@@ -874,13 +874,18 @@ nn_model_forward (nn_model *m, const float *input, int n, int h, int w,
           break;
         case OP_BN:
           {
-            batchnorm_desc bd = { n, in->c, in->h * in->w, m->bn_eps, m->bn_momentum };
+            batchnorm_desc bd = { n, in->c, in->h * in->w, m->bn_eps, m->bn_momentum,
+                                  m->bn_reduce, m->bn_reduce_data };
             float *rm = m->params[o->rmean].data, *rv = m->params[o->rvar].data;
             if (pass == NN_PASS_TRAIN)
-              batchnorm_forward_train (&bd, in->data ? in->data : out->data,
-                                       m->params[o->gamma].data,
-                                       m->params[o->beta].data, rm, rv,
-                                       out->data, o->save_mean, o->save_invstd);
+              {
+                if (batchnorm_forward_train (&bd, in->data ? in->data : out->data,
+                                             m->params[o->gamma].data,
+                                             m->params[o->beta].data, rm, rv,
+                                             out->data, o->save_mean,
+                                             o->save_invstd))
+                  goto nomem;
+              }
             else
               {
                 for (int c = 0; c < in->c; c++)
@@ -1022,11 +1027,12 @@ nn_model_backward (nn_model *m, const float *doutput, float *dinput,
         case OP_BN:
           {
             batchnorm_desc bd = { g->batch, in->c, in->h * in->w, m->bn_eps,
-                                  m->bn_momentum };
-            batchnorm_backward (&bd, g->pass == NN_PASS_TRAIN, in->data, dy,
-                                m->params[o->gamma].data, o->save_mean,
-                                o->save_invstd, dx, m->params[o->gamma].grad,
-                                m->params[o->beta].grad);
+                                  m->bn_momentum, m->bn_reduce, m->bn_reduce_data };
+            if (batchnorm_backward (&bd, g->pass == NN_PASS_TRAIN, in->data, dy,
+                                    m->params[o->gamma].data, o->save_mean,
+                                    o->save_invstd, dx, m->params[o->gamma].grad,
+                                    m->params[o->beta].grad))
+              goto nomem;
           }
           break;
         case OP_RELU:

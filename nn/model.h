@@ -81,6 +81,10 @@ typedef struct nn_model {
   float *grad_block;       /* the storage of every nn_param.grad */
   float bn_momentum;       /* 0.1, as PyTorch */
   float bn_eps;            /* 1e-5, as PyTorch */
+  /* Data-parallel training: sums batch-norm statistics over processes
+   * (see batchnorm.h); NULL (the default) for one process. */
+  void (*bn_reduce) (double *values, int count, void *user_data);
+  void *bn_reduce_data;
   nn_graph *graph;
 } nn_model;
 
