@@ -36,6 +36,18 @@ GEGL_LIBS   := $(shell pkg-config --libs gegl-0.4 babl 2>/dev/null)
 ALL_CFLAGS = $(CFLAGS) $(WARN) $(OPENMP) $(SAN) $(BLAS_CFLAGS) -Inn
 ALL_LDLIBS = $(OPENMP) $(SAN) $(BLAS_LIBS) -lm -lpthread
 
+# ---- MPI (issue 4) -------------------------------------------------------
+# make MPI=1 BUILD=build-mpi: the trainer for data-parallel training
+# (mpirun -np N build-mpi/colorize-train train ...), built with mpicc
+# (Debian: libopenmpi-dev openmpi-bin).  Without MPI=1 nothing of MPI is
+# compiled or linked.
+MPI ?= 0
+ifeq ($(MPI),1)
+CC := mpicc
+ALL_CFLAGS += -DCOLORIZE_MPI
+endif
+# ---- end MPI ---------------------------------------------------------------
+
 NN_SRC      := $(wildcard nn/*.c)
 NN_OBJ      := $(NN_SRC:%.c=$(BUILD)/%.o)
 TRAINER_SRC := $(wildcard trainer/*.c)
@@ -82,21 +94,6 @@ $(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $(TEST_UTIL_OBJ) $(LIBNN)
 # The GIMP plug-in (both hosts), its install and its tests.
 -include plugin/plugin.mk
 
-# make test: everything CI checks.  The unit tests and the trainer tests
-# run twice, the second time built with ASan and UBSan in $(SAN_BUILD);
-# the weight-loader fuzzer runs for $(FUZZ_SECONDS) s.
-SAN_BUILD ?= $(BUILD)-san
-SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
-test: all $(FUZZ_BIN)
-	$(MAKE) --no-print-directory BUILD=$(SAN_BUILD) SAN="$(SAN_FLAGS)" OPT=-O1 lib trainer tests
-	BUILD=$(BUILD) SAN_BUILD=$(SAN_BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) tests/run-all.sh
-
-bench: $(TRAINER)
-	tools/bench.sh $(BUILD)
-
-clean:
-	rm -rf $(BUILD)
-
 # libFuzzer target for the weight loader (clang; Debian's clang package).
 FUZZ_SECONDS ?= 60
 FUZZ_BIN := $(BUILD)/fuzz/fuzz_weights
@@ -111,3 +108,18 @@ fuzz: $(FUZZ_BIN) $(TRAINER)
 	@mkdir -p $(BUILD)/fuzz/corpus
 	$(FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -rss_limit_mb=2048 \
 	  -print_final_stats=1 $(BUILD)/fuzz/corpus $(BUILD)/fuzz/seeds 2>&1 | tail -n 30
+
+# make test: everything CI checks.  The unit tests and the trainer tests
+# run twice, the second time built with ASan and UBSan in $(SAN_BUILD);
+# the weight-loader fuzzer runs for $(FUZZ_SECONDS) s.
+SAN_BUILD ?= $(BUILD)-san
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+test: all $(FUZZ_BIN)
+	$(MAKE) --no-print-directory BUILD=$(SAN_BUILD) SAN="$(SAN_FLAGS)" OPT=-O1 lib trainer tests
+	BUILD=$(BUILD) SAN_BUILD=$(SAN_BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) tests/run-all.sh
+
+bench: $(TRAINER)
+	tools/bench.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(SAN_BUILD)

@@ -58,8 +58,8 @@
 #include "dataset.h"
 #include "evaluate.h"
 #include "image.h"
-#include "loss.h"
 #include "model.h"
+#include "mpijob.h"
 #include "weights.h"
 
 void openblas_set_num_threads (int);
@@ -454,6 +454,7 @@ typedef struct feeder {
   int64_t next;            /* next step to make */
   int64_t consumed;        /* steps below this are done */
   int64_t end;
+  int j0, nb;              /* this process's samples j0 .. j0+nb-1 of a batch */
   int quit;
   slot slots[QUEUE_DEPTH];
   pthread_mutex_t lock;
@@ -468,13 +469,13 @@ feeder_fill (feeder *fd, slot *sl, int64_t step, int *perm, int64_t *pe)
   const settings *s = fd->s;
   size_t plane = (size_t) s->crop * s->crop;
   sl->failed = 0;
-  for (int j = 0; j < s->batch; j++)
+  for (int i = 0; i < fd->nb; i++)
     {
-      uint64_t k = (uint64_t) step * s->batch + j;
+      uint64_t k = (uint64_t) step * s->batch + fd->j0 + i;
       int img = dataset_order (fd->ds->n, s->seed, k, perm, pe);
       if (dataset_sample (fd->ds, img, s->seed, k, s->crop, fd->sc, fd->wt,
-                          sl->input + j * plane, sl->target + j * 2 * plane,
-                          sl->weight ? sl->weight + j * 2 * plane : NULL))
+                          sl->input + i * plane, sl->target + i * 2 * plane,
+                          sl->weight ? sl->weight + i * 2 * plane : NULL))
         sl->failed = 1;
     }
 }
@@ -519,9 +520,9 @@ feeder_start (feeder *fd, int nthreads, int64_t start, int64_t end)
     {
       slot *sl = &fd->slots[i];
       sl->step = -1;
-      sl->input = malloc (plane * fd->s->batch * sizeof (float));
-      sl->target = malloc (plane * 2 * fd->s->batch * sizeof (float));
-      sl->weight = fd->wt ? malloc (plane * 2 * fd->s->batch * sizeof (float))
+      sl->input = malloc (plane * fd->nb * sizeof (float));
+      sl->target = malloc (plane * 2 * fd->nb * sizeof (float));
+      sl->weight = fd->wt ? malloc (plane * 2 * fd->nb * sizeof (float))
                           : NULL;
       if (!sl->input || !sl->target || (fd->wt && !sl->weight))
         return -1;
@@ -578,6 +579,29 @@ feeder_stop (feeder *fd)
       free (fd->slots[i].target);
       free (fd->slots[i].weight);
     }
+}
+
+/* ---- Loss over the global batch ---------------------------------------------- */
+
+/* nn/loss.c's MSE when this process holds n of the n_global elements of
+ * the batch: returns this share's sum of w (pred - target)^2 (the loss is
+ * the sum over the processes divided by n_global) and writes to dpred the
+ * gradient of that global mean, with mse_loss's float expression, so one
+ * process computes exactly what mse_loss does. */
+static double
+loss_share (const float *pred, const float *target, const float *weight,
+            size_t n, size_t n_global, float *dpred)
+{
+  double sum = 0.0;
+  const float scale = n_global ? 2.0f / (float) n_global : 0.0f;
+  for (size_t i = 0; i < n; i++)
+    {
+      float d = pred[i] - target[i];
+      float w = weight ? weight[i] : 1.0f;
+      sum += (double) w * d * d;
+      dpred[i] = scale * w * d;
+    }
+  return sum;
 }
 
 /* ---- Validation ------------------------------------------------------------ */
@@ -839,8 +863,8 @@ check_writable (const char *out, char *msg, size_t len)
   return 0;
 }
 
-int
-cmd_train (int argc, char **argv)
+static int
+train_run (int argc, char **argv, mpijob *job)
 {
   settings s = { .arch = "", .batch = 16, .crop = 128, .seed = 1, .lr = 1e-3,
                  .schedule = "cosine", .warmup = -1, .loss = "mse",
@@ -1071,6 +1095,7 @@ cmd_train (int argc, char **argv)
                "required (or --init FILE.weights, or --resume FILE.ckpt)\n");
       return 2;
     }
+  mpijob_quiet_end (job);
 
   char msg[1024];
   nn_error err;
@@ -1183,13 +1208,23 @@ cmd_train (int argc, char **argv)
     s.epochs = 10;
   if (g.steps)
     s.total_steps = steps_req;
+  if (s.batch % job->size)
+    {
+      if (job->rank == 0)
+        fprintf (stderr, "colorize-train train: the batch (%d) must be a "
+                 "multiple of the number of processes (%d): each takes an "
+                 "equal share of it\n", s.batch, job->size);
+      rc = 2;
+      goto done;
+    }
 
-  if (check_writable (out, msg, sizeof msg))
+  /* Rank 0 alone writes the outputs and validates. */
+  if (job->rank == 0 && check_writable (out, msg, sizeof msg))
     {
       fprintf (stderr, "colorize-train train: %s\n", msg);
       goto done;
     }
-  if (val_dir)
+  if (val_dir && job->rank == 0)
     {
       struct stat vs;
       int e = stat (val_dir, &vs) ? errno : 0;
@@ -1251,8 +1286,8 @@ cmd_train (int argc, char **argv)
     }
   image_init ();
   dataset_options dopt = { DATASET_LAB_CACHE, s.cache_side,
-                           (float) s.gray_threshold, (int) workers, stderr,
-                           &stop_flag };
+                           (float) s.gray_threshold, (int) workers,
+                           job->rank ? NULL : stderr, &stop_flag };
   double t_load = now_s ();
   if (dataset_load (&ds, data, &dopt, msg, sizeof msg))
     {
@@ -1272,7 +1307,7 @@ cmd_train (int argc, char **argv)
     }
   st.images = ds.n;
   st.data_hash = hash;
-  if (val_dir)
+  if (val_dir && job->rank == 0)
     {
       dataset_options vopt = { DATASET_RGB_FULL, 0, 0.0f, (int) workers,
                                stderr, &stop_flag };
@@ -1283,8 +1318,9 @@ cmd_train (int argc, char **argv)
           goto done_gegl;
         }
     }
-  fprintf (stderr, "loaded %d training and %d validation images in %.1f s\n",
-           ds.n, val.n, now_s () - t_load);
+  if (job->rank == 0)
+    fprintf (stderr, "loaded %d training and %d validation images in %.1f s\n",
+             ds.n, val.n, now_s () - t_load);
 
   if (!s.total_steps && s.epochs > 0)
     {
@@ -1298,8 +1334,8 @@ cmd_train (int argc, char **argv)
   if (weighted)
     dataset_weights_build (&ds, &wt);
 
-  csv = csv_open (csv_path, st.step);
-  if (!csv)
+  csv = job->rank == 0 ? csv_open (csv_path, st.step) : NULL;
+  if (job->rank == 0 && !csv)
     {
       fprintf (stderr, "colorize-train train: cannot write %s: %s\n",
                csv_path, strerror (errno));
@@ -1310,6 +1346,8 @@ cmd_train (int argc, char **argv)
   fd.s = &s;
   fd.sc = &m->scaling;
   fd.wt = weighted ? &wt : NULL;
+  fd.nb = s.batch / job->size;
+  fd.j0 = job->rank * fd.nb;
   int64_t end = s.total_steps ? s.total_steps : INT64_MAX;
   if (feeder_start (&fd, (int) workers, st.step, end))
     {
@@ -1319,15 +1357,34 @@ cmd_train (int argc, char **argv)
     }
   feeder_started = 1;
   size_t plane = (size_t) s.crop * s.crop;
-  size_t nout = plane * 2 * s.batch;
+  size_t nout = plane * 2 * fd.nb;          /* this process's outputs */
   dout = malloc (nout * sizeof *dout);
   if (!dout)
     {
       fprintf (stderr, "colorize-train train: out of memory\n");
       goto done_gegl;
     }
+  size_t ngrad = nn_model_param_count (m);  /* all of m->grad_block */
+  if (job->size > 1)
+    {
+      m->bn_reduce = mpijob_bn_reduce;
+      m->bn_reduce_data = job;
+    }
 
-  int tty = isatty (STDERR_FILENO);
+  /* Every process is ready, on the same data, or all stop here. */
+  int agree = mpijob_agree (job, 0, hash);
+  if (agree)
+    {
+      if (job->rank == 0)
+        fprintf (stderr, agree == 1
+                 ? "colorize-train train: another process failed (its "
+                   "message is above); stopping\n"
+                 : "colorize-train train: the processes found different "
+                   "images under %s; each must read the same data\n", data);
+      goto done_gegl;
+    }
+
+  int tty = job->rank == 0 && isatty (STDERR_FILENO);
   double t0 = now_s (), t_ckpt = t0, t_log = t0, t_rate = t0;
   int64_t rate_step = st.step;
   double loss_sum = 0.0;
@@ -1341,11 +1398,18 @@ cmd_train (int argc, char **argv)
   adam_config acfg = ADAM_CONFIG_DEFAULT;
   acfg.weight_decay = (float) s.weight_decay;
   acfg.decoupled = s.weight_decay > 0;
-  fprintf (stderr, "training %s: %d images, batch %d, crop %d, lr %g "
-           "(%s), loss %s, %s%lld steps, from step %lld\n", s.arch, ds.n,
-           s.batch, s.crop, s.lr, s.schedule, s.loss,
-           s.total_steps ? "" : "(measuring) ",
-           (long long) s.total_steps, (long long) st.step);
+  int stop_sig = 0;
+  if (job->rank == 0)
+    {
+      fprintf (stderr, "training %s: %d images, batch %d, crop %d, lr %g "
+               "(%s), loss %s, %s%lld steps, from step %lld\n", s.arch, ds.n,
+               s.batch, s.crop, s.lr, s.schedule, s.loss,
+               s.total_steps ? "" : "(measuring) ",
+               (long long) s.total_steps, (long long) st.step);
+      if (job->size > 1)
+        fprintf (stderr, "%d processes, %d samples each per step; "
+                 "synchronized batch norm\n", job->size, fd.nb);
+    }
 
   while (s.total_steps == 0 || st.step < s.total_steps)
     {
@@ -1360,7 +1424,7 @@ cmd_train (int argc, char **argv)
       double lr = lr_at (&s, step);
       acfg.lr = (float) lr;
       nn_model_zero_grad (m);
-      if (nn_model_forward (m, sl->input, s.batch, s.crop, s.crop,
+      if (nn_model_forward (m, sl->input, fd.nb, s.crop, s.crop,
                             NN_PASS_TRAIN, &err) != NN_OK)
         {
           fprintf (stderr, "colorize-train train: step %lld: %s\n",
@@ -1368,12 +1432,20 @@ cmd_train (int argc, char **argv)
           goto done_gegl;
         }
       const float *pred = nn_model_output (m, NULL, NULL, NULL, NULL);
-      double loss = mse_loss (pred, sl->target, sl->weight, nout, dout);
+      /* The loss of the global batch, and the signals any process got
+       * (all stop at the same step). */
+      double ctl[3] = { loss_share (pred, sl->target, sl->weight, nout,
+                                    nout * job->size, dout),
+                        stop_signal == SIGINT, stop_signal == SIGTERM };
+      mpijob_sum_doubles (job, ctl, 3);
+      double loss = ctl[0] / (double) (nout * job->size);
       feeder_done (&fd, step);
       if (!isfinite (loss))
         {
-          fprintf (stderr, "colorize-train train: the loss became %g at step "
-                   "%lld; try a lower --lr\n", loss, (long long) step);
+          if (job->rank == 0)
+            fprintf (stderr, "colorize-train train: the loss became %g at "
+                     "step %lld; try a lower --lr\n", loss, (long long) step);
+          job->in_loop = 0; /* every process stops here */
           goto done_gegl;
         }
       if (nn_model_backward (m, dout, NULL, &err) != NN_OK)
@@ -1382,6 +1454,7 @@ cmd_train (int argc, char **argv)
                    (long long) step, err.message);
           goto done_gegl;
         }
+      mpijob_sum_floats (job, m->grad_block, ngrad);
       adam_step (adam, m, &acfg);
       st.step = step + 1;
       loss_sum += loss;
@@ -1395,12 +1468,14 @@ cmd_train (int argc, char **argv)
           s.total_steps = st.step + (int64_t) ((s.minutes * 60.0 - (t - t0)) / per);
           if (s.total_steps < st.step)
             s.total_steps = st.step;
+          s.total_steps = mpijob_bcast_i64 (job, s.total_steps); /* rank 0's */
           resolve_warmup (&s);
           pthread_mutex_lock (&fd.lock);
           fd.end = s.total_steps;
           pthread_mutex_unlock (&fd.lock);
-          fprintf (stderr, "%.2f s per step: %lld steps in %g minutes\n",
-                   per, (long long) s.total_steps, s.minutes);
+          if (job->rank == 0)
+            fprintf (stderr, "%.2f s per step: %lld steps in %g minutes\n",
+                     per, (long long) s.total_steps, s.minutes);
         }
 
       double epoch = (double) st.step * s.batch / ds.n;
@@ -1442,7 +1517,7 @@ cmd_train (int argc, char **argv)
           t_rate = now_s (); /* validation time is not training speed */
           rate_step = st.step;
         }
-      else if (st.step % log_every == 0 || last)
+      else if (csv && (st.step % log_every == 0 || last))
         {
           double el = st.elapsed + (t - t0);
           fprintf (csv, "%lld,%.4f,%.6f,,,,%.6g,%.2f,%.1f\n",
@@ -1456,7 +1531,9 @@ cmd_train (int argc, char **argv)
       char eta[32];
       fmt_duration (s.total_steps ? (s.total_steps - st.step) * per_step : 0,
                     eta, sizeof eta);
-      if (tty)
+      if (job->rank > 0)
+        ;
+      else if (tty)
         {
           fprintf (stderr, "\r\033[Kepoch %.2f step %lld/%lld loss %.5f "
                    "%.1f images/s ETA %s", epoch, (long long) st.step,
@@ -1475,13 +1552,23 @@ cmd_train (int argc, char **argv)
           t_log = t;
         }
 
-      int stopping = stop_signal || (stop_after && st.step >= stop_after
-                                      && !last);
+      stop_sig = ctl[2] > 0 ? SIGTERM : ctl[1] > 0 ? SIGINT : 0;
+      int stopping = stop_sig || (stop_after && st.step >= stop_after
+                                  && !last);
+      if (stopping && job->rank > 0)
+        {
+          interrupted = 1;
+          break;
+        }
       if (stopping || (ckpt_minutes > 0 && t - t_ckpt >= ckpt_minutes * 60.0))
         {
+          /* Rank 0's state is every process's state. */
           state cs = st;
           cs.elapsed = st.elapsed + (t - t0);
-          if (checkpoint_save (ckpt_path, m, adam, &s, &cs, msg, sizeof msg))
+          if (job->rank > 0)
+            ;
+          else if (checkpoint_save (ckpt_path, m, adam, &s, &cs, msg,
+                                    sizeof msg))
             fprintf (stderr, "%scolorize-train train: checkpoint: %s\n",
                      tty ? "\n" : "", msg);
           else if (!stopping)
@@ -1502,22 +1589,42 @@ cmd_train (int argc, char **argv)
             }
         }
     }
+  job->in_loop = 0; /* every process left the loop at the same step */
   feeder_stop (&fd);
   feeder_started = 0;
-  if (st.step > start_step)
+  if (st.step > start_step && job->rank == 0)
     {
       double train_s = now_s () - t0 - t_val;
       fprintf (stderr, "%lld steps in %.1f s (validation %.1f s more): %.2f "
                "images/s, %.3f s per step\n", (long long) (st.step - start_step),
                train_s, t_val, (st.step - start_step) * s.batch / train_s,
                train_s / (st.step - start_step));
+      if (job->size > 1)
+        {
+          double n = (double) (st.step - start_step);
+          fprintf (stderr, "MPI, %d processes, per step: gradients %.0f bytes "
+                   "in %.2f ms, batch norm %.0f bytes in %ld calls, %.2f ms, "
+                   "control %.2f ms; MPI_Allreduce %.2f ms in all (rank 0, "
+                   "waits for the slowest process included)\n", job->size,
+                   job->grad_bytes / n, 1e3 * job->grad_s / n,
+                   job->bn_bytes / n, (long) (job->bn_calls / n),
+                   1e3 * job->bn_s / n, 1e3 * job->ctl_s / n,
+                   1e3 * (job->grad_s + job->bn_s + job->ctl_s) / n);
+        }
     }
-  fclose (csv);
+  if (csv)
+    fclose (csv);
   csv = NULL;
-  plot_losses (csv_path, png_path);
+  if (job->rank == 0)
+    plot_losses (csv_path, png_path);
   if (interrupted)
     {
-      rc = stop_signal ? 128 + stop_signal : 128 + SIGINT;
+      rc = stop_sig ? 128 + stop_sig : 128 + SIGINT;
+      goto done_gegl;
+    }
+  if (job->rank > 0)
+    {
+      rc = 0;
       goto done_gegl;
     }
 
@@ -1533,8 +1640,8 @@ cmd_train (int argc, char **argv)
     for (int i = 0; i < argc; i++)
       fprintf (mf, " %s", argv[i]);
     fprintf (mf, "\ndata=%s\nimages=%d\nleft_out_unreadable=%d\n"
-             "left_out_grayscale=%d\n", data, ds.n, ds.n_unreadable,
-             ds.n_gray);
+             "left_out_grayscale=%d\nprocesses=%d\n", data, ds.n,
+             ds.n_unreadable, ds.n_gray, job->size);
     char text[TEXT_MAX];
     settings_text (&s, text, sizeof text);
     fputs (text, mf);
@@ -1580,4 +1687,30 @@ done:
   adam_free (adam);
   nn_model_free (m);
   return rc;
+}
+
+/* The data-parallel wrapper: with N processes (make MPI=1, mpirun -np N)
+ * each takes samples rank * B/N .. (rank + 1) * B/N - 1 of every global
+ * batch of B (--batch), batch norm uses the statistics of the whole batch
+ * (nn_model.bn_reduce), the gradients are summed over the processes before
+ * an identical Adam step everywhere, so every process holds the same model
+ * and rank 0's checkpoint is the job's state (it resumes on any number of
+ * processes).  Rank 0 alone prints progress, validates and writes the
+ * CSV, the plot, checkpoints and the weights. */
+int
+cmd_train (int argc, char **argv)
+{
+  mpijob job;
+  char msg[256];
+  if (mpijob_init (&job, msg, sizeof msg))
+    {
+      fprintf (stderr, "colorize-train train: %s\n", msg);
+      return mpijob_finish (&job, 1);
+    }
+  mpijob_quiet_begin (&job);
+  int rc = train_run (argc, argv, &job);
+  mpijob_quiet_end (&job);
+  if (!job.agreed)            /* failed before the start: tell the others */
+    mpijob_agree (&job, 1, 0);
+  return mpijob_finish (&job, rc);
 }
