@@ -8,7 +8,7 @@
 #
 # Needs $BUILD/colorize-train (make), $MPI_BUILD/colorize-train
 # (make MPI=1 BUILD=build-mpi) and mpirun (Debian: openmpi-bin,
-# libopenmpi-dev, openssh-client).  Without them it fails: CI installs
+# libopenmpi-dev).  Without them it fails: CI installs
 # OpenMPI, so a missing one is an error, not a reason to skip.
 #
 # What "the same weights" means here: the outputs of `forward` on
@@ -58,6 +58,10 @@ if ! ldd "$TM" | grep -q libmpi; then
   echo "0 passed, 1 failed"
   exit 1
 fi
+# All processes run here: OpenMPI's launcher must not need ssh (without
+# an agent it refuses even local jobs).
+OMPI_MCA_plm_rsh_agent=${OMPI_MCA_plm_rsh_agent:-false}
+export OMPI_MCA_plm_rsh_agent
 # Every mpirun is under timeout: a hang fails the test, never blocks it.
 MPIRUN="timeout -k 5 90 mpirun --oversubscribe --allow-run-as-root --bind-to none"
 

@@ -50,10 +50,10 @@ gimp_batch () { # gimp_batch NAME SCHEME
   start=$(date +%s)
   case $version in
     2.10)
-      GIMP2_DIRECTORY="$out/profile" timeout 300 gimp-console-2.10 -i -d -f \
+      GIMP2_DIRECTORY="$out/profile" timeout "${GIMP_TEST_TIMEOUT:-900}" gimp-console-2.10 -i -d -f \
         -b "$1" -b '(gimp-quit 0)' > "$out/$name.log" 2>&1 ;;
     3.0)
-      GIMP3_DIRECTORY="$out/profile" timeout 300 gimp-console-3.0 -i -d -f \
+      GIMP3_DIRECTORY="$out/profile" timeout "${GIMP_TEST_TIMEOUT:-900}" gimp-console-3.0 -i -d -f \
         --batch-interpreter=plug-in-script-fu-eval -b "$1" --quit \
         > "$out/$name.log" 2>&1 ;;
     *) echo "run-gimp.sh: unknown GIMP version $version" >&2; exit 2 ;;
