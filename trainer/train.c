@@ -38,6 +38,10 @@
  * --resume FILE takes every setting from the checkpoint (an option given
  * with another value is an error) and continues at its step: the result
  * equals the uninterrupted run's (same --threads).
+ *
+ * Data-parallel (make MPI=1; mpirun -np N): see cmd_train at the end and
+ * trainer/mpijob.h.  --batch is the global batch, split evenly; a
+ * checkpoint resumes on any number of processes.
  */
 #include <errno.h>
 #include <fcntl.h>
