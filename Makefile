@@ -116,10 +116,11 @@ SAN_BUILD ?= $(BUILD)-san
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 test: all $(FUZZ_BIN)
 	$(MAKE) --no-print-directory BUILD=$(SAN_BUILD) SAN="$(SAN_FLAGS)" OPT=-O1 lib trainer tests
+	$(MAKE) --no-print-directory MPI=1 BUILD=$(BUILD)-mpi trainer
 	BUILD=$(BUILD) SAN_BUILD=$(SAN_BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) tests/run-all.sh
 
 bench: $(TRAINER)
 	tools/bench.sh $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(SAN_BUILD)
+	rm -rf $(BUILD) $(SAN_BUILD) $(BUILD)-mpi

@@ -20,8 +20,9 @@ case $codename in
 esac
 
 packages="gcc make pkg-config libc6-dev libopenblas-dev libopenblas-openmp-dev libjpeg-dev libgegl-dev libbabl-dev gimp $gimp_dev"
-# for make test: the fuzzer (clang), the GIMP 3.0 root on Debian 12 (debootstrap)
-packages="$packages clang debootstrap"
+# for make test: the fuzzer (clang), the GIMP 3.0 root on Debian 12
+# (debootstrap), the MPI trainer (OpenMPI)
+packages="$packages clang debootstrap openmpi-bin libopenmpi-dev"
 echo "install.sh: apt-get install $packages"
 $SUDO apt-get update
 # shellcheck disable=SC2086
