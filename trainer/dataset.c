@@ -126,7 +126,8 @@ dataset_scan (const char *dir, char ***paths, int *n, char *msg,
       dataset_free_paths (l.v, l.n);
       return -1;
     }
-  qsort (l.v, (size_t) l.n, sizeof *l.v, cmp_str);
+  if (l.n > 1)
+    qsort (l.v, (size_t) l.n, sizeof *l.v, cmp_str);
   *paths = l.v;
   *n = l.n;
   return 0;
