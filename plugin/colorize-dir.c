@@ -185,3 +185,44 @@ colorize_dir_commit (const gchar *tmp_path, const gchar *out_path,
     }
   return TRUE;
 }
+
+gboolean
+colorize_dir_each (const gchar *in_dir, const gchar *out_dir, gchar **names,
+                   ColorizeDirFileFunc file_func, gpointer data,
+                   GError **error)
+{
+  GString *failed   = g_string_new (NULL);
+  gint     count    = (gint) g_strv_length (names);
+  gint     n_failed = 0;
+  gint     i;
+
+  for (i = 0; names[i]; i++)
+    {
+      gchar  *in_path = NULL, *out_path = NULL, *tmp_path = NULL;
+      GError *err = NULL;
+
+      if (! colorize_dir_paths (in_dir, out_dir, names[i], &in_path,
+                                &out_path, &tmp_path, &err) ||
+          ! file_func (names[i], i, count, in_path, tmp_path, data, &err) ||
+          ! colorize_dir_commit (tmp_path, out_path, &err))
+        {
+          g_printerr ("colorize: %s: %s\n", names[i], err->message);
+          g_string_append_printf (failed, "%s%s (%s)",
+                                  n_failed ? "; " : "", names[i],
+                                  err->message);
+          n_failed++;
+          g_error_free (err);
+          if (tmp_path)
+            g_unlink (tmp_path);
+        }
+      g_free (in_path);
+      g_free (out_path);
+      g_free (tmp_path);
+    }
+  if (n_failed)
+    g_set_error (error, COLORIZE_ERROR, NN_ERR_IO,
+                 "%d of %d files in '%s' failed: %s",
+                 n_failed, count, in_dir, failed->str);
+  g_string_free (failed, TRUE);
+  return n_failed == 0;
+}

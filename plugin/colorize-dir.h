@@ -29,4 +29,20 @@ gboolean colorize_dir_paths (const gchar *in_dir, const gchar *out_dir,
 gboolean colorize_dir_commit (const gchar *tmp_path, const gchar *out_path,
                               GError **error);
 
+/* The host's part for one file: colorize in_path (with the model the
+ * caller loaded, passed through as data) and save the result to
+ * tmp_path.  index counts from 0 among count files (for progress). */
+typedef gboolean (*ColorizeDirFileFunc) (const gchar *name, gint index,
+                                         gint count, const gchar *in_path,
+                                         const gchar *tmp_path,
+                                         gpointer data, GError **error);
+
+/* Runs file_func on every name (from colorize_dir_prepare), moving each
+ * result onto its output path; carries on past files that fail, naming
+ * each on stderr.  FALSE with an error listing the failed files when any
+ * failed. */
+gboolean colorize_dir_each (const gchar *in_dir, const gchar *out_dir,
+                            gchar **names, ColorizeDirFileFunc file_func,
+                            gpointer data, GError **error);
+
 #endif

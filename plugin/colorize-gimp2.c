@@ -495,6 +495,17 @@ colorize_file (nn_model *model, const gchar *in_path, const gchar *tmp_path,
   return ok;
 }
 
+/* colorize_dir_each's per-file step: progress, then colorize_file. */
+static gboolean
+colorize_dir_file (const gchar *name, gint index, gint count,
+                   const gchar *in_path, const gchar *tmp_path,
+                   gpointer data, GError **error)
+{
+  gimp_progress_init_printf ("Colorizing %s (%d of %d)", name, index + 1,
+                             count);
+  return colorize_file (data, in_path, tmp_path, error);
+}
+
 static gboolean
 colorize_dir (const gchar *model_arg, const gchar *in_dir,
               const gchar *out_dir, GError **error)
@@ -503,9 +514,7 @@ colorize_dir (const gchar *model_arg, const gchar *in_dir,
   gchar   **names;
   gchar    *path;
   nn_arch   arch = (nn_arch) -1;
-  GString  *failed;
-  gint      n_failed = 0;
-  gint      i;
+  gboolean  ok;
 
   if (! model_arg || ! *model_arg)
     {
@@ -528,41 +537,11 @@ colorize_dir (const gchar *model_arg, const gchar *in_dir,
       return FALSE;
     }
 
-  failed = g_string_new (NULL);
-  for (i = 0; names[i]; i++)
-    {
-      gchar  *in_path = NULL, *out_path = NULL, *tmp_path = NULL;
-      GError *err = NULL;
-
-      gimp_progress_init_printf ("Colorizing %s (%d of %d)", names[i],
-                                 i + 1, g_strv_length (names));
-      if (! colorize_dir_paths (in_dir, out_dir, names[i], &in_path,
-                                &out_path, &tmp_path, &err) ||
-          ! colorize_file (model, in_path, tmp_path, &err) ||
-          ! colorize_dir_commit (tmp_path, out_path, &err))
-        {
-          g_printerr ("colorize: %s: %s\n", names[i], err->message);
-          g_string_append_printf (failed, "%s%s (%s)",
-                                  n_failed ? "; " : "", names[i],
-                                  err->message);
-          n_failed++;
-          g_error_free (err);
-          if (tmp_path)
-            g_unlink (tmp_path);
-        }
-      g_free (in_path);
-      g_free (out_path);
-      g_free (tmp_path);
-    }
+  ok = colorize_dir_each (in_dir, out_dir, names, colorize_dir_file, model,
+                          error);
   nn_model_free (model);
-
-  if (n_failed)
-    g_set_error (error, COLORIZE_ERROR, NN_ERR_IO,
-                 "%d of %d files in '%s' failed: %s",
-                 n_failed, g_strv_length (names), in_dir, failed->str);
-  g_string_free (failed, TRUE);
   g_strfreev (names);
-  return n_failed == 0;
+  return ok;
 }
 
 /* ---- run --------------------------------------------------------------- */

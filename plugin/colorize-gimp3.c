@@ -492,6 +492,17 @@ colorize_file (nn_model *model, const gchar *in_path, const gchar *tmp_path,
   return ok;
 }
 
+/* colorize_dir_each's per-file step: progress, then colorize_file. */
+static gboolean
+colorize_dir_file (const gchar *name, gint index, gint count,
+                   const gchar *in_path, const gchar *tmp_path,
+                   gpointer data, GError **error)
+{
+  gimp_progress_init_printf ("Colorizing %s (%d of %d)", name, index + 1,
+                             count);
+  return colorize_file (data, in_path, tmp_path, error);
+}
+
 static GimpValueArray *
 colorize_dir_run (GimpProcedure       *procedure,
                   GimpProcedureConfig *config,
@@ -502,9 +513,7 @@ colorize_dir_run (GimpProcedure       *procedure,
   gchar    *model_arg = NULL, *in_dir = NULL, *out_dir = NULL, *path;
   nn_arch   arch  = (nn_arch) -1;
   GError   *error = NULL;
-  GString  *failed;
-  gint      n_failed = 0;
-  gint      i;
+  gboolean  ok;
 
   (void) run_data;
   g_object_get (config, "model", &model_arg, "input-dir", &in_dir,
@@ -531,41 +540,11 @@ colorize_dir_run (GimpProcedure       *procedure,
       goto fail;
     }
 
-  failed = g_string_new (NULL);
-  for (i = 0; names[i]; i++)
-    {
-      gchar  *in_path = NULL, *out_path = NULL, *tmp_path = NULL;
-      GError *err = NULL;
-
-      gimp_progress_init_printf ("Colorizing %s (%d of %d)", names[i],
-                                 i + 1, g_strv_length (names));
-      if (! colorize_dir_paths (in_dir, out_dir, names[i], &in_path,
-                                &out_path, &tmp_path, &err) ||
-          ! colorize_file (model, in_path, tmp_path, &err) ||
-          ! colorize_dir_commit (tmp_path, out_path, &err))
-        {
-          g_printerr ("colorize: %s: %s\n", names[i], err->message);
-          g_string_append_printf (failed, "%s%s (%s)",
-                                  n_failed ? "; " : "", names[i],
-                                  err->message);
-          n_failed++;
-          g_error_free (err);
-          if (tmp_path)
-            g_unlink (tmp_path);
-        }
-      g_free (in_path);
-      g_free (out_path);
-      g_free (tmp_path);
-    }
+  ok = colorize_dir_each (in_dir, out_dir, names, colorize_dir_file, model,
+                          &error);
   nn_model_free (model);
-
-  if (n_failed)
-    g_set_error (&error, COLORIZE_ERROR, NN_ERR_IO,
-                 "%d of %d files in '%s' failed: %s",
-                 n_failed, g_strv_length (names), in_dir, failed->str);
-  g_string_free (failed, TRUE);
   g_strfreev (names);
-  if (n_failed)
+  if (! ok)
     goto fail;
 
   g_free (model_arg);
