@@ -23,6 +23,7 @@ batchnorm_forward_train (const batchnorm_desc *d, const float *x,
       for (int i = 0; i < d->n; i++)
         {
           const float *xp = AT (x, d, i, ch);
+#pragma omp simd reduction(+:sum)
           for (int p = 0; p < d->hw; p++)
             sum += xp[p];
         }
@@ -42,6 +43,7 @@ batchnorm_forward_train (const batchnorm_desc *d, const float *x,
       for (int i = 0; i < d->n; i++)
         {
           const float *xp = AT (x, d, i, ch);
+#pragma omp simd reduction(+:sq)
           for (int p = 0; p < d->hw; p++)
             {
               const double t = xp[p] - mean;
@@ -64,8 +66,17 @@ batchnorm_forward_train (const batchnorm_desc *d, const float *x,
         {
           const float *xp = AT (x, d, i, ch);
           float *yp = AT (y, d, i, ch);
-          for (int p = 0; p < d->hw; p++)
-            yp[p] = xp[p] * scale + shift;
+          if (d->relu)
+#pragma omp simd
+            for (int p = 0; p < d->hw; p++)
+              {
+                const float v = xp[p] * scale + shift;
+                yp[p] = v > 0.0f ? v : 0.0f;
+              }
+          else
+#pragma omp simd
+            for (int p = 0; p < d->hw; p++)
+              yp[p] = xp[p] * scale + shift;
         }
       save_invstd[ch] = (float) invstd;
       const double unbiased = count > 1 ? var * count / (count - 1) : var;
@@ -95,8 +106,17 @@ batchnorm_forward_infer (const batchnorm_desc *d, const float *x,
         {
           const float *xp = AT (x, d, i, ch);
           float *yp = AT (y, d, i, ch);
-          for (int p = 0; p < d->hw; p++)
-            yp[p] = xp[p] * scale + shift;
+          if (d->relu)
+#pragma omp simd
+            for (int p = 0; p < d->hw; p++)
+              {
+                const float v = xp[p] * scale + shift;
+                yp[p] = v > 0.0f ? v : 0.0f;
+              }
+          else
+#pragma omp simd
+            for (int p = 0; p < d->hw; p++)
+              yp[p] = xp[p] * scale + shift;
         }
     }
 }
@@ -120,11 +140,23 @@ batchnorm_backward (const batchnorm_desc *d, int training, const float *x,
         {
           const float *xp = AT (x, d, i, ch);
           const float *gp = AT (dy, d, i, ch);
-          for (int p = 0; p < d->hw; p++)
-            {
-              sdy += gp[p];
-              sdyx += gp[p] * (xp[p] - mu);
-            }
+          const float *rp = d->relu_y ? AT (d->relu_y, d, i, ch) : NULL;
+          if (rp)
+#pragma omp simd reduction(+:sdy, sdyx)
+            for (int p = 0; p < d->hw; p++)
+              {
+                const float gq = gp[p]; /* loaded unconditionally: vectorizes */
+                const float gv = rp[p] > 0.0f ? gq : 0.0f;
+                sdy += gv;
+                sdyx += gv * (xp[p] - mu);
+              }
+          else
+#pragma omp simd reduction(+:sdy, sdyx)
+            for (int p = 0; p < d->hw; p++)
+              {
+                sdy += gp[p];
+                sdyx += gp[p] * (xp[p] - mu);
+              }
         }
       sums[ch] = sdy;
       sums[d->c + ch] = sdyx;
@@ -152,8 +184,19 @@ batchnorm_backward (const batchnorm_desc *d, int training, const float *x,
                   const float *xp = AT (x, d, i, ch);
                   const float *gp = AT (dy, d, i, ch);
                   float *op = AT (dx, d, i, ch);
-                  for (int p = 0; p < d->hw; p++)
-                    op[p] = (float) (g * (gp[p] - mdy - (xp[p] - mu) * k));
+                  const float *rp = d->relu_y ? AT (d->relu_y, d, i, ch) : NULL;
+                  if (rp)
+#pragma omp simd
+                    for (int p = 0; p < d->hw; p++)
+                      {
+                        const float gq = gp[p];
+                        op[p] = (float) (g * ((rp[p] > 0.0f ? gq : 0.0f)
+                                              - mdy - (xp[p] - mu) * k));
+                      }
+                  else
+#pragma omp simd
+                    for (int p = 0; p < d->hw; p++)
+                      op[p] = (float) (g * (gp[p] - mdy - (xp[p] - mu) * k));
                 }
             }
           else
@@ -161,8 +204,18 @@ batchnorm_backward (const batchnorm_desc *d, int training, const float *x,
               {
                 const float *gp = AT (dy, d, i, ch);
                 float *op = AT (dx, d, i, ch);
-                for (int p = 0; p < d->hw; p++)
-                  op[p] = (float) (g * gp[p]);
+                const float *rp = d->relu_y ? AT (d->relu_y, d, i, ch) : NULL;
+                if (rp)
+#pragma omp simd
+                  for (int p = 0; p < d->hw; p++)
+                    {
+                      const float gq = gp[p];
+                      op[p] = (float) (g * (rp[p] > 0.0f ? gq : 0.0f));
+                    }
+                else
+#pragma omp simd
+                  for (int p = 0; p < d->hw; p++)
+                    op[p] = (float) (g * gp[p]);
               }
         }
     }

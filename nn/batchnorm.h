@@ -20,6 +20,11 @@ typedef struct batchnorm_desc {
   float eps, momentum;
   batchnorm_reduce_fn reduce;  /* NULL: this process's batch alone */
   void *reduce_data;
+  /* A ReLU fused after the batch norm: forward writes max(0, y); backward
+   * takes dy of the ReLU's output and relu_y, that output, to mask it
+   * (dy where relu_y > 0, else 0).  0 / NULL: no ReLU. */
+  int relu;
+  const float *relu_y;
 } batchnorm_desc;
 
 /* save_mean, save_invstd (c floats each) receive the batch mean and

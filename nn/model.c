@@ -12,6 +12,7 @@
  * they have been propagated.
  */
 #include <math.h>
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +56,7 @@ typedef struct op {
   int gamma, beta, rmean, rvar;
   float *save_mean, *save_invstd;
   /* set at forward time */
+  int fused_relu;                /* bn: the next op, a ReLU, done by this one */
   conv2d_desc cd;
   maxpool_desc pd;
 } op;
@@ -93,6 +95,8 @@ struct nn_graph {
   int have_forward;
   float *workspace;
   size_t workspace_floats;
+  int profiling;
+  nn_op_profile prof[MAX_OPS];
 };
 
 /* ------------------------------------------------------------------ */
@@ -721,6 +725,73 @@ nn_model_forward_flops (const nn_model *m, int h, int w)
 }
 
 /* ------------------------------------------------------------------ */
+/* Profile                                                              */
+
+static const char *const op_kind_names[] = {
+  "conv", "bn", "relu", "tanh", "maxpool", "upsample", "add"
+};
+
+/* The name of a parameter without its ".weight" suffix. */
+static void
+profile_param_stem (const nn_model *m, int param, char *out)
+{
+  snprintf (out, NN_PARAM_NAME_LEN, "%s", m->params[param].name);
+  char *dot = strrchr (out, '.');
+  if (dot)
+    *dot = '\0';
+}
+
+void
+nn_model_profile_reset (nn_model *m)
+{
+  nn_graph *g = m->graph;
+  for (int i = 0; i < g->n_ops; i++)
+    {
+      const op *o = &g->ops[i];
+      nn_op_profile *p = &g->prof[i];
+      memset (p, 0, sizeof *p);
+      p->kind = op_kind_names[o->kind];
+      if (o->kind == OP_CONV)
+        profile_param_stem (m, o->weight, p->name);
+      else if (o->kind == OP_BN)
+        profile_param_stem (m, o->gamma, p->name);
+      else
+        snprintf (p->name, sizeof p->name, "%s %d", p->kind, i);
+    }
+}
+
+void
+nn_model_profile (nn_model *m, int on)
+{
+  if (on && !m->graph->profiling)
+    nn_model_profile_reset (m);
+  m->graph->profiling = on;
+}
+
+const nn_op_profile *
+nn_model_profile_get (const nn_model *m, int *count)
+{
+  const nn_graph *g = m->graph;
+  for (int i = 0; i < g->n_ops; i++)
+    {
+      const op *o = &g->ops[i];
+      nn_op_profile *p = (nn_op_profile *) &g->prof[i];
+      if (o->kind != OP_CONV)
+        continue;
+      p->cin = o->cin;
+      p->cout = o->cout;
+      p->k = o->k;
+      p->stride = o->stride;
+      p->h = o->cd.h;
+      p->w = o->cd.w;
+      p->flops = conv2d_flops (&o->cd);
+      p->has_dx = o->in != 0;
+    }
+  *count = g->n_ops;
+  return g->prof;
+}
+
+/* ------------------------------------------------------------------ */
 /* Forward                                                              */
 
 static int
@@ -829,6 +900,7 @@ nn_model_forward (nn_model *m, const float *input, int n, int h, int w,
       op *o = &g->ops[i];
       act *in = &g->acts[o->in], *out = &g->acts[o->out];
       const size_t count = act_size (g, o->out);
+      const double t0 = g->profiling ? omp_get_wtime () : 0.0;
       if (elementwise_in_place (o, pass) && in->consumers == 1 && in->owns)
         {
           out->data = in->data;
@@ -865,6 +937,11 @@ nn_model_forward (nn_model *m, const float *input, int n, int h, int w,
                 }
               if (in->last_use == i)
                 graph_drop (g, o->in);
+              if (g->profiling)
+                {
+                  g->prof[i].forward_ms += 1e3 * (omp_get_wtime () - t0);
+                  g->prof[i].forward_calls++;
+                }
               i += skip;
               continue;
             }
@@ -875,7 +952,12 @@ nn_model_forward (nn_model *m, const float *input, int n, int h, int w,
         case OP_BN:
           {
             batchnorm_desc bd = { n, in->c, in->h * in->w, m->bn_eps, m->bn_momentum,
-                                  m->bn_reduce, m->bn_reduce_data };
+                                  m->bn_reduce, m->bn_reduce_data, 0, NULL };
+            /* a ReLU that alone reads this output is applied here; it then
+             * runs in place on this buffer and has nothing left to do */
+            o->fused_relu = i + 1 < g->n_ops && g->ops[i + 1].kind == OP_RELU
+                            && out->consumers == 1 && g->ops[i + 1].in == o->out;
+            bd.relu = o->fused_relu;
             float *rm = m->params[o->rmean].data, *rv = m->params[o->rvar].data;
             if (pass == NN_PASS_TRAIN)
               {
@@ -901,6 +983,9 @@ nn_model_forward (nn_model *m, const float *input, int n, int h, int w,
           }
           break;
         case OP_RELU:
+          if (i > 0 && g->ops[i - 1].kind == OP_BN && g->ops[i - 1].fused_relu
+              && in->data == out->data)
+            break;
           relu_forward (in->data ? in->data : out->data, out->data, count);
           break;
         case OP_TANH:
@@ -923,6 +1008,11 @@ nn_model_forward (nn_model *m, const float *input, int n, int h, int w,
             graph_drop (g, o->in);
           if (o->in2 >= 0 && g->acts[o->in2].last_use == i)
             graph_drop (g, o->in2);
+        }
+      if (g->profiling)
+        {
+          g->prof[i].forward_ms += 1e3 * (omp_get_wtime () - t0);
+          g->prof[i].forward_calls++;
         }
     }
   if (pass == NN_PASS_INFER)
@@ -1007,6 +1097,7 @@ nn_model_backward (nn_model *m, const float *doutput, float *dinput,
       float *dx = NULL;
       if (!dy)
         continue;
+      const double t0 = g->profiling ? omp_get_wtime () : 0.0;
       /* ops whose input gradient can reuse dy's buffer */
       const int reuse = (o->kind == OP_RELU || o->kind == OP_TANH
                          || o->kind == OP_ADD) && !in->grad;
@@ -1027,7 +1118,11 @@ nn_model_backward (nn_model *m, const float *doutput, float *dinput,
         case OP_BN:
           {
             batchnorm_desc bd = { g->batch, in->c, in->h * in->w, m->bn_eps,
-                                  m->bn_momentum, m->bn_reduce, m->bn_reduce_data };
+                                  m->bn_momentum, m->bn_reduce, m->bn_reduce_data,
+                                  0, NULL };
+            /* dy is the fused ReLU's: masked by its output */
+            if (o->fused_relu)
+              bd.relu_y = g->acts[g->ops[i + 1].out].data;
             if (batchnorm_backward (&bd, g->pass == NN_PASS_TRAIN, in->data, dy,
                                     m->params[o->gamma].data, o->save_mean,
                                     o->save_invstd, dx, m->params[o->gamma].grad,
@@ -1036,7 +1131,9 @@ nn_model_backward (nn_model *m, const float *doutput, float *dinput,
           }
           break;
         case OP_RELU:
-          if (dx)
+          /* fused into the batch norm before it, which masks dy itself */
+          if (dx && !(i > 0 && g->ops[i - 1].kind == OP_BN
+                      && g->ops[i - 1].fused_relu && dx == dy))
             relu_backward (out->data, dy, dx, count);
           break;
         case OP_TANH:
@@ -1068,6 +1165,11 @@ nn_model_backward (nn_model *m, const float *doutput, float *dinput,
       out->grad = NULL;
       if (dx)
         grad_commit (g, o->in, dx);
+      if (g->profiling)
+        {
+          g->prof[i].backward_ms += 1e3 * (omp_get_wtime () - t0);
+          g->prof[i].backward_calls++;
+        }
     }
   if (dinput)
     memcpy (dinput, g->acts[0].grad, act_size (g, 0) * sizeof (float));

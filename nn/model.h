@@ -128,6 +128,27 @@ void nn_model_zero_grad (nn_model *m);
  * (multiply-adds count 2), for benchmarks. */
 double nn_model_forward_flops (const nn_model *m, int h, int w);
 
+/* Per-operation timings, for benchmarks.  After nn_model_profile (m, 1)
+ * every forward and backward pass adds each operation's wall time to its
+ * entry; nn_model_profile (m, 0) stops, nn_model_profile_reset zeroes.
+ * In an inference pass a convolution's entry includes the batch norm and
+ * ReLU folded into it.  flops: one forward pass of the last shape seen
+ * (convolutions only; backward does twice that, once without dx). */
+typedef struct nn_op_profile {
+  char name[NN_PARAM_NAME_LEN]; /* "layer1.0.conv1", "relu 12", ... */
+  const char *kind;             /* "conv", "bn", "relu", "tanh", ... */
+  int cin, cout, k, stride, h, w; /* input size of the last pass (conv) */
+  double forward_ms, backward_ms;
+  int forward_calls, backward_calls;
+  double flops;
+  int has_dx;                   /* backward computes the input gradient */
+} nn_op_profile;
+
+void nn_model_profile (nn_model *m, int on);
+void nn_model_profile_reset (nn_model *m);
+/* The model's operations in graph order; *count set. */
+const nn_op_profile *nn_model_profile_get (const nn_model *m, int *count);
+
 /* Releases the activations kept from the last forward pass. */
 void nn_model_release (nn_model *m);
 

@@ -54,6 +54,45 @@ maxpool_argmax (const maxpool_desc *d, const float *plane, int oy, int ox)
   return best;
 }
 
+/* maxpool_argmax for a window wholly inside the plane. */
+static inline int
+maxpool_argmax_inside (const maxpool_desc *d, const float *plane, int oy,
+                       int ox)
+{
+  const int y0 = oy * d->stride - d->pad, x0 = ox * d->stride - d->pad;
+  int best = y0 * d->w + x0;
+  float bv = plane[best];
+  if (isnan (bv))
+    return best;
+  for (int ky = 0; ky < d->k; ky++)
+    {
+      const float *row = plane + (size_t) (y0 + ky) * d->w + x0;
+      for (int kx = 0; kx < d->k; kx++)
+        {
+          const float v = row[kx];
+          if (v > bv)
+            {
+              best = (y0 + ky) * d->w + x0 + kx;
+              bv = v;
+            }
+          else if (isnan (v))
+            return (y0 + ky) * d->w + x0 + kx;
+        }
+    }
+  return best;
+}
+
+/* The first maximum of window (oy, ox): the fast path where the window is
+ * inside the plane. */
+static inline int
+maxpool_find (const maxpool_desc *d, const float *plane, int oy, int ox)
+{
+  const int y0 = oy * d->stride - d->pad, x0 = ox * d->stride - d->pad;
+  if (y0 >= 0 && x0 >= 0 && y0 + d->k <= d->h && x0 + d->k <= d->w)
+    return maxpool_argmax_inside (d, plane, oy, ox);
+  return maxpool_argmax (d, plane, oy, ox);
+}
+
 void
 maxpool_forward (const maxpool_desc *d, const float *x, float *y)
 {
@@ -65,7 +104,7 @@ maxpool_forward (const maxpool_desc *d, const float *x, float *y)
       float *yp = y + (size_t) pl * d->oh * d->ow;
       for (int oy = 0; oy < d->oh; oy++)
         for (int ox = 0; ox < d->ow; ox++)
-          yp[oy * d->ow + ox] = xp[maxpool_argmax (d, xp, oy, ox)];
+          yp[oy * d->ow + ox] = xp[maxpool_find (d, xp, oy, ox)];
     }
 }
 
@@ -83,6 +122,6 @@ maxpool_backward (const maxpool_desc *d, const float *x, const float *dy,
       memset (op, 0, sizeof (float) * d->h * d->w);
       for (int oy = 0; oy < d->oh; oy++)
         for (int ox = 0; ox < d->ow; ox++)
-          op[maxpool_argmax (d, xp, oy, ox)] += gp[oy * d->ow + ox];
+          op[maxpool_find (d, xp, oy, ox)] += gp[oy * d->ow + ox];
     }
 }

@@ -87,7 +87,7 @@ test_dims (void)
   };
   for (size_t i = 0; i < sizeof c / sizeof c[0]; i++)
     {
-      int w, h, pw, ph;
+      int w = -1, h = -1, pw = -1, ph = -1;
       nn_code rc = colorize_working_dims (c[i].W, c[i].H, c[i].S, &w, &h,
                                           &pw, &ph, NULL);
       CHECK (rc == NN_OK && w == c[i].w && h == c[i].h && pw == c[i].pw

@@ -182,10 +182,12 @@ bn_loss (void *p)
   return dot (c->y, c->r, n);
 }
 
+/* relu: the batch norm with its fused ReLU (batchnorm_desc.relu) */
 static void
-test_bn (int training)
+test_bn (int training, int relu)
 {
-  bn_ctx c = { .d = { 3, 4, 10, 1e-5f, 0.1f }, .training = training };
+  bn_ctx c = { .d = { 3, 4, 10, 1e-5f, 0.1f, NULL, NULL, relu, NULL },
+               .training = training };
   size_t n = (size_t) c.d.n * c.d.c * c.d.hw;
   c.x = randv (n, 2.0f);
   c.gamma = randv (4, 0.5f);
@@ -201,6 +203,22 @@ test_bn (int training)
   c.r = randv (n, 1.0f);
   c.mean = malloc (4 * sizeof (float));
   c.invstd = malloc (4 * sizeof (float));
+  /* with the ReLU, keep every pre-activation 0.02 away from the kink, so
+   * that the finite differences (steps of 1e-3) never straddle it: shift
+   * beta of a channel that comes too close */
+  for (int iter = 0; relu && iter < 50; iter++)
+    {
+      c.d.relu = 0;
+      bn_loss (&c);
+      c.d.relu = 1;
+      int near = -1;
+      for (size_t i = 0; i < n && near < 0; i++)
+        if (fabsf (c.y[i]) < 0.02f)
+          near = (int) (i / c.d.hw) % c.d.c;
+      if (near < 0)
+        break;
+      c.beta[near] += 0.037f;
+    }
   bn_loss (&c);
   if (!training)
     for (int i = 0; i < 4; i++)
@@ -209,8 +227,35 @@ test_bn (int training)
         c.invstd[i] = (float) (1.0 / sqrt (c.rv[i] + 1e-5));
       }
   float *dx = malloc (n * sizeof (float)), dg[4] = { 0 }, dbeta[4] = { 0 };
-  batchnorm_backward (&c.d, training, c.x, c.r, c.gamma, c.mean, c.invstd, dx, dg, dbeta);
-  const char *mode = training ? "batchnorm train" : "batchnorm eval";
+  batchnorm_desc bd = c.d;
+  bd.relu_y = relu ? c.y : NULL; /* dy (c.r) is the ReLU output's */
+  batchnorm_backward (&bd, training, c.x, c.r, c.gamma, c.mean, c.invstd, dx, dg, dbeta);
+  if (relu)
+    {
+      /* the fused output is exactly max(0, batch norm) */
+      float *plain = malloc (n * sizeof (float));
+      batchnorm_desc pd = c.d;
+      pd.relu = 0;
+      float rm[4], rv[4], sm[4], si[4];
+      memcpy (rm, c.rm, sizeof rm);
+      memcpy (rv, c.rv, sizeof rv);
+      if (training)
+        batchnorm_forward_train (&pd, c.x, c.gamma, c.beta, rm, rv, plain, sm, si);
+      else
+        batchnorm_forward_infer (&pd, c.x, c.gamma, c.beta, rm, rv, plain);
+      size_t bad = 0, zeros = 0;
+      for (size_t i = 0; i < n; i++)
+        {
+          bad += c.y[i] != (plain[i] > 0.0f ? plain[i] : 0.0f);
+          zeros += c.y[i] == 0.0f;
+        }
+      CHECK (bad == 0 && zeros > 0 && zeros < n,
+             "batchnorm+relu %s: %zu outputs differ from max(0, bn), %zu zeros of %zu",
+             training ? "train" : "eval", bad, zeros, n);
+      free (plain);
+    }
+  const char *mode = training ? (relu ? "batchnorm+relu train" : "batchnorm train")
+                              : (relu ? "batchnorm+relu eval" : "batchnorm eval");
   char sub[64];
   snprintf (sub, sizeof sub, "%s dx", mode);
   fd_check (sub, bn_loss, &c, c.x, dx, n);
@@ -347,8 +392,10 @@ main (void)
   test_conv (1, 2, 11, 9, 3, 2, 3, 0, 1);
   test_conv (1, 70, 12, 12, 3, 3, 1, 1, 1);     /* K = 630: several column blocks */
   test_conv (1, 2, 200, 300, 2, 3, 1, 1, 1);    /* P = 60000, K = 18: two column blocks */
-  test_bn (1);
-  test_bn (0);
+  test_bn (1, 0);
+  test_bn (1, 1);
+  test_bn (0, 0);
+  test_bn (0, 1);
   for (int k = 0; k <= 5; k++)
     test_simple (k);
   test_maxpool_values ();

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <cblas.h>
 #include "adam.h"
 #include "commands.h"
 #include "loss.h"
@@ -38,8 +39,108 @@ median (double *v, int n)
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
+/* OpenBLAS sgemm rate on a square product of side n: median of runs. */
+static double
+bench_sgemm_gflops (int n, int runs)
+{
+  float *a = malloc ((size_t) n * n * sizeof (float));
+  float *b = malloc ((size_t) n * n * sizeof (float));
+  float *c = malloc ((size_t) n * n * sizeof (float));
+  double times[64], rate = 0.0;
+  if (a && b && c)
+    {
+      for (size_t i = 0; i < (size_t) n * n; i++)
+        {
+          a[i] = (float) (i % 17) * 0.01f;
+          b[i] = (float) (i % 13) * 0.02f;
+        }
+      for (int r = 0; r <= runs; r++)
+        {
+          double t0 = now_ms ();
+          cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f,
+                       a, n, b, n, 0.0f, c, n);
+          if (r > 0)
+            times[r - 1] = now_ms () - t0;
+        }
+      rate = 2.0 * n * n * (double) n / (median (times, runs) * 1e6);
+    }
+  free (a);
+  free (b);
+  free (c);
+  return rate;
+}
+
 static int
-bench_one (nn_arch arch, int size, int train, int runs)
+cmp_profile (const void *a, const void *b)
+{
+  const nn_op_profile *x = *(const nn_op_profile *const *) a;
+  const nn_op_profile *y = *(const nn_op_profile *const *) b;
+  double tx = x->forward_ms + x->backward_ms, ty = y->forward_ms + y->backward_ms;
+  return (tx < ty) - (tx > ty);
+}
+
+/* The slowest operations of the timed runs, per run, with the effective
+ * GFLOP/s of convolutions against the sgemm rate; then the totals by kind. */
+static void
+bench_print_profile (nn_model *m, int runs, int train,
+                     double sgemm, double step_ms, double other_ms)
+{
+  int count;
+  const nn_op_profile *p = nn_model_profile_get (m, &count);
+  const nn_op_profile *sorted[128];
+  double total = 0.0;
+  for (int i = 0; i < count && i < 128; i++)
+    {
+      sorted[i] = &p[i];
+      total += p[i].forward_ms + p[i].backward_ms;
+    }
+  if (count > 128)
+    count = 128;
+  qsort (sorted, (size_t) count, sizeof sorted[0], cmp_profile);
+  printf ("profile: per step, %d runs; sgemm %.1f GFLOP/s (1024^3, same run)\n",
+          runs, sgemm);
+  printf ("profile %-26s %-22s %8s %8s %7s %7s %5s\n", "op", "shape", "fwd_ms",
+          "bwd_ms", "fwd_gf", "bwd_gf", "%sgemm");
+  for (int i = 0; i < count && i < 20; i++)
+    {
+      const nn_op_profile *o = sorted[i];
+      double f = o->forward_ms / runs, b = o->backward_ms / runs;
+      char shape[64] = "";
+      double gf = 0.0, gb = 0.0, eff = 0.0;
+      if (!strcmp (o->kind, "conv"))
+        {
+          double fl = o->flops; /* the whole batch */
+          snprintf (shape, sizeof shape, "%dx%d k%d/%d %dx%d", o->cin, o->cout,
+                    o->k, o->stride, o->h, o->w);
+          gf = f > 0 ? fl / (f * 1e6) : 0.0;
+          gb = b > 0 ? fl * (o->has_dx ? 2 : 1) / (b * 1e6) : 0.0;
+          double all = fl * (train ? (o->has_dx ? 3 : 2) : 1);
+          eff = 100.0 * all / ((f + b) * 1e6) / sgemm;
+        }
+      else
+        snprintf (shape, sizeof shape, "%s", o->kind);
+      printf ("profile %-26s %-22s %8.2f %8.2f %7.1f %7.1f %5.0f\n", o->name,
+              shape, f, b, gf, gb, eff);
+    }
+  const char *kinds[] = { "conv", "bn", "relu", "tanh", "maxpool", "upsample", "add" };
+  printf ("profile totals per step:");
+  for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++)
+    {
+      double t = 0.0;
+      for (int i = 0; i < count; i++)
+        if (!strcmp (p[i].kind, kinds[k]))
+          t += p[i].forward_ms + p[i].backward_ms;
+      if (t > 0.0)
+        printf (" %s %.1f", kinds[k], t / runs);
+    }
+  printf (" ops %.1f", total / runs);
+  if (train)
+    printf (" loss+adam %.1f", other_ms);
+  printf (" step %.1f ms\n", step_ms);
+}
+
+static int
+bench_one (nn_arch arch, int size, int train, int runs, int profile)
 {
   nn_model *m;
   nn_error err;
@@ -70,9 +171,12 @@ bench_one (nn_arch arch, int size, int train, int runs)
   for (size_t i = 0; i < 2 * in_n; i++)
     target[i] = (float) (0.5 * (2.0 * nn_rng_uniform (&rng) - 1.0));
   adam_config cfg = ADAM_CONFIG_DEFAULT;
+  double other[64];
   for (int r = 0; r <= runs; r++)
     {
-      double t0 = now_ms ();
+      if (profile && r == 1)
+        nn_model_profile (m, 1);
+      double t0 = now_ms (), t_other = 0.0;
       if (!train)
         rc = nn_model_forward (m, x, 1, size, size, NN_PASS_INFER, &err);
       else
@@ -81,12 +185,18 @@ bench_one (nn_arch arch, int size, int train, int runs)
           rc = nn_model_forward (m, x, batch, size, size, NN_PASS_TRAIN, &err);
           if (!rc)
             {
+              double tl = now_ms ();
               mse_loss (nn_model_output (m, NULL, NULL, NULL, NULL), target,
                         NULL, 2 * in_n, dout);
+              t_other += now_ms () - tl;
               rc = nn_model_backward (m, dout, NULL, &err);
             }
           if (!rc)
-            adam_step (adam, m, &cfg);
+            {
+              double ta = now_ms ();
+              adam_step (adam, m, &cfg);
+              t_other += now_ms () - ta;
+            }
         }
       double t1 = now_ms ();
       if (rc)
@@ -95,16 +205,23 @@ bench_one (nn_arch arch, int size, int train, int runs)
           goto done;
         }
       if (r > 0)
-        times[r - 1] = t1 - t0;
+        {
+          times[r - 1] = t1 - t0;
+          other[r - 1] = t_other;
+        }
     }
   nn_model_release (m);
   double ms = median (times, runs);
+  double other_ms = median (other, runs);
   double flops = nn_model_forward_flops (m, size, size) * batch * (train ? 3.0 : 1.0);
   struct rusage ru;
   getrusage (RUSAGE_SELF, &ru);
   printf ("bench arch=%s mode=%s size=%d ms=%.1f gflops=%.1f peak_mb=%.0f\n",
           nn_arch_name (arch), train ? "train" : "forward", size, ms,
           flops / (ms * 1e6), ru.ru_maxrss / 1024.0);
+  if (profile)
+    bench_print_profile (m, runs, train, bench_sgemm_gflops (1024, runs),
+                         ms, other_ms);
   fflush (stdout);
 done:
   adam_free (adam);
@@ -119,11 +236,13 @@ int
 cmd_bench (int argc, char **argv)
 {
   int archs[2] = { NN_ARCH_CNN, NN_ARCH_RESNET18 }, n_archs = 2;
-  int size = 0, train = 0, threads = 0, runs = BENCH_RUNS;
+  int size = 0, train = 0, threads = 0, runs = BENCH_RUNS, profile = 0;
   for (int i = 0; i < argc; i++)
     {
       if (!strcmp (argv[i], "--train"))
         train = 1;
+      else if (!strcmp (argv[i], "--profile"))
+        profile = 1;
       else if (i + 1 < argc && !strcmp (argv[i], "--arch"))
         {
           nn_arch a;
@@ -182,7 +301,7 @@ cmd_bench (int argc, char **argv)
     }
   for (int a = 0; a < n_archs; a++)
     for (int s = 0; s < n_sizes; s++)
-      if (bench_one ((nn_arch) archs[a], sizes[s], train, runs))
+      if (bench_one ((nn_arch) archs[a], sizes[s], train, runs, profile))
         return 1;
   return 0;
 }

@@ -13,7 +13,7 @@ static const command commands[] = {
   { "init", cmd_init, "init --arch cnn|resnet18 --out FILE.weights [--seed S]" },
   { "info", cmd_info, "info FILE.weights" },
   { "forward", cmd_forward, "forward --weights W --input IN.npy --output OUT.npy" },
-  { "bench", cmd_bench, "bench [--arch cnn|resnet18] [--size S] [--train] [--threads N]" },
+  { "bench", cmd_bench, "bench [--arch cnn|resnet18] [--size S] [--train] [--threads N] [--runs N] [--profile]" },
   { "train", cmd_train, "train --arch cnn|resnet18 --data DIR --out FILE.weights [--val DIR]\n"
     "        [--epochs N | --steps N | --minutes M] [--batch 16] [--crop 128] [--lr 1e-3]\n"
     "        [--threads N] [--seed S] [--init FILE.weights] [--resume FILE.ckpt] (--help: all)" },
