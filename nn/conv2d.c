@@ -33,7 +33,195 @@ conv2d_desc_init (conv2d_desc *d, int n, int cin, int h, int w, int cout,
     return -1;
   d->oh = (h + 2 * pad - k) / stride + 1;
   d->ow = (w + 2 * pad - k) / stride + 1;
+  d->algo = CONV2D_IM2COL;
   return 0;
+}
+
+int
+conv2d_shift_ok (const conv2d_desc *d)
+{
+  return d->kh == 3 && d->kw == 3 && d->stride == 1 && d->pad == 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* CONV2D_SHIFT: padded index space.  Image i's pixel (y, x) of plane c
+ * is xp[c * L + i * S + (y + 1) * Wp + x + 1]; output pixel (i, y, x) is
+ * q = i * S + y * Wp + x, q < Lq; tap t = (ky, kx) reads xp at q + ky Wp
+ * + kx.  Columns q of rows y >= h or x >= w are junk (never read back). */
+
+typedef struct shift_geom {
+  size_t Wp, S, L, Lq;
+} shift_geom;
+
+#define SHIFT_BLOCK 4096
+
+static shift_geom
+shift_geom_of (const conv2d_desc *d)
+{
+  shift_geom g;
+  g.Wp = (size_t) d->w + 2;
+  g.S = g.Wp * ((size_t) d->h + 2);
+  g.L = g.S * d->n;
+  g.Lq = g.L - 2 * g.Wp - 2;
+  return g;
+}
+
+static size_t
+shift_workspace_floats (const conv2d_desc *d)
+{
+  const shift_geom g = shift_geom_of (d);
+  const size_t taps = 2 * 9 * (size_t) d->cout * d->cin;
+  const size_t fwd = g.L * d->cin + (size_t) d->cout * SHIFT_BLOCK;
+  const size_t bwd = 2 * g.L * d->cin + g.Lq * d->cout;
+  return taps + (fwd > bwd ? fwd : bwd);
+}
+
+/* xp (cin rows of L) = x zero-padded */
+static void
+shift_pad (const conv2d_desc *d, const shift_geom *g, const float *x, float *xp)
+{
+#pragma omp parallel for schedule(static) collapse(2)
+  for (int c = 0; c < d->cin; c++)
+    for (int i = 0; i < d->n; i++)
+      {
+        float *dst = xp + (size_t) c * g->L + (size_t) i * g->S;
+        const float *src = x + ((size_t) i * d->cin + c) * d->h * d->w;
+        memset (dst, 0, (g->Wp + 1) * sizeof (float));
+        for (int y = 0; y < d->h; y++)
+          {
+            float *row = dst + (size_t) (y + 1) * g->Wp + 1;
+            memcpy (row, src + (size_t) y * d->w, (size_t) d->w * sizeof (float));
+            row[d->w] = 0.0f;
+            row[d->w + 1] = 0.0f;
+          }
+        memset (dst + (size_t) (d->h + 1) * g->Wp + 1, 0,
+                (g->Wp - 1) * sizeof (float));
+      }
+}
+
+/* wt[t] (cout x cin) = weight[:, :, ky, kx] for tap t = ky * 3 + kx */
+static void
+shift_taps (const conv2d_desc *d, const float *weight, float *wt)
+{
+  const size_t cc = (size_t) d->cout * d->cin;
+  for (size_t j = 0; j < cc; j++)
+    for (int t = 0; t < 9; t++)
+      wt[t * cc + j] = weight[j * 9 + t];
+}
+
+static void
+shift_forward (const conv2d_desc *d, const float *x, const float *weight,
+               const float *bias, int relu, float *y, float *workspace)
+{
+  const shift_geom g = shift_geom_of (d);
+  const size_t cc = (size_t) d->cout * d->cin;
+  float *wt = workspace, *xp = wt + 18 * cc, *blk = xp + g.L * d->cin;
+  const size_t P = (size_t) d->h * d->w;
+  shift_taps (d, weight, wt);
+  shift_pad (d, &g, x, xp);
+  for (size_t q0 = 0; q0 < g.Lq; q0 += SHIFT_BLOCK)
+    {
+      const size_t nb = g.Lq - q0 < SHIFT_BLOCK ? g.Lq - q0 : SHIFT_BLOCK;
+      for (int t = 0; t < 9; t++)
+        cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, d->cout,
+                     (int) nb, d->cin, 1.0f, wt + t * cc, d->cin,
+                     xp + (t / 3) * g.Wp + t % 3 + q0, (int) g.L,
+                     t ? 1.0f : 0.0f, blk, (int) nb);
+      /* the valid columns of the block into y, with bias and ReLU */
+#pragma omp parallel for schedule(static)
+      for (int co = 0; co < d->cout; co++)
+        {
+          const float b = bias ? bias[co] : 0.0f;
+          const float *src = blk + (size_t) co * nb;
+          size_t q = q0;
+          while (q < q0 + nb)
+            {
+              const size_t i = q / g.S, r = q % g.S;
+              const size_t yy = r / g.Wp, xx = r % g.Wp;
+              size_t run = g.Wp - xx;
+              if (run > q0 + nb - q)
+                run = q0 + nb - q;
+              if (yy < (size_t) d->h && xx < (size_t) d->w)
+                {
+                  size_t valid = (size_t) d->w - xx < run ? (size_t) d->w - xx : run;
+                  float *dst = y + (i * d->cout + co) * P + yy * d->w + xx;
+                  const float *s = src + (q - q0);
+                  if (relu)
+                    for (size_t k = 0; k < valid; k++)
+                      {
+                        const float v = s[k] + b;
+                        dst[k] = v > 0.0f ? v : 0.0f;
+                      }
+                  else
+                    for (size_t k = 0; k < valid; k++)
+                      dst[k] = s[k] + b;
+                }
+              q += run;
+            }
+        }
+    }
+}
+
+static void
+shift_backward (const conv2d_desc *d, const float *x, const float *weight,
+                const float *dy, float *dx, float *dweight, float *workspace)
+{
+  const shift_geom g = shift_geom_of (d);
+  const size_t cc = (size_t) d->cout * d->cin;
+  float *wt = workspace, *dwt = wt + 9 * cc, *xp = dwt + 9 * cc;
+  float *dyq = xp + g.L * d->cin, *dxp = dyq + g.Lq * d->cout;
+  const size_t P = (size_t) d->h * d->w;
+  shift_taps (d, weight, wt);
+  shift_pad (d, &g, x, xp);
+  /* dyq (cout rows of Lq) = dy in the padded index space, junk zero */
+#pragma omp parallel for schedule(static)
+  for (int co = 0; co < d->cout; co++)
+    {
+      float *row = dyq + (size_t) co * g.Lq;
+      memset (row, 0, g.Lq * sizeof (float));
+      for (int i = 0; i < d->n; i++)
+        for (int yy = 0; yy < d->h; yy++)
+          memcpy (row + (size_t) i * g.S + (size_t) yy * g.Wp,
+                  dy + ((size_t) i * d->cout + co) * P + (size_t) yy * d->w,
+                  (size_t) d->w * sizeof (float));
+    }
+  memset (dwt, 0, 9 * cc * sizeof (float));
+  if (dx)
+    memset (dxp, 0, g.L * d->cin * sizeof (float));
+  for (size_t q0 = 0; q0 < g.Lq; q0 += SHIFT_BLOCK)
+    {
+      const size_t nb = g.Lq - q0 < SHIFT_BLOCK ? g.Lq - q0 : SHIFT_BLOCK;
+      for (int t = 0; t < 9; t++)
+        {
+          const size_t off = (t / 3) * g.Wp + t % 3 + q0;
+          /* dW_t (cout x cin) += dyq block (cout x nb) * xp block^T */
+          cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, d->cout,
+                       d->cin, (int) nb, 1.0f, dyq + q0, (int) g.Lq,
+                       xp + off, (int) g.L, 1.0f, dwt + t * cc, d->cin);
+          /* dxp block shifted by t (cin x nb) += W_t^T * dyq block */
+          if (dx)
+            cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, d->cin,
+                         (int) nb, d->cout, 1.0f, wt + t * cc, d->cin,
+                         dyq + q0, (int) g.Lq, 1.0f, dxp + off, (int) g.L);
+        }
+    }
+  for (size_t j = 0; j < cc; j++)
+    for (int t = 0; t < 9; t++)
+      dweight[j * 9 + t] += dwt[t * cc + j];
+  if (dx)
+    {
+#pragma omp parallel for schedule(static) collapse(2)
+      for (int i = 0; i < d->n; i++)
+        for (int c = 0; c < d->cin; c++)
+          {
+            const float *src = dxp + (size_t) c * g.L + (size_t) i * g.S;
+            float *dst = dx + ((size_t) i * d->cin + c) * P;
+            for (int yy = 0; yy < d->h; yy++)
+              memcpy (dst + (size_t) yy * d->w,
+                      src + (size_t) (yy + 1) * g.Wp + 1,
+                      (size_t) d->w * sizeof (float));
+          }
+    }
 }
 
 static size_t
@@ -53,6 +241,8 @@ conv2d_block_cols (const conv2d_desc *d)
 size_t
 conv2d_workspace_floats (const conv2d_desc *d)
 {
+  if (d->algo == CONV2D_SHIFT)
+    return shift_workspace_floats (d);
   /* column block, its gradient in the backward pass, and a cout x block
    * matrix for blocks that span several images */
   return (2 * (size_t) d->cin * d->kh * d->kw + (size_t) d->cout)
@@ -228,6 +418,11 @@ conv2d_forward_fused (const conv2d_desc *d, const float *x,
   const size_t in_plane = (size_t) d->cin * d->h * d->w;
   float *col = workspace, *tmp = workspace + (size_t) K * GC;
   conv2d_segment seg[CONV2D_MAX_SEGMENTS];
+  if (d->algo == CONV2D_SHIFT)
+    {
+      shift_forward (d, x, weight, bias, relu, y, workspace);
+      return;
+    }
   for (size_t g0 = 0; g0 < NP; g0 += GC)
     {
       const size_t gc = NP - g0 < GC ? NP - g0 : GC;
@@ -297,6 +492,11 @@ conv2d_backward (const conv2d_desc *d, const float *x, const float *weight,
             }
           dbias[co] += (float) s;
         }
+    }
+  if (d->algo == CONV2D_SHIFT)
+    {
+      shift_backward (d, x, weight, dy, dx, dweight, workspace);
+      return;
     }
   for (size_t g0 = 0; g0 < NP; g0 += GC)
     {

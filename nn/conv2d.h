@@ -4,21 +4,39 @@
  * y: n x cout x oh x ow with oh = (h + 2 pad - kh) / stride + 1 (same for w).
  * Implemented as im2col + sgemm over blocks of output pixels, so the
  * column buffer stays bounded (conv2d_workspace_floats) whatever the image.
+ *
+ * CONV2D_SHIFT (3x3, stride 1, padding 1 only; chosen by the caller for
+ * training, where the batch is small): no im2col.  The input is copied
+ * once, zero-padded, as cin rows of n (h+2)(w+2) floats; output pixel q of
+ * that padded index space is then sum over the 9 taps t of W_t (cout x cin)
+ * times the input rows shifted by t's offset (dy (w+2) + dx): 9 sgemms
+ * over contiguous views, no 9x column matrix.  Its workspace grows with
+ * the batch (about 2 cin + cout padded planes), so inference keeps im2col.
  */
 #ifndef NN_CONV2D_H
 #define NN_CONV2D_H
 
 #include <stddef.h>
 
+typedef enum conv2d_algo {
+  CONV2D_IM2COL = 0,
+  CONV2D_SHIFT = 1
+} conv2d_algo;
+
 typedef struct conv2d_desc {
   int n, cin, h, w;
   int cout, kh, kw, stride, pad;
   int oh, ow;
+  conv2d_algo algo;
 } conv2d_desc;
 
-/* Fills oh, ow; returns 0, or -1 when the geometry is impossible. */
+/* Fills oh, ow, algo = CONV2D_IM2COL; returns 0, or -1 when the geometry
+ * is impossible. */
 int conv2d_desc_init (conv2d_desc *d, int n, int cin, int h, int w, int cout,
                       int k, int stride, int pad);
+
+/* Whether CONV2D_SHIFT applies (3x3, stride 1, padding 1). */
+int conv2d_shift_ok (const conv2d_desc *d);
 
 /* Floats of scratch space the forward and backward passes need. */
 size_t conv2d_workspace_floats (const conv2d_desc *d);

@@ -653,8 +653,9 @@ nn_model_zero_grad (nn_model *m)
 /* ------------------------------------------------------------------ */
 /* Shapes                                                               */
 
+/* shift: 3x3 stride-1 convolutions use CONV2D_SHIFT (training passes) */
 static int
-graph_set_shapes (nn_graph *g, int n, int h, int w)
+graph_set_shapes (nn_graph *g, int n, int h, int w, int shift)
 {
   g->batch = n;
   g->acts[0].h = h;
@@ -672,6 +673,8 @@ graph_set_shapes (nn_graph *g, int n, int h, int w)
           if (conv2d_desc_init (&o->cd, n, o->cin, in->h, in->w, o->cout, o->k,
                                 o->stride, o->pad))
             return -1;
+          if (shift && conv2d_shift_ok (&o->cd))
+            o->cd.algo = CONV2D_SHIFT;
           out->h = o->cd.oh;
           out->w = o->cd.ow;
           {
@@ -715,12 +718,12 @@ nn_model_forward_flops (const nn_model *m, int h, int w)
   nn_graph *g = m->graph;
   double flops = 0.0;
   int saved_h = g->acts[0].h, saved_w = g->acts[0].w, saved_n = g->batch;
-  if (graph_set_shapes (g, 1, h, w) == 0)
+  if (graph_set_shapes (g, 1, h, w, 0) == 0)
     for (int i = 0; i < g->n_ops; i++)
       if (g->ops[i].kind == OP_CONV)
         flops += conv2d_flops (&g->ops[i].cd);
   if (saved_n > 0)
-    graph_set_shapes (g, saved_n, saved_h, saved_w);
+    graph_set_shapes (g, saved_n, saved_h, saved_w, g->pass != NN_PASS_INFER);
   return flops;
 }
 
@@ -883,7 +886,7 @@ nn_model_forward (nn_model *m, const float *input, int n, int h, int w,
                          n, h, w);
   if ((double) n * h * w * 64.0 > (double) SIZE_MAX / 8)
     return nn_error_set (err, NN_ERR_ARG, "network input %d x %d x %d is too large", n, h, w);
-  if (graph_set_shapes (g, n, h, w))
+  if (graph_set_shapes (g, n, h, w, pass != NN_PASS_INFER))
     return nn_error_set (err, NN_ERR_ARG, "input %d x %d is too small for %s",
                          h, w, nn_arch_name (m->arch));
   g->pass = pass;

@@ -109,15 +109,20 @@ conv_direct (const conv2d_desc *d, const float *x, const float *w,
 }
 
 static void
-test_conv (int n, int cin, int h, int w, int cout, int k, int stride, int pad,
-           int bias)
+test_conv_algo (int n, int cin, int h, int w, int cout, int k, int stride,
+                int pad, int bias, conv2d_algo algo)
 {
   char label[96];
-  snprintf (label, sizeof label, "conv %dx%dx%dx%d -> %d k%d s%d p%d%s", n, cin, h, w,
-            cout, k, stride, pad, bias ? " bias" : "");
+  snprintf (label, sizeof label, "conv %dx%dx%dx%d -> %d k%d s%d p%d%s%s", n, cin, h, w,
+            cout, k, stride, pad, bias ? " bias" : "",
+            algo == CONV2D_SHIFT ? " shift" : "");
   conv_ctx c;
   if (!CHECK (conv2d_desc_init (&c.d, n, cin, h, w, cout, k, stride, pad) == 0, "%s: desc", label))
     return;
+  if (algo == CONV2D_SHIFT
+      && !CHECK (conv2d_shift_ok (&c.d), "%s: shift must apply", label))
+    return;
+  c.d.algo = algo;
   size_t xn = (size_t) n * cin * h * w, wn = (size_t) cout * cin * k * k;
   size_t yn = (size_t) n * cout * c.d.oh * c.d.ow;
   c.x = randv (xn, 1.0f);
@@ -381,6 +386,13 @@ test_maxpool_values (void)
   CHECK (d.oh == 1 && d.ow == 1 && y[0] == -3.0f, "maxpool with padding: %g, expected -3", y[0]);
 }
 
+static void
+test_conv (int n, int cin, int h, int w, int cout, int k, int stride, int pad,
+           int bias)
+{
+  test_conv_algo (n, cin, h, w, cout, k, stride, pad, bias, CONV2D_IM2COL);
+}
+
 int
 main (void)
 {
@@ -392,6 +404,11 @@ main (void)
   test_conv (1, 2, 11, 9, 3, 2, 3, 0, 1);
   test_conv (1, 70, 12, 12, 3, 3, 1, 1, 1);     /* K = 630: several column blocks */
   test_conv (1, 2, 200, 300, 2, 3, 1, 1, 1);    /* P = 60000, K = 18: two column blocks */
+  /* the shifted-GEMM 3x3 convolution of training passes */
+  test_conv_algo (2, 3, 9, 11, 4, 3, 1, 1, 1, CONV2D_SHIFT);
+  test_conv_algo (3, 5, 6, 7, 4, 3, 1, 1, 0, CONV2D_SHIFT);
+  test_conv_algo (1, 1, 8, 8, 2, 3, 1, 1, 1, CONV2D_SHIFT);
+  test_conv_algo (2, 3, 50, 60, 5, 3, 1, 1, 1, CONV2D_SHIFT); /* several blocks */
   test_bn (1, 0);
   test_bn (1, 1);
   test_bn (0, 0);
