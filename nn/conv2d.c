@@ -238,9 +238,190 @@ conv2d_block_cols (const conv2d_desc *d)
   return pc < p ? pc : p;
 }
 
+
+/* ------------------------------------------------------------------ */
+/* CONV2D_UP2.  Output row 2i + p of the upsampled image reads small rows
+ * i - 1 + p + a, a = 0, 1; 3x3 row tap ky folds into a = (ky + 1 - p) / 2
+ * (same for columns).  Small-image padded geometry as CONV2D_SHIFT's. */
+
+static conv2d_desc
+up2_small (const conv2d_desc *d)
+{
+  conv2d_desc s = *d;
+  s.h = d->h / 2;
+  s.w = d->w / 2;
+  return s;
+}
+
+static size_t
+up2_workspace_floats (const conv2d_desc *d)
+{
+  const conv2d_desc sd = up2_small (d);
+  const shift_geom g = shift_geom_of (&sd);
+  const size_t taps = 2 * 16 * (size_t) d->cout * d->cin;
+  const size_t fwd = g.L * d->cin + (size_t) d->cout * SHIFT_BLOCK;
+  const size_t bwd = 2 * g.L * d->cin + g.Lq * d->cout;
+  return taps + (fwd > bwd ? fwd : bwd);
+}
+
+/* wt[(phase * 4 + a * 2 + b)] (cout x cin): the folded 2x2 kernels,
+ * phase = py * 2 + px */
+static void
+up2_taps (const conv2d_desc *d, const float *weight, float *wt)
+{
+  const size_t cc = (size_t) d->cout * d->cin;
+  memset (wt, 0, 16 * cc * sizeof (float));
+  for (int ph = 0; ph < 4; ph++)
+    for (int ky = 0; ky < 3; ky++)
+      for (int kx = 0; kx < 3; kx++)
+        {
+          const int a = (ky + 1 - ph / 2) / 2, b = (kx + 1 - ph % 2) / 2;
+          float *dst = wt + (size_t) (ph * 4 + a * 2 + b) * cc;
+          for (size_t j = 0; j < cc; j++)
+            dst[j] += weight[j * 9 + ky * 3 + kx];
+        }
+}
+
+static size_t
+up2_offset (const shift_geom *g, int ph, int tap)
+{
+  return (size_t) (tap / 2 + ph / 2) * g->Wp + (size_t) (tap % 2 + ph % 2);
+}
+
+static void
+up2_forward (const conv2d_desc *d, const float *x, const float *weight,
+             const float *bias, int relu, float *y, float *workspace)
+{
+  const conv2d_desc sd = up2_small (d);
+  const shift_geom g = shift_geom_of (&sd);
+  const size_t cc = (size_t) d->cout * d->cin;
+  float *wt = workspace, *xp = wt + 32 * cc, *blk = xp + g.L * d->cin;
+  const size_t P = (size_t) d->h * d->w;
+  up2_taps (d, weight, wt);
+  shift_pad (&sd, &g, x, xp);
+  for (int ph = 0; ph < 4; ph++)
+    for (size_t q0 = 0; q0 < g.Lq; q0 += SHIFT_BLOCK)
+      {
+        const size_t nb = g.Lq - q0 < SHIFT_BLOCK ? g.Lq - q0 : SHIFT_BLOCK;
+        for (int t = 0; t < 4; t++)
+          cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, d->cout,
+                       (int) nb, d->cin, 1.0f, wt + (size_t) (ph * 4 + t) * cc,
+                       d->cin, xp + up2_offset (&g, ph, t) + q0, (int) g.L,
+                       t ? 1.0f : 0.0f, blk, (int) nb);
+#pragma omp parallel for schedule(static)
+        for (int co = 0; co < d->cout; co++)
+          {
+            const float b = bias ? bias[co] : 0.0f;
+            const float *src = blk + (size_t) co * nb;
+            size_t q = q0;
+            while (q < q0 + nb)
+              {
+                const size_t i = q / g.S, r = q % g.S;
+                const size_t yy = r / g.Wp, xx = r % g.Wp;
+                size_t run = g.Wp - xx;
+                if (run > q0 + nb - q)
+                  run = q0 + nb - q;
+                if (yy < (size_t) sd.h && xx < (size_t) sd.w)
+                  {
+                    size_t valid = (size_t) sd.w - xx < run ? (size_t) sd.w - xx : run;
+                    float *dst = y + (i * d->cout + co) * P
+                                 + (2 * yy + ph / 2) * d->w + 2 * xx + ph % 2;
+                    const float *s = src + (q - q0);
+                    for (size_t k = 0; k < valid; k++)
+                      {
+                        const float v = s[k] + b;
+                        dst[2 * k] = relu && !(v > 0.0f) ? 0.0f : v;
+                      }
+                  }
+                q += run;
+              }
+          }
+      }
+}
+
+static void
+up2_backward (const conv2d_desc *d, const float *x, const float *weight,
+              const float *dy, float *dx, float *dweight, float *workspace)
+{
+  const conv2d_desc sd = up2_small (d);
+  const shift_geom g = shift_geom_of (&sd);
+  const size_t cc = (size_t) d->cout * d->cin;
+  float *wt = workspace, *dwt = wt + 16 * cc, *xp = dwt + 16 * cc;
+  float *dyq = xp + g.L * d->cin, *dxp = dyq + g.Lq * d->cout;
+  const size_t P = (size_t) d->h * d->w;
+  up2_taps (d, weight, wt);
+  shift_pad (&sd, &g, x, xp);
+  memset (dwt, 0, 16 * cc * sizeof (float));
+  if (dx)
+    memset (dxp, 0, g.L * d->cin * sizeof (float));
+  for (int ph = 0; ph < 4; ph++)
+    {
+      /* dyq = this phase's pixels of dy in the small padded index space */
+#pragma omp parallel for schedule(static)
+      for (int co = 0; co < d->cout; co++)
+        {
+          float *row = dyq + (size_t) co * g.Lq;
+          memset (row, 0, g.Lq * sizeof (float));
+          for (int i = 0; i < d->n; i++)
+            for (int yy = 0; yy < sd.h; yy++)
+              {
+                float *dst = row + (size_t) i * g.S + (size_t) yy * g.Wp;
+                const float *src = dy + ((size_t) i * d->cout + co) * P
+                                   + (size_t) (2 * yy + ph / 2) * d->w + ph % 2;
+                for (int xx = 0; xx < sd.w; xx++)
+                  dst[xx] = src[2 * xx];
+              }
+        }
+      for (size_t q0 = 0; q0 < g.Lq; q0 += SHIFT_BLOCK)
+        {
+          const size_t nb = g.Lq - q0 < SHIFT_BLOCK ? g.Lq - q0 : SHIFT_BLOCK;
+          for (int t = 0; t < 4; t++)
+            {
+              const size_t off = up2_offset (&g, ph, t) + q0;
+              float *wtt = wt + (size_t) (ph * 4 + t) * cc;
+              cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, d->cout,
+                           d->cin, (int) nb, 1.0f, dyq + q0, (int) g.Lq,
+                           xp + off, (int) g.L, 1.0f,
+                           dwt + (size_t) (ph * 4 + t) * cc, d->cin);
+              if (dx)
+                cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, d->cin,
+                             (int) nb, d->cout, 1.0f, wtt, d->cin, dyq + q0,
+                             (int) g.Lq, 1.0f, dxp + off, (int) g.L);
+            }
+        }
+    }
+  /* each 3x3 tap's gradient: the sum of the folded taps it went into */
+  for (int ph = 0; ph < 4; ph++)
+    for (int ky = 0; ky < 3; ky++)
+      for (int kx = 0; kx < 3; kx++)
+        {
+          const int a = (ky + 1 - ph / 2) / 2, b = (kx + 1 - ph % 2) / 2;
+          const float *src = dwt + (size_t) (ph * 4 + a * 2 + b) * cc;
+          for (size_t j = 0; j < cc; j++)
+            dweight[j * 9 + ky * 3 + kx] += src[j];
+        }
+  if (dx)
+    {
+      const size_t Ps = (size_t) sd.h * sd.w;
+#pragma omp parallel for schedule(static) collapse(2)
+      for (int i = 0; i < d->n; i++)
+        for (int c = 0; c < d->cin; c++)
+          {
+            const float *src = dxp + (size_t) c * g.L + (size_t) i * g.S;
+            float *dst = dx + ((size_t) i * d->cin + c) * Ps;
+            for (int yy = 0; yy < sd.h; yy++)
+              memcpy (dst + (size_t) yy * sd.w,
+                      src + (size_t) (yy + 1) * g.Wp + 1,
+                      (size_t) sd.w * sizeof (float));
+          }
+    }
+}
+
 size_t
 conv2d_workspace_floats (const conv2d_desc *d)
 {
+  if (d->algo == CONV2D_UP2)
+    return up2_workspace_floats (d);
   if (d->algo == CONV2D_SHIFT)
     return shift_workspace_floats (d);
   /* column block, its gradient in the backward pass, and a cout x block
@@ -423,6 +604,11 @@ conv2d_forward_fused (const conv2d_desc *d, const float *x,
       shift_forward (d, x, weight, bias, relu, y, workspace);
       return;
     }
+  if (d->algo == CONV2D_UP2)
+    {
+      up2_forward (d, x, weight, bias, relu, y, workspace);
+      return;
+    }
   for (size_t g0 = 0; g0 < NP; g0 += GC)
     {
       const size_t gc = NP - g0 < GC ? NP - g0 : GC;
@@ -476,8 +662,6 @@ conv2d_backward (const conv2d_desc *d, const float *x, const float *weight,
   float *dcol = workspace + (size_t) K * GC;
   float *tmp = dcol + (size_t) K * GC;
   conv2d_segment seg[CONV2D_MAX_SEGMENTS];
-  if (dx)
-    memset (dx, 0, sizeof (float) * d->n * in_plane);
   if (dbias)
     {
 #pragma omp parallel for schedule(static)
@@ -498,6 +682,13 @@ conv2d_backward (const conv2d_desc *d, const float *x, const float *weight,
       shift_backward (d, x, weight, dy, dx, dweight, workspace);
       return;
     }
+  if (d->algo == CONV2D_UP2)
+    {
+      up2_backward (d, x, weight, dy, dx, dweight, workspace);
+      return;
+    }
+  if (dx)
+    memset (dx, 0, sizeof (float) * d->n * in_plane);
   for (size_t g0 = 0; g0 < NP; g0 += GC)
     {
       const size_t gc = NP - g0 < GC ? NP - g0 : GC;

@@ -20,7 +20,13 @@
 
 typedef enum conv2d_algo {
   CONV2D_IM2COL = 0,
-  CONV2D_SHIFT = 1
+  CONV2D_SHIFT = 1,
+  /* CONV2D_SHIFT applied to a nearest x2 upsampling of x: the input
+   * passed is the small image (h/2 x w/2).  Each of the 4 output phases
+   * (y, x parity) sees a 2x2 kernel over the small image whose taps are
+   * sums of the 3x3 ones: 16 instead of 36 small-image products, and the
+   * upsampled copy is never made.  h and w must be even. */
+  CONV2D_UP2 = 2
 } conv2d_algo;
 
 typedef struct conv2d_desc {

@@ -57,6 +57,8 @@ typedef struct op {
   float *save_mean, *save_invstd;
   /* set at forward time */
   int fused_relu;                /* bn: the next op, a ReLU, done by this one */
+  int up_fused;                  /* upsample: done by the conv reading it */
+  int up_src;                    /* conv (CONV2D_UP2): the act before it */
   conv2d_desc cd;
   maxpool_desc pd;
 } op;
@@ -662,6 +664,8 @@ graph_set_shapes (nn_graph *g, int n, int h, int w, int shift)
   g->acts[0].w = w;
   g->workspace_floats = 0;
   for (int i = 0; i < g->n_ops; i++)
+    g->ops[i].up_fused = 0;
+  for (int i = 0; i < g->n_ops; i++)
     {
       op *o = &g->ops[i];
       act *in = &g->acts[o->in], *out = &g->acts[o->out];
@@ -676,7 +680,22 @@ graph_set_shapes (nn_graph *g, int n, int h, int w, int shift)
           /* not for one input channel: 9 GEMMs with K = 1 are slower than
            * im2col's single one with K = 9 (cnn conv1, measured) */
           if (shift && conv2d_shift_ok (&o->cd) && o->cin >= 4)
-            o->cd.algo = CONV2D_SHIFT;
+            {
+              o->cd.algo = CONV2D_SHIFT;
+              /* after an upsampling that only it reads: the folded
+               * kernels on the small image (CONV2D_UP2) */
+              for (int j = i - 1; j >= 0; j--)
+                if (g->ops[j].out == o->in)
+                  {
+                    if (g->ops[j].kind == OP_UPSAMPLE2 && in->consumers == 1)
+                      {
+                        o->cd.algo = CONV2D_UP2;
+                        o->up_src = g->ops[j].in;
+                        g->ops[j].up_fused = 1;
+                      }
+                    break;
+                  }
+            }
           out->h = o->cd.oh;
           out->w = o->cd.ow;
           {
@@ -906,6 +925,13 @@ nn_model_forward (nn_model *m, const float *input, int n, int h, int w,
       act *in = &g->acts[o->in], *out = &g->acts[o->out];
       const size_t count = act_size (g, o->out);
       const double t0 = g->profiling ? omp_get_wtime () : 0.0;
+      if (o->kind == OP_UPSAMPLE2 && o->up_fused)
+        {
+          /* the next convolution reads the small image itself */
+          out->data = NULL;
+          out->owns = 0;
+          continue;
+        }
       if (elementwise_in_place (o, pass) && in->consumers == 1 && in->owns)
         {
           out->data = in->data;
@@ -950,7 +976,9 @@ nn_model_forward (nn_model *m, const float *input, int n, int h, int w,
               i += skip;
               continue;
             }
-          conv2d_forward (&o->cd, in->data, m->params[o->weight].data,
+          conv2d_forward (&o->cd, o->cd.algo == CONV2D_UP2
+                                    ? g->acts[o->up_src].data : in->data,
+                          m->params[o->weight].data,
                           o->bias >= 0 ? m->params[o->bias].data : NULL,
                           out->data, g->workspace);
           break;
@@ -1098,7 +1126,11 @@ nn_model_backward (nn_model *m, const float *doutput, float *dinput,
       act *in = &g->acts[o->in], *out = &g->acts[o->out];
       float *dy = out->grad;
       const size_t count = act_size (g, o->out);
-      const int need_dx = o->in != 0 || dinput != NULL;
+      /* the act whose gradient this op computes: a CONV2D_UP2 convolution
+       * skips the upsampling before it */
+      const int gin = o->kind == OP_CONV && o->cd.algo == CONV2D_UP2
+                      ? o->up_src : o->in;
+      const int need_dx = gin != 0 || dinput != NULL;
       float *dx = NULL;
       if (!dy)
         continue;
@@ -1108,14 +1140,14 @@ nn_model_backward (nn_model *m, const float *doutput, float *dinput,
                          || o->kind == OP_ADD) && !in->grad;
       if (need_dx)
         {
-          dx = reuse ? dy : grad_target (g, o->in);
+          dx = reuse ? dy : grad_target (g, gin);
           if (!dx)
             goto nomem;
         }
       switch (o->kind)
         {
         case OP_CONV:
-          conv2d_backward (&o->cd, in->data, m->params[o->weight].data, dy, dx,
+          conv2d_backward (&o->cd, g->acts[gin].data, m->params[o->weight].data, dy, dx,
                            m->params[o->weight].grad,
                            o->bias >= 0 ? m->params[o->bias].grad : NULL,
                            g->workspace);
@@ -1169,7 +1201,7 @@ nn_model_backward (nn_model *m, const float *doutput, float *dinput,
         pool_put (g, out->grad);
       out->grad = NULL;
       if (dx)
-        grad_commit (g, o->in, dx);
+        grad_commit (g, gin, dx);
       if (g->profiling)
         {
           g->prof[i].backward_ms += 1e3 * (omp_get_wtime () - t0);

@@ -115,15 +115,17 @@ test_conv_algo (int n, int cin, int h, int w, int cout, int k, int stride,
   char label[96];
   snprintf (label, sizeof label, "conv %dx%dx%dx%d -> %d k%d s%d p%d%s%s", n, cin, h, w,
             cout, k, stride, pad, bias ? " bias" : "",
-            algo == CONV2D_SHIFT ? " shift" : "");
+            algo == CONV2D_SHIFT ? " shift" : algo == CONV2D_UP2 ? " after x2 upsampling" : "");
   conv_ctx c;
   if (!CHECK (conv2d_desc_init (&c.d, n, cin, h, w, cout, k, stride, pad) == 0, "%s: desc", label))
     return;
-  if (algo == CONV2D_SHIFT
+  if (algo != CONV2D_IM2COL
       && !CHECK (conv2d_shift_ok (&c.d), "%s: shift must apply", label))
     return;
   c.d.algo = algo;
-  size_t xn = (size_t) n * cin * h * w, wn = (size_t) cout * cin * k * k;
+  /* CONV2D_UP2 takes the image before its nearest x2 upsampling */
+  const int up = algo == CONV2D_UP2;
+  size_t xn = (size_t) n * cin * (h >> up) * (w >> up), wn = (size_t) cout * cin * k * k;
   size_t yn = (size_t) n * cout * c.d.oh * c.d.ow;
   c.x = randv (xn, 1.0f);
   c.w = randv (wn, 0.5f);
@@ -133,7 +135,19 @@ test_conv_algo (int n, int cin, int h, int w, int cout, int k, int stride,
   c.ws = malloc (conv2d_workspace_floats (&c.d) * sizeof (float) + 4);
   float *ref = malloc (yn * sizeof (float));
   conv2d_forward (&c.d, c.x, c.w, c.b, c.y, c.ws);
-  conv_direct (&c.d, c.x, c.w, c.b, ref);
+  if (up)
+    {
+      float *xu = malloc ((size_t) n * cin * h * w * sizeof (float));
+      for (int i = 0; i < n * cin; i++)
+        for (int yy = 0; yy < h; yy++)
+          for (int xx = 0; xx < w; xx++)
+            xu[((size_t) i * h + yy) * w + xx]
+              = c.x[((size_t) i * (h / 2) + yy / 2) * (w / 2) + xx / 2];
+      conv_direct (&c.d, xu, c.w, c.b, ref);
+      free (xu);
+    }
+  else
+    conv_direct (&c.d, c.x, c.w, c.b, ref);
   double e = max_abs_diff (c.y, ref, yn);
   CHECK (e <= 1e-5, "%s: forward differs from direct loop by %.3g", label, e);
   float *dx = malloc (xn * sizeof (float)), *dw = calloc (wn, sizeof (float));
@@ -409,6 +423,10 @@ main (void)
   test_conv_algo (3, 5, 6, 7, 4, 3, 1, 1, 0, CONV2D_SHIFT);
   test_conv_algo (1, 1, 8, 8, 2, 3, 1, 1, 1, CONV2D_SHIFT);
   test_conv_algo (2, 3, 50, 60, 5, 3, 1, 1, 1, CONV2D_SHIFT); /* several blocks */
+  /* the same on a nearest x2 upsampling, folded into 2x2 kernels */
+  test_conv_algo (2, 3, 8, 10, 4, 3, 1, 1, 1, CONV2D_UP2);
+  test_conv_algo (1, 5, 4, 4, 3, 3, 1, 1, 0, CONV2D_UP2);
+  test_conv_algo (2, 2, 100, 120, 3, 3, 1, 1, 1, CONV2D_UP2); /* several blocks */
   test_bn (1, 0);
   test_bn (1, 1);
   test_bn (0, 0);
