@@ -2,6 +2,7 @@
  * shared by the GIMP 2.10 and GIMP 3.0 hosts.  See colorize-core.h.
  */
 #include <math.h>
+#include <signal.h>
 #include <string.h>
 
 #include <glib.h>
@@ -127,6 +128,7 @@ typedef struct
   gpointer             data;
   gdouble              lo;
   gdouble              hi;
+  gboolean             cancelled; /* func returned FALSE */
 } ProgressRange;
 
 static int
@@ -134,10 +136,12 @@ progress_range_cb (double fraction, void *user_data)
 {
   ProgressRange *r = user_data;
 
-  if (! r->func)
-    return 0;
-  return r->func (r->lo + (r->hi - r->lo) * CLAMP (fraction, 0.0, 1.0),
-                  r->data) ? 0 : 1;
+  if (! r->func || r->cancelled)
+    return r->cancelled ? 1 : 0;
+  if (! r->func (r->lo + (r->hi - r->lo) * CLAMP (fraction, 0.0, 1.0),
+                 r->data))
+    r->cancelled = TRUE;
+  return r->cancelled ? 1 : 0;
 }
 
 static gboolean
@@ -195,7 +199,7 @@ colorize_pixels (nn_model *model, gfloat *lab, gint width, gint height,
                  ColorizeProgressFunc progress, gpointer data,
                  const volatile gint *cancel, GError **error)
 {
-  ProgressRange range = { progress, data, 0.0, 1.0 };
+  ProgressRange range = { progress, data, 0.0, 1.0, FALSE };
 
   return run_network (model, lab, width, height, working_size, strength,
                       &range, cancel, error);
@@ -424,6 +428,15 @@ report (ColorizeProgressFunc progress, gpointer data, gdouble fraction)
   return progress ? progress (fraction, data) : TRUE;
 }
 
+static gfloat *
+compute_cancelled (gfloat *lab, GError **error)
+{
+  g_set_error (error, COLORIZE_ERROR, NN_ERR_CANCELLED,
+               "Colorize was cancelled.");
+  g_free (lab);
+  return NULL;
+}
+
 gfloat *
 colorize_compute (nn_model            *model,
                   GeglBuffer          *src,
@@ -434,7 +447,8 @@ colorize_compute (nn_model            *model,
                   GError             **error)
 {
   const GeglRectangle *ext   = gegl_buffer_get_extent (src);
-  ProgressRange        range = { progress, progress_data, 0.1, 0.85 };
+  ProgressRange        range = { progress, progress_data, 0.1, 0.85,
+                                   FALSE };
   gfloat              *lab;
   gint64               t0, t1;
 
@@ -442,24 +456,24 @@ colorize_compute (nn_model            *model,
   if (! lab)
     return NULL;
 
-  report (progress, progress_data, 0.0);
+  if (! report (progress, progress_data, 0.0))
+    return compute_cancelled (lab, error);
   t0 = g_get_monotonic_time ();
   read_lab (src, ext, lab);
   t1 = g_get_monotonic_time ();
 
   if (! report (progress, progress_data, 0.1))
-    {
-      g_set_error (error, COLORIZE_ERROR, NN_ERR_CANCELLED,
-                   "Colorize was cancelled.");
-      g_free (lab);
-      return NULL;
-    }
+    return compute_cancelled (lab, error);
   if (! run_network (model, lab, ext->width, ext->height, working_size,
                      strength, &range, NULL, error))
     {
       g_free (lab);
       return NULL;
     }
+  /* The pipeline ignores its last report (1.0, its pixels written); the
+   * pixels here are still private, so a cancel there counts too. */
+  if (range.cancelled)
+    return compute_cancelled (lab, error);
   if (g_getenv ("COLORIZE_VERBOSE"))
     g_printerr ("colorize: read %dx%d as Lab %.3f s, network and "
                 "upsampling %.3f s\n", ext->width, ext->height,
@@ -534,6 +548,35 @@ colorize_write (gfloat              *lab,
   g_free (out);
   g_free (rgba);
   return TRUE;
+}
+
+void
+colorize_test_cancel_point (gdouble fraction)
+{
+  static gint    state = 0; /* 0: file not read yet, 1: armed, 2: off */
+  static gdouble at;
+
+  if (state == 0)
+    {
+      const gchar *file = g_getenv (COLORIZE_TEST_CANCEL_ENV);
+      gchar       *text = NULL;
+      gchar       *end;
+
+      state = 2;
+      if (file && *file && g_file_get_contents (file, &text, NULL, NULL))
+        {
+          at = g_ascii_strtod (text, &end);
+          if (end != text)
+            state = 1;
+          g_free (text);
+        }
+    }
+  if (state == 1 && fraction >= at)
+    {
+      g_printerr ("colorize: test hook: cancelled at progress %.3f "
+                  "(SIGKILL, as GIMP does)\n", fraction);
+      raise (SIGKILL);
+    }
 }
 
 void

@@ -43,14 +43,17 @@ nn_model *colorize_model_load (const gchar *path, nn_arch expected,
  * "CNN", "ResNet18". */
 const gchar *colorize_arch_label (nn_arch arch);
 
-/* Progress of colorize_compute and colorize_write: fraction 0..1; return FALSE to cancel. */
+/* Progress of colorize_compute and colorize_write: fraction 0..1.
+ * colorize_compute stops when it returns FALSE (cancel); colorize_write
+ * ignores the return value (a write, once started, is finished). */
 typedef gboolean (*ColorizeProgressFunc) (gdouble fraction, gpointer data);
 
 /* Step 1 of colorizing a drawable: reads the whole of src as
  * "CIE Lab alpha float" and runs the network on it.  Progress goes from 0
  * to 0.85.  Returns the g_malloc'ed Lab-alpha pixels (width x height of
- * src's extent) or NULL with error; nothing is written anywhere, so a
- * failure leaves the image as it was. */
+ * src's extent) or NULL with error (NN_ERR_CANCELLED, "Colorize was
+ * cancelled.", when progress returned FALSE); nothing is written
+ * anywhere, so a failure or a cancel leaves the image as it was. */
 gfloat *colorize_compute (nn_model            *model,
                           GeglBuffer          *src,
                           gint                 working_size,
@@ -88,6 +91,18 @@ gboolean colorize_pixels (nn_model *model, gfloat *lab, gint width,
  * NULL, writes them there as rgb_format ("RGBA float" in some space). */
 void colorize_gamut_map (const Babl *rgb_format, gfloat *lab, gfloat *rgba,
                          gsize n);
+
+/* Environment variable of the cancel test hook (tests only). */
+#define COLORIZE_TEST_CANCEL_ENV "COLORIZE_TEST_CANCEL_FILE"
+
+/* Test hook for cancelling (see "Cancelling a run" in plugin/README.md):
+ * the hosts call it with every fraction they report to GIMP's progress.
+ * When $COLORIZE_TEST_CANCEL_FILE names a file that holds a number F
+ * (read at the first call in the process), the first call with
+ * fraction >= F kills this process with SIGKILL, which is what GIMP does
+ * when the user cancels a plug-in's progress.  Does nothing otherwise
+ * (no variable, no file, or no number in it). */
+void colorize_test_cancel_point (gdouble fraction);
 
 /* When the environment variable COLORIZE_VERBOSE is set, prints to stderr
  * "colorize: <what> WxH: <phase> X.XXX s ..." for the phases of one run

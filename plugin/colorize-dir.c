@@ -172,6 +172,14 @@ colorize_dir_paths (const gchar *in_dir, const gchar *out_dir,
 }
 
 gboolean
+colorize_dir_indexed_only (const gchar *path)
+{
+  gsize n = path ? strlen (path) : 0;
+
+  return n >= 4 && ! g_ascii_strcasecmp (path + n - 4, ".gif");
+}
+
+gboolean
 colorize_dir_commit (const gchar *tmp_path, const gchar *out_path,
                      GError **error)
 {

@@ -25,6 +25,16 @@ gboolean colorize_dir_paths (const gchar *in_dir, const gchar *out_dir,
                              gchar **out_path, gchar **tmp_path,
                              GError **error);
 
+/* Colours of the palette made for outputs that hold only indexed colour. */
+#define COLORIZE_DIR_INDEXED_COLOURS 256
+
+/* Whether the format of an output path holds only indexed colour: GIF
+ * (".gif", any case).  Its colorized RGB image is then converted back to
+ * indexed colour before saving (a generated palette of
+ * COLORIZE_DIR_INDEXED_COLOURS colours, Floyd-Steinberg dithering), since
+ * GIMP's GIF export refuses RGB images. */
+gboolean colorize_dir_indexed_only (const gchar *path);
+
 /* Renames tmp_path onto out_path (errors name both). */
 gboolean colorize_dir_commit (const gchar *tmp_path, const gchar *out_path,
                               GError **error);

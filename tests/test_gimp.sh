@@ -11,6 +11,18 @@
 # corrupt file.  The GIMP work is in tests/gimp/run-gimp.sh and
 # tests/gimp/checks.scm, the checks in tests/gimp/check-dump.c.
 #
+# Cancelling (see "Cancelling a run" in plugin/README.md): GIMP cancels a
+# plug-in by killing it, which no headless GIMP can be made to do, so the
+# plug-in's test hook kills it the same way at a chosen progress report
+# ($COLORIZE_TEST_CANCEL_FILE): for each version, runs killed at the
+# first, a middle and the last report leave the image as it was and
+# clean (no undo step), a run past the last report completes (no progress
+# once the image is changed), a killed folder run writes nothing; and the
+# folder procedure turns a GIF (made here with ImageMagick) into an
+# indexed GIF with colour.  GIMP side: tests/gimp/run-cancel.sh and
+# tests/gimp/cancel.scm.  Without GIMP: tests/gimp/core-cancel.c checks
+# the shared core's cancel paths and the hook itself.
+#
 # Ends with the line "N passed, N failed"; exits 1 when any failed.
 set -u
 cd "$(dirname "$0")/.."
@@ -62,26 +74,61 @@ for arch in cnn resnet18; do
   fi
 done
 
+# ---- the shared core's cancel paths, without GIMP ---------------------------
+# Links plugin/colorize-core.c with GEGL (the unit tests do not); the
+# flags are the Makefile's own.
+make_var () { printf 'print-%%:\n\t@echo $($*)\n' |
+              make -s --no-print-directory -f Makefile -f - BUILD="$BUILD" "print-$1"; }
+if cc $(make_var ALL_CFLAGS) $(make_var GEGL_CFLAGS | sed 's/-I/-isystem /g') \
+     -Iplugin tests/gimp/core-cancel.c plugin/colorize-core.c "$BUILD/libnn.a" \
+     $(make_var GEGL_LIBS) $(make_var ALL_LDLIBS) -o "$OUT/core-cancel" \
+     > "$OUT/core-cancel.log" 2>&1; then
+  "$OUT/core-cancel" "$WEIGHTS/cnn.weights" > "$OUT/core-cancel.out" 2>&1
+  while IFS= read -r line; do
+    case $line in
+      "ok - "*)     ok "${line#ok - }" ;;
+      "not ok - "*) notok "${line#not ok - }" ;;
+      "colorize: test hook: "*) ;;  # the hook's children say why they die
+      *)            notok "core-cancel: $line" ;;
+    esac
+  done < "$OUT/core-cancel.out"
+else
+  cat "$OUT/core-cancel.log"
+  notok "build tests/gimp/core-cancel.c"
+fi
+
+# The GIF the folder procedure gets, made outside GIMP.
+GIF=$OUT/fixtures/hills.gif
+mkdir -p "$OUT/fixtures"
+rm -f "$GIF"
+convert tests/gimp/samples/hills.png "$GIF" > /dev/null 2>&1 ||
+  notok "make a GIF fixture with ImageMagick (convert)"
+
 # ---- checks on one version's results --------------------------------------
+# check-dump's lines, each counted, with "GIMP $v: " before them.
+run_check_dump () {
+  "$OUT/check-dump" "$@" > "$dir/check.out" 2>&1
+  while IFS= read -r line; do
+    case $line in
+      "ok - "*)     ok "GIMP $v: ${line#ok - }" ;;
+      "not ok - "*) notok "GIMP $v: ${line#not ok - }" ;;
+      *)            notok "GIMP $v: check-dump: $line" ;;
+    esac
+  done < "$dir/check.out"
+}
+
+check_session () { # check_session DIR WHAT
+  if [ ! -f "$1/session.rc" ]; then
+    notok "GIMP $v: the $2 ran"
+    return 1
+  fi
+  [ "$(cat "$1/session.rc")" = 0 ] && ok "GIMP $v: $2 exit status 0" ||
+    { notok "GIMP $v: $2 exit status $(cat "$1/session.rc") (see $1/session.log)"; tail -n 20 "$1/session.log"; }
+}
+
 check_results () { # check_results VERSION DIR
   v=$1 dir=$2
-  if [ ! -f "$dir/session.rc" ]; then
-    notok "GIMP $v: the test session ran"
-    return
-  fi
-  [ "$(cat "$dir/session.rc")" = 0 ] && ok "GIMP $v: test session exit status 0" ||
-    { notok "GIMP $v: test session exit status $(cat "$dir/session.rc") (see $dir/session.log)"; tail -n 20 "$dir/session.log"; }
-
-  run_check_dump () {
-    "$OUT/check-dump" "$@" > "$dir/check.out" 2>&1
-    while IFS= read -r line; do
-      case $line in
-        "ok - "*)     ok "GIMP $v: ${line#ok - }" ;;
-        "not ok - "*) notok "GIMP $v: ${line#not ok - }" ;;
-        *)            notok "GIMP $v: check-dump: $line" ;;
-      esac
-    done < "$dir/check.out"
-  }
+  check_session "$dir" "test session" || return
   run_check_dump layer "$dir" rgb ResNet18 --ltol 1.0
   run_check_dump layer "$dir" gray CNN --ltol 1.0
   run_check_dump layer "$dir" alpha ResNet18 --ltol 1.0
@@ -129,6 +176,49 @@ check_results () { # check_results VERSION DIR
     cmp "$dir/dir-in.before" "$dir/dir-in.after"
 }
 
+check_cancel_results () { # check_cancel_results VERSION DIR
+  v=$1 dir=$2
+  check_session "$dir" "cancel session" || return
+
+  for c in cancel-first cancel-middle cancel-last cancel-indexed; do
+    run_check_dump error "$dir" $c
+    check "GIMP $v: $c: the image is still clean (no undo step pushed)" \
+      grep -qx clean "$dir/$c.dirty"
+  done
+  n=$(grep -c "colorize: test hook: cancelled at progress" "$dir/session.log")
+  [ "$n" = 5 ] && ok "GIMP $v: cancel: the hook killed the plug-in 5 times" ||
+    notok "GIMP $v: cancel: the hook killed the plug-in 5 times (got $n)"
+  n=$(grep -c "colorize: test hook: cancelled at progress 0.850 " "$dir/session.log")
+  [ "$n" = 2 ] && ok "GIMP $v: cancel: 0.85 is the filter's last report (2 kills there)" ||
+    notok "GIMP $v: cancel: 0.85 is the filter's last report (2 kills there, got $n)"
+  check "GIMP $v: cancel: GIMP found no undo group left open" \
+    sh -c "! grep -q 'inconsistent state' '$dir/session.log'"
+  run_check_dump layer "$dir" past-last CNN --ltol 1.0
+
+  check "GIMP $v: cancel: the killed folder run failed" \
+    grep -qx error "$dir/cancel-dir-result"
+  check "GIMP $v: cancel: the killed folder run wrote no output" \
+    sh -c "[ -z \"\$(ls -A '$dir/cancel-dir-out' 2>/dev/null)\" ]"
+  check "GIMP $v: cancel: the killed folder run left its input unchanged" \
+    cmp "$dir/cancel-dir-in.before" "$dir/cancel-dir-in.after"
+
+  gif=$(basename "$GIF")
+  check "GIMP $v: GIF: the folder procedure succeeded" \
+    grep -qx ok "$dir/gif-result"
+  want=$(identify -format '%m %wx%h' "$GIF" 2>/dev/null)
+  got=$(identify -format '%m %wx%h' "$dir/gif-out/$gif" 2>/dev/null)
+  [ -n "$want" ] && [ "$got" = "$want" ] &&
+    ok "GIMP $v: GIF: the output is a GIF of the input's size ($got)" ||
+    notok "GIMP $v: GIF: the output is a GIF of the input's size (want '$want', got '$got')"
+  check "GIMP $v: GIF: GIMP loads the output as an indexed image" \
+    grep -qx 2 "$dir/gif-base"
+  run_check_dump colour "$dir" gifout
+  check "GIMP $v: GIF: no temporary files left" \
+    sh -c "! ls -A '$dir/gif-out' | grep -q '^\.'"
+  check "GIMP $v: GIF: the input folder is unchanged" \
+    cmp "$dir/gif-in.before" "$dir/gif-in.after"
+}
+
 # ---- GIMP 2.10, natively ----------------------------------------------------
 if ! command -v gimp-console-2.10 > /dev/null 2>&1 ||
    ! pkg-config --exists gimp-2.0; then
@@ -140,6 +230,9 @@ else
     tests/gimp/run-gimp.sh 2.10 "$ROOT/$BUILD/plugin-gimp2/colorize" \
       "$OUT/dump-gimp2" "$WEIGHTS" "$OUT/gimp2"
     check_results 2.10 "$OUT/gimp2"
+    tests/gimp/run-cancel.sh 2.10 "$ROOT/$BUILD/plugin-gimp2/colorize" \
+      "$OUT/dump-gimp2" "$WEIGHTS" "$GIF" "$OUT/gimp2-cancel"
+    check_cancel_results 2.10 "$OUT/gimp2-cancel"
   else
     notok "GIMP 2.10: build the test helper tests/gimp/dump.c"
   fi
@@ -153,8 +246,11 @@ if .ci/gimp3-root.sh run sh -c "
        \$(pkg-config --cflags gimp-3.0 | sed 's/-I/-isystem /g') \
        tests/gimp/dump.c -o '$OUT/dump-gimp3' \$(pkg-config --libs gimp-3.0) || exit 1
      tests/gimp/run-gimp.sh 3.0 '$ROOT/$B3/plugin-gimp3/colorize' \
-       '$OUT/dump-gimp3' '$WEIGHTS' '$OUT/gimp3'"; then
+       '$OUT/dump-gimp3' '$WEIGHTS' '$OUT/gimp3'
+     tests/gimp/run-cancel.sh 3.0 '$ROOT/$B3/plugin-gimp3/colorize' \
+       '$OUT/dump-gimp3' '$WEIGHTS' '$GIF' '$OUT/gimp3-cancel'"; then
   check_results 3.0 "$OUT/gimp3"
+  check_cancel_results 3.0 "$OUT/gimp3-cancel"
 else
   notok "GIMP 3.0: build and run in the Debian 13 root (.ci/gimp3-root.sh)"
 fi
