@@ -6,6 +6,29 @@
 
 #define AT(p, d, i, ch) ((p) + ((size_t) (i) * (d)->c + (ch)) * (d)->hw)
 
+/* y = x * scale + shift (then the fused ReLU) over channel ch */
+static void
+bn_apply (const batchnorm_desc *d, const float *x, float *y, int ch,
+          float scale, float shift)
+{
+  for (int i = 0; i < d->n; i++)
+    {
+      const float *xp = AT (x, d, i, ch);
+      float *yp = AT (y, d, i, ch);
+      if (d->relu)
+#pragma omp simd
+        for (int p = 0; p < d->hw; p++)
+          {
+            const float v = xp[p] * scale + shift;
+            yp[p] = v > 0.0f ? v : 0.0f;
+          }
+      else
+#pragma omp simd
+        for (int p = 0; p < d->hw; p++)
+          yp[p] = xp[p] * scale + shift;
+    }
+}
+
 int
 batchnorm_forward_train (const batchnorm_desc *d, const float *x,
                          const float *gamma, const float *beta,
@@ -62,22 +85,7 @@ batchnorm_forward_train (const batchnorm_desc *d, const float *x,
       const double invstd = 1.0 / sqrt (var + d->eps);
       const float scale = (float) (gamma[ch] * invstd);
       const float shift = (float) (beta[ch] - mean * gamma[ch] * invstd);
-      for (int i = 0; i < d->n; i++)
-        {
-          const float *xp = AT (x, d, i, ch);
-          float *yp = AT (y, d, i, ch);
-          if (d->relu)
-#pragma omp simd
-            for (int p = 0; p < d->hw; p++)
-              {
-                const float v = xp[p] * scale + shift;
-                yp[p] = v > 0.0f ? v : 0.0f;
-              }
-          else
-#pragma omp simd
-            for (int p = 0; p < d->hw; p++)
-              yp[p] = xp[p] * scale + shift;
-        }
+      bn_apply (d, x, y, ch, scale, shift);
       save_invstd[ch] = (float) invstd;
       const double unbiased = count > 1 ? var * count / (count - 1) : var;
       running_mean[ch] = (float) ((1.0 - d->momentum) * running_mean[ch]
@@ -102,22 +110,7 @@ batchnorm_forward_infer (const batchnorm_desc *d, const float *x,
       const float scale = (float) (gamma[ch] * invstd);
       const float shift
         = (float) (beta[ch] - (double) running_mean[ch] * gamma[ch] * invstd);
-      for (int i = 0; i < d->n; i++)
-        {
-          const float *xp = AT (x, d, i, ch);
-          float *yp = AT (y, d, i, ch);
-          if (d->relu)
-#pragma omp simd
-            for (int p = 0; p < d->hw; p++)
-              {
-                const float v = xp[p] * scale + shift;
-                yp[p] = v > 0.0f ? v : 0.0f;
-              }
-          else
-#pragma omp simd
-            for (int p = 0; p < d->hw; p++)
-              yp[p] = xp[p] * scale + shift;
-        }
+      bn_apply (d, x, y, ch, scale, shift);
     }
 }
 

@@ -109,6 +109,58 @@ shift_taps (const conv2d_desc *d, const float *weight, float *wt)
       wt[t * cc + j] = weight[j * 9 + t];
 }
 
+/* The valid columns q0 .. q0 + nb - 1 of blk (cout rows of nb), plus bias
+ * and the optional ReLU, into y.  d is the geometry of the padded index
+ * space; y's images are (step h) x (step w), and column (i, yy, xx) goes
+ * to pixel (step yy + phase / 2, step xx + phase % 2) (step 1: phase 0;
+ * step 2: the four phases of CONV2D_UP2). */
+static void
+shift_scatter (const conv2d_desc *d, const shift_geom *g, const float *blk,
+               size_t q0, size_t nb, const float *bias, int relu, float *y,
+               int step, int phase)
+{
+  const size_t ow = (size_t) step * d->w, P = (size_t) step * d->h * ow;
+  const size_t oy0 = (size_t) (phase / 2), ox0 = (size_t) (phase % 2);
+#pragma omp parallel for schedule(static)
+  for (int co = 0; co < d->cout; co++)
+    {
+      const float b = bias ? bias[co] : 0.0f;
+      const float *src = blk + (size_t) co * nb;
+      size_t q = q0;
+      while (q < q0 + nb)
+        {
+          const size_t i = q / g->S, r = q % g->S;
+          const size_t yy = r / g->Wp, xx = r % g->Wp;
+          size_t run = g->Wp - xx;
+          if (run > q0 + nb - q)
+            run = q0 + nb - q;
+          if (yy < (size_t) d->h && xx < (size_t) d->w)
+            {
+              const size_t valid = (size_t) d->w - xx < run ? (size_t) d->w - xx : run;
+              float *dst = y + (i * d->cout + co) * P + (step * yy + oy0) * ow
+                           + step * xx + ox0;
+              const float *s = src + (q - q0);
+              if (step == 1 && relu)
+                for (size_t k = 0; k < valid; k++)
+                  {
+                    const float v = s[k] + b;
+                    dst[k] = v > 0.0f ? v : 0.0f;
+                  }
+              else if (step == 1)
+                for (size_t k = 0; k < valid; k++)
+                  dst[k] = s[k] + b;
+              else
+                for (size_t k = 0; k < valid; k++)
+                  {
+                    const float v = s[k] + b;
+                    dst[k * step] = relu && !(v > 0.0f) ? 0.0f : v;
+                  }
+            }
+          q += run;
+        }
+    }
+}
+
 static void
 shift_forward (const conv2d_desc *d, const float *x, const float *weight,
                const float *bias, int relu, float *y, float *workspace)
@@ -116,7 +168,6 @@ shift_forward (const conv2d_desc *d, const float *x, const float *weight,
   const shift_geom g = shift_geom_of (d);
   const size_t cc = (size_t) d->cout * d->cin;
   float *wt = workspace, *xp = wt + 18 * cc, *blk = xp + g.L * d->cin;
-  const size_t P = (size_t) d->h * d->w;
   shift_taps (d, weight, wt);
   shift_pad (d, &g, x, xp);
   for (size_t q0 = 0; q0 < g.Lq; q0 += SHIFT_BLOCK)
@@ -127,38 +178,7 @@ shift_forward (const conv2d_desc *d, const float *x, const float *weight,
                      (int) nb, d->cin, 1.0f, wt + t * cc, d->cin,
                      xp + (t / 3) * g.Wp + t % 3 + q0, (int) g.L,
                      t ? 1.0f : 0.0f, blk, (int) nb);
-      /* the valid columns of the block into y, with bias and ReLU */
-#pragma omp parallel for schedule(static)
-      for (int co = 0; co < d->cout; co++)
-        {
-          const float b = bias ? bias[co] : 0.0f;
-          const float *src = blk + (size_t) co * nb;
-          size_t q = q0;
-          while (q < q0 + nb)
-            {
-              const size_t i = q / g.S, r = q % g.S;
-              const size_t yy = r / g.Wp, xx = r % g.Wp;
-              size_t run = g.Wp - xx;
-              if (run > q0 + nb - q)
-                run = q0 + nb - q;
-              if (yy < (size_t) d->h && xx < (size_t) d->w)
-                {
-                  size_t valid = (size_t) d->w - xx < run ? (size_t) d->w - xx : run;
-                  float *dst = y + (i * d->cout + co) * P + yy * d->w + xx;
-                  const float *s = src + (q - q0);
-                  if (relu)
-                    for (size_t k = 0; k < valid; k++)
-                      {
-                        const float v = s[k] + b;
-                        dst[k] = v > 0.0f ? v : 0.0f;
-                      }
-                  else
-                    for (size_t k = 0; k < valid; k++)
-                      dst[k] = s[k] + b;
-                }
-              q += run;
-            }
-        }
+      shift_scatter (d, &g, blk, q0, nb, bias, relu, y, 1, 0);
     }
 }
 
@@ -296,7 +316,6 @@ up2_forward (const conv2d_desc *d, const float *x, const float *weight,
   const shift_geom g = shift_geom_of (&sd);
   const size_t cc = (size_t) d->cout * d->cin;
   float *wt = workspace, *xp = wt + 32 * cc, *blk = xp + g.L * d->cin;
-  const size_t P = (size_t) d->h * d->w;
   up2_taps (d, weight, wt);
   shift_pad (&sd, &g, x, xp);
   for (int ph = 0; ph < 4; ph++)
@@ -308,34 +327,7 @@ up2_forward (const conv2d_desc *d, const float *x, const float *weight,
                        (int) nb, d->cin, 1.0f, wt + (size_t) (ph * 4 + t) * cc,
                        d->cin, xp + up2_offset (&g, ph, t) + q0, (int) g.L,
                        t ? 1.0f : 0.0f, blk, (int) nb);
-#pragma omp parallel for schedule(static)
-        for (int co = 0; co < d->cout; co++)
-          {
-            const float b = bias ? bias[co] : 0.0f;
-            const float *src = blk + (size_t) co * nb;
-            size_t q = q0;
-            while (q < q0 + nb)
-              {
-                const size_t i = q / g.S, r = q % g.S;
-                const size_t yy = r / g.Wp, xx = r % g.Wp;
-                size_t run = g.Wp - xx;
-                if (run > q0 + nb - q)
-                  run = q0 + nb - q;
-                if (yy < (size_t) sd.h && xx < (size_t) sd.w)
-                  {
-                    size_t valid = (size_t) sd.w - xx < run ? (size_t) sd.w - xx : run;
-                    float *dst = y + (i * d->cout + co) * P
-                                 + (2 * yy + ph / 2) * d->w + 2 * xx + ph % 2;
-                    const float *s = src + (q - q0);
-                    for (size_t k = 0; k < valid; k++)
-                      {
-                        const float v = s[k] + b;
-                        dst[2 * k] = relu && !(v > 0.0f) ? 0.0f : v;
-                      }
-                  }
-                q += run;
-              }
-          }
+        shift_scatter (&sd, &g, blk, q0, nb, bias, relu, y, 2, ph);
       }
 }
 
