@@ -28,3 +28,15 @@ for arch in resnet18 cnn; do
   for size in ${BENCH_SIZES:-256 1024}; do run $arch forward $size; done
   run $arch train 128
 done
+# Per layer, the slowest operations of each network (the same medians'
+# runs, per step), with effective GFLOP/s and their share of the sgemm rate
+# measured in the same process (flops counted as the plain 3x3 convolution
+# would do them, so folded kernels can exceed 100 %).
+for arch in resnet18 cnn; do
+  echo
+  echo "per layer: $arch train batch 16, 128x128"
+  "$TRAINER" bench --arch "$arch" --train --threads "$THREADS" --profile | sed -n 's/^profile //p' | head -14
+  echo
+  echo "per layer: $arch forward 1024x1024"
+  "$TRAINER" bench --arch "$arch" --size 1024 --threads "$THREADS" --profile | sed -n 's/^profile //p' | head -12
+done

@@ -97,8 +97,8 @@ bench_print_profile (nn_model *m, int runs, int train,
   if (count > 128)
     count = 128;
   qsort (sorted, (size_t) count, sizeof sorted[0], cmp_profile);
-  printf ("profile: per step, %d runs; sgemm %.1f GFLOP/s (1024^3, same run)\n",
-          runs, sgemm);
+  printf ("profile sgemm %.1f GFLOP/s (1024^3, same process); times per pass, mean of %d runs\n",
+          sgemm, runs);
   printf ("profile %-26s %-22s %8s %8s %7s %7s %5s\n", "op", "shape", "fwd_ms",
           "bwd_ms", "fwd_gf", "bwd_gf", "%sgemm");
   for (int i = 0; i < count && i < 20; i++)
