@@ -33,8 +33,9 @@ $(warning libopenblas-openmp-dev not found: using the default OpenBLAS, set OMP_
 BLAS_CFLAGS := $(shell pkg-config --cflags openblas 2>/dev/null)
 BLAS_LIBS   := $(shell pkg-config --libs openblas 2>/dev/null || echo -lopenblas)
 endif
-GEGL_CFLAGS := $(shell pkg-config --cflags gegl-0.4 babl 2>/dev/null)
-GEGL_LIBS   := $(shell pkg-config --libs gegl-0.4 babl 2>/dev/null)
+# gegl-0.4.pc requires babl (named babl on Debian 12, babl-0.1 on 13)
+GEGL_CFLAGS := $(shell pkg-config --cflags gegl-0.4 2>/dev/null)
+GEGL_LIBS   := $(shell pkg-config --libs gegl-0.4 2>/dev/null)
 
 ALL_CFLAGS = $(CFLAGS) $(WARN) $(FPFLAGS) $(OPENMP) $(SAN) $(BLAS_CFLAGS) -Inn
 ALL_LDLIBS = $(OPENMP) $(SAN) $(BLAS_LIBS) -lm -lpthread
