@@ -655,7 +655,11 @@ nn_model_zero_grad (nn_model *m)
 /* ------------------------------------------------------------------ */
 /* Shapes                                                               */
 
-/* shift: 3x3 stride-1 convolutions use CONV2D_SHIFT (training passes) */
+/* Largest CONV2D_SHIFT workspace an inference pass uses (16 MiB). */
+#define SHIFT_INFER_FLOATS ((size_t) 1 << 22)
+
+/* shift: 3x3 stride-1 convolutions use CONV2D_SHIFT and CONV2D_UP2
+ * (training passes) */
 static int
 graph_set_shapes (nn_graph *g, int n, int h, int w, int shift)
 {
@@ -679,12 +683,18 @@ graph_set_shapes (nn_graph *g, int n, int h, int w, int shift)
             return -1;
           /* not for one input channel: 9 GEMMs with K = 1 are slower than
            * im2col's single one with K = 9 (cnn conv1, measured) */
-          if (shift && conv2d_shift_ok (&o->cd) && o->cin >= 4)
+          /* inference (shift 0): the shifted GEMMs too while their padded
+           * copy is small (a 256-pixel working size; measured faster than
+           * im2col there), im2col's bounded blocks for large images */
+          conv2d_desc sd = o->cd;
+          sd.algo = CONV2D_SHIFT;
+          if (conv2d_shift_ok (&o->cd) && o->cin >= 4
+              && (shift || conv2d_workspace_floats (&sd) <= SHIFT_INFER_FLOATS))
             {
               o->cd.algo = CONV2D_SHIFT;
               /* after an upsampling that only it reads: the folded
                * kernels on the small image (CONV2D_UP2) */
-              for (int j = i - 1; j >= 0; j--)
+              for (int j = i - 1; j >= 0 && shift; j--)
                 if (g->ops[j].out == o->in)
                   {
                     if (g->ops[j].kind == OP_UPSAMPLE2 && in->consumers == 1)
