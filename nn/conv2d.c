@@ -6,7 +6,7 @@
  * size is K * GC floats whatever the image size; a block may span several
  * small images, so that small layers still make large matrix products.
  */
-#include <omp.h>
+#include "ompcompat.h"
 #include <string.h>
 #include <cblas.h>
 #include "conv2d.h"
@@ -235,6 +235,7 @@ shift_run_backward (const conv2d_desc *d, const shift_geom *g,
   size_t bs;
   const long nblocks = (long) shift_blocks (g, &bs);
   const int apart = bs >= 2 * g->Wp + 2;
+  (void) apart; /* used only by the OpenMP clause */
   memset (acc, 0, (size_t) nt * taps * cc * sizeof (float));
   for (long parity = 0; parity < 2; parity++)
     {

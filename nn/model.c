@@ -12,7 +12,7 @@
  * they have been propagated.
  */
 #include <math.h>
-#include <omp.h>
+#include "ompcompat.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
