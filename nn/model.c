@@ -794,6 +794,25 @@ nn_model_profile_reset (nn_model *m)
     }
 }
 
+/* Adds the time since t0 to op i's forward or backward entry. */
+static void
+profile_add (nn_graph *g, int i, double t0, int backward)
+{
+  if (!g->profiling)
+    return;
+  const double ms = 1e3 * (omp_get_wtime () - t0);
+  if (backward)
+    {
+      g->prof[i].backward_ms += ms;
+      g->prof[i].backward_calls++;
+    }
+  else
+    {
+      g->prof[i].forward_ms += ms;
+      g->prof[i].forward_calls++;
+    }
+}
+
 void
 nn_model_profile (nn_model *m, int on)
 {
@@ -978,11 +997,7 @@ nn_model_forward (nn_model *m, const float *input, int n, int h, int w,
                 }
               if (in->last_use == i)
                 graph_drop (g, o->in);
-              if (g->profiling)
-                {
-                  g->prof[i].forward_ms += 1e3 * (omp_get_wtime () - t0);
-                  g->prof[i].forward_calls++;
-                }
+              profile_add (g, i, t0, 0);
               i += skip;
               continue;
             }
@@ -1052,11 +1067,7 @@ nn_model_forward (nn_model *m, const float *input, int n, int h, int w,
           if (o->in2 >= 0 && g->acts[o->in2].last_use == i)
             graph_drop (g, o->in2);
         }
-      if (g->profiling)
-        {
-          g->prof[i].forward_ms += 1e3 * (omp_get_wtime () - t0);
-          g->prof[i].forward_calls++;
-        }
+      profile_add (g, i, t0, 0);
     }
   if (pass == NN_PASS_INFER)
     {
@@ -1212,11 +1223,7 @@ nn_model_backward (nn_model *m, const float *doutput, float *dinput,
       out->grad = NULL;
       if (dx)
         grad_commit (g, gin, dx);
-      if (g->profiling)
-        {
-          g->prof[i].backward_ms += 1e3 * (omp_get_wtime () - t0);
-          g->prof[i].backward_calls++;
-        }
+      profile_add (g, i, t0, 1);
     }
   if (dinput)
     memcpy (dinput, g->acts[0].grad, act_size (g, 0) * sizeof (float));
