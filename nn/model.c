@@ -18,6 +18,7 @@
 #include <string.h>
 #include "activation.h"
 #include "batchnorm.h"
+#include "blas.h"
 #include "conv2d.h"
 #include "model.h"
 #include "pool.h"
@@ -490,6 +491,7 @@ nn_code
 nn_model_build (nn_arch arch, nn_model **out, nn_error *err)
 {
   *out = NULL;
+  nn_blas_init ();
   if ((unsigned) arch >= NN_ARCH_COUNT)
     return nn_error_set (err, NN_ERR_ARCH, "unknown architecture %d", (int) arch);
   nn_model *m = calloc (1, sizeof *m);

@@ -9,6 +9,7 @@
 #include <gegl.h>
 #include <babl/babl.h>
 
+#include "blas.h"
 #include "colorize-core.h"
 #include "weights.h"
 
@@ -586,6 +587,7 @@ colorize_log_times (const gchar *what, gint width, gint height,
 {
   gchar *status = NULL;
   gchar *peak   = NULL;
+  char   kernel[256];
 
   if (! g_getenv ("COLORIZE_VERBOSE"))
     return;
@@ -599,9 +601,11 @@ colorize_log_times (const gchar *what, gint width, gint height,
       g_free (status);
     }
   g_printerr ("colorize: %s %dx%d: weights loaded %.3f s, network done "
-              "%.3f s, layer written %.3f s, peak memory %s\n",
+              "%.3f s, layer written %.3f s, peak memory %s, OpenBLAS "
+              "kernel %s\n",
               what, width, height, (loaded - start) / 1e6,
               (computed - start) / 1e6, (written - start) / 1e6,
-              peak ? g_strstrip (peak) : "unknown");
+              peak ? g_strstrip (peak) : "unknown",
+              nn_blas_describe (kernel, sizeof kernel));
   g_free (peak);
 }

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "blas.h"
 #include "testutil.h"
 
 static int passed, failed;
@@ -209,4 +210,12 @@ fixture_dir (void)
 {
   const char *d = getenv ("FIXTURES");
   return d && *d ? d : "tests/fixtures";
+}
+
+/* Every test program runs on the OpenBLAS kernel the programs use
+ * (nn/blas.h), also those that call the layers without a model. */
+__attribute__ ((constructor)) static void
+tests_blas_init (void)
+{
+  nn_blas_init ();
 }

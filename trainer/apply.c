@@ -14,12 +14,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "blas.h"
 #include "colorize.h"
 #include "commands.h"
 #include "image.h"
 #include "weights.h"
 
-void openblas_set_num_threads (int);
 
 static void
 apply_usage (void)
@@ -115,7 +115,7 @@ cmd_apply (int argc, char **argv)
     }
   if (threads)
     {
-      openblas_set_num_threads (threads);
+      nn_blas_set_threads (threads);
       omp_set_num_threads (threads);
     }
   nn_model *m;

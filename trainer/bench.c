@@ -8,12 +8,12 @@
 #include <time.h>
 #include <cblas.h>
 #include "adam.h"
+#include "blas.h"
 #include "commands.h"
 #include "loss.h"
 #include "model.h"
 #include "rng.h"
 
-void openblas_set_num_threads (int);
 
 #define BENCH_RUNS 5
 
@@ -139,11 +139,46 @@ bench_print_profile (nn_model *m, int runs, int train,
   printf (" step %.1f ms\n", step_ms);
 }
 
+/* This process's own peak resident memory: VmHWM after resetting it with
+ * /proc/self/clear_refs ("5"), so that neither an earlier figure nor the
+ * process that exec'ed this one counts (ru_maxrss survives exec). */
+static void
+peak_reset (void)
+{
+  FILE *f = fopen ("/proc/self/clear_refs", "w");
+  if (f)
+    {
+      fputs ("5", f);
+      fclose (f);
+    }
+}
+
+static double
+peak_mb (void)
+{
+  FILE *f = fopen ("/proc/self/status", "r");
+  char line[256];
+  double kb = -1.0;
+  while (f && fgets (line, sizeof line, f))
+    if (!strncmp (line, "VmHWM:", 6))
+      kb = atof (line + 6);
+  if (f)
+    fclose (f);
+  if (kb < 0)                 /* not Linux: the process's whole peak */
+    {
+      struct rusage ru;
+      getrusage (RUSAGE_SELF, &ru);
+      kb = (double) ru.ru_maxrss;
+    }
+  return kb / 1024.0;
+}
+
 static int
 bench_one (nn_arch arch, int size, int train, int runs, int profile)
 {
   nn_model *m;
   nn_error err;
+  peak_reset ();
   if (nn_model_new (arch, &m, &err))
     {
       fprintf (stderr, "colorize-train bench: %s\n", err.message);
@@ -214,11 +249,9 @@ bench_one (nn_arch arch, int size, int train, int runs, int profile)
   double ms = median (times, runs);
   double other_ms = median (other, runs);
   double flops = nn_model_forward_flops (m, size, size) * batch * (train ? 3.0 : 1.0);
-  struct rusage ru;
-  getrusage (RUSAGE_SELF, &ru);
   printf ("bench arch=%s mode=%s size=%d ms=%.1f gflops=%.1f peak_mb=%.0f\n",
           nn_arch_name (arch), train ? "train" : "forward", size, ms,
-          flops / (ms * 1e6), ru.ru_maxrss / 1024.0);
+          flops / (ms * 1e6), peak_mb ());
   if (profile)
     bench_print_profile (m, runs, train, bench_sgemm_gflops (1024, runs),
                          ms, other_ms);
@@ -286,9 +319,11 @@ cmd_bench (int argc, char **argv)
     }
   if (threads)
     {
-      openblas_set_num_threads (threads);
+      nn_blas_set_threads (threads);
       omp_set_num_threads (threads);
     }
+  char kernel[256];
+  printf ("bench kernel %s\n", nn_blas_describe (kernel, sizeof kernel));
   int sizes[2], n_sizes = 0;
   if (size)
     sizes[n_sizes++] = size;

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "blas.h"
 #include "colorize.h"
 #include "commands.h"
 #include "dataset.h"
@@ -28,7 +29,6 @@
 #include "image.h"
 #include "weights.h"
 
-void openblas_set_num_threads (int);
 
 #define CELL_W 240
 #define CELL_H 160
@@ -201,7 +201,7 @@ cmd_eval (int argc, char **argv)
     }
   if (threads)
     {
-      openblas_set_num_threads (threads);
+      nn_blas_set_threads (threads);
       omp_set_num_threads (threads);
     }
   nn_model *m;

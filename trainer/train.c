@@ -57,6 +57,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "adam.h"
+#include "blas.h"
 #include "colorize.h"
 #include "commands.h"
 #include "dataset.h"
@@ -66,7 +67,6 @@
 #include "mpijob.h"
 #include "weights.h"
 
-void openblas_set_num_threads (int);
 
 #define CKPT_MAGIC "CLRZCKPT"
 #define CKPT_VERSION 1u
@@ -1285,8 +1285,14 @@ train_run (int argc, char **argv, mpijob *job)
 
   if (threads)
     {
-      openblas_set_num_threads ((int) threads);
+      nn_blas_set_threads ((int) threads);
       omp_set_num_threads ((int) threads);
+    }
+  if (job->rank == 0)
+    {
+      char kernel[256];
+      fprintf (stderr, "OpenBLAS kernel %s\n",
+               nn_blas_describe (kernel, sizeof kernel));
     }
   image_init ();
   dataset_options dopt = { DATASET_LAB_CACHE, s.cache_side,
