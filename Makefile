@@ -95,6 +95,12 @@ $(BUILD)/tests/%.o: tests/%.c $(wildcard tests/*.h nn/*.h)
 $(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $(TEST_UTIL_OBJ) $(LIBNN)
 	$(CC) $< $(TEST_UTIL_OBJ) $(LIBNN) $(ALL_LDLIBS) -o $@
 
+# test_encoder also links the trainer's encoder import and .npy reader
+# (plain C, nothing of GEGL).
+$(BUILD)/tests/test_encoder: $(BUILD)/tests/test_encoder.o $(BUILD)/trainer/encoder.o \
+                             $(BUILD)/trainer/npy.o $(TEST_UTIL_OBJ) $(LIBNN)
+	$(CC) $^ $(ALL_LDLIBS) -o $@
+
 # The GIMP plug-in (both hosts), its install and its tests.
 -include plugin/plugin.mk
 

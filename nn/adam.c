@@ -16,8 +16,11 @@ adam_new (const nn_model *model, adam_state **out, nn_error *err)
       s->n++;
   s->m = calloc ((size_t) s->n, sizeof (float *));
   s->v = calloc ((size_t) s->n, sizeof (float *));
-  if (!s->m || !s->v)
+  s->lr_scale = malloc ((size_t) (s->n ? s->n : 1) * sizeof (float));
+  if (!s->m || !s->v || !s->lr_scale)
     goto nomem;
+  for (int j = 0; j < s->n; j++)
+    s->lr_scale[j] = 1.0f;
   for (int i = 0, j = 0; i < model->n_params; i++)
     if (model->params[i].trainable)
       {
@@ -48,6 +51,7 @@ adam_free (adam_state *s)
     }
   free (s->m);
   free (s->v);
+  free (s->lr_scale);
   free (s);
 }
 
@@ -57,16 +61,17 @@ adam_step (adam_state *s, nn_model *model, const adam_config *cfg)
   s->step++;
   const double bc1 = 1.0 - pow (cfg->beta1, (double) s->step);
   const double bc2 = 1.0 - pow (cfg->beta2, (double) s->step);
-  const float step_size = (float) (cfg->lr / bc1);
   const float bc2_sqrt = (float) sqrt (bc2);
   const float b1 = cfg->beta1, b2 = cfg->beta2, eps = cfg->eps;
   const float wd = cfg->weight_decay;
-  const float decay = cfg->decoupled ? 1.0f - cfg->lr * wd : 1.0f;
   for (int i = 0, j = 0; i < model->n_params; i++)
     {
       nn_param *p = &model->params[i];
       if (!p->trainable)
         continue;
+      const float lr = cfg->lr * s->lr_scale[j];
+      const float step_size = (float) (lr / bc1);
+      const float decay = cfg->decoupled ? 1.0f - lr * wd : 1.0f;
       float *m = s->m[j], *v = s->v[j];
       j++;
 #pragma omp parallel for schedule(static) if (p->size > 65536)

@@ -27,6 +27,9 @@ typedef struct adam_state {
   int n;               /* number of trainable parameters covered */
   float **m;           /* first moments, one per trainable parameter */
   float **v;           /* second moments */
+  float *lr_scale;     /* per trainable parameter: its lr is cfg->lr times
+                          this (all 1 from adam_new; fine-tuning lowers
+                          some); weight decay scales with it */
 } adam_state;
 
 nn_code adam_new (const nn_model *model, adam_state **out, nn_error *err);

@@ -148,8 +148,15 @@ test_conv_algo (int n, int cin, int h, int w, int cout, int k, int stride,
     }
   else
     conv_direct (&c.d, c.x, c.w, c.b, ref);
+  /* float sums of up to cin * 9 products in another order: within 1e-5
+   * of the output's scale (AVX-512 kernels: 1.05e-5 at scale 2) */
+  double scale = 0.0;
+  for (size_t i = 0; i < yn; i++)
+    scale = fabs (ref[i]) > scale ? fabs (ref[i]) : scale;
   double e = max_abs_diff (c.y, ref, yn);
-  CHECK (e <= 1e-5, "%s: forward differs from direct loop by %.3g", label, e);
+  CHECK (e <= 1e-5 * (scale > 1.0 ? scale : 1.0),
+         "%s: forward differs from direct loop by %.3g (scale %.3g)", label,
+         e, scale);
   float *dx = malloc (xn * sizeof (float)), *dw = calloc (wn, sizeof (float));
   float *db = bias ? calloc ((size_t) cout, sizeof (float)) : NULL;
   conv2d_backward (&c.d, c.x, c.w, c.r, dx, dw, db, c.ws);

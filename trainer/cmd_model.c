@@ -3,6 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include "commands.h"
+#include "dataset.h"
+#include "encoder.h"
+#include "image.h"
 #include "model.h"
 #include "npy.h"
 #include "weights.h"
@@ -19,16 +22,67 @@ option_value (int argc, char **argv, int *i, const char *cmd)
   return argv[++*i];
 }
 
+#define ENCODER_IMAGES 64
+#define ENCODER_CROP 128
+
+/* --encoder: the ImageNet arrays into m, its batch norms set from one
+ * sample of each of ENCODER_IMAGES photos spread over data_dir. */
+static int
+init_encoder (nn_model *m, const char *dir, const char *data_dir,
+              unsigned long long seed)
+{
+  dataset ds;
+  char msg[1024];
+  dataset_options opt = { DATASET_LAB_CACHE, DATASET_DEFAULT_SHORT_SIDE,
+                          DATASET_DEFAULT_GRAY_THRESHOLD, 2, stderr, NULL,
+                          ENCODER_IMAGES };
+  image_init ();
+  if (dataset_load (&ds, data_dir, &opt, msg, sizeof msg))
+    {
+      fprintf (stderr, "colorize-train init: %s\n", msg);
+      image_exit ();
+      return 1;
+    }
+  const size_t px = (size_t) ENCODER_CROP * ENCODER_CROP;
+  float *x = malloc (px * ds.n * sizeof (float));
+  float *t = malloc (2 * px * sizeof (float));
+  nn_error err;
+  int rc = 1;
+  if (!x || !t)
+    fprintf (stderr, "colorize-train init: out of memory\n");
+  else
+    {
+      for (int i = 0; i < ds.n; i++)
+        dataset_sample (&ds, i, seed, (uint64_t) i, ENCODER_CROP,
+                        &m->scaling, NULL, x + px * i, t, NULL);
+      if (encoder_import (m, dir, x, ds.n, ENCODER_CROP, ENCODER_CROP,
+                          ENCODER_PASSES, &err))
+        fprintf (stderr, "colorize-train init: %s\n", err.message);
+      else
+        {
+          printf ("encoder from %s, batch norms from %d photos of %s\n",
+                  dir, ds.n, data_dir);
+          rc = 0;
+        }
+    }
+  free (x);
+  free (t);
+  dataset_free (&ds);
+  image_exit ();
+  return rc;
+}
+
 int
 cmd_init (int argc, char **argv)
 {
-  const char *arch_name = NULL, *out = NULL;
+  const char *arch_name = NULL, *out = NULL, *encoder = NULL, *data = NULL;
   unsigned long long seed = 0;
   for (int i = 0; i < argc; i++)
     {
       const char *v;
       if (!strcmp (argv[i], "--arch") || !strcmp (argv[i], "--out")
-          || !strcmp (argv[i], "--seed"))
+          || !strcmp (argv[i], "--seed") || !strcmp (argv[i], "--encoder")
+          || !strcmp (argv[i], "--data"))
         {
           if (!(v = option_value (argc, argv, &i, "init")))
             return 2;
@@ -36,6 +90,10 @@ cmd_init (int argc, char **argv)
             arch_name = v;
           else if (!strcmp (argv[i - 1], "--out"))
             out = v;
+          else if (!strcmp (argv[i - 1], "--encoder"))
+            encoder = v;
+          else if (!strcmp (argv[i - 1], "--data"))
+            data = v;
           else
             {
               char *end;
@@ -67,6 +125,12 @@ cmd_init (int argc, char **argv)
       fprintf (stderr, "colorize-train init: --out FILE.weights is required\n");
       return 2;
     }
+  if (!encoder != !data || (encoder && arch != NN_ARCH_RESNET18))
+    {
+      fprintf (stderr, "colorize-train init: --encoder DIR goes with --data "
+               "DIR (photos for its batch norms), for --arch resnet18\n");
+      return 2;
+    }
   nn_model *m;
   nn_error err;
   if (nn_model_new (arch, &m, &err))
@@ -75,8 +139,16 @@ cmd_init (int argc, char **argv)
       return 1;
     }
   nn_model_init (m, seed);
-  char meta[128];
-  snprintf (meta, sizeof meta, "created=colorize-train init\nseed=%llu\nsteps=0\n", seed);
+  if (encoder && init_encoder (m, encoder, data, seed))
+    {
+      nn_model_free (m);
+      return 1;
+    }
+  char meta[8192];
+  snprintf (meta, sizeof meta, "created=colorize-train init\nseed=%llu\n"
+            "steps=0\n%s%s%s%s%s", seed, encoder ? "encoder=" : "",
+            encoder ? encoder : "", encoder ? "\nencoder_bn_data=" : "",
+            data ? data : "", encoder ? "\n" : "");
   int rc = 0;
   if (nn_model_set_metadata (m, meta, &err) || weights_save (m, out, &err))
     {

@@ -271,6 +271,26 @@ dataset_load (dataset *ds, const char *dir, const dataset_options *opt,
       free (paths);
       return -1;
     }
+  if (opt->max_files > 0 && opt->max_files < n)
+    {
+      int keep = opt->max_files;     /* files k * n / keep, k < keep */
+      char **kept = malloc ((size_t) keep * sizeof *kept);
+      if (!kept)
+        {
+          snprintf (msg, msg_len, "out of memory for %d files", n);
+          dataset_free_paths (paths, n);
+          return -1;
+        }
+      int k = 0;
+      for (int i = 0; i < n; i++)
+        if (k < keep && (long long) k * n / keep == i)
+          kept[k++] = paths[i];
+        else
+          free (paths[i]);
+      free (paths);
+      paths = kept;
+      n = k;
+    }
   load_job job = { .paths = paths, .n = n, .opt = opt };
   job.out = calloc ((size_t) n, sizeof *job.out);
   job.errors = calloc ((size_t) n, sizeof *job.errors);

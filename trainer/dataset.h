@@ -60,6 +60,9 @@ typedef struct dataset_options {
   int threads;           /* loader threads, >= 1 */
   FILE *log;             /* unreadable files and counts; may be NULL */
   const volatile int *cancel; /* may be NULL */
+  int max_files;         /* > 0: only that many of the files, evenly spaced
+                            through the sorted list (a sample of every
+                            source); 0: all */
 } dataset_options;
 
 /* Lists the regular files under dir (recursively), sorted.  Returns 0, or

@@ -218,7 +218,7 @@ cmd_eval (int argc, char **argv)
   sheet sh = { 0 };
   unsigned char *out_rgb = NULL, *gray_rgb = NULL;
   char msg[1024];
-  dataset_options dopt = { DATASET_RGB_FULL, 0, 0.0f, 2, stderr, NULL };
+  dataset_options dopt = { DATASET_RGB_FULL, 0, 0.0f, 2, stderr, NULL, 0 };
   if (dataset_load (&ds, data, &dopt, msg, sizeof msg))
     {
       fprintf (stderr, "colorize-train eval: %s\n", msg);

@@ -10,7 +10,8 @@ typedef struct command {
 } command;
 
 static const command commands[] = {
-  { "init", cmd_init, "init --arch cnn|resnet18 --out FILE.weights [--seed S]" },
+  { "init", cmd_init, "init --arch cnn|resnet18 --out FILE.weights [--seed S]\n"
+    "        [--encoder DIR --data PHOTOS] (resnet18: ImageNet encoder arrays)" },
   { "info", cmd_info, "info FILE.weights" },
   { "forward", cmd_forward, "forward --weights W --input IN.npy --output OUT.npy" },
   { "bench", cmd_bench, "bench [--arch cnn|resnet18] [--size S] [--train] [--threads N] [--runs N] [--profile]" },

@@ -102,6 +102,7 @@ typedef struct settings {
   char schedule[16];
   int64_t warmup;          /* -1: default */
   double weight_decay;
+  double encoder_lr;       /* lr multiplier of the encoder (midlevel_resnet.*) */
   char loss[16];
   int64_t total_steps;     /* 0 while --minutes still measures */
   double epochs;           /* requested, 0 if none */
@@ -115,6 +116,7 @@ typedef struct settings {
 /* Options given on the command line (for conflicts with --resume). */
 typedef struct given {
   int arch, batch, crop, seed, lr, schedule, warmup, weight_decay, loss,
+      encoder_lr,
       steps, epochs, minutes, cache_side, gray_threshold, working_size,
       val_every;
 } given;
@@ -126,11 +128,13 @@ settings_text (const settings *s, char *buf, size_t len)
             "arch=%s\nbatch=%d\ncrop=%d\nseed=%llu\nlr=%.9g\nschedule=%s\n"
             "warmup=%lld\nweight_decay=%.9g\nloss=%s\ntotal_steps=%lld\n"
             "epochs_requested=%.9g\nminutes_requested=%.9g\ncache_side=%d\n"
-            "gray_threshold=%.9g\nworking_size=%d\nval_every=%lld\n",
+            "gray_threshold=%.9g\nworking_size=%d\nval_every=%lld\n"
+            "encoder_lr=%.9g\n",
             s->arch, s->batch, s->crop, (unsigned long long) s->seed, s->lr,
             s->schedule, (long long) s->warmup, s->weight_decay, s->loss,
             (long long) s->total_steps, s->epochs, s->minutes, s->cache_side,
-            s->gray_threshold, s->working_size, (long long) s->val_every);
+            s->gray_threshold, s->working_size, (long long) s->val_every,
+            s->encoder_lr);
 }
 
 static const char *
@@ -795,7 +799,7 @@ train_usage (void)
            "usage: colorize-train train --arch cnn|resnet18 --data DIR --out FILE.weights\n"
            "         [--val DIR] [--epochs N | --steps N | --minutes M] [--batch 16]\n"
            "         [--crop 128] [--lr 1e-3] [--schedule cosine|constant] [--warmup N]\n"
-           "         [--weight-decay X] [--loss mse|weighted] [--threads N] [--workers N]\n"
+           "         [--weight-decay X] [--encoder-lr X] [--loss mse|weighted] [--threads N] [--workers N]\n"
            "         [--seed S] [--init FILE.weights] [--resume FILE.ckpt]\n"
            "         [--val-every N] [--working-size S] [--cache-size N]\n"
            "         [--gray-threshold C] [--checkpoint-minutes M] [--log-every N]\n");
@@ -872,6 +876,7 @@ train_run (int argc, char **argv, mpijob *job)
 {
   settings s = { .arch = "", .batch = 16, .crop = 128, .seed = 1, .lr = 1e-3,
                  .schedule = "cosine", .warmup = -1, .loss = "mse",
+                 .encoder_lr = 1.0,
                  .cache_side = DATASET_DEFAULT_SHORT_SIDE,
                  .gray_threshold = DATASET_DEFAULT_GRAY_THRESHOLD,
                  .working_size = COLORIZE_DEFAULT_WORKING_SIZE };
@@ -994,6 +999,12 @@ train_run (int argc, char **argv, mpijob *job)
           if (parse_double (o, v, 0.0, 1.0, &s.weight_decay))
             return 2;
           g.weight_decay = 1;
+        }
+      else if (!strcmp (o, "--encoder-lr"))
+        {
+          if (parse_double (o, v, 0.0, 1.0, &s.encoder_lr))
+            return 2;
+          g.encoder_lr = 1;
         }
       else if (!strcmp (o, "--loss"))
         {
@@ -1149,6 +1160,7 @@ train_run (int argc, char **argv, mpijob *job)
       NUM ("gray_threshold", gray_threshold, double);
       NUM ("working_size", working_size, int);
       NUM ("val_every", val_every, int64_t);
+      c.encoder_lr = text_num (ckpt_text, "encoder_lr", &x) ? 1.0 : x;
       bad |= text_num (ckpt_text, "step", &x);
       st.step = (int64_t) x;
       bad |= text_num (ckpt_text, "elapsed", &x);
@@ -1182,6 +1194,8 @@ train_run (int argc, char **argv, mpijob *job)
         conflict = "--warmup";
       else if (g.weight_decay && s.weight_decay != c.weight_decay)
         conflict = "--weight-decay";
+      else if (g.encoder_lr && s.encoder_lr != c.encoder_lr)
+        conflict = "--encoder-lr";
       else if (g.loss && strcmp (s.loss, c.loss))
         conflict = "--loss";
       else if (g.steps && steps_req != c.total_steps)
@@ -1297,7 +1311,7 @@ train_run (int argc, char **argv, mpijob *job)
   image_init ();
   dataset_options dopt = { DATASET_LAB_CACHE, s.cache_side,
                            (float) s.gray_threshold, (int) workers,
-                           job->rank ? NULL : stderr, &stop_flag };
+                           job->rank ? NULL : stderr, &stop_flag, 0 };
   double t_load = now_s ();
   if (dataset_load (&ds, data, &dopt, msg, sizeof msg))
     {
@@ -1320,7 +1334,7 @@ train_run (int argc, char **argv, mpijob *job)
   if (val_dir && job->rank == 0)
     {
       dataset_options vopt = { DATASET_RGB_FULL, 0, 0.0f, (int) workers,
-                               stderr, &stop_flag };
+                               stderr, &stop_flag, 0 };
       if (dataset_load (&val, val_dir, &vopt, msg, sizeof msg))
         {
           fprintf (stderr, "colorize-train train: %s\n", msg);
@@ -1408,6 +1422,10 @@ train_run (int argc, char **argv, mpijob *job)
   adam_config acfg = ADAM_CONFIG_DEFAULT;
   acfg.weight_decay = (float) s.weight_decay;
   acfg.decoupled = s.weight_decay > 0;
+  for (int i = 0, j = 0; i < m->n_params; i++)  /* fine-tuning the encoder */
+    if (m->params[i].trainable)
+      adam->lr_scale[j++] = strncmp (m->params[i].name, "midlevel_resnet.", 16)
+                            ? 1.0f : (float) s.encoder_lr;
   int stop_sig = 0;
   if (job->rank == 0)
     {
