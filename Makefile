@@ -101,6 +101,13 @@ $(BUILD)/tests/test_encoder: $(BUILD)/tests/test_encoder.o $(BUILD)/trainer/enco
                              $(BUILD)/trainer/npy.o $(TEST_UTIL_OBJ) $(LIBNN)
 	$(CC) $^ $(ALL_LDLIBS) -o $@
 
+# test_accuracy checks trainer/accuracy.c, which needs nothing of GEGL.
+$(BUILD)/tests/test_accuracy.o: ALL_CFLAGS += -Itrainer
+$(BUILD)/tests/test_accuracy.o: trainer/accuracy.h
+$(BUILD)/tests/test_accuracy: $(BUILD)/tests/test_accuracy.o \
+                              $(BUILD)/trainer/accuracy.o $(TEST_UTIL_OBJ) $(LIBNN)
+	$(CC) $^ $(ALL_LDLIBS) -o $@
+
 # The GIMP plug-in (both hosts), its install and its tests.
 -include plugin/plugin.mk
 

@@ -99,6 +99,8 @@ check "tiny run succeeds" test $? -eq 0 -a -s "$tmp/a.weights"
 check "left-out counts printed" grep -q "26 files, 23 images used, 1 left out as unreadable, 2 left out as near-grayscale" "$tmp/a.err"
 check "the unreadable file named once" test "$(grep -c 'corrupt.jpg' "$tmp/a.err")" -eq 1
 check "validation lines" test "$(grep -c 'val loss' "$tmp/a.err")" -eq 2
+check "validation lines end with auc_rebal" \
+  test "$(grep -cE 'val loss .* auc_rebal [0-9]+\.[0-9]{2} \(gray [0-9]+\.[0-9]{2}\)$' "$tmp/a.err")" -eq 2
 first=$(sed -n 2p "$tmp/a.csv" | cut -d, -f3)
 last=$(tail -n 1 "$tmp/a.csv" | cut -d, -f3)
 echo "train loss: first rows $first, last $last"
@@ -112,7 +114,8 @@ fi
 "$T" info "$tmp/a.weights" >"$tmp/a.info" 2>&1
 for key in "command=colorize-train train" "data=$FIX/train" "images=23" \
            "steps=12" "epochs=2.087" "wall_time_s=" "val_psnr=" \
-           "val_gray_psnr=" "val_local_gain=" "left_out_grayscale=2"; do
+           "val_gray_psnr=" "val_local_gain=" "left_out_grayscale=2" \
+           "val_auc_raw=" "val_auc_rebal=" "val_gray_auc_rebal="; do
   check "metadata has $key" grep -q -e "$key" "$tmp/a.info"
 done
 
@@ -153,17 +156,31 @@ check "after SIGINT and resume: weights equal uninterrupted ones" cmp -s "$tmp/a
 "$HELPER" --write-weights resnet18 "$tmp/tint.weights" 20 -10
 "$T" eval --weights "$tmp/zero.weights" --data "$FIX/val" >"$tmp/zero.out" 2>"$tmp/zero.err"
 check "eval exits 0" test $? -eq 0
-check "eval last line format" grep -qE '^images=7 psnr=[0-9]+\.[0-9]{2} gray_psnr=[0-9]+\.[0-9]{2} colorfulness=[0-9]+\.[0-9]{2} truth_colorfulness=[0-9]+\.[0-9]{2} local_gain=-?[0-9]\.[0-9]{3}$' "$tmp/zero.out"
+check "eval last line format" grep -qE '^images=7 psnr=[0-9]+\.[0-9]{2} gray_psnr=[0-9]+\.[0-9]{2} colorfulness=[0-9]+\.[0-9]{2} truth_colorfulness=[0-9]+\.[0-9]{2} local_gain=-?[0-9]\.[0-9]{3} auc_raw=[0-9]+\.[0-9]{2} auc_rebal=[0-9]+\.[0-9]{2} gray_auc_raw=[0-9]+\.[0-9]{2} gray_auc_rebal=[0-9]+\.[0-9]{2}$' "$tmp/zero.out"
+check "eval per-image lines end with auc_raw and auc_rebal" \
+  test "$(grep -cE '^tests/.* local_gain=-?[0-9]\.[0-9]{3} auc_raw=[0-9]+\.[0-9]{2} auc_rebal=[0-9]+\.[0-9]{2}$' "$tmp/zero.out")" -eq 7
 tail -n 1 "$tmp/zero.out"
 check "zero output: psnr equals gray_psnr" test "$(field psnr "$tmp/zero.out")" = "$(field gray_psnr "$tmp/zero.out")"
 check "zero output: local_gain 0" test "$(field local_gain "$tmp/zero.out")" = "0.000"
 check "zero output: colorfulness 0" test "$(field colorfulness "$tmp/zero.out")" = "0.00"
 check "truth colorfulness of the val photos (31.84)" test "$(field truth_colorfulness "$tmp/zero.out")" = "31.84"
 check "gray baseline PSNR of the val photos (24.50)" test "$(field gray_psnr "$tmp/zero.out")" = "24.50"
+check "zero output: auc equals the gray baseline's" \
+  test "$(field auc_raw "$tmp/zero.out") $(field auc_rebal "$tmp/zero.out")" = \
+       "$(field gray_auc_raw "$tmp/zero.out") $(field gray_auc_rebal "$tmp/zero.out")"
+check "gray baseline auc of the val photos (89.74, 82.81)" \
+  test "$(field gray_auc_raw "$tmp/zero.out") $(field gray_auc_rebal "$tmp/zero.out")" = "89.74 82.81"
 
 "$T" eval --weights "$tmp/zero.weights" --data "$tmp/grayonly" >"$tmp/gray.out" 2>/dev/null
 check "grey photo: truth colorfulness 0, identical images give psnr inf" \
-  test "$(tail -n 1 "$tmp/gray.out")" = "images=1 psnr=inf gray_psnr=inf colorfulness=0.00 truth_colorfulness=0.00 local_gain=0.000"
+  test "$(tail -n 1 "$tmp/gray.out" | sed 's/ auc_raw=.*//')" = "images=1 psnr=inf gray_psnr=inf colorfulness=0.00 truth_colorfulness=0.00 local_gain=0.000"
+# babl gives neutral greys a,b of up to about 1e-4, not 0: such pixels
+# miss the threshold t = 0 alone (1/151 of the figure)
+check "grey photo: auc as the gray baseline's" \
+  test "$(field auc_raw "$tmp/gray.out") $(field auc_rebal "$tmp/gray.out")" = \
+       "$(field gray_auc_raw "$tmp/gray.out") $(field gray_auc_rebal "$tmp/gray.out")"
+check "grey photo: auc within 1/151 of 100" \
+  awk -v v="$(field auc_rebal "$tmp/gray.out")" 'BEGIN { exit !(v != "" && v + 0 >= 99.33) }'
 
 "$T" eval --weights "$tmp/tint.weights" --data "$FIX/val" --csv "$tmp/tint.csv" \
   --sheet "$tmp/tint.png" --sheet-rows 3 >"$tmp/tint.out" 2>/dev/null
@@ -171,12 +188,32 @@ tail -n 1 "$tmp/tint.out"
 check "uniform tint: local_gain 0" test "$(field local_gain "$tmp/tint.out")" = "0.000"
 check "uniform tint: colourful" num_lt 5 "$(field colorfulness "$tmp/tint.out")"
 check "eval --csv: header and 7 rows" test "$(wc -l <"$tmp/tint.csv")" -eq 8
+check "eval --csv: auc columns at the end" \
+  grep -q ',local_gain,loss,auc_raw,auc_rebal,gray_auc_raw,gray_auc_rebal$' "$tmp/tint.csv"
 check "eval --sheet: a PNG" test "$(head -c 4 "$tmp/tint.png" | od -An -c | tr -d ' ')" = "211PNG"
 
 "$T" eval --weights "$tmp/a.weights" --data "$FIX/val" >"$tmp/ae.out" 2>/dev/null
 vpsnr=$(sed -n 's/.*val_psnr=\([0-9.]*\).*/\1/p' "$tmp/a.info")
 check "eval of the tiny run matches its final validation ($vpsnr)" \
   awk -v a="$vpsnr" -v b="$(field psnr "$tmp/ae.out")" 'BEGIN { d = a - b; exit !(d < 0.0051 && d > -0.0051) }'
+vauc=$(sed -n 's/.*val_auc_rebal=\([0-9.]*\).*/\1/p' "$tmp/a.info")
+check "eval's auc_rebal matches the final validation's ($vauc)" \
+  awk -v a="$vauc" -v b="$(field auc_rebal "$tmp/ae.out")" 'BEGIN { d = a - b; exit !(a != "" && d < 0.0051 && d > -0.0051) }'
+
+# The shipped weights: auc figures in 0..100, and the gray baseline's the
+# same whichever weights are evaluated (it depends on the photos alone).
+for w in resnet18 cnn; do
+  "$T" eval --weights "weights/$w.weights" --data "$FIX/val" >"$tmp/$w.out" 2>/dev/null
+  check "eval of weights/$w.weights exits 0" test $? -eq 0
+  tail -n 1 "$tmp/$w.out"
+  for key in auc_raw auc_rebal gray_auc_raw gray_auc_rebal; do
+    v=$(field $key "$tmp/$w.out")
+    check "$w: $key=$v within 0..100" \
+      awk -v v="$v" 'BEGIN { exit !(v != "" && v + 0 >= 0 && v + 0 <= 100) }'
+  done
+  check "$w: gray_auc_rebal as with zero output" \
+    test "$(field gray_auc_rebal "$tmp/$w.out")" = "$(field gray_auc_rebal "$tmp/zero.out")"
+done
 expect "eval without --weights" 2 "weights W is required" "$T" eval --data "$FIX/val"
 expect "eval with a bad weight file" 1 "probe.npy" "$T" eval --weights "$PROBE" --data "$FIX/val"
 expect "eval on an empty folder" 1 "contains no files" "$T" eval --weights "$tmp/zero.weights" --data "$tmp/empty"

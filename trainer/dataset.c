@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include "accuracy.h"
 #include "colorize.h"
 #include "dataset.h"
 #include "image.h"
@@ -400,12 +401,8 @@ dataset_lab (const ds_image *im)
 
 /* ---- Rare-colour weights ---------------------------------------------------- */
 
-static int
-wbin (float v)
-{
-  int i = (int) floorf ((v + 110.0f) / 10.0f);
-  return i < 0 ? 0 : i >= DATASET_WBINS ? DATASET_WBINS - 1 : i;
-}
+/* The a,b bins are those of accuracy.h's rebalanced accuracy. */
+_Static_assert (DATASET_WBINS == ACCURACY_AB_BINS, "one a,b grid");
 
 void
 dataset_weights_build (const dataset *ds, dataset_weights *out)
@@ -419,7 +416,7 @@ dataset_weights_build (const dataset *ds, dataset_weights *out)
         {
           float a = im->lab[p * 3 + 1] / DATASET_AB_Q;
           float b = im->lab[p * 3 + 2] / DATASET_AB_Q;
-          hist[wbin (a)][wbin (b)] += 1.0;
+          hist[accuracy_ab_bin (a)][accuracy_ab_bin (b)] += 1.0;
           total += 1.0;
         }
     }
@@ -468,7 +465,7 @@ dataset_weights_build (const dataset *ds, dataset_weights *out)
 float
 dataset_weight_of (const dataset_weights *t, float a, float b)
 {
-  return t->w[wbin (a)][wbin (b)];
+  return t->w[accuracy_ab_bin (a)][accuracy_ab_bin (b)];
 }
 
 /* ---- Samples -------------------------------------------------------------- */

@@ -3,10 +3,14 @@
  * Every image GEGL can load under --data is evaluated as evaluate.h
  * describes (unreadable files are named and left out; near-grayscale
  * images are kept: eval measures what a user would get).  One line per
- * image, then, as the last line, the means:
+ * image (its figures, ending with auc_raw=XX.XX auc_rebal=XX.XX over the
+ * image's own a,b bins), then, as the last line, the means:
  *   images=N psnr=XX.XX gray_psnr=XX.XX colorfulness=XX.XX
- *   truth_colorfulness=XX.XX local_gain=X.XXX
- * (one line).  PSNR of identical images is infinite and printed "inf".
+ *   truth_colorfulness=XX.XX local_gain=X.XXX auc_raw=XX.XX
+ *   auc_rebal=XX.XX gray_auc_raw=XX.XX gray_auc_rebal=XX.XX
+ * (one line; the auc figures are those of the whole set, its a,b bins
+ * counted over all images, not means over images).  PSNR of identical
+ * images is infinite and printed "inf".
  *
  * --csv writes the per-image figures; --sheet a contact sheet PNG of the
  * first --sheet-rows images (default 16): a header naming the columns
@@ -217,8 +221,14 @@ cmd_eval (int argc, char **argv)
   FILE *csv = NULL;
   sheet sh = { 0 };
   unsigned char *out_rgb = NULL, *gray_rgb = NULL;
+  eval_accuracy *acc = calloc (1, sizeof *acc);
   char msg[1024];
   dataset_options dopt = { DATASET_RGB_FULL, 0, 0.0f, 2, stderr, NULL, 0 };
+  if (!acc)
+    {
+      fprintf (stderr, "colorize-train eval: out of memory\n");
+      goto done;
+    }
   if (dataset_load (&ds, data, &dopt, msg, sizeof msg))
     {
       fprintf (stderr, "colorize-train eval: %s\n", msg);
@@ -234,7 +244,8 @@ cmd_eval (int argc, char **argv)
           goto done;
         }
       fprintf (csv, "file,width,height,psnr,gray_psnr,colorfulness,"
-               "truth_colorfulness,local_gain,loss\n");
+               "truth_colorfulness,local_gain,loss,auc_raw,auc_rebal,"
+               "gray_auc_raw,gray_auc_rebal\n");
     }
   int n_rows = sheet_path ? (rows < ds.n ? rows : ds.n) : 0;
   if (sheet_path)
@@ -275,19 +286,22 @@ cmd_eval (int argc, char **argv)
         }
       eval_figures f;
       if (evaluate_image (m, im->rgb, im->w, im->h, &opt, &f, out_rgb,
-                          gray_rgb, &err) != NN_OK)
+                          gray_rgb, acc, &err) != NN_OK)
         {
           fprintf (stderr, "colorize-train eval: %s: %s\n", im->path,
                    err.message);
           goto done;
         }
       printf ("%s psnr=%.2f gray_psnr=%.2f colorfulness=%.2f "
-              "truth_colorfulness=%.2f local_gain=%.3f\n", im->path, f.psnr,
-              f.gray_psnr, f.colorfulness, f.truth_colorfulness, f.local_gain);
+              "truth_colorfulness=%.2f local_gain=%.3f auc_raw=%.2f "
+              "auc_rebal=%.2f\n", im->path, f.psnr, f.gray_psnr,
+              f.colorfulness, f.truth_colorfulness, f.local_gain, f.auc_raw,
+              f.auc_rebal);
       if (csv)
-        fprintf (csv, "%s,%d,%d,%.4f,%.4f,%.4f,%.4f,%.5f,%.6f\n", im->path,
-                 im->w, im->h, f.psnr, f.gray_psnr, f.colorfulness,
-                 f.truth_colorfulness, f.local_gain, f.loss);
+        fprintf (csv, "%s,%d,%d,%.4f,%.4f,%.4f,%.4f,%.5f,%.6f,%.4f,%.4f,%.4f,"
+                 "%.4f\n", im->path, im->w, im->h, f.psnr, f.gray_psnr,
+                 f.colorfulness, f.truth_colorfulness, f.local_gain, f.loss,
+                 f.auc_raw, f.auc_rebal, f.gray_auc_raw, f.gray_auc_rebal);
       sum.psnr += f.psnr;
       sum.gray_psnr += f.gray_psnr;
       sum.colorfulness += f.colorfulness;
@@ -325,16 +339,20 @@ cmd_eval (int argc, char **argv)
       goto done;
     }
   csv = NULL;
+  evaluate_accuracy (acc, &sum);
   printf ("images=%d psnr=%.2f gray_psnr=%.2f colorfulness=%.2f "
-          "truth_colorfulness=%.2f local_gain=%.3f\n", ds.n,
+          "truth_colorfulness=%.2f local_gain=%.3f auc_raw=%.2f "
+          "auc_rebal=%.2f gray_auc_raw=%.2f gray_auc_rebal=%.2f\n", ds.n,
           sum.psnr / ds.n, sum.gray_psnr / ds.n, sum.colorfulness / ds.n,
-          sum.truth_colorfulness / ds.n, sum.local_gain / ds.n);
+          sum.truth_colorfulness / ds.n, sum.local_gain / ds.n, sum.auc_raw,
+          sum.auc_rebal, sum.gray_auc_raw, sum.gray_auc_rebal);
   rc = 0;
 done:
   if (csv)
     fclose (csv);
   free (out_rgb);
   free (gray_rgb);
+  free (acc);
   free (sh.px);
   dataset_free (&ds);
   nn_model_free (m);

@@ -73,11 +73,39 @@ metrics_local_gain (const float *t, const float *o, size_t n, int ch)
   return 1.0 - num / den;
 }
 
+void
+evaluate_accuracy (const eval_accuracy *acc, eval_figures *f)
+{
+  accuracy_auc (&acc->pred, &f->auc_raw, &f->auc_rebal);
+  accuracy_auc (&acc->gray, &f->gray_auc_raw, &f->gray_auc_rebal);
+}
+
+/* The image's auc figures into f, its tables added to acc (when
+ * non-NULL).  Returns -1 out of memory. */
+static int
+evaluate_image_accuracy (const float *truth, const float *out, size_t n,
+                         eval_figures *f, eval_accuracy *acc)
+{
+  eval_accuracy *im = calloc (1, sizeof *im);
+  if (!im)
+    return -1;
+  accuracy_add (&im->pred, truth, out, n, 3);
+  accuracy_add (&im->gray, truth, NULL, n, 3);
+  evaluate_accuracy (im, f);
+  if (acc)
+    {
+      accuracy_merge (&acc->pred, &im->pred);
+      accuracy_merge (&acc->gray, &im->gray);
+    }
+  free (im);
+  return 0;
+}
+
 nn_code
 evaluate_image (nn_model *m, const unsigned char *rgb, int w, int h,
                 const colorize_options *opt, eval_figures *f,
                 unsigned char *out_rgb, unsigned char *gray_rgb,
-                nn_error *err)
+                eval_accuracy *acc, nn_error *err)
 {
   size_t n = (size_t) w * h;
   float *truth = malloc (n * 3 * sizeof *truth);
@@ -110,6 +138,12 @@ evaluate_image (nn_model *m, const unsigned char *rgb, int w, int h,
   f->colorfulness = metrics_colorfulness (buf, n);
   f->truth_colorfulness = metrics_colorfulness (rgb, n);
   f->local_gain = metrics_local_gain (truth, lab, n, 3);
+  if (evaluate_image_accuracy (truth, lab, n, f, acc))
+    {
+      rc = nn_error_set (err, NN_ERR_NOMEM, "out of memory for the accuracy "
+                         "tables");
+      goto done;
+    }
   if (out_rgb)
     memcpy (out_rgb, buf, n * 3);
 

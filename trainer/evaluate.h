@@ -20,11 +20,29 @@
  *               1e-6), 0.
  *   loss        the training loss (plain MSE) of the network's raw output
  *               against the truth's a,b shrunk to the working size.
+ *   auc_raw, auc_rebal
+ *               colour-placement accuracy after Zhang, Isola and Efros
+ *               2016 (accuracy.h), in 0..100: with e the CIE a,b
+ *               distance between the truth (Lab of the 8-bit truth) and
+ *               the prediction (float, before 8-bit rounding), the share
+ *               of pixels with e <= t for t = 0, 1, ..., 150, averaged
+ *               over the 151 thresholds, times 100.  auc_raw weighs every
+ *               pixel the same; auc_rebal weighs each pixel by 1 / (the
+ *               truth pixels in its 10 x 10 a,b bin), normalized, so that
+ *               every occupied bin (22 x 22 over -110..110, clamped) counts
+ *               the same.  For a set (eval's last line, validation) the
+ *               bins are counted over the whole set: the images' tables
+ *               are summed (evaluate_image's acc) and the figures taken
+ *               from the sum (evaluate_accuracy), not averaged over
+ *               images; an image's own figures use its own bins.
+ *   gray_auc_raw, gray_auc_rebal
+ *               the same for the grayscale baseline (a = b = 0).
  */
 #ifndef TRAINER_EVALUATE_H
 #define TRAINER_EVALUATE_H
 
 #include <stddef.h>
+#include "accuracy.h"
 #include "colorize.h"
 #include "model.h"
 
@@ -35,7 +53,15 @@ typedef struct eval_figures {
   double truth_colorfulness;
   double local_gain;
   double loss;
+  double auc_raw, auc_rebal;
+  double gray_auc_raw, gray_auc_rebal;
 } eval_figures;
+
+/* The accuracy tables of a set: the prediction's and the grayscale
+ * baseline's (1.2 MB: allocate it). */
+typedef struct eval_accuracy {
+  accuracy_table pred, gray;
+} eval_accuracy;
 
 double metrics_psnr (const unsigned char *a, const unsigned char *b,
                      size_t n_values);
@@ -45,10 +71,14 @@ double metrics_local_gain (const float *truth, const float *out,
                            size_t n_pixels, int channels);
 
 /* Evaluates one image.  out_rgb and gray_rgb (w * h * 3 each) receive the
- * colorized and the grayscale 8-bit images when non-NULL. */
+ * colorized and the grayscale 8-bit images when non-NULL; the image's
+ * accuracy tables are added to acc when non-NULL. */
 nn_code evaluate_image (nn_model *m, const unsigned char *rgb, int w, int h,
                         const colorize_options *opt, eval_figures *f,
                         unsigned char *out_rgb, unsigned char *gray_rgb,
-                        nn_error *err);
+                        eval_accuracy *acc, nn_error *err);
+
+/* The four auc figures of f from the tables of a set. */
+void evaluate_accuracy (const eval_accuracy *acc, eval_figures *f);
 
 #endif

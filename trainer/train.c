@@ -614,9 +614,11 @@ loss_share (const float *pred, const float *target, const float *weight,
 
 /* ---- Validation ------------------------------------------------------------ */
 
+/* Means over the images, but the auc figures are the set's (evaluate.h). */
 typedef struct val_result {
   int n;
   double loss, psnr, gray_psnr, colorfulness, truth_colorfulness, local_gain;
+  double auc_raw, auc_rebal, gray_auc_raw, gray_auc_rebal;
 } val_result;
 
 static int
@@ -626,14 +628,22 @@ validate (nn_model *m, const dataset *val, const settings *s, val_result *r,
   memset (r, 0, sizeof *r);
   colorize_options opt = COLORIZE_OPTIONS_DEFAULT;
   opt.working_size = s->working_size;
+  eval_accuracy *acc = calloc (1, sizeof *acc);
+  if (!acc)
+    {
+      snprintf (msg, len, "validation: out of memory");
+      return -1;
+    }
   for (int i = 0; i < val->n; i++)
     {
       const ds_image *im = &val->images[i];
       eval_figures f;
       nn_error err;
-      if (evaluate_image (m, im->rgb, im->w, im->h, &opt, &f, NULL, NULL, &err))
+      if (evaluate_image (m, im->rgb, im->w, im->h, &opt, &f, NULL, NULL, acc,
+                          &err))
         {
           snprintf (msg, len, "validation on %s: %s", im->path, err.message);
+          free (acc);
           return -1;
         }
       r->loss += f.loss;
@@ -653,6 +663,13 @@ validate (nn_model *m, const dataset *val, const settings *s, val_result *r,
       r->truth_colorfulness /= r->n;
       r->local_gain /= r->n;
     }
+  eval_figures set;
+  evaluate_accuracy (acc, &set);
+  r->auc_raw = set.auc_raw;
+  r->auc_rebal = set.auc_rebal;
+  r->gray_auc_raw = set.gray_auc_raw;
+  r->gray_auc_rebal = set.gray_auc_rebal;
+  free (acc);
   return 0;
 }
 
@@ -1533,9 +1550,11 @@ train_run (int argc, char **argv, mpijob *job)
           double el = st.elapsed + (now_s () - t0);
           fprintf (stderr, "%sstep %lld epoch %.2f: val loss %.5f psnr %.2f "
                    "(gray %.2f) colorfulness %.1f (truth %.1f) local_gain "
-                   "%.3f\n", tty ? "\r\033[K" : "", (long long) st.step, epoch,
+                   "%.3f auc_rebal %.2f (gray %.2f)\n",
+                   tty ? "\r\033[K" : "", (long long) st.step, epoch,
                    vr.loss, vr.psnr, vr.gray_psnr, vr.colorfulness,
-                   vr.truth_colorfulness, vr.local_gain);
+                   vr.truth_colorfulness, vr.local_gain, vr.auc_rebal,
+                   vr.gray_auc_rebal);
           fprintf (csv, "%lld,%.4f,%.6f,%.6f,%.4f,%.4f,%.6g,%.2f,%.1f\n",
                    (long long) st.step, epoch, loss_n ? loss_sum / loss_n : NAN,
                    vr.loss, vr.psnr, vr.gray_psnr, lr, last_rate, el);
@@ -1678,9 +1697,12 @@ train_run (int argc, char **argv, mpijob *job)
     if (have_val)
       fprintf (mf, "val_data=%s\nval_images=%d\nval_loss=%.6f\nval_psnr=%.4f\n"
                "val_gray_psnr=%.4f\nval_colorfulness=%.3f\n"
-               "val_truth_colorfulness=%.3f\nval_local_gain=%.4f\n",
+               "val_truth_colorfulness=%.3f\nval_local_gain=%.4f\n"
+               "val_auc_raw=%.4f\nval_auc_rebal=%.4f\n"
+               "val_gray_auc_rebal=%.4f\n",
                val_dir, vr.n, vr.loss, vr.psnr, vr.gray_psnr, vr.colorfulness,
-               vr.truth_colorfulness, vr.local_gain);
+               vr.truth_colorfulness, vr.local_gain, vr.auc_raw, vr.auc_rebal,
+               vr.gray_auc_rebal);
     fclose (mf);
     for (char *p = meta; *p; p++) /* keep one line per key */
       if (*p == '\r')
