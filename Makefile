@@ -114,7 +114,7 @@ $(BUILD)/tests/test_accuracy: $(BUILD)/tests/test_accuracy.o \
 # libFuzzer target for the weight loader (clang; Debian's clang package).
 FUZZ_SECONDS ?= 60
 FUZZ_BIN := $(BUILD)/fuzz/fuzz_weights
-FUZZ_SRC := $(addprefix nn/,blas.c weights.c model.c error.c conv2d.c batchnorm.c activation.c pool.c upsample.c rng.c)
+FUZZ_SRC := $(addprefix nn/,blas.c head.c weights.c model.c error.c conv2d.c batchnorm.c activation.c pool.c upsample.c rng.c)
 $(FUZZ_BIN): tests/fuzz/fuzz_weights.c $(FUZZ_SRC) $(wildcard nn/*.h)
 	@mkdir -p $(dir $@)
 	clang -g -O1 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror \

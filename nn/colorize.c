@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "colorize.h"
+#include "head.h"
 
 #define GUIDED_RADIUS 2        /* window (2r+1)^2 at working resolution */
 #define GUIDED_EPS 1e-3f       /* regularization, in (L/100)^2 units */
@@ -40,28 +41,46 @@
 
 /* ---- Arguments and sizes ------------------------------------------------ */
 
-int
-colorize_default_working_size (const nn_model *m)
+/* The number after "key=" on a metadata line; 0 when absent or not a
+ * whole number. */
+static int
+metadata_number (const nn_model *m, const char *key, double *out)
 {
-  const char *key = "working_size=";
   const char *p = m && m->metadata ? m->metadata : "";
   while (*p)
     {
       if (!strncmp (p, key, strlen (key)))
         {
           char *end;
-          long v = strtol (p + strlen (key), &end, 10);
-          if ((*end == '\n' || *end == '\0') && v >= COLORIZE_MIN_WORKING_SIZE
-              && v <= COLORIZE_MAX_WORKING_SIZE)
-            return (int) v / 8 * 8;
-          break;
+          *out = strtod (p + strlen (key), &end);
+          return end != p + strlen (key) && (*end == '\n' || *end == '\0');
         }
       p = strchr (p, '\n');
       if (!p)
         break;
       p++;
     }
+  return 0;
+}
+
+int
+colorize_default_working_size (const nn_model *m)
+{
+  double v;
+  if (metadata_number (m, "working_size=", &v) && v == floor (v)
+      && v >= COLORIZE_MIN_WORKING_SIZE && v <= COLORIZE_MAX_WORKING_SIZE)
+    return (int) v / 8 * 8;
   return COLORIZE_DEFAULT_WORKING_SIZE;
+}
+
+float
+colorize_default_temperature (const nn_model *m)
+{
+  double v;
+  if (metadata_number (m, "temperature=", &v)
+      && v >= NN_HEAD_MIN_TEMPERATURE && v <= NN_HEAD_MAX_TEMPERATURE)
+    return (float) v;
+  return NN_HEAD_DEFAULT_TEMPERATURE;
 }
 
 nn_code
@@ -471,6 +490,13 @@ colorize_image (nn_model *m, float *pixels, int width, int height,
     return nn_error_set (err, NN_ERR_ARG,
                          "colorize: strength %g: expected 0..100",
                          (double) opt.strength);
+  if (opt.temperature != 0.0f
+      && !(opt.temperature >= NN_HEAD_MIN_TEMPERATURE
+           && opt.temperature <= NN_HEAD_MAX_TEMPERATURE))
+    return nn_error_set (err, NN_ERR_ARG,
+                         "colorize: temperature %g: expected %g..%g (0: the "
+                         "model's own)", (double) opt.temperature,
+                         NN_HEAD_MIN_TEMPERATURE, NN_HEAD_MAX_TEMPERATURE);
   int S = opt.working_size ? opt.working_size
                            : colorize_default_working_size (m);
   int w, h, pw, ph;
@@ -515,13 +541,20 @@ colorize_image (nn_model *m, float *pixels, int width, int height,
   rc = nn_model_forward (m, in, 1, ph, pw, NN_PASS_INFER, err);
   if (rc != NN_OK)
     goto done;
-  int on, oc, oh, ow;
-  const float *out = nn_model_output (m, &on, &oc, &oh, &ow);
-  if (!out || on != 1 || oc != 2 || oh != ph || ow != pw)
+  int on, oh, ow;
+  float t = opt.temperature > 0.0f ? opt.temperature
+                                   : colorize_default_temperature (m);
+  const float *out = nn_model_ab (m, t, &on, &oh, &ow, err);
+  if (!out)
+    {
+      rc = err ? err->code : NN_ERR_ARG;
+      goto done;
+    }
+  if (on != 1 || oh != ph || ow != pw)
     {
       rc = nn_error_set (err, NN_ERR_ARG,
-                         "colorize: network output %dx%dx%dx%d: expected "
-                         "1x2x%dx%d", on, oc, oh, ow, ph, pw);
+                         "colorize: network output %dx2x%dx%d: expected "
+                         "1x2x%dx%d", on, oh, ow, ph, pw);
       goto done;
     }
   float lo[2] = { FLT_MAX, FLT_MAX }, hi[2] = { -FLT_MAX, -FLT_MAX };

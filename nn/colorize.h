@@ -34,9 +34,11 @@ typedef struct colorize_options {
   colorize_progress_fn progress;  /* may be NULL */
   void *progress_data;
   const volatile int *cancel;     /* may be NULL; non-zero cancels */
+  float temperature;              /* class head (nn/head.h): the annealed
+                                     mean's T; 0 = the model's default */
 } colorize_options;
 
-#define COLORIZE_OPTIONS_DEFAULT ((colorize_options) { 0, 1.0f, NULL, NULL, NULL })
+#define COLORIZE_OPTIONS_DEFAULT ((colorize_options) { 0, 1.0f, NULL, NULL, NULL, 0.0f })
 
 /* The working size a model uses when options ask for 0: the model's
  * metadata key "working_size" when present and valid, else
@@ -46,6 +48,12 @@ int colorize_default_working_size (const nn_model *m);
 /* Colorizes pixels in place (see above).  On error or cancel the pixels
  * are left unchanged.  The network's last output (1 x 2 x ph x pw, see
  * colorize_working_dims) stays in the model until its next pass. */
+/* The temperature a class-head model uses when options ask for 0: its
+ * metadata key "temperature" when present and within
+ * NN_HEAD_MIN..MAX_TEMPERATURE, else NN_HEAD_DEFAULT_TEMPERATURE.  (A
+ * regression model ignores the temperature.) */
+float colorize_default_temperature (const nn_model *m);
+
 nn_code colorize_image (nn_model *m, float *pixels, int width, int height,
                         int channels, const colorize_options *opt,
                         nn_error *err);

@@ -20,6 +20,7 @@
 #include "batchnorm.h"
 #include "blas.h"
 #include "conv2d.h"
+#include "head.h"
 #include "model.h"
 #include "pool.h"
 #include "rng.h"
@@ -332,10 +333,20 @@ b_add (builder *b, int x, int y)
   return o ? o->out : 0;
 }
 
-/* The seed's plain CNN (Keras model in the seed, tests/reference/models.py
- * ColorizationCNN): 12 3x3 convolutions with bias. */
+/* The colour-class head's bin centres (Q x 2, not trained). */
 static void
-build_cnn (builder *b)
+build_head_bins (builder *b, int q)
+{
+  int shape[2] = { q, 2 };
+  b_param (b, "head.bins", "", 2, shape, 0, INIT_ZERO, 0);
+}
+
+/* The seed's plain CNN (Keras model in the seed, tests/reference/models.py
+ * ColorizationCNN): 12 3x3 convolutions with bias.  With the class head
+ * the last convolution gives Q logits at half resolution (no tanh, no
+ * last upsampling). */
+static void
+build_cnn (builder *b, int q)
 {
   static const struct { int cout, stride, upsample_before; } layers[12] = {
     { 64, 1, 0 }, { 64, 2, 0 }, { 128, 1, 0 }, { 128, 2, 0 },
@@ -349,11 +360,15 @@ build_cnn (builder *b)
       snprintf (name, sizeof name, "conv%d", i + 1);
       if (layers[i].upsample_before)
         x = b_simple (b, OP_UPSAMPLE2, x);
-      x = b_conv (b, x, name, layers[i].cout, 3, layers[i].stride, 1, 1,
-                  INIT_UNIFORM_FAN_IN);
-      x = b_simple (b, i < 11 ? OP_RELU : OP_TANH, x);
+      x = b_conv (b, x, name, i == 11 && q ? q : layers[i].cout, 3,
+                  layers[i].stride, 1, 1, INIT_UNIFORM_FAN_IN);
+      if (i < 11 || !q)
+        x = b_simple (b, i < 11 ? OP_RELU : OP_TANH, x);
     }
-  b_simple (b, OP_UPSAMPLE2, x);
+  if (q)
+    build_head_bins (b, q);
+  else
+    b_simple (b, OP_UPSAMPLE2, x);
 }
 
 /* torchvision's BasicBlock. */
@@ -383,9 +398,10 @@ build_basic_block (builder *b, int x, const char *prefix, int planes,
 }
 
 /* The seed's ColorizationNet: resnet18 children 0..5 with a one-channel
- * conv1, then the upsampling decoder. */
+ * conv1, then the upsampling decoder; with the class head its last
+ * convolution gives Q logits at half resolution (no last upsampling). */
 static void
-build_resnet18 (builder *b)
+build_resnet18 (builder *b, int q)
 {
   int x = b_conv (b, 0, "midlevel_resnet.0", 64, 7, 2, 3, 0,
                   INIT_KAIMING_FAN_OUT_SUM3);
@@ -405,8 +421,11 @@ build_resnet18 (builder *b)
   x = b_simple (b, OP_UPSAMPLE2, x);
   x = b_conv (b, x, "upsample.11", 32, 3, 1, 1, 1, INIT_UNIFORM_FAN_IN);
   x = b_simple (b, OP_RELU, b_bn (b, x, "upsample.12"));
-  x = b_conv (b, x, "upsample.14", 2, 3, 1, 1, 1, INIT_UNIFORM_FAN_IN);
-  b_simple (b, OP_UPSAMPLE2, x);
+  x = b_conv (b, x, "upsample.14", q ? q : 2, 3, 1, 1, 1, INIT_UNIFORM_FAN_IN);
+  if (q)
+    build_head_bins (b, q);
+  else
+    b_simple (b, OP_UPSAMPLE2, x);
 }
 
 static void
@@ -466,7 +485,13 @@ model_alloc_params (nn_model *m)
 nn_code
 nn_model_new (nn_arch arch, nn_model **out, nn_error *err)
 {
-  nn_code rc = nn_model_build (arch, out, err);
+  return nn_model_new_head (arch, 0, out, err);
+}
+
+nn_code
+nn_model_new_head (nn_arch arch, int head_bins, nn_model **out, nn_error *err)
+{
+  nn_code rc = nn_model_build_head (arch, head_bins, out, err);
   if (rc == NN_OK && (rc = nn_model_alloc (*out, err)) != NN_OK)
     {
       nn_model_free (*out);
@@ -490,14 +515,25 @@ nn_model_alloc (nn_model *m, nn_error *err)
 nn_code
 nn_model_build (nn_arch arch, nn_model **out, nn_error *err)
 {
+  return nn_model_build_head (arch, 0, out, err);
+}
+
+nn_code
+nn_model_build_head (nn_arch arch, int head_bins, nn_model **out,
+                     nn_error *err)
+{
   *out = NULL;
   nn_blas_init ();
   if ((unsigned) arch >= NN_ARCH_COUNT)
     return nn_error_set (err, NN_ERR_ARCH, "unknown architecture %d", (int) arch);
+  if (head_bins && (head_bins < 2 || head_bins > NN_HEAD_MAX_BINS))
+    return nn_error_set (err, NN_ERR_ARG, "a colour-class head of %d bins, "
+                         "expected 2..%d", head_bins, NN_HEAD_MAX_BINS);
   nn_model *m = calloc (1, sizeof *m);
   if (!m)
     return nn_error_set (err, NN_ERR_NOMEM, "out of memory for a model");
   m->arch = arch;
+  m->head_bins = head_bins;
   m->scaling = NN_DEFAULT_SCALING;
   m->bn_momentum = 0.1f;
   m->bn_eps = 1e-5f;
@@ -513,9 +549,9 @@ nn_model_build (nn_arch arch, nn_model **out, nn_error *err)
   m->graph->n_acts = 1;
   m->graph->acts[0].c = 1;
   if (arch == NN_ARCH_CNN)
-    build_cnn (&b);
+    build_cnn (&b, head_bins);
   else
-    build_resnet18 (&b);
+    build_resnet18 (&b, head_bins);
   if (b.failed)
     {
       nn_model_free (m);
@@ -524,6 +560,11 @@ nn_model_build (nn_arch arch, nn_model **out, nn_error *err)
                            nn_arch_name (arch));
     }
   graph_count_uses (m->graph);
+  if (head_bins && nn_model_set_metadata (m, "", err))
+    {
+      nn_model_free (m);
+      return NN_ERR_NOMEM;
+    }
   *out = m;
   return NN_OK;
 }
@@ -572,15 +613,52 @@ nn_model_free (nn_model *m)
   free (m->params);
   free (m->graph);
   free (m->metadata);
+  free (m->decoded);
   free (m);
 }
 
+/* The metadata's "head_bins=" line: its value (0 when absent), or -1 when
+ * it is not an integer in 2..NN_HEAD_MAX_BINS. */
+int
+nn_metadata_head_bins (const char *text)
+{
+  const char *key = "head_bins=";
+  for (const char *p = text; p && *p; p = strchr (p, '\n') ? strchr (p, '\n') + 1 : NULL)
+    if (!strncmp (p, key, strlen (key)))
+      {
+        char *end;
+        long v = strtol (p + strlen (key), &end, 10);
+        if (end == p + strlen (key) || (*end && *end != '\n') || v < 2
+            || v > NN_HEAD_MAX_BINS)
+          return -1;
+        return (int) v;
+      }
+  return 0;
+}
+
+/* The text without its head_bins lines, and with "head_bins=Q" first when
+ * the model has the class head: the file always says which head it has. */
 nn_code
 nn_model_set_metadata (nn_model *m, const char *text, nn_error *err)
 {
-  char *copy = strdup (text ? text : "");
+  text = text ? text : "";
+  char *copy = malloc (strlen (text) + 32);
   if (!copy)
     return nn_error_set (err, NN_ERR_NOMEM, "out of memory for metadata");
+  size_t n = m->head_bins ? (size_t) sprintf (copy, "head_bins=%d\n",
+                                              m->head_bins) : 0;
+  for (const char *p = text; *p;)
+    {
+      const char *e = strchr (p, '\n');
+      size_t len = e ? (size_t) (e - p) + 1 : strlen (p);
+      if (strncmp (p, "head_bins=", 10))
+        {
+          memcpy (copy + n, p, len);
+          n += len;
+        }
+      p += len;
+    }
+  copy[n] = '\0';
   free (m->metadata);
   m->metadata = copy;
   return NN_OK;
@@ -643,6 +721,13 @@ nn_model_init (nn_model *m, uint64_t seed)
           }
           break;
         }
+    }
+  nn_param *bins = nn_model_find (m, "head.bins");
+  if (bins)             /* the gamut bins when the count is theirs */
+    {
+      float c[2 * NN_HEAD_MAX_BINS];
+      if (nn_head_gamut_bins (c) == m->head_bins)
+        memcpy (bins->data, c, bins->size * sizeof (float));
     }
 }
 
@@ -1101,6 +1186,48 @@ nn_model_output (const nn_model *m, int *n, int *c, int *h, int *w)
   if (w)
     *w = o->w;
   return g->have_forward ? o->data : NULL;
+}
+
+const float *
+nn_model_ab (nn_model *m, float t, int *n, int *h, int *w, nn_error *err)
+{
+  int on, oc, oh, ow;
+  const float *out = nn_model_output (m, &on, &oc, &oh, &ow);
+  if (!out)
+    {
+      nn_error_set (err, NN_ERR_ARG, "no forward pass to read");
+      return NULL;
+    }
+  if (m->head_bins)
+    {
+      const nn_param *bins = nn_model_find (m, "head.bins");
+      size_t need = (size_t) on * 2 * oh * ow * 4;
+      if (need > m->decoded_size)
+        {
+          free (m->decoded);
+          m->decoded_size = 0;
+          if (!(m->decoded = malloc (need * sizeof (float))))
+            {
+              nn_error_set (err, NN_ERR_NOMEM, "out of memory decoding "
+                            "%d x %d colour classes", oh, ow);
+              return NULL;
+            }
+          m->decoded_size = need;
+        }
+      if (nn_head_decode (out, bins->data, m->head_bins, on, oh, ow, t,
+                          m->scaling.ab_scale, 2, m->decoded, err))
+        return NULL;
+      out = m->decoded;
+      oh *= 2;
+      ow *= 2;
+    }
+  if (n)
+    *n = on;
+  if (h)
+    *h = oh;
+  if (w)
+    *w = ow;
+  return out;
 }
 
 /* ------------------------------------------------------------------ */

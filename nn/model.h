@@ -85,6 +85,12 @@ typedef struct nn_model {
    * (see batchnorm.h); NULL (the default) for one process. */
   void (*bn_reduce) (double *values, int count, void *user_data);
   void *bn_reduce_data;
+  /* The output head: 0 for the seed's a,b regression (output n x 2 x h x
+   * w); Q > 0 for the colour-class head (nn/head.h): output n x Q x h/2 x
+   * w/2 logits, bin centres in the tensor "head.bins" (Q x 2). */
+  int head_bins;
+  float *decoded;          /* nn_model_ab's buffer for a class head */
+  size_t decoded_size;
   nn_graph *graph;
 } nn_model;
 
@@ -97,6 +103,12 @@ void nn_model_free (nn_model *m);
  * (data and grad NULL), then the storage.  The weight loader checks a
  * file against the shapes before it allocates anything. */
 nn_code nn_model_build (nn_arch arch, nn_model **out, nn_error *err);
+/* The same with the head: head_bins 0 (regression) or 2..NN_HEAD_MAX_BINS
+ * (the colour-class head with that many bins; head.bins to be filled). */
+nn_code nn_model_build_head (nn_arch arch, int head_bins, nn_model **out,
+                             nn_error *err);
+nn_code nn_model_new_head (nn_arch arch, int head_bins, nn_model **out,
+                           nn_error *err);
 nn_code nn_model_alloc (nn_model *m, nn_error *err);
 
 /* The initialization PyTorch uses for the reference modules, from a seeded
@@ -107,14 +119,25 @@ void nn_model_init (nn_model *m, uint64_t seed);
 size_t nn_model_param_count (const nn_model *m);
 nn_param *nn_model_find (nn_model *m, const char *name);
 
-/* Replaces the metadata text (copied). */
+/* Replaces the metadata text (copied); a class-head model's text always
+ * starts with "head_bins=Q" (any other head_bins line is dropped). */
 nn_code nn_model_set_metadata (nn_model *m, const char *text, nn_error *err);
+/* The value of a metadata text's head_bins line: 0 when absent, -1 when
+ * not an integer in 2..NN_HEAD_MAX_BINS. */
+int nn_metadata_head_bins (const char *text);
 
 /* Runs the network on input (n x 1 x h x w). */
 nn_code nn_model_forward (nn_model *m, const float *input, int n, int h, int w,
                           nn_pass pass, nn_error *err);
-/* The output of the last forward pass (n x 2 x h x w); dims may be NULL. */
+/* The output of the last forward pass (n x 2 x h x w, or the class head's
+ * logits); dims may be NULL. */
 const float *nn_model_output (const nn_model *m, int *n, int *c, int *h, int *w);
+/* The last pass's prediction as raw a,b at the input's size (n x 2 x h x
+ * w, CIE a,b = value * ab_scale): the output itself for the regression
+ * head; for the class head the annealed mean at temperature t
+ * (nn_head_decode), in a buffer the model owns until its next call. */
+const float *nn_model_ab (nn_model *m, float t, int *n, int *h, int *w,
+                          nn_error *err);
 
 /* Backpropagates doutput (shaped as the output) through the last forward
  * pass, which must have been NN_PASS_EVAL or NN_PASS_TRAIN.  Parameter

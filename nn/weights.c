@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "head.h"
 #include "weights.h"
 
 #if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -280,7 +281,17 @@ weights_load_memory (const void *data, size_t size, const char *what,
   const size_t meta_pos = c.pos;
   c.pos += meta_len;
 
-  if ((rc = nn_model_build (arch, &m, err)))
+  char *meta = malloc ((size_t) meta_len + 1);
+  if (!meta)
+    return nn_error_set (err, NN_ERR_NOMEM, "%s: out of memory", c.what);
+  memcpy (meta, c.data + meta_pos, meta_len);
+  meta[meta_len] = '\0';
+  int head_bins = nn_metadata_head_bins (meta);
+  free (meta);
+  if (head_bins < 0)
+    return nn_error_set (err, NN_ERR_FORMAT, "%s: metadata head_bins is not "
+                         "an integer in 2..%d", c.what, NN_HEAD_MAX_BINS);
+  if ((rc = nn_model_build_head (arch, head_bins, &m, err)))
     return rc;
   m->scaling = s;
   free (m->metadata);

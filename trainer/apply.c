@@ -16,6 +16,7 @@
 #include <string.h>
 #include "blas.h"
 #include "colorize.h"
+#include "head.h"
 #include "commands.h"
 #include "image.h"
 #include "weights.h"
@@ -25,7 +26,7 @@ static void
 apply_usage (void)
 {
   fprintf (stderr, "usage: colorize-train apply --weights W IN OUT "
-           "[--size S] [--strength X] [--threads N] [--verify]\n");
+           "[--size S] [--strength X] [--temperature T] [--threads N] [--verify]\n");
 }
 
 int
@@ -33,7 +34,7 @@ cmd_apply (int argc, char **argv)
 {
   const char *weights = NULL, *in = NULL, *out = NULL;
   int size = 0, threads = 0, verify = 0;
-  double strength = 1.0;
+  double strength = 1.0, temperature = 0.0;
   for (int i = 0; i < argc; i++)
     {
       const char *o = argv[i];
@@ -99,6 +100,18 @@ cmd_apply (int argc, char **argv)
               return 2;
             }
         }
+      else if (!strcmp (o, "--temperature"))
+        {
+          temperature = strtod (v, &end);
+          if (!*v || *end || errno || !(temperature >= NN_HEAD_MIN_TEMPERATURE
+                                        && temperature <= NN_HEAD_MAX_TEMPERATURE))
+            {
+              fprintf (stderr, "colorize-train apply: --temperature expects a "
+                       "number in %g..%g, got '%s'\n", NN_HEAD_MIN_TEMPERATURE,
+                       NN_HEAD_MAX_TEMPERATURE, v);
+              return 2;
+            }
+        }
       else
         {
           fprintf (stderr, "colorize-train apply: unknown option '%s'\n", o);
@@ -138,6 +151,7 @@ cmd_apply (int argc, char **argv)
   colorize_options opt = COLORIZE_OPTIONS_DEFAULT;
   opt.working_size = size;
   opt.strength = (float) strength;
+  opt.temperature = (float) temperature;
   if (colorize_image (m, lab, w, h, 4, &opt, &err) != NN_OK)
     {
       fprintf (stderr, "colorize-train apply: %s: %s\n", in, err.message);

@@ -5,6 +5,7 @@
 #include "commands.h"
 #include "dataset.h"
 #include "encoder.h"
+#include "head.h"
 #include "image.h"
 #include "model.h"
 #include "npy.h"
@@ -75,14 +76,15 @@ init_encoder (nn_model *m, const char *dir, const char *data_dir,
 int
 cmd_init (int argc, char **argv)
 {
-  const char *arch_name = NULL, *out = NULL, *encoder = NULL, *data = NULL;
+  const char *arch_name = NULL, *out = NULL, *encoder = NULL, *data = NULL,
+             *head = "ab";
   unsigned long long seed = 0;
   for (int i = 0; i < argc; i++)
     {
       const char *v;
       if (!strcmp (argv[i], "--arch") || !strcmp (argv[i], "--out")
           || !strcmp (argv[i], "--seed") || !strcmp (argv[i], "--encoder")
-          || !strcmp (argv[i], "--data"))
+          || !strcmp (argv[i], "--data") || !strcmp (argv[i], "--head"))
         {
           if (!(v = option_value (argc, argv, &i, "init")))
             return 2;
@@ -94,6 +96,8 @@ cmd_init (int argc, char **argv)
             encoder = v;
           else if (!strcmp (argv[i - 1], "--data"))
             data = v;
+          else if (!strcmp (argv[i - 1], "--head"))
+            head = v;
           else
             {
               char *end;
@@ -131,9 +135,17 @@ cmd_init (int argc, char **argv)
                "DIR (photos for its batch norms), for --arch resnet18\n");
       return 2;
     }
+  if (strcmp (head, "ab") && strcmp (head, "class"))
+    {
+      fprintf (stderr, "colorize-train init: --head must be ab (the seed's "
+               "a,b regression) or class (colour classes), got '%s'\n", head);
+      return 2;
+    }
   nn_model *m;
   nn_error err;
-  if (nn_model_new (arch, &m, &err))
+  float centres[2 * NN_HEAD_MAX_BINS];
+  if (nn_model_new_head (arch, strcmp (head, "class") ? 0
+                         : nn_head_gamut_bins (centres), &m, &err))
     {
       fprintf (stderr, "colorize-train init: %s\n", err.message);
       return 1;
@@ -156,8 +168,8 @@ cmd_init (int argc, char **argv)
       rc = 1;
     }
   else
-    printf ("wrote %s: arch=%s params=%zu\n", out, nn_arch_name (arch),
-            nn_model_param_count (m));
+    printf ("wrote %s: arch=%s params=%zu%s\n", out, nn_arch_name (arch),
+            nn_model_param_count (m), m->head_bins ? " (colour-class head)" : "");
   nn_model_free (m);
   return rc;
 }

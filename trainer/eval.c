@@ -26,6 +26,7 @@
 #include <string.h>
 #include "blas.h"
 #include "colorize.h"
+#include "head.h"
 #include "commands.h"
 #include "dataset.h"
 #include "evaluate.h"
@@ -120,7 +121,7 @@ static void
 eval_usage (void)
 {
   fprintf (stderr, "usage: colorize-train eval --weights W --data DIR "
-           "[--size S] [--strength X]\n"
+           "[--size S] [--strength X] [--temperature T]\n"
            "         [--sheet OUT.png] [--sheet-rows N] [--csv OUT.csv] "
            "[--threads N]\n");
 }
@@ -131,7 +132,7 @@ cmd_eval (int argc, char **argv)
   const char *weights = NULL, *data = NULL, *sheet_path = NULL,
              *csv_path = NULL;
   int size = 0, rows = 16, threads = 0;
-  double strength = 1.0;
+  double strength = 1.0, temperature = 0.0;
   for (int i = 0; i < argc; i++)
     {
       const char *o = argv[i];
@@ -186,6 +187,18 @@ cmd_eval (int argc, char **argv)
             {
               fprintf (stderr, "colorize-train eval: --strength expects a "
                        "number in 0..100, got '%s'\n", v);
+              return 2;
+            }
+        }
+      else if (!strcmp (o, "--temperature"))
+        {
+          temperature = strtod (v, &end);
+          if (!*v || *end || errno || !(temperature >= NN_HEAD_MIN_TEMPERATURE
+                                        && temperature <= NN_HEAD_MAX_TEMPERATURE))
+            {
+              fprintf (stderr, "colorize-train eval: --temperature expects a "
+                       "number in %g..%g, got '%s'\n", NN_HEAD_MIN_TEMPERATURE,
+                       NN_HEAD_MAX_TEMPERATURE, v);
               return 2;
             }
         }
@@ -269,6 +282,7 @@ cmd_eval (int argc, char **argv)
   colorize_options opt = COLORIZE_OPTIONS_DEFAULT;
   opt.working_size = size;
   opt.strength = (float) strength;
+  opt.temperature = (float) temperature;
   eval_figures sum = { 0 };
   for (int i = 0; i < ds.n; i++)
     {

@@ -151,7 +151,10 @@ evaluate_image (nn_model *m, const unsigned char *rgb, int w, int h,
   int oh, ow, sw, sh, S = opt && opt->working_size
                               ? opt->working_size
                               : colorize_default_working_size (m);
-  const float *raw = nn_model_output (m, NULL, NULL, &oh, &ow);
+  /* the class head's prediction decoded as colorize_image did */
+  float t = opt && opt->temperature > 0.0f ? opt->temperature
+                                           : colorize_default_temperature (m);
+  const float *raw = nn_model_ab (m, t, NULL, &oh, &ow, NULL);
   f->loss = NAN;
   if (raw && colorize_working_dims (w, h, S, &sw, &sh, NULL, NULL, NULL) == NN_OK
       && (small = malloc ((size_t) sw * sh * 2 * sizeof *small)))

@@ -62,6 +62,7 @@
 #include "commands.h"
 #include "dataset.h"
 #include "evaluate.h"
+#include "head.h"
 #include "image.h"
 #include "model.h"
 #include "mpijob.h"
@@ -612,6 +613,46 @@ loss_share (const float *pred, const float *target, const float *weight,
   return sum;
 }
 
+/* The colour-class loss (nn/head.h) of this process's nb samples: the
+ * targets' a,b averaged over 2 x 2 pixels (the logits' resolution), each
+ * pixel weighted by the rarity of its colour (dataset_weights: Zhang et
+ * al.'s class rebalancing).  Returns this share's sum (the loss is the sum
+ * over the processes divided by their pixel count) and writes to dlogits
+ * the gradient of that global mean.  scratch: 3 planes of nb * (crop/2)^2. */
+static double
+class_share (nn_model *m, const float *logits, const float *target,
+             const dataset_weights *wt, int nb, int crop, int processes,
+             float *dlogits, float *scratch)
+{
+  const int h = crop / 2, w = crop / 2;
+  const size_t hw = (size_t) h * w, full = (size_t) crop * crop;
+  float *ab = scratch, *pw = scratch + (size_t) nb * 2 * hw;
+  const float k = 0.25f * m->scaling.ab_scale;
+  for (int i = 0; i < nb; i++)
+    {
+      for (int c = 0; c < 2; c++)
+        for (int y = 0; y < h; y++)
+          for (int x = 0; x < w; x++)
+            {
+              const float *t = target + ((size_t) i * 2 + c) * full
+                               + (size_t) 2 * y * crop + 2 * x;
+              ab[((size_t) i * 2 + c) * hw + (size_t) y * w + x]
+                = k * (t[0] + t[1] + t[crop] + t[crop + 1]);
+            }
+      for (size_t p = 0; p < hw; p++)
+        pw[(size_t) i * hw + p]
+          = dataset_weight_of (wt, ab[(size_t) i * 2 * hw + p],
+                               ab[((size_t) i * 2 + 1) * hw + p]);
+    }
+  const nn_param *bins = nn_model_find (m, "head.bins");
+  double mean = nn_head_loss (logits, bins->data, m->head_bins, nb, h, w, ab,
+                              pw, dlogits);
+  const float share = 1.0f / (float) processes;
+  for (size_t i = 0, n = (size_t) nb * m->head_bins * hw; i < n; i++)
+    dlogits[i] *= share;
+  return mean * (double) (nb * hw);
+}
+
 /* ---- Validation ------------------------------------------------------------ */
 
 /* Means over the images, but the auc figures are the set's (evaluate.h). */
@@ -1025,10 +1066,10 @@ train_run (int argc, char **argv, mpijob *job)
         }
       else if (!strcmp (o, "--loss"))
         {
-          if (strcmp (v, "mse") && strcmp (v, "weighted"))
+          if (strcmp (v, "mse") && strcmp (v, "weighted") && strcmp (v, "class"))
             {
-              fprintf (stderr, "colorize-train train: --loss must be mse or "
-                       "weighted, got '%s'\n", v);
+              fprintf (stderr, "colorize-train train: --loss must be mse, "
+                       "weighted or class, got '%s'\n", v);
               return 2;
             }
           snprintf (s.loss, sizeof s.loss, "%s", v);
@@ -1142,7 +1183,7 @@ train_run (int argc, char **argv, mpijob *job)
   char *png_path = path_beside (out, ".png");
   char *ckpt_path = path_beside (out, ".ckpt");
   feeder fd = { 0 };
-  float *dout = NULL;
+  float *dout = NULL, *class_scratch = NULL;
   int feeder_started = 0;
   if (!csv_path || !png_path || !ckpt_path)
     goto done;
@@ -1293,8 +1334,11 @@ train_run (int argc, char **argv, mpijob *job)
       else
         {
           nn_arch a;
+          float centres[2 * NN_HEAD_MAX_BINS];
           nn_arch_parse (s.arch, &a);
-          if (nn_model_new (a, &m, &err) != NN_OK)
+          if (nn_model_new_head (a, !strcmp (s.loss, "class")
+                                    ? nn_head_gamut_bins (centres) : 0,
+                                 &m, &err) != NN_OK)
             {
               fprintf (stderr, "colorize-train train: %s\n", err.message);
               goto done;
@@ -1306,6 +1350,16 @@ train_run (int argc, char **argv, mpijob *job)
           fprintf (stderr, "colorize-train train: %s\n", err.message);
           goto done;
         }
+    }
+
+  if (!strcmp (s.loss, "class") != !!m->head_bins)
+    {
+      fprintf (stderr, "colorize-train train: %s\n", m->head_bins
+               ? "the model has a colour-class head: train it with --loss "
+                 "class" : "--loss class needs a colour-class model (init "
+                 "--head class, or no --init)");
+      rc = 2;
+      goto done;
     }
 
   struct sigaction sa;
@@ -1372,7 +1426,7 @@ train_run (int argc, char **argv, mpijob *job)
   resolve_warmup (&s);
   dataset_weights wt;
   int weighted = !strcmp (s.loss, "weighted");
-  if (weighted)
+  if (weighted || m->head_bins)
     dataset_weights_build (&ds, &wt);
 
   csv = job->rank == 0 ? csv_open (csv_path, st.step) : NULL;
@@ -1398,9 +1452,15 @@ train_run (int argc, char **argv, mpijob *job)
     }
   feeder_started = 1;
   size_t plane = (size_t) s.crop * s.crop;
-  size_t nout = plane * 2 * fd.nb;          /* this process's outputs */
+  size_t nout = m->head_bins                /* this process's outputs */
+                ? plane / 4 * m->head_bins * fd.nb : plane * 2 * fd.nb;
+  /* the losses are means over these, summed over the processes */
+  double loss_count = (double) (m->head_bins ? plane / 4 : plane * 2)
+                      * fd.nb * job->size;
   dout = malloc (nout * sizeof *dout);
-  if (!dout)
+  if (m->head_bins)
+    class_scratch = malloc (plane / 4 * 3 * fd.nb * sizeof *class_scratch);
+  if (!dout || (m->head_bins && !class_scratch))
     {
       fprintf (stderr, "colorize-train train: out of memory\n");
       goto done_gegl;
@@ -1479,11 +1539,14 @@ train_run (int argc, char **argv, mpijob *job)
       const float *pred = nn_model_output (m, NULL, NULL, NULL, NULL);
       /* The loss of the global batch, and the signals any process got
        * (all stop at the same step). */
-      double ctl[3] = { loss_share (pred, sl->target, sl->weight, nout,
-                                    nout * job->size, dout),
+      double ctl[3] = { m->head_bins
+                        ? class_share (m, pred, sl->target, &wt, fd.nb,
+                                       s.crop, job->size, dout, class_scratch)
+                        : loss_share (pred, sl->target, sl->weight, nout,
+                                      nout * job->size, dout),
                         stop_signal == SIGINT, stop_signal == SIGTERM };
       mpijob_sum_doubles (job, ctl, 3);
-      double loss = ctl[0] / (double) (nout * job->size);
+      double loss = ctl[0] / loss_count;
       feeder_done (&fd, step);
       if (!isfinite (loss))
         {
@@ -1730,6 +1793,7 @@ done:
   if (csv)
     fclose (csv);
   free (dout);
+  free (class_scratch);
   free (ckpt_text);
   free (csv_path);
   free (png_path);

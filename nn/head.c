@@ -1,0 +1,168 @@
+/* head.c - the colour-class head (see head.h). */
+#include <math.h>
+#include <stdlib.h>
+#include "head.h"
+
+/* D50 CIE Lab -> linear sRGB (Bradford-adapted D50 -> sRGB matrix). */
+static int
+in_gamut (double L, double a, double b)
+{
+  double fy = (L + 16.0) / 116.0, fx = fy + a / 500.0, fz = fy - b / 200.0;
+  double t[3] = { fx, fy, fz }, v[3];
+  for (int i = 0; i < 3; i++)
+    v[i] = t[i] * t[i] * t[i] > 0.008856 ? t[i] * t[i] * t[i]
+                                          : (t[i] - 16.0 / 116.0) / 7.787;
+  double X = 0.9642 * v[0], Y = v[1], Z = 0.8249 * v[2];
+  double r = 3.1338561 * X - 1.6168667 * Y - 0.4906146 * Z;
+  double g = -0.9787684 * X + 1.9161415 * Y + 0.0334540 * Z;
+  double bl = 0.0719453 * X - 0.2289914 * Y + 1.4052427 * Z;
+  return r >= 0 && g >= 0 && bl >= 0 && r <= 1 && g <= 1 && bl <= 1;
+}
+
+static int
+cell_touches_gamut (int i, int j)
+{
+  for (int da = 0; da <= 4; da++)
+    for (int db = 0; db <= 4; db++)
+      for (int L = 1; L < 100; L += 2)
+        if (in_gamut (L, -110.0 + NN_HEAD_CELL * i + 2.5 * da,
+                      -110.0 + NN_HEAD_CELL * j + 2.5 * db))
+          return 1;
+  return 0;
+}
+
+int
+nn_head_gamut_bins (float *centres)
+{
+  int q = 0;
+  for (int i = 0; i < NN_HEAD_GRID; i++)
+    for (int j = 0; j < NN_HEAD_GRID; j++)
+      if (cell_touches_gamut (i, j))
+        {
+          centres[2 * q] = -105.0f + NN_HEAD_CELL * i;
+          centres[2 * q + 1] = -105.0f + NN_HEAD_CELL * j;
+          q++;
+        }
+  return q;
+}
+
+/* The K nearest centres of (a, b) and their normalized Gaussian weights. */
+static void
+soft_encode (const float *centres, int q, float a, float b, int *idx,
+             float *wt)
+{
+  const int K = NN_HEAD_SOFT_NEIGHBOURS;
+  float d2[NN_HEAD_SOFT_NEIGHBOURS];
+  int k = 0;
+  idx[0] = 0;
+  for (int c = 0; c < q; c++)
+    {
+      float da = centres[2 * c] - a, db = centres[2 * c + 1] - b;
+      float d = da * da + db * db;
+      if (k == K && d >= d2[K - 1])
+        continue;
+      int pos = k < K ? k++ : K - 1;
+      while (pos > 0 && d2[pos - 1] > d)
+        {
+          d2[pos] = d2[pos - 1];
+          idx[pos] = idx[pos - 1];
+          pos--;
+        }
+      d2[pos] = d;
+      idx[pos] = c;
+    }
+  double sum = 0.0;
+  const float s2 = 2.0f * NN_HEAD_SOFT_SIGMA * NN_HEAD_SOFT_SIGMA;
+  for (int i = 0; i < k; i++)   /* relative to the nearest: no underflow */
+    sum += wt[i] = expf (-(d2[i] - d2[0]) / s2);
+  for (int i = 0; i < k; i++)
+    wt[i] = (float) (wt[i] / sum);     /* k >= 1 whenever q >= 1 */
+  for (int i = k; i < K; i++)
+    {
+      idx[i] = idx[0];
+      wt[i] = 0.0f;
+    }
+}
+
+double
+nn_head_loss (const float *logits, const float *centres, int q, int n, int h,
+              int w, const float *target_ab, const float *weight,
+              float *dlogits)
+{
+  const size_t hw = (size_t) h * w, count = (size_t) n * hw;
+  double total = 0.0;
+#pragma omp parallel for schedule(static) reduction(+ : total)
+  for (size_t px = 0; px < count; px++)
+    {
+      size_t img = px / hw, p = px % hw;
+      const float *z = logits + img * q * hw + p;
+      float a = target_ab[(img * 2) * hw + p];
+      float b = target_ab[(img * 2 + 1) * hw + p];
+      int idx[NN_HEAD_SOFT_NEIGHBOURS];
+      float wt[NN_HEAD_SOFT_NEIGHBOURS];
+      soft_encode (centres, q, a, b, idx, wt);
+      float mx = z[0];
+      for (int c = 1; c < q; c++)
+        mx = z[c * hw] > mx ? z[c * hw] : mx;
+      double se = 0.0;
+      for (int c = 0; c < q; c++)
+        se += exp ((double) z[c * hw] - mx);
+      double lse = mx + log (se);
+      double ce = 0.0;
+      for (int k = 0; k < NN_HEAD_SOFT_NEIGHBOURS; k++)
+        ce -= wt[k] * (z[idx[k] * hw] - lse);
+      double pw = weight ? weight[img * hw + p] : 1.0;
+      total += pw * ce;
+      if (!dlogits)
+        continue;
+      float *dz = dlogits + img * q * hw + p;
+      const double s = pw / (double) count;
+      for (int c = 0; c < q; c++)
+        dz[c * hw] = (float) (s * exp ((double) z[c * hw] - lse));
+      for (int k = 0; k < NN_HEAD_SOFT_NEIGHBOURS; k++)
+        dz[idx[k] * hw] -= (float) (s * wt[k]);
+    }
+  return total / (double) count;
+}
+
+nn_code
+nn_head_decode (const float *logits, const float *centres, int q, int n,
+                int h, int w, float t, float ab_scale, int up, float *out,
+                nn_error *err)
+{
+  if (!(t >= NN_HEAD_MIN_TEMPERATURE && t <= NN_HEAD_MAX_TEMPERATURE))
+    return nn_error_set (err, NN_ERR_ARG, "temperature %g outside %g..%g",
+                         t, NN_HEAD_MIN_TEMPERATURE, NN_HEAD_MAX_TEMPERATURE);
+  if (q < 1 || up < 1 || ab_scale <= 0.0f)
+    return nn_error_set (err, NN_ERR_ARG, "bad head shape (%d bins, x%d)",
+                         q, up);
+  const size_t hw = (size_t) h * w, count = (size_t) n * hw;
+  const size_t W = (size_t) w * up, HW = hw * up * up;
+#pragma omp parallel for schedule(static)
+  for (size_t px = 0; px < count; px++)
+    {
+      size_t img = px / hw, p = px % hw, y = p / w, x = p % w;
+      const float *z = logits + img * q * hw + p;
+      float mx = z[0];
+      for (int c = 1; c < q; c++)
+        mx = z[c * hw] > mx ? z[c * hw] : mx;
+      double sum = 0.0, sa = 0.0, sb = 0.0;
+      for (int c = 0; c < q; c++)
+        {
+          double e = exp ((z[c * hw] - mx) / t);
+          sum += e;
+          sa += e * centres[2 * c];
+          sb += e * centres[2 * c + 1];
+        }
+      float va = (float) (sa / sum / ab_scale), vb = (float) (sb / sum / ab_scale);
+      float *oa = out + img * 2 * HW, *ob = oa + HW;
+      for (int dy = 0; dy < up; dy++)
+        for (int dx = 0; dx < up; dx++)
+          {
+            size_t o = (y * up + dy) * W + x * up + dx;
+            oa[o] = va;
+            ob[o] = vb;
+          }
+    }
+  return NN_OK;
+}

@@ -1,0 +1,229 @@
+/* test_head.c - the colour-class head (nn/head.h):
+ *   - the gamut bins: 263 cells, centres on the grid, the neutral cell in;
+ *   - the loss against a direct double-precision formula (soft encoding
+ *     over the 5 nearest centres, Gaussian sigma 5, weighted cross-entropy)
+ *     and its gradient against central finite differences;
+ *   - the annealed mean against a direct formula at T = 1 and T = 0.38,
+ *     the mode as T -> 0, and the x2 pixel repetition;
+ *   - models with the head: output shape, weight file round trip (the
+ *     metadata says head_bins=Q; the bins come back), nn_model_ab, and
+ *     colorize_image with a temperature, which rejects one out of range. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "colorize.h"
+#include "head.h"
+#include "model.h"
+#include "testutil.h"
+#include "weights.h"
+
+static float centres[2 * NN_HEAD_MAX_BINS];
+static int q;
+
+static void
+test_bins (void)
+{
+  q = nn_head_gamut_bins (centres);
+  CHECK (q == 263, "263 gamut bins (got %d)", q);
+  int on_grid = 1, neutral = 0;
+  for (int i = 0; i < q; i++)
+    {
+      float a = centres[2 * i], b = centres[2 * i + 1];
+      on_grid &= fmodf (a + 105.0f, 10.0f) == 0.0f && fabsf (a) <= 105.0f
+                 && fmodf (b + 105.0f, 10.0f) == 0.0f && fabsf (b) <= 105.0f;
+      neutral |= fabsf (a) == 5.0f && fabsf (b) == 5.0f;
+    }
+  CHECK (on_grid, "every centre is a cell centre of the 22 x 22 grid");
+  CHECK (neutral, "the cells around a = b = 0 are bins");
+}
+
+/* The loss of one pixel in double, directly from the definition. */
+static double
+pixel_loss (const float *z, size_t stride, float a, float b)
+{
+  double d[NN_HEAD_MAX_BINS];
+  int order[NN_HEAD_MAX_BINS];
+  for (int c = 0; c < q; c++)
+    {
+      double da = centres[2 * c] - a, db = centres[2 * c + 1] - b;
+      d[c] = da * da + db * db;
+      order[c] = c;
+    }
+  for (int i = 0; i < 5; i++)        /* selection of the 5 nearest */
+    for (int j = i + 1; j < q; j++)
+      if (d[order[j]] < d[order[i]])
+        {
+          int t = order[i];
+          order[i] = order[j];
+          order[j] = t;
+        }
+  double wsum = 0.0, w[5], lse = 0.0, mx = -1e30;
+  for (int i = 0; i < 5; i++)
+    wsum += w[i] = exp (-d[order[i]] / 50.0);
+  for (int c = 0; c < q; c++)
+    mx = fmax (mx, z[c * stride]);
+  for (int c = 0; c < q; c++)
+    lse += exp (z[c * stride] - mx);
+  lse = mx + log (lse);
+  double ce = 0.0;
+  for (int i = 0; i < 5; i++)
+    ce -= w[i] / wsum * (z[order[i] * stride] - lse);
+  return ce;
+}
+
+static void
+test_loss (void)
+{
+  const int n = 2, h = 2, w = 3;
+  const size_t hw = (size_t) h * w, nz = (size_t) n * q * hw;
+  float *z = malloc (nz * sizeof *z), *dz = malloc (nz * sizeof *dz);
+  float ab[2 * 2 * 6], wt[2 * 6];
+  fixture_fill (z, nz, 11, 0.0f, 2.0f);
+  fixture_fill (ab, 24, 12, 0.0f, 60.0f);
+  fixture_fill (wt, 12, 13, 1.0f, 0.5f);
+  ab[0] = centres[40];               /* one pixel exactly on a centre */
+  ab[hw] = centres[41];
+  double got = nn_head_loss (z, centres, q, n, h, w, ab, wt, dz);
+  double want = 0.0;
+  for (int i = 0; i < n; i++)
+    for (size_t p = 0; p < hw; p++)
+      want += wt[i * hw + p] * pixel_loss (z + i * q * hw + p, hw,
+                                           ab[(i * 2) * hw + p],
+                                           ab[(i * 2 + 1) * hw + p]);
+  want /= (double) (n * hw);
+  CHECK (fabs (got - want) < 1e-5 * fabs (want),
+         "loss %.7f, direct formula %.7f", got, want);
+  double worst = 0.0, scale = 0.0;
+  for (size_t k = 0; k < nz; k += 37)
+    {
+      float keep = z[k];
+      const float e = 1e-2f;
+      z[k] = keep + e;
+      double up = nn_head_loss (z, centres, q, n, h, w, ab, wt, NULL);
+      z[k] = keep - e;
+      double down = nn_head_loss (z, centres, q, n, h, w, ab, wt, NULL);
+      z[k] = keep;
+      double fd = (up - down) / (2.0 * e);
+      worst = fmax (worst, fabs (fd - dz[k]));
+      scale = fmax (scale, fabs (fd));
+    }
+  CHECK (worst < 2e-3 * scale, "gradient vs finite differences: max error "
+         "%.3g of %.3g", worst, scale);
+  free (z);
+  free (dz);
+}
+
+static void
+test_decode (void)
+{
+  const int h = 1, w = 2;
+  float z[2 * NN_HEAD_MAX_BINS], out[2 * 4 * 2];
+  nn_error err;
+  fixture_fill (z, (size_t) q * 2, 21, 0.0f, 3.0f);
+  z[2 * 17] = 30.0f;                 /* pixel 0's mode: bin 17 */
+  for (int ti = 0; ti < 2; ti++)
+    {
+      float t = ti ? 0.38f : 1.0f;
+      CHECK (nn_head_decode (z, centres, q, 1, h, w, t, 128.0f, 2, out, &err)
+             == NN_OK, "decode at T %g", t);
+      for (int p = 0; p < 2; p++)
+        {
+          double mx = -1e30, s = 0.0, sa = 0.0, sb = 0.0;
+          for (int c = 0; c < q; c++)
+            mx = fmax (mx, z[c * 2 + p]);
+          for (int c = 0; c < q; c++)
+            {
+              double e = exp ((z[c * 2 + p] - mx) / t);
+              s += e;
+              sa += e * centres[2 * c];
+              sb += e * centres[2 * c + 1];
+            }
+          /* pixel p covers output columns 2p, 2p+1 of rows 0, 1 (width 4) */
+          double ga = out[2 * p] * 128.0, gb = out[8 + 2 * p] * 128.0;
+          CHECK (fabs (ga - sa / s) < 1e-3 && fabs (gb - sb / s) < 1e-3,
+                 "T %g pixel %d: a,b %.4f %.4f, direct %.4f %.4f", t, p, ga,
+                 gb, sa / s, sb / s);
+          CHECK (out[2 * p] == out[2 * p + 1] && out[2 * p] == out[4 + 2 * p]
+                 && out[2 * p] == out[4 + 2 * p + 1],
+                 "pixel %d repeated over its 2 x 2 block", p);
+        }
+    }
+  nn_head_decode (z, centres, q, 1, h, w, 0.01f, 1.0f, 1, out, &err);
+  CHECK (out[0] == centres[34] && out[2] == centres[35],
+         "T 0.01 gives the mode's centre (%g %g, bin 17 %g %g)", out[0],
+         out[2], centres[34], centres[35]);
+  CHECK (nn_head_decode (z, centres, q, 1, h, w, 0.0f, 1.0f, 1, out, &err)
+         == NN_ERR_ARG, "T 0 is an error: %s", err.message);
+}
+
+static void
+test_models (void)
+{
+  nn_error err;
+  for (int a = 0; a < NN_ARCH_COUNT; a++)
+    {
+      nn_model *m = NULL, *back = NULL;
+      const int H = 32, W = 40;
+      float x[32 * 40];
+      fixture_fill (x, sizeof x / sizeof x[0], 31, 0.0f, 1.0f);
+      if (!CHECK (nn_model_new_head ((nn_arch) a, q, &m, &err) == NN_OK,
+                  "%s with the class head: %s", nn_arch_name (a), err.message))
+        continue;
+      nn_model_init (m, 5);
+      nn_param *bins = nn_model_find (m, "head.bins");
+      CHECK (bins && !memcmp (bins->data, centres, sizeof (float) * 2 * q),
+             "%s: head.bins holds the gamut bins", nn_arch_name (a));
+      int on, oc, oh, ow;
+      nn_model_forward (m, x, 1, H, W, NN_PASS_INFER, &err);
+      nn_model_output (m, &on, &oc, &oh, &ow);
+      CHECK (oc == q && oh == H / 2 && ow == W / 2,
+             "%s: logits 1 x %d x %d x %d", nn_arch_name (a), oc, oh, ow);
+      const float *ab = nn_model_ab (m, 0.38f, &on, &oh, &ow, &err);
+      CHECK (ab && oh == H && ow == W, "%s: nn_model_ab at the input's size",
+             nn_arch_name (a));
+      void *data;
+      size_t size;
+      nn_model_set_metadata (m, "note=x\nhead_bins=7\n", &err);
+      CHECK (!strncmp (m->metadata, "head_bins=263\nnote=x\n", 21),
+             "%s: metadata starts with the head and drops others (%s)",
+             nn_arch_name (a), m->metadata);
+      if (weights_save_memory (m, &data, &size, &err) == NN_OK)
+        {
+          CHECK (weights_load_memory (data, size, "mem", &back, &err) == NN_OK
+                 && back->head_bins == q
+                 && !memcmp (nn_model_find (back, "head.bins")->data, centres,
+                             sizeof (float) * 2 * q),
+                 "%s: weight file round trip keeps the head (%s)",
+                 nn_arch_name (a), back ? "ok" : err.message);
+          free (data);
+        }
+      float px[16 * 16 * 3];
+      for (int i = 0; i < 16 * 16; i++)
+        {
+          px[3 * i] = 20.0f + (float) (i % 50);
+          px[3 * i + 1] = px[3 * i + 2] = 0.0f;
+        }
+      colorize_options opt = COLORIZE_OPTIONS_DEFAULT;
+      opt.working_size = 64;
+      opt.temperature = 0.5f;
+      CHECK (back && colorize_image (back, px, 16, 16, 3, &opt, &err) == NN_OK,
+             "%s: colorize_image with T 0.5", nn_arch_name (a));
+      opt.temperature = 20.0f;
+      CHECK (back && colorize_image (back, px, 16, 16, 3, &opt, &err)
+             == NN_ERR_ARG && strstr (err.message, "temperature"),
+             "%s: T 20 is refused by name", nn_arch_name (a));
+      nn_model_free (back);
+      nn_model_free (m);
+    }
+}
+
+int
+main (void)
+{
+  test_bins ();
+  test_loss ();
+  test_decode ();
+  test_models ();
+  return test_report ("test_head");
+}
