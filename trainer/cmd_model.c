@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "colorize.h"
 #include "commands.h"
 #include "dataset.h"
 #include "encoder.h"
@@ -191,13 +192,18 @@ cmd_info (int argc, char **argv)
     }
   size_t running = 0;
   for (int i = 0; i < m->n_params; i++)
-    if (!m->params[i].trainable)
+    if (!m->params[i].trainable && strcmp (m->params[i].name, "head.bins"))
       running += m->params[i].size;
   printf ("file=%s\n", argv[0]);
   printf ("arch=%s\n", nn_arch_name (m->arch));
   printf ("params=%zu\n", nn_model_param_count (m));
   printf ("bn_running_values=%zu\n", running);
   printf ("tensors=%d\n", m->n_params);
+  if (m->head_bins)
+    printf ("head=class bins=%d default_temperature=%g\n", m->head_bins,
+            colorize_default_temperature (m));
+  else
+    printf ("head=ab\n");
   printf ("l_offset=%g\nl_scale=%g\nab_scale=%g\n", m->scaling.l_offset,
           m->scaling.l_scale, m->scaling.ab_scale);
   printf ("metadata:\n");
