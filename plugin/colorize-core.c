@@ -121,6 +121,65 @@ colorize_model_load (const gchar *path, nn_arch expected, GError **error)
   return model;
 }
 
+/* ---- vividness --------------------------------------------------------- */
+
+gboolean
+colorize_vividness_check (gdouble vividness, GError **error)
+{
+  if (vividness == COLORIZE_VIVIDNESS_DEFAULT ||
+      (vividness >= 0.0 && vividness <= 1.0))
+    return TRUE;
+  g_set_error (error, COLORIZE_ERROR, NN_ERR_ARG,
+               "The vividness must be between 0 (dull) and 1 (vivid), or "
+               "-1 for the model's default, not %g.", vividness);
+  return FALSE;
+}
+
+gdouble
+colorize_vividness_to_temperature (gdouble vividness)
+{
+  if (vividness < 0.0)
+    return 0.0;
+  return COLORIZE_VIVIDNESS_DULL_TEMPERATURE *
+         pow (COLORIZE_VIVIDNESS_VIVID_TEMPERATURE /
+              COLORIZE_VIVIDNESS_DULL_TEMPERATURE, MIN (vividness, 1.0));
+}
+
+gdouble
+colorize_temperature_to_vividness (gdouble t)
+{
+  gdouble v;
+
+  if (! (t > 0.0))
+    return 1.0;
+  v = log (t / COLORIZE_VIVIDNESS_DULL_TEMPERATURE) /
+      log (COLORIZE_VIVIDNESS_VIVID_TEMPERATURE /
+           COLORIZE_VIVIDNESS_DULL_TEMPERATURE);
+  return CLAMP (v, 0.0, 1.0);
+}
+
+gdouble
+colorize_model_temperature (const nn_model *m, gdouble vividness)
+{
+  gdouble t = colorize_vividness_to_temperature (vividness);
+
+  /* As colorize_options.temperature: 0 is the model's default; and in
+   * float, as the pipeline gets it. */
+  return t > 0.0 ? (gdouble) (gfloat) t : colorize_default_temperature (m);
+}
+
+gdouble
+colorize_model_default_vividness (const nn_model *m)
+{
+  return colorize_temperature_to_vividness (colorize_default_temperature (m));
+}
+
+gboolean
+colorize_model_has_vividness (const nn_model *m)
+{
+  return m && m->head_bins > 0;
+}
+
 /* ---- the network ------------------------------------------------------- */
 
 typedef struct
@@ -147,7 +206,8 @@ progress_range_cb (double fraction, void *user_data)
 
 static gboolean
 run_network (nn_model *model, gfloat *lab, gint width, gint height,
-             gint working_size, gdouble strength, ProgressRange *range,
+             gint working_size, gdouble strength, gdouble vividness,
+             ProgressRange *range,
              const volatile gint *cancel, GError **error)
 {
   colorize_options opt = COLORIZE_OPTIONS_DEFAULT;
@@ -172,9 +232,12 @@ run_network (nn_model *model, gfloat *lab, gint width, gint height,
                    strength);
       return FALSE;
     }
+  if (! colorize_vividness_check (vividness, error))
+    return FALSE;
 
   opt.working_size  = working_size;
   opt.strength      = (float) strength;
+  opt.temperature   = (float) colorize_vividness_to_temperature (vividness);
   opt.progress      = progress_range_cb;
   opt.progress_data = range;
   opt.cancel        = (const volatile int *) cancel;
@@ -196,14 +259,14 @@ run_network (nn_model *model, gfloat *lab, gint width, gint height,
 
 gboolean
 colorize_pixels (nn_model *model, gfloat *lab, gint width, gint height,
-                 gint working_size, gdouble strength,
+                 gint working_size, gdouble strength, gdouble vividness,
                  ColorizeProgressFunc progress, gpointer data,
                  const volatile gint *cancel, GError **error)
 {
   ProgressRange range = { progress, data, 0.0, 1.0, FALSE };
 
   return run_network (model, lab, width, height, working_size, strength,
-                      &range, cancel, error);
+                      vividness, &range, cancel, error);
 }
 
 /* ---- gamut mapping ----------------------------------------------------- */
@@ -443,6 +506,7 @@ colorize_compute (nn_model            *model,
                   GeglBuffer          *src,
                   gint                 working_size,
                   gdouble              strength,
+                  gdouble              vividness,
                   ColorizeProgressFunc progress,
                   gpointer             progress_data,
                   GError             **error)
@@ -466,7 +530,7 @@ colorize_compute (nn_model            *model,
   if (! report (progress, progress_data, 0.1))
     return compute_cancelled (lab, error);
   if (! run_network (model, lab, ext->width, ext->height, working_size,
-                     strength, &range, NULL, error))
+                     strength, vividness, &range, NULL, error))
     {
       g_free (lab);
       return NULL;
@@ -476,9 +540,20 @@ colorize_compute (nn_model            *model,
   if (range.cancelled)
     return compute_cancelled (lab, error);
   if (g_getenv ("COLORIZE_VERBOSE"))
-    g_printerr ("colorize: read %dx%d as Lab %.3f s, network and "
-                "upsampling %.3f s\n", ext->width, ext->height,
-                (t1 - t0) / 1e6, (g_get_monotonic_time () - t1) / 1e6);
+    {
+      g_printerr ("colorize: read %dx%d as Lab %.3f s, network and "
+                  "upsampling %.3f s\n", ext->width, ext->height,
+                  (t1 - t0) / 1e6, (g_get_monotonic_time () - t1) / 1e6);
+      if (colorize_model_has_vividness (model))
+        g_printerr ("colorize: %d colour classes, temperature %.3f "
+                    "(vividness %.3g%s)\n", model->head_bins,
+                    colorize_model_temperature (model, vividness),
+                    vividness, vividness < 0.0 ? ": the model's default"
+                                               : "");
+      else
+        g_printerr ("colorize: no colour classes: the vividness has no "
+                    "effect\n");
+    }
   return lab;
 }
 

@@ -16,6 +16,7 @@
 
 #include "model.h"
 #include "colorize.h"
+#include "head.h"
 
 #define COLORIZE_ERROR (colorize_error_quark ())
 GQuark colorize_error_quark (void);
@@ -43,13 +44,54 @@ nn_model *colorize_model_load (const gchar *path, nn_arch expected,
  * "CNN", "ResNet18". */
 const gchar *colorize_arch_label (nn_arch arch);
 
+/* Vividness: the plug-in's face of the colour-class head's temperature T
+ * (nn/head.h; the annealed mean of the class distribution).  The one
+ * mapping, used by both hosts, the dialogs and the PDB:
+ *
+ *     T = 1.0 * (0.2 / 1.0)^v = 0.2^v      v = ln T / ln 0.2
+ *
+ * log-linear from vividness 0, T = 1.0 (the distribution's mean: dull,
+ * safe) to vividness 1, T = 0.2 (near its mode: vivid); the model default
+ * 0.38 is vividness 0.60.  COLORIZE_VIVIDNESS_DEFAULT (-1) asks for the
+ * model's own temperature (colorize_default_temperature: its metadata key
+ * "temperature", else 0.38).  A model without colour classes
+ * (head_bins == 0, the a,b regression) ignores the vividness. */
+#define COLORIZE_VIVIDNESS_DEFAULT (-1.0)
+#define COLORIZE_VIVIDNESS_DULL_TEMPERATURE  1.0 /* at vividness 0 */
+#define COLORIZE_VIVIDNESS_VIVID_TEMPERATURE 0.2 /* at vividness 1 */
+
+/* TRUE for COLORIZE_VIVIDNESS_DEFAULT and for 0..1; otherwise FALSE with
+ * an error naming the argument. */
+gboolean colorize_vividness_check (gdouble vividness, GError **error);
+
+/* The temperature of a vividness in 0..1 (clamped); 0, which
+ * colorize_options reads as "the model's default", for a negative one. */
+gdouble colorize_vividness_to_temperature (gdouble vividness);
+
+/* The inverse: the vividness of temperature t, clamped to 0..1 (a model's
+ * temperature may lie outside 0.2..1). */
+gdouble colorize_temperature_to_vividness (gdouble t);
+
+/* The temperature a run with this vividness uses on model m (its default
+ * for COLORIZE_VIVIDNESS_DEFAULT); meaningful when m has colour classes. */
+gdouble colorize_model_temperature (const nn_model *m, gdouble vividness);
+
+/* Where the dialog's slider starts for model m when the vividness is
+ * COLORIZE_VIVIDNESS_DEFAULT: the vividness of the model's default
+ * temperature. */
+gdouble colorize_model_default_vividness (const nn_model *m);
+
+/* TRUE when the vividness acts on model m: it has a colour-class head. */
+gboolean colorize_model_has_vividness (const nn_model *m);
+
 /* Progress of colorize_compute and colorize_write: fraction 0..1.
  * colorize_compute stops when it returns FALSE (cancel); colorize_write
  * ignores the return value (a write, once started, is finished). */
 typedef gboolean (*ColorizeProgressFunc) (gdouble fraction, gpointer data);
 
 /* Step 1 of colorizing a drawable: reads the whole of src as
- * "CIE Lab alpha float" and runs the network on it.  Progress goes from 0
+ * "CIE Lab alpha float" and runs the network on it (vividness: see
+ * above; checked with colorize_vividness_check).  Progress goes from 0
  * to 0.85.  Returns the g_malloc'ed Lab-alpha pixels (width x height of
  * src's extent) or NULL with error (NN_ERR_CANCELLED, "Colorize was
  * cancelled.", when progress returned FALSE); nothing is written
@@ -58,6 +100,7 @@ gfloat *colorize_compute (nn_model            *model,
                           GeglBuffer          *src,
                           gint                 working_size,
                           gdouble              strength,
+                          gdouble              vividness,
                           ColorizeProgressFunc progress,
                           gpointer             progress_data,
                           GError             **error);
@@ -83,6 +126,7 @@ gfloat *colorize_read_scaled (GeglBuffer *src, gint max_side,
  * mapping nn errors to GError.  cancel may be NULL. */
 gboolean colorize_pixels (nn_model *model, gfloat *lab, gint width,
                           gint height, gint working_size, gdouble strength,
+                          gdouble vividness,
                           ColorizeProgressFunc progress, gpointer data,
                           const volatile gint *cancel, GError **error);
 
@@ -107,7 +151,8 @@ void colorize_test_cancel_point (gdouble fraction);
 /* When the environment variable COLORIZE_VERBOSE is set, prints to stderr
  * "colorize: <what> WxH: <phase> X.XXX s ..." for the phases of one run
  * (seconds since start, from g_get_monotonic_time); used by
- * tools/bench-plugin.sh. */
+ * tools/bench-plugin.sh.  (colorize_compute prints, before it, the
+ * temperature used when the model has colour classes.) */
 void colorize_log_times (const gchar *what, gint width, gint height,
                          gint64 start, gint64 loaded, gint64 computed,
                          gint64 written);

@@ -20,16 +20,21 @@
 #define PROC_DIR         "plug-in-colorize-dir"
 #define MENU_PATH        "<Image>/Filters/Colorize"
 #define WEIGHTS_PATH_MAX 4096
+#define VIVIDNESS_HELP   "Colour-class models only: 0 = dull (temperature 1.0) .. 1 = vivid (temperature 0.2), -1 = the model's default"
 
-/* Last-used values, per procedure (gimp_set_data). */
+/* Last-used values, per procedure (gimp_set_data).  New fields go at the
+ * end: gimp_get_data copies what an older version stored, and the rest
+ * keeps its default. */
 typedef struct
 {
   gint32  working_size;
   gdouble strength;
   gchar   weights[WEIGHTS_PATH_MAX];
+  gdouble vividness; /* COLORIZE_VIVIDNESS_DEFAULT until the user moves it */
 } ColorizeVals;
 
-static const ColorizeVals default_vals = { 0, 1.0, "" };
+static const ColorizeVals default_vals = { 0, 1.0, "",
+                                           COLORIZE_VIVIDNESS_DEFAULT };
 
 /* Runs before main.  gegl_init loads all of GEGL's operation modules,
  * which costs about a second at every start of the plug-in process; this
@@ -62,14 +67,16 @@ query (void)
     { GIMP_PDB_DRAWABLE, "drawable",     "Input layer" },
     { GIMP_PDB_INT32,    "working-size", "Longer side, in pixels, of the picture the network sees (0 = the model's default, else 64..2048)" },
     { GIMP_PDB_FLOAT,    "strength",     "Chroma multiplier (1.0 = as predicted, 0..10)" },
-    { GIMP_PDB_STRING,   "weights-file", "A .weights file (empty = the bundled one)" }
+    { GIMP_PDB_STRING,   "weights-file", "A .weights file (empty = the bundled one)" },
+    { GIMP_PDB_FLOAT,    "vividness",    VIVIDNESS_HELP }
   };
   static const GimpParamDef dir_args[] =
   {
     { GIMP_PDB_INT32,  "run-mode",   "The run mode { RUN-INTERACTIVE (0), RUN-NONINTERACTIVE (1) }" },
     { GIMP_PDB_STRING, "model",      "\"cnn\", \"resnet18\" or the path of a .weights file" },
     { GIMP_PDB_STRING, "input-dir",  "Folder of images to colorize (not recursive, never written to)" },
-    { GIMP_PDB_STRING, "output-dir", "Folder for the results (created if missing)" }
+    { GIMP_PDB_STRING, "output-dir", "Folder for the results (created if missing)" },
+    { GIMP_PDB_FLOAT,  "vividness",  VIVIDNESS_HELP }
   };
   const gchar *help =
     "Predicts the colours of a black-and-white layer with a neural network "
@@ -198,7 +205,7 @@ colorize_layer (gint32 image, gint32 drawable, nn_arch arch,
   w = gegl_buffer_get_width (buffer);
   h = gegl_buffer_get_height (buffer);
   lab = colorize_compute (model, buffer, vals->working_size, vals->strength,
-                          progress_cb, NULL, error);
+                          vals->vividness, progress_cb, NULL, error);
   g_object_unref (buffer);
   nn_model_free (model);
   if (! lab)
@@ -282,6 +289,8 @@ typedef struct
   ColorizePreview *preview;
   GtkObject       *size_adj;
   GtkObject       *strength_adj;
+  GtkObject       *vividness_adj;
+  gboolean         syncing;      /* the dialog itself sets vividness_adj */
   GtkWidget       *chooser;
 } DialogState;
 
@@ -293,7 +302,7 @@ dialog_values_changed (DialogState *st)
   st->vals->strength = gtk_adjustment_get_value (
                          GTK_ADJUSTMENT (st->strength_adj));
   colorize_preview_update (st->preview, st->vals->working_size,
-                           st->vals->strength);
+                           st->vals->strength, st->vals->vividness);
 }
 
 static void
@@ -301,6 +310,47 @@ dialog_adjustment_changed (GtkAdjustment *adj, DialogState *st)
 {
   (void) adj;
   dialog_values_changed (st);
+}
+
+/* The user moved the Vividness slider: from now on its value counts (until
+ * then the vividness stays "the model's default", which follows the
+ * weights file). */
+static void
+dialog_vividness_changed (GtkAdjustment *adj, DialogState *st)
+{
+  if (! st->syncing)
+    st->vals->vividness = gtk_adjustment_get_value (adj);
+  dialog_values_changed (st);
+}
+
+static void
+dialog_vividness_tooltip (GtkObject *adj, const gchar *tip)
+{
+  gimp_help_set_help_data (GIMP_SCALE_ENTRY_LABEL (adj), tip, NULL);
+  gimp_help_set_help_data (GIMP_SCALE_ENTRY_SCALE (adj), tip, NULL);
+  gimp_help_set_help_data (GIMP_SCALE_ENTRY_SPINBUTTON (adj), tip, NULL);
+}
+
+/* After the preview loaded a weights file: the slider is greyed for a
+ * model without colour classes, and shows the model's default while the
+ * vividness is the default. */
+static void
+dialog_sync_vividness (DialogState *st)
+{
+  const nn_model *model = colorize_preview_get_model (st->preview);
+  gboolean        has   = ! model || colorize_model_has_vividness (model);
+
+  gimp_scale_entry_set_sensitive (st->vividness_adj, has);
+  dialog_vividness_tooltip (st->vividness_adj,
+                            has ? COLORIZE_VIVIDNESS_TOOLTIP
+                                : COLORIZE_VIVIDNESS_NO_CLASSES_TOOLTIP);
+  if (model && st->vals->vividness < 0.0)
+    {
+      st->syncing = TRUE;
+      gtk_adjustment_set_value (GTK_ADJUSTMENT (st->vividness_adj),
+                                colorize_model_default_vividness (model));
+      st->syncing = FALSE;
+    }
 }
 
 static void
@@ -312,6 +362,7 @@ dialog_load_weights (DialogState *st)
 
   colorize_preview_set_weights (st->preview, path, st->arch);
   g_free (path);
+  dialog_sync_vividness (st);
 }
 
 static void
@@ -337,7 +388,7 @@ static gboolean
 colorize_dialog (gint32 drawable, nn_arch arch, const gchar *proc,
                  ColorizeVals *vals)
 {
-  DialogState    st = { vals, arch, NULL, NULL, NULL, NULL };
+  DialogState    st = { vals, arch, NULL, NULL, NULL, NULL, FALSE, NULL };
   GtkWidget     *dialog, *vbox, *frame, *area, *status, *table, *hbox;
   GtkWidget     *button, *label;
   GtkFileFilter *filter;
@@ -380,7 +431,7 @@ colorize_dialog (gint32 drawable, nn_arch arch, const gchar *proc,
   st.preview = colorize_preview_new (buffer, area, status);
   g_object_unref (buffer);
 
-  table = gtk_table_new (2, 3, FALSE);
+  table = gtk_table_new (3, 3, FALSE);
   gtk_table_set_col_spacings (GTK_TABLE (table), 6);
   gtk_table_set_row_spacings (GTK_TABLE (table), 6);
   gtk_box_pack_start (GTK_BOX (vbox), table, FALSE, FALSE, 0);
@@ -401,10 +452,20 @@ colorize_dialog (gint32 drawable, nn_arch arch, const gchar *proc,
                                           0.25, 2, FALSE, 0.0, 10.0,
                                           "Multiplies the predicted chroma "
                                           "(1.0 = as predicted).", NULL);
+  /* Until the weights are loaded, the slider shows the usual default. */
+  st.vividness_adj = gimp_scale_entry_new (
+                       GTK_TABLE (table), 0, 2, "_Vividness:", 200, 6,
+                       vals->vividness >= 0.0 ? vals->vividness
+                       : colorize_temperature_to_vividness (
+                           NN_HEAD_DEFAULT_TEMPERATURE),
+                       0.0, 1.0, 0.01, 0.1, 2, TRUE, 0.0, 0.0,
+                       COLORIZE_VIVIDNESS_TOOLTIP, NULL);
   g_signal_connect (st.size_adj, "value-changed",
                     G_CALLBACK (dialog_adjustment_changed), &st);
   g_signal_connect (st.strength_adj, "value-changed",
                     G_CALLBACK (dialog_adjustment_changed), &st);
+  g_signal_connect (st.vividness_adj, "value-changed",
+                    G_CALLBACK (dialog_vividness_changed), &st);
 
   hbox = gtk_hbox_new (FALSE, 6);
   gtk_box_pack_start (GTK_BOX (vbox), hbox, FALSE, FALSE, 0);
@@ -432,7 +493,8 @@ colorize_dialog (gint32 drawable, nn_arch arch, const gchar *proc,
   gtk_widget_show_all (dialog);
 
   dialog_load_weights (&st);
-  colorize_preview_update (st.preview, vals->working_size, vals->strength);
+  colorize_preview_update (st.preview, vals->working_size, vals->strength,
+                           vals->vividness);
 
   run = gimp_dialog_run (GIMP_DIALOG (dialog)) == GTK_RESPONSE_OK;
 
@@ -443,9 +505,16 @@ colorize_dialog (gint32 drawable, nn_arch arch, const gchar *proc,
 
 /* ---- the folder procedure ---------------------------------------------- */
 
+/* The folder procedure's model and settings, for each file. */
+typedef struct
+{
+  nn_model *model;
+  gdouble   vividness;
+} DirJob;
+
 static gboolean
-colorize_file (nn_model *model, const gchar *in_path, const gchar *tmp_path,
-               GError **error)
+colorize_file (const DirJob *job, const gchar *in_path,
+               const gchar *tmp_path, GError **error)
 {
   gint32      image, layer;
   GeglBuffer *buffer;
@@ -473,7 +542,8 @@ colorize_file (nn_model *model, const gchar *in_path, const gchar *tmp_path,
   buffer = gimp_drawable_get_buffer (layer);
   w = gegl_buffer_get_width (buffer);
   h = gegl_buffer_get_height (buffer);
-  lab = colorize_compute (model, buffer, 0, 1.0, progress_cb, NULL, error);
+  lab = colorize_compute (job->model, buffer, 0, 1.0, job->vividness,
+                          progress_cb, NULL, error);
   g_object_unref (buffer);
   if (! lab)
     {
@@ -534,9 +604,9 @@ colorize_dir_file (const gchar *name, gint index, gint count,
 
 static gboolean
 colorize_dir (const gchar *model_arg, const gchar *in_dir,
-              const gchar *out_dir, GError **error)
+              const gchar *out_dir, gdouble vividness, GError **error)
 {
-  nn_model *model;
+  DirJob    job  = { NULL, vividness };
   gchar   **names;
   gchar    *path;
   nn_arch   arch = (nn_arch) -1;
@@ -549,23 +619,25 @@ colorize_dir (const gchar *model_arg, const gchar *in_dir,
                    "of a .weights file.");
       return FALSE;
     }
+  if (! colorize_vividness_check (vividness, error))
+    return FALSE;
   names = colorize_dir_prepare (in_dir, out_dir, error);
   if (! names)
     return FALSE;
 
   nn_arch_parse (model_arg, &arch);
-  path  = colorize_weights_path (gimp_get_progname (), model_arg);
-  model = colorize_model_load (path, arch, error);
+  path      = colorize_weights_path (gimp_get_progname (), model_arg);
+  job.model = colorize_model_load (path, arch, error);
   g_free (path);
-  if (! model)
+  if (! job.model)
     {
       g_strfreev (names);
       return FALSE;
     }
 
-  ok = colorize_dir_each (in_dir, out_dir, names, colorize_dir_file, model,
+  ok = colorize_dir_each (in_dir, out_dir, names, colorize_dir_file, &job,
                           error);
-  nn_model_free (model);
+  nn_model_free (job.model);
   g_strfreev (names);
   return ok;
 }
@@ -596,11 +668,14 @@ run (const gchar      *name,
 
   if (! strcmp (name, PROC_DIR))
     {
-      if (nparams != 4)
+      /* 4 parameters: a caller from before the vividness. */
+      if (nparams != 4 && nparams != 5)
         status = GIMP_PDB_CALLING_ERROR;
       else if (! colorize_dir (param[1].data.d_string,
                                param[2].data.d_string,
-                               param[3].data.d_string, &error))
+                               param[3].data.d_string,
+                               nparams > 4 ? param[4].data.d_float
+                               : COLORIZE_VIVIDNESS_DEFAULT, &error))
         status = GIMP_PDB_EXECUTION_ERROR;
     }
   else if (! strcmp (name, PROC_CNN) || ! strcmp (name, PROC_RESNET18))
@@ -636,7 +711,8 @@ run (const gchar      *name,
           break;
 
         case GIMP_RUN_NONINTERACTIVE:
-          if (nparams != 6)
+          /* 6 parameters: a caller from before the vividness. */
+          if (nparams != 6 && nparams != 7)
             {
               status = GIMP_PDB_CALLING_ERROR;
               goto done;
@@ -646,6 +722,8 @@ run (const gchar      *name,
           g_strlcpy (vals.weights,
                      param[5].data.d_string ? param[5].data.d_string : "",
                      WEIGHTS_PATH_MAX);
+          vals.vividness    = nparams > 6 ? param[6].data.d_float
+                              : COLORIZE_VIVIDNESS_DEFAULT;
           break;
 
         case GIMP_RUN_WITH_LAST_VALS:

@@ -174,7 +174,7 @@ colorize_layer (GimpImage *image, GimpDrawable *drawable, nn_arch arch,
   gfloat     *lab;
   gchar      *path, *name;
   gint        working_size;
-  gdouble     strength;
+  gdouble     strength, vividness;
   gint        x, y, w, h, off_x, off_y, position;
   gboolean    ok;
   gint64      t_start = g_get_monotonic_time ();
@@ -193,7 +193,7 @@ colorize_layer (GimpImage *image, GimpDrawable *drawable, nn_arch arch,
     }
 
   g_object_get (config, "working-size", &working_size,
-                "strength", &strength, NULL);
+                "strength", &strength, "vividness", &vividness, NULL);
   path  = config_weights_path (config, arch);
   model = colorize_model_load (path, arch, error);
   g_free (path);
@@ -209,7 +209,7 @@ colorize_layer (GimpImage *image, GimpDrawable *drawable, nn_arch arch,
   buffer = gimp_drawable_get_buffer (drawable);
   w = gegl_buffer_get_width (buffer);
   h = gegl_buffer_get_height (buffer);
-  lab = colorize_compute (model, buffer, working_size, strength,
+  lab = colorize_compute (model, buffer, working_size, strength, vividness,
                           progress_cb, NULL, error);
   g_object_unref (buffer);
   nn_model_free (model);
@@ -295,36 +295,70 @@ typedef struct
   GimpProcedureConfig *config;
   nn_arch              arch;
   ColorizePreview     *preview;
+  GtkWidget           *vividness;         /* its scale entry */
+  gboolean             vividness_default; /* not moved by the user yet */
+  gboolean             syncing;           /* the dialog sets "vividness" */
 } DialogState;
+
+/* After the preview loaded a weights file: the slider is greyed for a
+ * model without colour classes, and shows the model's default while the
+ * vividness is the default (the argument goes back to -1 when the dialog
+ * closes, so that the default follows the weights file). */
+static void
+dialog_sync_vividness (DialogState *st)
+{
+  const nn_model *model = colorize_preview_get_model (st->preview);
+  gboolean        has   = ! model || colorize_model_has_vividness (model);
+
+  gtk_widget_set_sensitive (st->vividness, has);
+  gimp_help_set_help_data (st->vividness,
+                           has ? COLORIZE_VIVIDNESS_TOOLTIP
+                               : COLORIZE_VIVIDNESS_NO_CLASSES_TOOLTIP,
+                           NULL);
+  if (model && st->vividness_default)
+    {
+      st->syncing = TRUE;
+      g_object_set (st->config, "vividness",
+                    colorize_model_default_vividness (model), NULL);
+      st->syncing = FALSE;
+    }
+}
+
+static void
+dialog_load_weights (DialogState *st)
+{
+  gchar *path = config_weights_path (st->config, st->arch);
+
+  colorize_preview_set_weights (st->preview, path, st->arch);
+  g_free (path);
+  dialog_sync_vividness (st);
+}
 
 static void
 dialog_config_notify (GObject *config, GParamSpec *pspec, DialogState *st)
 {
   gint    working_size;
-  gdouble strength;
+  gdouble strength, vividness;
 
   if (! strcmp (pspec->name, "weights-file"))
-    {
-      gchar *path = config_weights_path (st->config, st->arch);
-
-      colorize_preview_set_weights (st->preview, path, st->arch);
-      g_free (path);
-    }
+    dialog_load_weights (st);
+  else if (! strcmp (pspec->name, "vividness") && ! st->syncing)
+    st->vividness_default = FALSE;
   g_object_get (config, "working-size", &working_size,
-                "strength", &strength, NULL);
-  colorize_preview_update (st->preview, working_size, strength);
+                "strength", &strength, "vividness", &vividness, NULL);
+  colorize_preview_update (st->preview, working_size, strength, vividness);
 }
 
 static gboolean
 colorize_dialog (GimpProcedure *procedure, GimpProcedureConfig *config,
                  GimpDrawable *drawable, nn_arch arch)
 {
-  DialogState  st = { config, arch, NULL };
+  DialogState  st = { config, arch, NULL, NULL, FALSE, FALSE };
   GtkWidget   *dialog, *vbox, *frame, *area, *status, *scale;
   GeglBuffer  *buffer;
-  gchar       *title, *path;
+  gchar       *title;
   gint         working_size;
-  gdouble      strength;
+  gdouble      strength, vividness;
   gboolean     run;
 
   gimp_ui_init (PLUG_IN_BINARY);
@@ -363,22 +397,32 @@ colorize_dialog (GimpProcedure *procedure, GimpProcedureConfig *config,
   scale = gimp_procedure_dialog_get_scale_entry (GIMP_PROCEDURE_DIALOG (dialog),
                                                  "strength", 1.0);
   gimp_scale_entry_set_bounds (GIMP_SCALE_ENTRY (scale), 0.0, 2.0, TRUE);
+  /* -1 (the model's default) is for the PDB: the slider shows 0..1. */
+  st.vividness = gimp_procedure_dialog_get_scale_entry (
+                   GIMP_PROCEDURE_DIALOG (dialog), "vividness", 1.0);
+  gimp_scale_entry_set_bounds (GIMP_SCALE_ENTRY (st.vividness), 0.0, 1.0,
+                               TRUE);
+  gimp_label_spin_set_increments (GIMP_LABEL_SPIN (st.vividness), 0.01,
+                                  0.1);
+  gimp_label_spin_set_digits (GIMP_LABEL_SPIN (st.vividness), 2);
   gimp_procedure_dialog_fill (GIMP_PROCEDURE_DIALOG (dialog),
-                              "working-size", "strength", "weights-file",
-                              NULL);
+                              "working-size", "strength", "vividness",
+                              "weights-file", NULL);
+
+  g_object_get (config, "vividness", &vividness, NULL);
+  st.vividness_default = vividness < 0.0;
+  dialog_load_weights (&st);
   g_signal_connect (config, "notify",
                     G_CALLBACK (dialog_config_notify), &st);
-
-  path = config_weights_path (config, arch);
-  colorize_preview_set_weights (st.preview, path, arch);
-  g_free (path);
   g_object_get (config, "working-size", &working_size,
-                "strength", &strength, NULL);
-  colorize_preview_update (st.preview, working_size, strength);
+                "strength", &strength, "vividness", &vividness, NULL);
+  colorize_preview_update (st.preview, working_size, strength, vividness);
 
   run = gimp_procedure_dialog_run (GIMP_PROCEDURE_DIALOG (dialog));
 
   g_signal_handlers_disconnect_by_func (config, dialog_config_notify, &st);
+  if (st.vividness_default)
+    g_object_set (config, "vividness", COLORIZE_VIVIDNESS_DEFAULT, NULL);
   colorize_preview_free (st.preview);
   gtk_widget_destroy (dialog);
   return run;
@@ -432,9 +476,16 @@ colorize_image_run (GimpProcedure        *procedure,
 
 /* ---- the folder procedure ---------------------------------------------- */
 
+/* The folder procedure's model and settings, for each file. */
+typedef struct
+{
+  nn_model *model;
+  gdouble   vividness;
+} DirJob;
+
 static gboolean
-colorize_file (nn_model *model, const gchar *in_path, const gchar *tmp_path,
-               GError **error)
+colorize_file (const DirJob *job, const gchar *in_path,
+               const gchar *tmp_path, GError **error)
 {
   GimpImage  *image;
   GimpLayer  *layer;
@@ -466,7 +517,8 @@ colorize_file (nn_model *model, const gchar *in_path, const gchar *tmp_path,
   buffer = gimp_drawable_get_buffer (GIMP_DRAWABLE (layer));
   w = gegl_buffer_get_width (buffer);
   h = gegl_buffer_get_height (buffer);
-  lab = colorize_compute (model, buffer, 0, 1.0, progress_cb, NULL, error);
+  lab = colorize_compute (job->model, buffer, 0, 1.0, job->vividness,
+                          progress_cb, NULL, error);
   g_object_unref (buffer);
   if (! lab)
     {
@@ -534,7 +586,7 @@ colorize_dir_run (GimpProcedure       *procedure,
                   GimpProcedureConfig *config,
                   gpointer             run_data)
 {
-  nn_model *model;
+  DirJob    job   = { NULL, COLORIZE_VIVIDNESS_DEFAULT };
   gchar   **names;
   gchar    *model_arg = NULL, *in_dir = NULL, *out_dir = NULL, *path;
   nn_arch   arch  = (nn_arch) -1;
@@ -543,7 +595,7 @@ colorize_dir_run (GimpProcedure       *procedure,
 
   (void) run_data;
   g_object_get (config, "model", &model_arg, "input-dir", &in_dir,
-                "output-dir", &out_dir, NULL);
+                "output-dir", &out_dir, "vividness", &job.vividness, NULL);
 
   if (! model_arg || ! *model_arg)
     {
@@ -552,23 +604,25 @@ colorize_dir_run (GimpProcedure       *procedure,
                    "of a .weights file.");
       goto fail;
     }
+  if (! colorize_vividness_check (job.vividness, &error))
+    goto fail;
   names = colorize_dir_prepare (in_dir, out_dir, &error);
   if (! names)
     goto fail;
 
   nn_arch_parse (model_arg, &arch);
-  path  = colorize_weights_path (gimp_get_progname (), model_arg);
-  model = colorize_model_load (path, arch, &error);
+  path      = colorize_weights_path (gimp_get_progname (), model_arg);
+  job.model = colorize_model_load (path, arch, &error);
   g_free (path);
-  if (! model)
+  if (! job.model)
     {
       g_strfreev (names);
       goto fail;
     }
 
-  ok = colorize_dir_each (in_dir, out_dir, names, colorize_dir_file, model,
+  ok = colorize_dir_each (in_dir, out_dir, names, colorize_dir_file, &job,
                           &error);
-  nn_model_free (model);
+  nn_model_free (job.model);
   g_strfreev (names);
   if (! ok)
     goto fail;
@@ -588,6 +642,21 @@ colorize_dir_run (GimpProcedure       *procedure,
 }
 
 /* ---- registration ------------------------------------------------------ */
+
+/* The last argument of every procedure, so that callers from before it
+ * still work (an omitted trailing argument gets its default). */
+static void
+add_vividness_argument (GimpProcedure *procedure)
+{
+  gimp_procedure_add_double_argument (procedure, "vividness", "_Vividness",
+                                      "Colour-class models only: 0 = dull "
+                                      "(temperature 1.0) .. 1 = vivid "
+                                      "(temperature 0.2), -1 = the model's "
+                                      "default",
+                                      COLORIZE_VIVIDNESS_DEFAULT, 1.0,
+                                      COLORIZE_VIVIDNESS_DEFAULT,
+                                      G_PARAM_READWRITE);
+}
 
 static GimpProcedure *
 colorize_create_procedure (GimpPlugIn *plug_in, const gchar *name)
@@ -642,6 +711,7 @@ colorize_create_procedure (GimpPlugIn *plug_in, const gchar *name)
                                         "bundled one)",
                                         GIMP_FILE_CHOOSER_ACTION_OPEN,
                                         TRUE, NULL, G_PARAM_READWRITE);
+      add_vividness_argument (procedure);
       return procedure;
     }
 
@@ -679,6 +749,7 @@ colorize_create_procedure (GimpPlugIn *plug_in, const gchar *name)
                                           "Folder for the results (created "
                                           "if missing)", NULL,
                                           G_PARAM_READWRITE);
+      add_vividness_argument (procedure);
       return procedure;
     }
   return NULL;

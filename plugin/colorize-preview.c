@@ -23,6 +23,7 @@ typedef struct
   gint             height;
   gint             working_size;
   gdouble          strength;
+  gdouble          vividness;
   volatile gint    cancel;
   guchar          *rgba;      /* result, display size */
   gint             disp_width;
@@ -40,6 +41,7 @@ struct _ColorizePreview
   gchar      *model_error;
   gint        working_size;
   gdouble     strength;
+  gdouble     vividness;
   guint       timeout_id;
   GThread    *thread;
   PreviewJob *job;
@@ -89,7 +91,8 @@ preview_worker (gpointer data)
   gsize       n     = (gsize) job->width * job->height;
 
   if (colorize_pixels (job->model, job->lab, job->width, job->height,
-                       job->working_size, job->strength, NULL, NULL,
+                       job->working_size, job->strength, job->vividness,
+                       NULL, NULL,
                        &job->cancel, &job->error))
     {
       const Babl *linear = babl_format_with_space ("RGBA float", NULL);
@@ -190,6 +193,8 @@ preview_job_done (gpointer data)
   if (job->rgba && ! job->cancel)
     {
       gchar *text;
+      gint   ws = job->working_size ? job->working_size
+                  : colorize_default_working_size (job->model);
 
       g_free (preview->shown);
       preview->shown        = job->rgba;
@@ -197,10 +202,15 @@ preview_job_done (gpointer data)
       preview->shown_height = job->disp_height;
       job->rgba = NULL;
       preview_draw (preview);
-      text = g_strdup_printf ("Preview: network at %d px, %.2f s",
-                              job->working_size ? job->working_size
-                              : colorize_default_working_size (job->model),
-                              job->seconds);
+      if (colorize_model_has_vividness (job->model))
+        text = g_strdup_printf ("Preview: network at %d px, temperature "
+                                "%.2f, %.2f s", ws,
+                                colorize_model_temperature (job->model,
+                                                            job->vividness),
+                                job->seconds);
+      else
+        text = g_strdup_printf ("Preview: network at %d px, %.2f s", ws,
+                                job->seconds);
       preview_status (preview, text);
       g_free (text);
     }
@@ -285,6 +295,7 @@ preview_start (ColorizePreview *preview)
   job->height       = preview->lab_height;
   job->working_size = preview->working_size;
   job->strength     = preview->strength;
+  job->vividness    = preview->vividness;
   job->lab          = g_memdup2 (preview->lab, (gsize) 4 * sizeof (gfloat)
                                  * job->width * job->height);
   preview->job    = job;
@@ -311,6 +322,7 @@ colorize_preview_new (GeglBuffer *src, GtkWidget *area, GtkWidget *status)
   preview->area   = area;
   preview->status = status;
   preview->strength = 1.0;
+  preview->vividness = COLORIZE_VIVIDNESS_DEFAULT;
   gtk_widget_set_size_request (area, COLORIZE_PREVIEW_SIZE,
                                COLORIZE_PREVIEW_SIZE);
   g_signal_connect (area, "size-allocate",
@@ -341,12 +353,19 @@ colorize_preview_set_weights (ColorizePreview *preview, const gchar *path,
   preview_start (preview);
 }
 
+const nn_model *
+colorize_preview_get_model (ColorizePreview *preview)
+{
+  return preview->model;
+}
+
 void
 colorize_preview_update (ColorizePreview *preview, gint working_size,
-                         gdouble strength)
+                         gdouble strength, gdouble vividness)
 {
   preview->working_size = working_size;
   preview->strength     = strength;
+  preview->vividness    = vividness;
   if (preview->timeout_id)
     g_source_remove (preview->timeout_id);
   preview->timeout_id = g_timeout_add (PREVIEW_DELAY_MS, preview_timeout,

@@ -30,10 +30,28 @@ void             colorize_preview_set_weights (ColorizePreview *preview,
                                                const gchar     *path,
                                                nn_arch          arch);
 
-/* Schedules a new preview with these values (debounced). */
+/* The model the preview loaded last, NULL when it could not: the hosts
+ * set up the Vividness slider from it (colorize_model_has_vividness,
+ * colorize_model_default_vividness).  Owned by the preview. */
+const nn_model  *colorize_preview_get_model (ColorizePreview *preview);
+
+/* Schedules a new preview with these values (debounced); vividness as
+ * colorize_compute's. */
 void             colorize_preview_update (ColorizePreview *preview,
                                           gint             working_size,
-                                          gdouble          strength);
+                                          gdouble          strength,
+                                          gdouble          vividness);
+
+/* The Vividness slider's tooltips, shared by both hosts: for a model with
+ * colour classes, and for one without (the slider is then insensitive). */
+#define COLORIZE_VIVIDNESS_TOOLTIP \
+  "How vivid the colour is: 0 = dull and safe (the mean of the predicted " \
+  "colours, temperature 1.0), 1 = vivid (near the likeliest colour, " \
+  "temperature 0.2).  Starts at the model's default."
+#define COLORIZE_VIVIDNESS_NO_CLASSES_TOOLTIP \
+  "This model has no colour classes (it predicts a,b directly): the " \
+  "vividness has no effect.  Models trained with colour classes " \
+  "(colorize-train --loss class) use it."
 
 /* Cancels and waits for the worker, frees everything. */
 void             colorize_preview_free  (ColorizePreview *preview);

@@ -23,6 +23,17 @@
 # tests/gimp/cancel.scm.  Without GIMP: tests/gimp/core-cancel.c checks
 # the shared core's cancel paths and the hook itself.
 #
+# Vividness (the last argument of the filters and the folder procedure):
+# for each version, both filters and the folder procedure take it, and
+# GIMP 3.0 callers may leave it out; on a colour-class model (made here:
+# colorize-train init --head class, then tests/gimp/class-weights.c gives
+# it a known colour distribution) vividness 1 gives more chroma than 0,
+# in a layer and through the folder procedure; on the bundled regression
+# weights it changes nothing; out-of-range values are refused and the
+# image is left as it was; COLORIZE_VERBOSE names the temperature used.
+# Without GIMP: tests/gimp/core-vividness.c checks the mapping and the
+# core.
+#
 # Ends with the line "N passed, N failed"; exits 1 when any failed.
 set -u
 cd "$(dirname "$0")/.."
@@ -57,6 +68,10 @@ if ! cc -O2 -Wall -Wextra -Werror -std=c11 tests/gimp/check-dump.c \
   finish
 fi
 
+# The Makefile's own variables (flags for the programs linked here).
+make_var () { printf 'print-%%:\n\t@echo $($*)\n' |
+              make -s --no-print-directory -f Makefile -f - BUILD="$BUILD" "print-$1"; }
+
 # Trained weights where there are (per architecture), else small random
 # ones; the sky check needs the trained ResNet18.
 TRAINED=no
@@ -73,29 +88,46 @@ for arch in cnn resnet18; do
       notok "colorize-train init --arch $arch"
   fi
 done
-
-# ---- the shared core's cancel paths, without GIMP ---------------------------
-# Links plugin/colorize-core.c with GEGL (the unit tests do not); the
-# flags are the Makefile's own.
-make_var () { printf 'print-%%:\n\t@echo $($*)\n' |
-              make -s --no-print-directory -f Makefile -f - BUILD="$BUILD" "print-$1"; }
-if cc $(make_var ALL_CFLAGS) $(make_var GEGL_CFLAGS | sed 's/-I/-isystem /g') \
-     -Iplugin tests/gimp/core-cancel.c plugin/colorize-core.c "$BUILD/libnn.a" \
-     $(make_var GEGL_LIBS) $(make_var ALL_LDLIBS) -o "$OUT/core-cancel" \
-     > "$OUT/core-cancel.log" 2>&1; then
-  "$OUT/core-cancel" "$WEIGHTS/cnn.weights" > "$OUT/core-cancel.out" 2>&1
-  while IFS= read -r line; do
-    case $line in
-      "ok - "*)     ok "${line#ok - }" ;;
-      "not ok - "*) notok "${line#not ok - }" ;;
-      "colorize: test hook: "*) ;;  # the hook's children say why they die
-      *)            notok "core-cancel: $line" ;;
-    esac
-  done < "$OUT/core-cancel.out"
+# The vividness checks' colour-class ResNet18: random, then with the
+# known colour distribution of tests/gimp/class-weights.c.
+rm -f "$WEIGHTS/resnet18-class.weights"
+if cc $(make_var ALL_CFLAGS) tests/gimp/class-weights.c "$BUILD/libnn.a" \
+     $(make_var ALL_LDLIBS) -o "$OUT/class-weights" > "$OUT/class-weights.log" 2>&1 &&
+   "$BUILD/colorize-train" init --arch resnet18 --head class --seed 7 \
+     --out "$WEIGHTS/resnet18-class-init.weights" >> "$OUT/class-weights.log" 2>&1 &&
+   "$OUT/class-weights" "$WEIGHTS/resnet18-class-init.weights" \
+     "$WEIGHTS/resnet18-class.weights" >> "$OUT/class-weights.log" 2>&1; then
+  ok "make a colour-class weights file (colorize-train init --head class, tests/gimp/class-weights.c)"
 else
-  cat "$OUT/core-cancel.log"
-  notok "build tests/gimp/core-cancel.c"
+  cat "$OUT/class-weights.log"
+  notok "make a colour-class weights file (colorize-train init --head class, tests/gimp/class-weights.c)"
 fi
+
+# ---- the shared core, without GIMP ------------------------------------------
+# core_test NAME ARGS...: builds tests/gimp/NAME.c with plugin/colorize-core.c
+# and GEGL (the unit tests do not link it), runs it, counts its lines.
+core_test () {
+  name=$1; shift
+  if cc $(make_var ALL_CFLAGS) $(make_var GEGL_CFLAGS | sed 's/-I/-isystem /g') \
+       -Iplugin "tests/gimp/$name.c" plugin/colorize-core.c "$BUILD/libnn.a" \
+       $(make_var GEGL_LIBS) $(make_var ALL_LDLIBS) -o "$OUT/$name" \
+       > "$OUT/$name.log" 2>&1; then
+    "$OUT/$name" "$@" > "$OUT/$name.out" 2>&1
+    while IFS= read -r line; do
+      case $line in
+        "ok - "*)     ok "${line#ok - }" ;;
+        "not ok - "*) notok "${line#not ok - }" ;;
+        "colorize: test hook: "*) ;;  # the hook's children say why they die
+        *)            notok "$name: $line" ;;
+      esac
+    done < "$OUT/$name.out"
+  else
+    cat "$OUT/$name.log"
+    notok "build tests/gimp/$name.c"
+  fi
+}
+core_test core-cancel "$WEIGHTS/cnn.weights"
+core_test core-vividness "$WEIGHTS/cnn.weights" "$WEIGHTS/resnet18-class.weights"
 
 # The GIF the folder procedure gets, made outside GIMP.
 GIF=$OUT/fixtures/hills.gif
@@ -174,6 +206,34 @@ check_results () { # check_results VERSION DIR
     sh -c "! ls -A '$dir/dir-out' | grep -q '^\.'"
   check "GIMP $v: folder: the input folder is unchanged" \
     cmp "$dir/dir-in.before" "$dir/dir-in.after"
+
+  # Vividness: the colour-class model at 0, 1 and the default.
+  for c in vivid-0 vivid-1 vivid-default; do
+    run_check_dump layer "$dir" $c ResNet18 --ltol 1.0
+  done
+  run_check_dump chroma "$dir" vivid-0-after vivid-1-after "Colorized (ResNet18)" more
+  for t in "1.000 (vividness 0)" "0.200 (vividness 1)" \
+           "0.380 (vividness -1: the model's default)"; do
+    check "GIMP $v: vividness: COLORIZE_VERBOSE says 'temperature $t'" \
+      grep -qF "colorize: 263 colour classes, temperature $t" "$dir/session.log"
+  done
+  # The bundled regression weights: no effect.
+  for c in regression-0 regression-1; do
+    run_check_dump layer "$dir" $c CNN --ltol 1.0
+  done
+  run_check_dump chroma "$dir" regression-0-after regression-1-after "Colorized (CNN)" same
+  check "GIMP $v: vividness: COLORIZE_VERBOSE says a regression model ignores it" \
+    grep -qF "colorize: no colour classes: the vividness has no effect" "$dir/session.log"
+  # Out of range: refused, the image as it was.
+  run_check_dump error "$dir" vivid-bad-low
+  run_check_dump error "$dir" vivid-bad-high
+  # The folder procedure.
+  run_check_dump note "$dir" vdir-0-result ok
+  run_check_dump note "$dir" vdir-1-result ok
+  run_check_dump chroma "$dir" vdir-0-hills vdir-1-hills - more
+  run_check_dump note "$dir" vdir-bad-result error
+  check "GIMP $v: vividness: the folder procedure refuses -0.5 before writing anything" \
+    test ! -e "$dir/vdir-bad"
 }
 
 check_cancel_results () { # check_cancel_results VERSION DIR

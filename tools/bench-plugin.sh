@@ -32,11 +32,11 @@ run_one () {
     2.10)
       load="(car (gimp-file-load RUN-NONINTERACTIVE \"$ROOT/tests/gimp/samples/landscape.png\" \"x\"))"
       layer="(vector-ref (cadr (gimp-image-get-layers img)) 0)"
-      call="(plug-in-colorize-resnet18 RUN-NONINTERACTIVE img drw 0 1.0 \"\")" ;;
+      call="(plug-in-colorize-resnet18 RUN-NONINTERACTIVE img drw 0 1.0 \"\" -1.0)" ;;
     3.0)
       load="(car (gimp-file-load RUN-NONINTERACTIVE \"$ROOT/tests/gimp/samples/landscape.png\"))"
       layer="(vector-ref (car (gimp-image-get-layers img)) 0)"
-      call="(plug-in-colorize-resnet18 RUN-NONINTERACTIVE img (vector drw) 0 1.0 \"\")" ;;
+      call="(plug-in-colorize-resnet18 RUN-NONINTERACTIVE img (vector drw) 0 1.0 \"\" -1.0)" ;;
   esac
   script="(let* ((img $load) (drw $layer))
     (gimp-image-convert-rgb img)

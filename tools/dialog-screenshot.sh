@@ -32,7 +32,7 @@ script="(let* ((img (car (gimp-file-load RUN-NONINTERACTIVE \"$ROOT/tests/gimp/s
                (drw (vector-ref (car (gimp-image-get-layers img)) 0)))
   (gimp-image-scale img 320 480)
   (gimp-display-new img)
-  (plug-in-colorize-resnet18 RUN-INTERACTIVE img (vector drw) 0 1.0 \"\"))"
+  (plug-in-colorize-resnet18 RUN-INTERACTIVE img (vector drw) 0 1.0 \"\" -1.0))"
 
 # GIMP runs until the time-out; the picture is taken from here meanwhile.
 .ci/gimp3-root.sh run sh -c "

@@ -33,7 +33,7 @@
     (t-dump img (string-append name "-before") "")
     (gimp-image-clean-all img)
     (t-cancel-at at)
-    (let ((note (catch "error" (t-colorize proc img drw ws 1.0 "") "ok")))
+    (let ((note (catch "error" (t-colorize proc img drw ws 1.0 "" -1.0) "ok")))
       (t-cancel-at "")
       (t-write (t-path t-out (string-append name ".dirty"))
                (if (t-true? (car (gimp-image-is-dirty img))) "dirty" "clean"))
@@ -73,7 +73,7 @@
   (t-dump img "past-last-before" "")
   (t-cancel-at "0.86")
   (let ((note (catch "error"
-                     (t-colorize plug-in-colorize-cnn img drw 64 1.0 "")
+                     (t-colorize plug-in-colorize-cnn img drw 64 1.0 "" -1.0)
                      "ok")))
     (t-cancel-at "")
     (t-dump img "past-last-after" note))
@@ -83,18 +83,16 @@
 (t-cancel-at "0.5")
 (t-write (t-path t-out "cancel-dir-result")
          (catch "error"
-                (plug-in-colorize-dir RUN-NONINTERACTIVE "cnn"
-                                      (t-path t-out "cancel-dir-in")
-                                      (t-path t-out "cancel-dir-out"))
+                (t-dir "cnn" (t-path t-out "cancel-dir-in")
+                       (t-path t-out "cancel-dir-out") -1.0)
                 "ok"))
 (t-cancel-at "")
 
 ; The folder procedure on a GIF.
 (t-write (t-path t-out "gif-result")
          (catch "error"
-                (plug-in-colorize-dir RUN-NONINTERACTIVE "cnn"
-                                      (t-path t-out "gif-in")
-                                      (t-path t-out "gif-out"))
+                (t-dir "cnn" (t-path t-out "gif-in") (t-path t-out "gif-out")
+                       -1.0)
                 "ok"))
 (let ((img (t-load (t-path (t-path t-out "gif-out") t-gif-name))))
   (t-write (t-path t-out "gif-base")

@@ -17,6 +17,11 @@
  *       every layer of the dump has colour.
  *   check-dump sky DIR CASE MODEL
  *       the new layer's top third is bluer (lower b) than its bottom third.
+ *   check-dump chroma DIR DUMP-A DUMP-B LAYER more|same
+ *       the layer named LAYER ("-": the first) of the dumps DUMP-A and
+ *       DUMP-B: with "more", B's mean chroma is at least MIN_CHROMA_GAIN
+ *       above A's (the vividness checks); with "same", their pixels agree
+ *       within SRC_TOL.
  */
 #include <math.h>
 #include <stdio.h>
@@ -28,6 +33,7 @@
 #define SRC_TOL    0.02   /* change of the source layer counted as rounding */
 #define ALPHA_TOL  0.004  /* about one 8-bit step */
 #define MASK_TOL   0.01
+#define MIN_CHROMA_GAIN 5.0 /* "more": mean chroma gained, ab units */
 
 typedef struct
 {
@@ -465,6 +471,72 @@ check_sky (const char *dir, const char *name, const char *model)
   report (top < bottom, name, "the sky is bluer than the ground", detail);
 }
 
+/* Mean chroma of the visible pixels (alpha > 0.5) of n Lab-alpha pixels. */
+static double
+visible_chroma (const float *lab, size_t n)
+{
+  double sum = 0;
+  size_t k, count = 0;
+
+  for (k = 0; k < n; k++)
+    if (lab[4 * k + 3] > 0.5f)
+      {
+        sum += hypot (lab[4 * k + 1], lab[4 * k + 2]);
+        count++;
+      }
+  return count ? sum / count : 0.0;
+}
+
+static void
+check_chroma (const char *dir, const char *name_a, const char *name_b,
+              const char *layer, const char *how)
+{
+  Dump         a, b;
+  const Layer *la, *lb;
+  float       *pa = NULL, *pb = NULL;
+  char         what[512], detail[256];
+  size_t       k, n;
+  double       ka, kb, dmax = 0;
+  int          more = ! strcmp (how, "more");
+
+  snprintf (what, sizeof what, "%s: %s", name_b,
+            more ? "more chroma than" : "the same pixels as");
+  snprintf (what + strlen (what), sizeof what - strlen (what), " %s",
+            name_a);
+  if (! load_dump (dir, name_a, &a) || ! load_dump (dir, name_b, &b))
+    {
+      report (0, what, "both dumps", "missing");
+      return;
+    }
+  la = strcmp (layer, "-") ? find_layer (&a, layer) : first_plain_layer (&a);
+  lb = strcmp (layer, "-") ? find_layer (&b, layer) : first_plain_layer (&b);
+  if (la && lb && la->w == lb->w && la->h == lb->h)
+    {
+      pa = layer_lab (&a, la);
+      pb = layer_lab (&b, lb);
+    }
+  if (! pa || ! pb)
+    {
+      report (0, what, "both layers, of the same size", layer);
+      free (pa);
+      free (pb);
+      return;
+    }
+  n  = (size_t) la->w * la->h;
+  ka = visible_chroma (pa, n);
+  kb = visible_chroma (pb, n);
+  for (k = 0; k < 4 * n; k++)
+    dmax = fmax (dmax, fabs (pa[k] - pb[k]));
+  snprintf (detail, sizeof detail, "mean chroma %.2f -> %.2f, max |dLab| "
+            "%.4f", ka, kb, dmax);
+  if (more)
+    report (kb >= ka + MIN_CHROMA_GAIN, what, layer, detail);
+  else
+    report (dmax <= SRC_TOL, what, layer, detail);
+  free (pa);
+  free (pb);
+}
+
 static int
 usage (void)
 {
@@ -473,7 +545,8 @@ usage (void)
            "       check-dump error DIR CASE\n"
            "       check-dump note DIR NAME TEXT\n"
            "       check-dump colour DIR NAME\n"
-           "       check-dump sky DIR CASE MODEL\n");
+           "       check-dump sky DIR CASE MODEL\n"
+           "       check-dump chroma DIR DUMP-A DUMP-B LAYER more|same\n");
   return 2;
 }
 
@@ -509,6 +582,9 @@ main (int argc, char **argv)
     check_colour (argv[2], argv[3]);
   else if (! strcmp (argv[1], "sky") && argc == 5)
     check_sky (argv[2], argv[3], argv[4]);
+  else if (! strcmp (argv[1], "chroma") && argc == 7 &&
+           (! strcmp (argv[6], "more") || ! strcmp (argv[6], "same")))
+    check_chroma (argv[2], argv[3], argv[4], argv[5], argv[6]);
   else
     return usage ();
 

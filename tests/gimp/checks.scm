@@ -4,25 +4,29 @@
 ; `catch`, and dumps it again with a note "ok" or "error"; the checks on
 ; the dumps are made by check-dump afterwards.  Most cases use the
 ; smallest working size (64) to keep the test quick; "rgb" and "indexed"
-; use the default (0).  The shell defines t-samples,
-; t-out, t-bad-weights and t-dir-outputs before this file.
+; use the default (0).  Every call passes the vividness (the last
+; argument) but "rgb" and the first folder call, which leave it out as
+; callers from before it do (GIMP 3.0; GIMP 2.10 cannot, and passes -1).
+; The shell defines t-samples, t-out, t-bad-weights, t-class-weights (a
+; colour-class ResNet18, tests/gimp/class-weights.c) and t-dir-outputs
+; before this file.
 (define (t-path dir name) (string-append dir "/" name))
 (define (t-dump img name note)
   (test-colorize-dump RUN-NONINTERACTIVE img (t-path t-out name) note))
 
-(define (t-case name sample prepare proc ws wf)
+(define (t-case name sample prepare proc ws wf vv)
   (let* ((img (t-load (t-path t-samples sample)))
          (drw (prepare img (t-layer img))))
     (t-dump img (string-append name "-before") "")
     (t-dump img (string-append name "-after")
-            (catch "error" (t-colorize proc img drw ws 1.0 wf) "ok"))
+            (catch "error" (t-colorize proc img drw ws 1.0 wf vv) "ok"))
     (gimp-image-delete img)))
 
 (define (as-rgb img drw) (gimp-image-convert-rgb img) drw)
 (define (as-is img drw) drw)
 
-(t-case "rgb" "castle.png" as-rgb plug-in-colorize-resnet18 0 "")
-(t-case "gray" "portrait.png" as-is plug-in-colorize-cnn 64 "")
+(t-case "rgb" "castle.png" as-rgb plug-in-colorize-resnet18 0 "" 'omit)
+(t-case "gray" "portrait.png" as-is plug-in-colorize-cnn 64 "" -1.0)
 (t-case "alpha" "church.png"
         (lambda (img drw)
           (gimp-layer-add-alpha drw)
@@ -30,37 +34,37 @@
           (gimp-drawable-edit-clear drw)
           (gimp-selection-none img)
           drw)
-        plug-in-colorize-resnet18 64 "")
+        plug-in-colorize-resnet18 64 "" -1.0)
 (t-case "offsets" "hills.png"
         (lambda (img drw)
           (gimp-image-convert-rgb img)
           (gimp-image-resize img 260 180 25 15)
           drw)
-        plug-in-colorize-cnn 128 "")
+        plug-in-colorize-cnn 128 "" -1.0)
 (t-case "selection" "landscape.png"
         (lambda (img drw)
           (gimp-image-convert-rgb img)
           (gimp-image-select-rectangle img CHANNEL-OP-REPLACE 20 30 90 50)
           drw)
-        plug-in-colorize-resnet18 64 "")
+        plug-in-colorize-resnet18 64 "" -1.0)
 (t-case "feather" "castle.png"
         (lambda (img drw)
           (gimp-image-convert-rgb img)
           (gimp-image-select-rectangle img CHANNEL-OP-REPLACE 30 40 60 80)
           (gimp-selection-feather img 16)
           drw)
-        plug-in-colorize-cnn 64 "")
+        plug-in-colorize-cnn 64 "" -1.0)
 (t-case "u16" "church.png"
         (lambda (img drw)
           (gimp-image-convert-rgb img)
           (gimp-image-convert-precision img t-u16)
           drw)
-        plug-in-colorize-resnet18 64 "")
+        plug-in-colorize-resnet18 64 "" -1.0)
 (t-case "float" "hills.png"
         (lambda (img drw)
           (gimp-image-convert-precision img t-float)
           drw)
-        plug-in-colorize-cnn 64 "")
+        plug-in-colorize-cnn 64 "" -1.0)
 (t-case "indexed" "portrait.png"
         (lambda (img drw)
           (gimp-image-convert-rgb img)
@@ -68,23 +72,22 @@
                                       CONVERT-PALETTE-GENERATE 32 FALSE
                                       FALSE "")
           drw)
-        plug-in-colorize-resnet18 0 "")
+        plug-in-colorize-resnet18 0 "" -1.0)
 (t-case "group" "landscape.png"
         (lambda (img drw)
           (let ((g (t-group img)))
             (gimp-image-reorder-item img drw g 0)
             g))
-        plug-in-colorize-cnn 0 "")
+        plug-in-colorize-cnn 0 "" -1.0)
 (t-case "badweights" "landscape.png" as-is plug-in-colorize-cnn 0
-        t-bad-weights)
+        t-bad-weights -1.0)
 
 ; The folder procedure: good images and a corrupt file.
 (let ((img (t-load (t-path t-samples "castle.png"))))
   (t-dump img "dir-result"
           (catch "error"
-                 (plug-in-colorize-dir RUN-NONINTERACTIVE "cnn"
-                                       (t-path t-out "dir-in")
-                                       (t-path t-out "dir-out"))
+                 (t-dir "cnn" (t-path t-out "dir-in") (t-path t-out "dir-out")
+                        'omit)
                  "ok"))
   (gimp-image-delete img))
 (for-each
@@ -93,3 +96,40 @@
       (t-dump img (string-append "dirout-" name) "")
       (gimp-image-delete img)))
   t-dir-outputs)
+;
+; Vividness.  The colour-class model at vividness 0, 1 and the default (-1):
+; more chroma at 1 than at 0; the bundled (regression) CNN at 0 and 1: the
+; same pixels; out-of-range values refused (GIMP 3.0 itself refuses 1.5,
+; outside the argument's -1..1; the plug-in refuses -0.5).
+(t-case "vivid-0" "castle.png" as-is plug-in-colorize-resnet18 64
+        t-class-weights 0.0)
+(t-case "vivid-1" "castle.png" as-is plug-in-colorize-resnet18 64
+        t-class-weights 1.0)
+(t-case "vivid-default" "castle.png" as-is plug-in-colorize-resnet18 64
+        t-class-weights -1.0)
+(t-case "regression-0" "hills.png" as-is plug-in-colorize-cnn 64 "" 0.0)
+(t-case "regression-1" "hills.png" as-is plug-in-colorize-cnn 64 "" 1.0)
+(t-case "vivid-bad-low" "hills.png" as-is plug-in-colorize-cnn 64 "" -0.5)
+(t-case "vivid-bad-high" "hills.png" as-is plug-in-colorize-resnet18 64
+        t-class-weights 1.5)
+
+; The folder procedure with the colour-class model, on OUT/vdir-in (one
+; image): at vividness 0 into OUT/vdir-0, at 1 into OUT/vdir-1; -0.5 is
+; refused before anything is written (no OUT/vdir-bad).
+(for-each
+  (lambda (case)
+    (let ((img (t-load (t-path t-samples "castle.png"))))
+      (t-dump img (string-append (car case) "-result")
+              (catch "error"
+                     (t-dir t-class-weights (t-path t-out "vdir-in")
+                            (t-path t-out (car case)) (cadr case))
+                     "ok"))
+      (gimp-image-delete img)))
+  '(("vdir-0" 0.0) ("vdir-1" 1.0) ("vdir-bad" -0.5)))
+(for-each
+  (lambda (name)
+    (catch "missing"
+           (let ((img (t-load (t-path (t-path t-out name) "hills.png"))))
+             (t-dump img (string-append name "-hills") "")
+             (gimp-image-delete img))))
+  '("vdir-0" "vdir-1"))

@@ -2,8 +2,16 @@
 ; and 3.0, for tests/gimp/checks.scm (GIMP 3.0 side).
 (define (t-load path) (car (gimp-file-load RUN-NONINTERACTIVE path)))
 (define (t-layer img) (vector-ref (car (gimp-image-get-layers img)) 0))
-(define (t-colorize proc img drw ws st wf)
-  (proc RUN-NONINTERACTIVE img (vector drw) ws st wf))
+; vv is the vividness; 'omit leaves the argument out, as a caller from
+; before it does (GIMP 3.0 then passes its default, -1).
+(define (t-colorize proc img drw ws st wf vv)
+  (if (eq? vv 'omit)
+      (proc RUN-NONINTERACTIVE img (vector drw) ws st wf)
+      (proc RUN-NONINTERACTIVE img (vector drw) ws st wf vv)))
+(define (t-dir model in out vv)
+  (if (eq? vv 'omit)
+      (plug-in-colorize-dir RUN-NONINTERACTIVE model in out)
+      (plug-in-colorize-dir RUN-NONINTERACTIVE model in out vv)))
 (define (t-group img)
   (let ((g (car (gimp-group-layer-new img "group"))))
     (gimp-image-insert-layer img g 0 0)

@@ -35,7 +35,7 @@ esac
 
 script="$load_layer
 $save
-(plug-in-colorize-dir RUN-NONINTERACTIVE \"$MODEL\" \"$SAMPLES\" \"$OUT/colorized\")
+(plug-in-colorize-dir RUN-NONINTERACTIVE \"$MODEL\" \"$SAMPLES\" \"$OUT/colorized\" -1.0)
 (let* ((cell 200)
        (names (list $scheme_names))
        (img (car (gimp-image-new (* 2 cell) (* (length names) cell) RGB)))

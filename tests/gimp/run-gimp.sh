@@ -5,9 +5,12 @@
 # run where that GIMP is (natively, or inside the Debian 13 root): makes a
 # throw-away GIMP profile in OUT/profile holding the plug-in, the bundled
 # weights from WEIGHTS-DIR and the test-colorize-dump helper, then runs
-# two gimp-console sessions:
+# two gimp-console sessions, with COLORIZE_VERBOSE set (the plug-in says
+# which temperature it used):
 #   session   every case of checks.scm (dumps in OUT), plus the folder
 #             procedure on OUT/dir-in (good samples and a corrupt file)
+#             and, with WEIGHTS-DIR/resnet18-class.weights (a colour-class
+#             model, copied to OUT/class.weights), on OUT/vdir-in
 #   badweights  the filter with a corrupt weights file, uncaught, so that
 #             GIMP prints the plug-in's error message and exits non-zero
 # Each writes OUT/NAME.log and OUT/NAME.rc.  OUT must be absolute.
@@ -18,7 +21,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 rm -rf "$out"
 mkdir -p "$out/profile/plug-ins/colorize/weights" \
-         "$out/profile/plug-ins/colorize-test-dump" "$out/dir-in"
+         "$out/profile/plug-ins/colorize-test-dump" "$out/dir-in" \
+         "$out/vdir-in"
 cp "$plugin" "$out/profile/plug-ins/colorize/colorize"
 cp "$weights"/cnn.weights "$weights"/resnet18.weights \
    "$out/profile/plug-ins/colorize/weights/"
@@ -28,6 +32,9 @@ cp "$helper" "$out/profile/plug-ins/colorize-test-dump/colorize-test-dump"
 cp "$here/samples/castle.png" "$here/samples/church.png" \
    "$here/samples/hills.png" "$out/dir-in/"
 printf '\211PNG\r\n\032\nthis is not really a PNG file' > "$out/dir-in/corrupt.png"
+# The vividness checks' folder and colour-class weights.
+cp "$here/samples/hills.png" "$out/vdir-in/"
+cp "$weights/resnet18-class.weights" "$out/class.weights"
 # A corrupt weights file: the first kilobyte of a good one.
 head -c 1024 "$weights/cnn.weights" > "$out/bad.weights"
 
@@ -35,15 +42,17 @@ script="$(cat "$here/compat-$version.scm")
 (define t-samples \"$here/samples\")
 (define t-out \"$out\")
 (define t-bad-weights \"$out/bad.weights\")
+(define t-class-weights \"$out/class.weights\")
 (define t-dir-outputs '(\"castle.png\" \"church.png\" \"hills.png\"))
 $(cat "$here/checks.scm")"
 
 badweights="(let* ((img (t-load \"$here/samples/hills.png\")))
-  (t-colorize plug-in-colorize-cnn img (t-layer img) 0 1.0 \"$out/bad.weights\"))"
+  (t-colorize plug-in-colorize-cnn img (t-layer img) 0 1.0 \"$out/bad.weights\" -1.0))"
 
 # Every plug-in process (file-png included) loads babl's fish cache at
 # start, which costs seconds once GIMP has filled it: not what is tested.
 export BABL_INHIBIT_CACHE=1
+export COLORIZE_VERBOSE=1
 
 gimp_batch () { # gimp_batch NAME SCHEME
   name=$1; shift
