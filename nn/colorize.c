@@ -74,6 +74,15 @@ colorize_default_working_size (const nn_model *m)
 }
 
 float
+colorize_chroma_scale (const nn_model *m)
+{
+  double v;
+  if (metadata_number (m, "chroma_scale=", &v) && v >= 0.05 && v <= 4.0)
+    return (float) v;
+  return 1.0f;
+}
+
+float
 colorize_default_temperature (const nn_model *m)
 {
   double v;
@@ -593,7 +602,7 @@ colorize_image (nn_model *m, float *pixels, int width, int height,
       goto done;
     }
   if (guided_apply (coef, w, h, pixels, width, height, channels, lo, hi,
-                    opt.strength))
+                    opt.strength * colorize_chroma_scale (m)))
     {
       rc = nn_error_set (err, NN_ERR_NOMEM, "colorize: out of memory");
       goto done;

@@ -54,6 +54,14 @@ int colorize_default_working_size (const nn_model *m);
  * regression model ignores the temperature.) */
 float colorize_default_temperature (const nn_model *m);
 
+/* The model's calibration of its chroma: its metadata key "chroma_scale"
+ * (0.05..4) when present, else 1.  The pipeline multiplies the predicted
+ * chroma by it and by the strength, so that strength 1 is the model's
+ * calibrated prediction (a class head trained with rebalancing predicts
+ * more chroma than the truth has; weights/README.md says how it was
+ * chosen). */
+float colorize_chroma_scale (const nn_model *m);
+
 nn_code colorize_image (nn_model *m, float *pixels, int width, int height,
                         int channels, const colorize_options *opt,
                         nn_error *err);
