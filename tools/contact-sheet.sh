@@ -177,7 +177,7 @@ for c in "grayscale (L)" "CNN" "ResNet18" "original"; do
 done
 convert "$TMP/head-1.png" "$TMP/head-2.png" "$TMP/head-3.png" \
   "$TMP/head-4.png" +append "$TMP/header.png"
-label "  CNN: $(basename "$CNN")    ResNet18: $(basename "$RESNET")    (colorize-train apply at the plug-in's defaults; $N photos from $(basename "$DATA"))" \
+label "  CNN: $(basename "$CNN")    ResNet18: $(basename "$RESNET")    (colorize-train apply at the plug-in's defaults; $N photos$([ -n "$FILES" ] && echo ", listed" || echo " from $(basename "$DATA")"))" \
   "$ROWW" "$LABELH" "$FS" "$TMP/title.png"
 
 set -- "$TMP/title.png" "$TMP/header.png"
