@@ -9,6 +9,7 @@ THREADS=${BENCH_THREADS:-2}
 TRAINER="$BUILD/colorize-train"
 echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores"
 echo "OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset} threads=$THREADS date=$(date -u +%Y-%m-%d)"
+echo "kernel: $("$TRAINER" bench --arch resnet18 --size 64 --runs 5 | sed -n 's/^bench kernel //p')"
 have_torch=0
 /usr/bin/python3 -c 'import torch' 2>/dev/null && have_torch=1
 [ $have_torch = 1 ] || echo "python3-torch not installed: C figures only"
