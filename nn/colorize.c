@@ -41,33 +41,12 @@
 
 /* ---- Arguments and sizes ------------------------------------------------ */
 
-/* The number after "key=" on a metadata line; 0 when absent or not a
- * whole number. */
-static int
-metadata_number (const nn_model *m, const char *key, double *out)
-{
-  const char *p = m && m->metadata ? m->metadata : "";
-  while (*p)
-    {
-      if (!strncmp (p, key, strlen (key)))
-        {
-          char *end;
-          *out = strtod (p + strlen (key), &end);
-          return end != p + strlen (key) && (*end == '\n' || *end == '\0');
-        }
-      p = strchr (p, '\n');
-      if (!p)
-        break;
-      p++;
-    }
-  return 0;
-}
-
 int
 colorize_default_working_size (const nn_model *m)
 {
   double v;
-  if (metadata_number (m, "working_size=", &v) && v == floor (v)
+  if (nn_metadata_number (m ? m->metadata : NULL, "working_size", &v) > 0
+      && v == floor (v)
       && v >= COLORIZE_MIN_WORKING_SIZE && v <= COLORIZE_MAX_WORKING_SIZE)
     return (int) v / 8 * 8;
   return COLORIZE_DEFAULT_WORKING_SIZE;
@@ -77,7 +56,8 @@ float
 colorize_chroma_scale (const nn_model *m)
 {
   double v;
-  if (metadata_number (m, "chroma_scale=", &v) && v >= 0.05 && v <= 4.0)
+  if (nn_metadata_number (m ? m->metadata : NULL, "chroma_scale", &v) > 0
+      && v >= 0.05 && v <= 4.0)
     return (float) v;
   return 1.0f;
 }
@@ -86,7 +66,7 @@ float
 colorize_default_temperature (const nn_model *m)
 {
   double v;
-  if (metadata_number (m, "temperature=", &v)
+  if (nn_metadata_number (m ? m->metadata : NULL, "temperature", &v) > 0
       && v >= NN_HEAD_MIN_TEMPERATURE && v <= NN_HEAD_MAX_TEMPERATURE)
     return (float) v;
   return NN_HEAD_DEFAULT_TEMPERATURE;

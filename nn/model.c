@@ -617,23 +617,28 @@ nn_model_free (nn_model *m)
   free (m);
 }
 
-/* The metadata's "head_bins=" line: its value (0 when absent), or -1 when
- * it is not an integer in 2..NN_HEAD_MAX_BINS. */
+int
+nn_metadata_number (const char *text, const char *key, double *out)
+{
+  const size_t kl = strlen (key);
+  for (const char *p = text; p && *p; p = strchr (p, '\n') ? strchr (p, '\n') + 1 : NULL)
+    if (!strncmp (p, key, kl) && p[kl] == '=')
+      {
+        char *end;
+        *out = strtod (p + kl + 1, &end);
+        return end == p + kl + 1 || (*end && *end != '\n') ? -1 : 1;
+      }
+  return 0;
+}
+
 int
 nn_metadata_head_bins (const char *text)
 {
-  const char *key = "head_bins=";
-  for (const char *p = text; p && *p; p = strchr (p, '\n') ? strchr (p, '\n') + 1 : NULL)
-    if (!strncmp (p, key, strlen (key)))
-      {
-        char *end;
-        long v = strtol (p + strlen (key), &end, 10);
-        if (end == p + strlen (key) || (*end && *end != '\n') || v < 2
-            || v > NN_HEAD_MAX_BINS)
-          return -1;
-        return (int) v;
-      }
-  return 0;
+  double v;
+  int found = nn_metadata_number (text, "head_bins", &v);
+  if (found <= 0)
+    return found;
+  return v == floor (v) && v >= 2 && v <= NN_HEAD_MAX_BINS ? (int) v : -1;
 }
 
 /* The text without its head_bins lines, and with "head_bins=Q" first when

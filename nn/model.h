@@ -122,6 +122,9 @@ nn_param *nn_model_find (nn_model *m, const char *name);
 /* Replaces the metadata text (copied); a class-head model's text always
  * starts with "head_bins=Q" (any other head_bins line is dropped). */
 nn_code nn_model_set_metadata (nn_model *m, const char *text, nn_error *err);
+/* The number on a metadata text's first "key=" line: 1 with *out set, 0
+ * when there is no such line, -1 when its value is not a number. */
+int nn_metadata_number (const char *text, const char *key, double *out);
 /* The value of a metadata text's head_bins line: 0 when absent, -1 when
  * not an integer in 2..NN_HEAD_MAX_BINS. */
 int nn_metadata_head_bins (const char *text);
