@@ -32,21 +32,11 @@
 #include <gegl.h>
 
 #include "colorize-core.h"
+#include "core-check.h"
 
 #define WIDTH  150
 #define HEIGHT 100
 
-static int n_failed;
-
-static void
-check (int ok, const char *what, const char *detail)
-{
-  if (! ok)
-    n_failed++;
-  printf ("%s - core: %s%s%s%s\n", ok ? "ok" : "not ok", what,
-          detail && *detail ? " (" : "", detail ? detail : "",
-          detail && *detail ? ")" : "");
-}
 
 /* ---- the test hook, in child processes ---------------------------------- */
 

@@ -30,21 +30,11 @@
 #include <gegl.h>
 
 #include "colorize-core.h"
+#include "core-check.h"
 
 #define WIDTH  120
 #define HEIGHT 90
 
-static int n_failed;
-
-static void
-check (int ok, const char *what, const char *detail)
-{
-  if (! ok)
-    n_failed++;
-  printf ("%s - core: %s%s%s%s\n", ok ? "ok" : "not ok", what,
-          detail && *detail ? " (" : "", detail ? detail : "",
-          detail && *detail ? ")" : "");
-}
 
 static void
 check_mapping (void)
