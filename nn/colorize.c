@@ -463,41 +463,183 @@ report (const colorize_options *opt, double fraction)
   return 0;
 }
 
+static nn_code
+check_options (const nn_model *m, const float *pixels, int width, int height,
+               int channels, const colorize_options *opt, nn_error *err)
+{
+  if (!pixels)
+    return nn_error_set (err, NN_ERR_ARG, "colorize: no pixels");
+  if (!m && !opt->n_hints)
+    return nn_error_set (err, NN_ERR_ARG, "colorize: no model and no hints");
+  if (channels < 3 || channels > 16)
+    return nn_error_set (err, NN_ERR_ARG,
+                         "colorize: %d channels per pixel: expected 3 (CIE "
+                         "Lab float) or 4 (CIE Lab alpha float)", channels);
+  if (!isfinite (opt->strength) || opt->strength < 0.0f
+      || opt->strength > 100.0f)
+    return nn_error_set (err, NN_ERR_ARG,
+                         "colorize: strength %g: expected 0..100",
+                         (double) opt->strength);
+  if (opt->temperature != 0.0f
+      && !(opt->temperature >= NN_HEAD_MIN_TEMPERATURE
+           && opt->temperature <= NN_HEAD_MAX_TEMPERATURE))
+    return nn_error_set (err, NN_ERR_ARG,
+                         "colorize: temperature %g: expected %g..%g (0: the "
+                         "model's own)", (double) opt->temperature,
+                         NN_HEAD_MIN_TEMPERATURE, NN_HEAD_MAX_TEMPERATURE);
+  if (opt->n_hints && !opt->hints)
+    return nn_error_set (err, NN_ERR_ARG, "colorize: %zu hints but no "
+                         "buffer", opt->n_hints);
+  for (size_t i = 0; i < opt->n_hints; i++)
+    {
+      const nn_hint *p = &opt->hints[i];
+      if (p->x < 0 || p->y < 0 || p->x >= width || p->y >= height
+          || !(p->alpha > 0.0f && p->alpha <= 1.0f) || !isfinite (p->a)
+          || !isfinite (p->b))
+        return nn_error_set (err, NN_ERR_ARG,
+                             "colorize: hint %zu at (%d, %d), a %g, b %g, "
+                             "alpha %g: expected a pixel of the %dx%d image, "
+                             "finite a,b and alpha in (0, 1]", i, p->x, p->y,
+                             (double) p->a, (double) p->b, (double) p->alpha,
+                             width, height);
+    }
+  return NN_OK;
+}
+
+/* The network's a,b at the working size (w x h, two planes, in ab units)
+ * and their range; a NULL model gives neutral grey.  `in` is the padded
+ * pw x ph input, filled here from L. */
+static nn_code
+network_ab (nn_model *m, const float *L, int w, int h, int pw, int ph,
+            float *in, float t, float *ab, float lo[2], float hi[2],
+            nn_error *err)
+{
+  if (!m)
+    {
+      memset (ab, 0, (size_t) w * h * 2 * sizeof *ab);
+      lo[0] = lo[1] = hi[0] = hi[1] = 0.0f;
+      return NN_OK;
+    }
+  const nn_scaling sc = m->scaling;
+  for (int y = 0; y < ph; y++)
+    {
+      const float *src = L + (size_t) (y < h ? y : h - 1) * w;
+      float *dst = in + (size_t) y * pw;
+      for (int x = 0; x < pw; x++)
+        dst[x] = (src[x < w ? x : w - 1] - sc.l_offset) / sc.l_scale;
+    }
+  nn_code rc = nn_model_forward (m, in, 1, ph, pw, NN_PASS_INFER, err);
+  if (rc != NN_OK)
+    return rc;
+  int on, oh, ow;
+  const float *out = nn_model_ab (m, t, &on, &oh, &ow, err);
+  if (!out)
+    return err ? err->code : NN_ERR_ARG;
+  if (on != 1 || oh != ph || ow != pw)
+    return nn_error_set (err, NN_ERR_ARG,
+                         "colorize: network output %dx2x%dx%d: expected "
+                         "1x2x%dx%d", on, oh, ow, ph, pw);
+  lo[0] = lo[1] = FLT_MAX;
+  hi[0] = hi[1] = -FLT_MAX;
+  for (int c = 0; c < 2; c++)
+    for (int y = 0; y < h; y++)
+      for (int x = 0; x < w; x++)
+        {
+          float v = out[((size_t) c * ph + y) * pw + x] * sc.ab_scale;
+          if (!isfinite (v))
+            return nn_error_set (err, NN_ERR_NONFINITE,
+                                 "colorize: the network produced a "
+                                 "non-finite value at (%d, %d)", x, y);
+          ab[((size_t) c * h + y) * w + x] = v;
+          lo[c] = v < lo[c] ? v : lo[c];
+          hi[c] = v > hi[c] ? v : hi[c];
+        }
+  return NN_OK;
+}
+
+/* Hints at the working size (see colorize.h): ab (w x h, two planes) is
+ * multiplied by s, then gets the solved change added; lo and hi grow to
+ * take in the hints' colours.  The hint pixel (X, Y) of a W x H image
+ * falls in cell (X * w / W, Y * h / H). */
+static nn_code
+hints_at_working_size (const colorize_options *opt, const float *L, int w,
+                       int h, int W, int H, float s, float *ab, float lo[2],
+                       float hi[2], nn_error *err)
+{
+  size_t n = (size_t) w * h;
+  float *buf = calloc (n * 5, sizeof *buf);
+  if (!buf)
+    return nn_error_set (err, NN_ERR_NOMEM, "colorize: out of memory for "
+                         "the hints");
+  float *cover = buf, *target = buf + n, *u = buf + 3 * n;
+  double cell_area = ((double) W / w) * ((double) H / h);
+  for (int c = 0; c < 2; c++)
+    {
+      lo[c] *= s;
+      hi[c] *= s;
+    }
+  for (size_t i = 0; i < 2 * n; i++)
+    ab[i] *= s;
+  for (size_t k = 0; k < opt->n_hints; k++)
+    {
+      const nn_hint *p = &opt->hints[k];
+      size_t i = (size_t) ((long) p->y * h / H) * w + (long) p->x * w / W;
+      cover[i] += p->alpha;
+      target[i] += p->alpha * p->a;
+      target[n + i] += p->alpha * p->b;
+      lo[0] = p->a < lo[0] ? p->a : lo[0];
+      hi[0] = p->a > hi[0] ? p->a : hi[0];
+      lo[1] = p->b < lo[1] ? p->b : lo[1];
+      hi[1] = p->b > hi[1] ? p->b : hi[1];
+    }
+  for (size_t i = 0; i < n; i++)
+    if (cover[i] > 0.0f)
+      {
+        target[i] = target[i] / cover[i] - ab[i];
+        target[n + i] = target[n + i] / cover[i] - ab[n + i];
+        cover[i] = (float) (cover[i] / cell_area);
+      }
+  nn_code rc = nn_hints_solve (L, cover, target, w, h, u, NULL, err);
+  if (rc == NN_OK)
+    for (size_t i = 0; i < 2 * n; i++)
+      ab[i] += u[i];
+  free (buf);
+  return rc;
+}
+
+/* Every hint pixel: a,b = alpha * the hint's + (1 - alpha) * the result. */
+static void
+hints_at_full_size (const colorize_options *opt, float *pixels, int width,
+                    int channels)
+{
+  for (size_t k = 0; k < opt->n_hints; k++)
+    {
+      const nn_hint *p = &opt->hints[k];
+      float *px = pixels + ((size_t) p->y * width + p->x) * channels;
+      px[1] = p->alpha * p->a + (1.0f - p->alpha) * px[1];
+      px[2] = p->alpha * p->b + (1.0f - p->alpha) * px[2];
+    }
+}
+
 nn_code
 colorize_image (nn_model *m, float *pixels, int width, int height,
                 int channels, const colorize_options *options, nn_error *err)
 {
   colorize_options opt = options ? *options : COLORIZE_OPTIONS_DEFAULT;
-  if (!m || !pixels)
-    return nn_error_set (err, NN_ERR_ARG, "colorize: no %s",
-                         m ? "pixels" : "model");
-  if (channels < 3 || channels > 16)
-    return nn_error_set (err, NN_ERR_ARG,
-                         "colorize: %d channels per pixel: expected 3 (CIE "
-                         "Lab float) or 4 (CIE Lab alpha float)", channels);
-  if (!isfinite (opt.strength) || opt.strength < 0.0f || opt.strength > 100.0f)
-    return nn_error_set (err, NN_ERR_ARG,
-                         "colorize: strength %g: expected 0..100",
-                         (double) opt.strength);
-  if (opt.temperature != 0.0f
-      && !(opt.temperature >= NN_HEAD_MIN_TEMPERATURE
-           && opt.temperature <= NN_HEAD_MAX_TEMPERATURE))
-    return nn_error_set (err, NN_ERR_ARG,
-                         "colorize: temperature %g: expected %g..%g (0: the "
-                         "model's own)", (double) opt.temperature,
-                         NN_HEAD_MIN_TEMPERATURE, NN_HEAD_MAX_TEMPERATURE);
+  nn_code rc = check_options (m, pixels, width, height, channels, &opt, err);
+  if (rc != NN_OK)
+    return rc;
   int S = opt.working_size ? opt.working_size
                            : colorize_default_working_size (m);
   int w, h, pw, ph;
-  nn_code rc = colorize_working_dims (width, height, S, &w, &h, &pw, &ph, err);
+  rc = colorize_working_dims (width, height, S, &w, &h, &pw, &ph, err);
   if (rc != NN_OK)
     return rc;
   if (report (&opt, 0.0))
     return nn_error_set (err, NN_ERR_CANCELLED, "colorize: cancelled");
 
-  size_t n = (size_t) pw * ph;
   float *L = malloc ((size_t) w * h * sizeof *L);
-  float *in = malloc (n * sizeof *in);
+  float *in = malloc ((size_t) pw * ph * sizeof *in);
   float *ab = malloc ((size_t) w * h * 2 * sizeof *ab);
   float *coef = malloc ((size_t) w * h * 4 * sizeof *coef);
   if (!L || !in || !ab || !coef)
@@ -508,69 +650,36 @@ colorize_image (nn_model *m, float *pixels, int width, int height,
       goto done;
     }
 
-  /* Downscale L, pad by repeating the last column and row, scale. */
+  /* Downscale L (the network's input is padded and scaled from it). */
   rc = colorize_resample_region (pixels, width, height, channels, 0.0, 0.0,
                                  width, height, L, w, h, 1, err);
   if (rc != NN_OK)
     goto done;
-  const nn_scaling sc = m->scaling;
-  for (int y = 0; y < ph; y++)
-    {
-      const float *src = L + (size_t) (y < h ? y : h - 1) * w;
-      float *dst = in + (size_t) y * pw;
-      for (int x = 0; x < pw; x++)
-        dst[x] = (src[x < w ? x : w - 1] - sc.l_offset) / sc.l_scale;
-    }
   if (report (&opt, 0.1))
     {
       rc = nn_error_set (err, NN_ERR_CANCELLED, "colorize: cancelled");
       goto done;
     }
-
-  rc = nn_model_forward (m, in, 1, ph, pw, NN_PASS_INFER, err);
-  if (rc != NN_OK)
-    goto done;
-  int on, oh, ow;
   float t = opt.temperature > 0.0f ? opt.temperature
                                    : colorize_default_temperature (m);
-  const float *out = nn_model_ab (m, t, &on, &oh, &ow, err);
-  if (!out)
-    {
-      rc = err ? err->code : NN_ERR_ARG;
-      goto done;
-    }
-  if (on != 1 || oh != ph || ow != pw)
-    {
-      rc = nn_error_set (err, NN_ERR_ARG,
-                         "colorize: network output %dx2x%dx%d: expected "
-                         "1x2x%dx%d", on, oh, ow, ph, pw);
-      goto done;
-    }
-  float lo[2] = { FLT_MAX, FLT_MAX }, hi[2] = { -FLT_MAX, -FLT_MAX };
-  for (int c = 0; c < 2; c++)
-    for (int y = 0; y < h; y++)
-      for (int x = 0; x < w; x++)
-        {
-          float v = out[((size_t) c * ph + y) * pw + x] * sc.ab_scale;
-          if (!isfinite (v))
-            {
-              rc = nn_error_set (err, NN_ERR_NONFINITE,
-                                 "colorize: the network produced a non-finite "
-                                 "value at (%d, %d)", x, y);
-              goto done;
-            }
-          ab[((size_t) c * h + y) * w + x] = v;
-          if (v < lo[c])
-            lo[c] = v;
-          if (v > hi[c])
-            hi[c] = v;
-        }
+  float lo[2], hi[2];
+  rc = network_ab (m, L, w, h, pw, ph, in, t, ab, lo, hi, err);
+  if (rc != NN_OK)
+    goto done;
   if (report (&opt, 0.8))
     {
       rc = nn_error_set (err, NN_ERR_CANCELLED, "colorize: cancelled");
       goto done;
     }
-
+  float s = opt.strength * colorize_chroma_scale (m);
+  if (opt.n_hints)
+    {
+      rc = hints_at_working_size (&opt, L, w, h, width, height, s, ab, lo,
+                                  hi, err);
+      if (rc != NN_OK)
+        goto done;
+      s = 1.0f;
+    }
   if (guided_coefficients (L, ab, w, h, coef))
     {
       rc = nn_error_set (err, NN_ERR_NOMEM, "colorize: out of memory");
@@ -581,12 +690,12 @@ colorize_image (nn_model *m, float *pixels, int width, int height,
       rc = nn_error_set (err, NN_ERR_CANCELLED, "colorize: cancelled");
       goto done;
     }
-  if (guided_apply (coef, w, h, pixels, width, height, channels, lo, hi,
-                    opt.strength * colorize_chroma_scale (m)))
+  if (guided_apply (coef, w, h, pixels, width, height, channels, lo, hi, s))
     {
       rc = nn_error_set (err, NN_ERR_NOMEM, "colorize: out of memory");
       goto done;
     }
+  hints_at_full_size (&opt, pixels, width, channels);
   if (opt.progress)
     opt.progress (1.0, opt.progress_data);
 done:

@@ -11,7 +11,18 @@
  * least 8), runs the network, upsamples the predicted a,b to full
  * resolution guided by the full-resolution L, multiplies chroma by
  * `strength` and writes a,b back into the same pixels.  L and alpha are
- * never written.  Time and memory are bounded by the working size plus a
+ * never written.
+ *
+ * Colour hints (options.hints, see nn/hints.h): at the working size the
+ * hints are averaged into cells (cover = the alpha-weighted share of the
+ * cell they paint), the change they ask for against the network's
+ * colour (already multiplied by the strength: a hint's colour is
+ * absolute) is spread by nn_hints_solve and added, and the sum goes
+ * through the same guided upsampling; then every hint pixel gets
+ * alpha * its a,b + (1 - alpha) * the result, so strokes hold exactly at
+ * full resolution.  Without hints (none, or n_hints 0) the result is the
+ * plain one, bit for bit.  A NULL model means "hints only": the prior is
+ * neutral grey (a = b = 0) and no network runs.  Time and memory are bounded by the working size plus a
  * few full-resolution float planes.
  */
 #ifndef NN_COLORIZE_H
@@ -19,6 +30,7 @@
 
 #include <stddef.h>
 #include "error.h"
+#include "hints.h"
 #include "model.h"
 
 #define COLORIZE_DEFAULT_WORKING_SIZE 256
@@ -36,9 +48,13 @@ typedef struct colorize_options {
   const volatile int *cancel;     /* may be NULL; non-zero cancels */
   float temperature;              /* class head (nn/head.h): the annealed
                                      mean's T; 0 = the model's default */
+  const nn_hint *hints;           /* colour hints (nn/hints.h), in the
+                                     image's pixels; may be NULL */
+  size_t n_hints;
 } colorize_options;
 
-#define COLORIZE_OPTIONS_DEFAULT ((colorize_options) { 0, 1.0f, NULL, NULL, NULL, 0.0f })
+#define COLORIZE_OPTIONS_DEFAULT \
+  ((colorize_options) { 0, 1.0f, NULL, NULL, NULL, 0.0f, NULL, 0 })
 
 /* The working size a model uses when options ask for 0: the model's
  * metadata key "working_size" when present and valid, else
@@ -62,6 +78,9 @@ float colorize_default_temperature (const nn_model *m);
  * chosen). */
 float colorize_chroma_scale (const nn_model *m);
 
+/* Hints must lie inside the image (0 <= x < width, 0 <= y < height) with
+ * alpha in (0, 1] and finite a,b: else NN_ERR_ARG naming the first bad
+ * one. */
 nn_code colorize_image (nn_model *m, float *pixels, int width, int height,
                         int channels, const colorize_options *opt,
                         nn_error *err);
