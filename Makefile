@@ -63,13 +63,14 @@ TEST_UTIL_OBJ := $(TEST_UTIL:%.c=$(BUILD)/%.o)
 
 LIBNN   := $(BUILD)/libnn.a
 TRAINER := $(BUILD)/colorize-train
+STROKES := $(BUILD)/make-strokes
 
 .SECONDARY:
 .PHONY: all lib trainer tests test test-unit bench clean install fuzz
 all: lib trainer tests
 
 lib: $(LIBNN)
-trainer: $(TRAINER)
+trainer: $(TRAINER) $(STROKES)
 tests: $(TEST_BIN)
 
 $(BUILD)/nn/%.o: nn/%.c $(wildcard nn/*.h)
@@ -87,6 +88,13 @@ $(BUILD)/trainer/%.o: trainer/%.c $(wildcard trainer/*.h nn/*.h)
 
 $(TRAINER): $(TRAINER_OBJ) $(LIBNN)
 	$(CC) $(TRAINER_OBJ) $(LIBNN) $(GEGL_LIBS) $(ALL_LDLIBS) -o $@
+
+# tools/make-strokes.c: colour hints sampled from the truth (eval --hints)
+$(BUILD)/tools/make-strokes.o: tools/make-strokes.c $(wildcard trainer/*.h nn/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(GEGL_CFLAGS) -Itrainer -c $< -o $@
+$(STROKES): $(BUILD)/tools/make-strokes.o $(filter-out $(BUILD)/trainer/main.o,$(TRAINER_OBJ)) $(LIBNN)
+	$(CC) $^ $(GEGL_LIBS) $(ALL_LDLIBS) -o $@
 
 $(BUILD)/tests/%.o: tests/%.c $(wildcard tests/*.h nn/*.h)
 	@mkdir -p $(dir $@)

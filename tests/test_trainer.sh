@@ -232,5 +232,48 @@ expect "apply to an unknown format" 1 "no GEGL saver" \
 expect "apply on a corrupt file" 1 "corrupt JPEG" \
   "$T" apply --weights "$tmp/a.weights" "$FIX/train/corrupt.jpg" "$tmp/out3.png"
 
+# ---- colour hints (apply --hints, eval --hints, make-strokes) -------------------
+STROKES=$BUILD/make-strokes
+R18=weights/resnet18.weights
+"$STROKES" --data "$FIX/val" --out "$tmp/strokes" >"$tmp/strokes.out" 2>&1
+check "make-strokes writes one hints file per photo" \
+  test "$(ls "$tmp/strokes" | wc -l)" -ge 6
+sed -n 's/.*strokes=\([0-9]*\).*/\1/p' "$tmp/strokes.out" >"$tmp/counts"
+check "make-strokes paints strokes on every photo" \
+  test "$(grep -c '^[1-9]' "$tmp/counts")" -eq "$(wc -l <"$tmp/counts")"
+img=$FIX/val/bsds_97010.jpg
+hint=$tmp/strokes/bsds_97010.png
+"$T" apply --weights "$R18" "$img" "$tmp/h.png" --hints "$hint" --verify >"$tmp/h.out" 2>&1
+cat "$tmp/h.out"
+check "apply --hints: stroke pixels keep the stroke's a,b within 2" \
+  num_lt "$(sed -n 's/.*hint_max_dab=\([0-9.]*\).*/\1/p' "$tmp/h.out")" 2
+check "apply --hints: L unchanged within 0.25 (8-bit)" \
+  num_lt "$(sed -n 's/.*max_dL=\([0-9.]*\).*/\1/p' "$tmp/h.out")" 0.25
+"$T" apply --hints-only "$img" "$tmp/ho.png" --hints "$hint" --verify >"$tmp/ho.out" 2>&1
+cat "$tmp/ho.out"
+check "apply --hints-only: strokes hold without a network" \
+  num_lt "$(sed -n 's/.*hint_max_dab=\([0-9.]*\).*/\1/p' "$tmp/ho.out")" 2
+convert -size "$(identify -format %wx%h "$img")" xc:none "PNG32:$tmp/empty.png" 2>/dev/null \
+  || cp "$hint" "$tmp/empty.png"
+"$T" apply --weights "$R18" "$img" "$tmp/plain.png" >/dev/null 2>&1
+expect "apply with an empty hints file: a note" 0 "no painted pixel" \
+  "$T" apply --weights "$R18" "$img" "$tmp/e.png" --hints "$tmp/empty.png"
+check "apply with an empty hints file equals the plain result" cmp -s "$tmp/e.png" "$tmp/plain.png"
+convert "$hint" -resize 50% "PNG32:$tmp/small.png"
+expect "hints of another size are refused with both sizes" 1 "are 48x32: expected the photo's size, 96x64" \
+  "$T" apply --weights "$R18" "$img" "$tmp/x.png" --hints "$tmp/small.png"
+expect "--hints-only without hints" 2 "hints HINTS.png" \
+  "$T" apply --hints-only "$img" "$tmp/x.png"
+expect "--hints-only with an empty hints file" 1 "nothing else to go by" \
+  "$T" apply --hints-only "$img" "$tmp/x.png" --hints "$tmp/empty.png"
+"$T" eval --weights "$R18" --data "$FIX/val" >"$tmp/ev0.out" 2>&1
+"$T" eval --weights "$R18" --data "$FIX/val" --hints "$tmp/strokes" >"$tmp/ev1.out" 2>&1
+tail -n 1 "$tmp/ev0.out"
+tail -n 1 "$tmp/ev1.out"
+p0=$(field psnr "$tmp/ev0.out") p1=$(field psnr "$tmp/ev1.out")
+check "eval --hints: strokes from the truth raise psnr by 2 dB ($p0 -> $p1)" \
+  num_lt "$(awk -v a="$p0" 'BEGIN { print a + 2 }')" "$p1"
+check "eval --hints says how many photos had hints" grep -q "hints: 7 of 7 images" "$tmp/ev1.out"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -7,6 +7,10 @@
  * lightness (image_lab_to_rgb_u8), so OUT's L equals IN's within 8-bit
  * rounding.  --verify reloads OUT and prints how far its L is from IN's:
  *   verify: max_dL=X.XXX mean_dL=X.XXXX pixels=N
+ * and, with hints, " hints=N hint_max_dab=X.XXX": the largest a,b distance
+ * between OUT and a fully opaque hint pixel.
+ * --hints HINTS.png adds colour hints (hintfile.h; the file has IN's
+ * size); --hints-only uses them without a network (no --weights).
  */
 #include <errno.h>
 #include <math.h>
@@ -18,6 +22,7 @@
 #include "colorize.h"
 #include "head.h"
 #include "commands.h"
+#include "hintfile.h"
 #include "image.h"
 #include "weights.h"
 
@@ -26,14 +31,15 @@ static void
 apply_usage (void)
 {
   fprintf (stderr, "usage: colorize-train apply --weights W IN OUT "
-           "[--size S] [--strength X] [--temperature T] [--threads N] [--verify]\n");
+           "[--size S] [--strength X] [--temperature T] [--threads N] [--verify]\n"
+           "         [--hints HINTS.png [--hints-only]]\n");
 }
 
 int
 cmd_apply (int argc, char **argv)
 {
-  const char *weights = NULL, *in = NULL, *out = NULL;
-  int size = 0, threads = 0, verify = 0;
+  const char *weights = NULL, *in = NULL, *out = NULL, *hints = NULL;
+  int size = 0, threads = 0, verify = 0, hints_only = 0;
   double strength = 1.0, temperature = 0.0;
   for (int i = 0; i < argc; i++)
     {
@@ -43,9 +49,9 @@ cmd_apply (int argc, char **argv)
           apply_usage ();
           return 0;
         }
-      if (!strcmp (o, "--verify"))
+      if (!strcmp (o, "--verify") || !strcmp (o, "--hints-only"))
         {
-          verify = 1;
+          *(!strcmp (o, "--verify") ? &verify : &hints_only) = 1;
           continue;
         }
       if (strncmp (o, "--", 2))
@@ -73,6 +79,8 @@ cmd_apply (int argc, char **argv)
       errno = 0;
       if (!strcmp (o, "--weights"))
         weights = v;
+      else if (!strcmp (o, "--hints"))
+        hints = v;
       else if (!strcmp (o, "--size") || !strcmp (o, "--threads"))
         {
           int is_size = !strcmp (o, "--size");
@@ -119,11 +127,18 @@ cmd_apply (int argc, char **argv)
           return 2;
         }
     }
-  if (!weights || !in || !out)
+  if ((!weights && !hints_only) || !in || !out || (hints_only && !hints))
     {
       fprintf (stderr, "colorize-train apply: %s is required\n",
-               !weights ? "--weights W" : !in ? "IN" : "OUT");
+               hints_only && !hints ? "--hints HINTS.png (for --hints-only)"
+               : !weights && !hints_only ? "--weights W" : !in ? "IN" : "OUT");
       apply_usage ();
+      return 2;
+    }
+  if (hints_only && weights)
+    {
+      fprintf (stderr, "colorize-train apply: --hints-only takes no "
+               "--weights\n");
       return 2;
     }
   if (threads)
@@ -131,27 +146,48 @@ cmd_apply (int argc, char **argv)
       nn_blas_set_threads (threads);
       omp_set_num_threads (threads);
     }
-  nn_model *m;
+  nn_model *m = NULL;
   nn_error err;
-  if (weights_load (weights, &m, &err) != NN_OK)
+  if (weights && weights_load (weights, &m, &err) != NN_OK)
     {
       fprintf (stderr, "colorize-train apply: %s\n", err.message);
       return 1;
     }
   image_init ();
   int rc = 1, w, h;
-  char msg[512];
+  char msg[1024];
   unsigned char *rgb = NULL;
+  nn_hint *hint = NULL;
+  size_t n_hints = 0;
   float *lab = image_load (in, "CIE Lab alpha float", &w, &h, msg, sizeof msg);
   if (!lab)
     {
       fprintf (stderr, "colorize-train apply: cannot load %s: %s\n", in, msg);
       goto done;
     }
+  if (hints && hintfile_load (hints, w, h, &hint, &n_hints, msg, sizeof msg))
+    {
+      fprintf (stderr, "colorize-train apply: %s\n", msg);
+      goto done;
+    }
+  if (hints && !n_hints)
+    {
+      if (hints_only)
+        {
+          fprintf (stderr, "colorize-train apply: hints %s have no painted "
+                   "pixel (alpha > 0), and --hints-only has nothing else to "
+                   "go by\n", hints);
+          goto done;
+        }
+      fprintf (stderr, "colorize-train apply: note: hints %s have no painted "
+               "pixel (alpha > 0): plain colorization\n", hints);
+    }
   colorize_options opt = COLORIZE_OPTIONS_DEFAULT;
   opt.working_size = size;
   opt.strength = (float) strength;
   opt.temperature = (float) temperature;
+  opt.hints = hint;
+  opt.n_hints = n_hints;
   if (colorize_image (m, lab, w, h, 4, &opt, &err) != NN_OK)
     {
       fprintf (stderr, "colorize-train apply: %s: %s\n", in, err.message);
@@ -206,13 +242,25 @@ cmd_apply (int argc, char **argv)
           if (d > max)
             max = d;
         }
+      double dab = 0.0;
+      for (size_t k = 0; k < n_hints; k++)
+        {
+          const float *q = back + ((size_t) hint[k].y * w + hint[k].x) * 3;
+          double d = hypot (q[1] - hint[k].a, q[2] - hint[k].b);
+          if (hint[k].alpha >= 1.0f && d > dab)
+            dab = d;
+        }
       free (back);
-      printf ("verify: max_dL=%.3f mean_dL=%.4f pixels=%zu\n", max, sum / n, n);
+      printf ("verify: max_dL=%.3f mean_dL=%.4f pixels=%zu", max, sum / n, n);
+      if (hints)
+        printf (" hints=%zu hint_max_dab=%.3f", n_hints, dab);
+      printf ("\n");
     }
   rc = 0;
 done:
   free (lab);
   free (rgb);
+  free (hint);
   nn_model_free (m);
   image_exit ();
   return rc;

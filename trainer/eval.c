@@ -17,6 +17,10 @@
  * grayscale | colorized | original, then per image a label (file name,
  * psnr, gray psnr, local gain) and the three pictures, each shrunk to
  * fit 240 x 160.
+ *
+ * --hints DIR: an image's colour hints come from DIR/<its name without
+ * extension>.png when that exists (hintfile.h); the figures then measure
+ * the network with the hints.  How many images had hints goes to stderr.
  */
 #include <errno.h>
 #include <math.h>
@@ -31,6 +35,7 @@
 #include "dataset.h"
 #include "evaluate.h"
 #include "font.h"
+#include "hintfile.h"
 #include "image.h"
 #include "weights.h"
 
@@ -115,6 +120,26 @@ base_name (const char *path)
   return s ? s + 1 : path;
 }
 
+/* The hints of image im from DIR/<its base name>.png: 1 with them in
+ * *out, *n (possibly none painted), 0 when there is no such file, -1
+ * with a reason in msg. */
+static int
+eval_hints (const char *dir, const ds_image *im, nn_hint **out, size_t *n,
+            char *msg, size_t msg_len)
+{
+  char path[4096];
+  const char *b = base_name (im->path), *dot = strrchr (b, '.');
+  int len = dot ? (int) (dot - b) : (int) strlen (b);
+  snprintf (path, sizeof path, "%s/%.*s.png", dir, len, b);
+  *out = NULL;
+  *n = 0;
+  FILE *f = fopen (path, "rb");
+  if (!f)
+    return 0;
+  fclose (f);
+  return hintfile_load (path, im->w, im->h, out, n, msg, msg_len) ? -1 : 1;
+}
+
 /* ---- The command -------------------------------------------------------------- */
 
 static void
@@ -123,14 +148,15 @@ eval_usage (void)
   fprintf (stderr, "usage: colorize-train eval --weights W --data DIR "
            "[--size S] [--strength X] [--temperature T]\n"
            "         [--sheet OUT.png] [--sheet-rows N] [--csv OUT.csv] "
-           "[--threads N]\n");
+           "[--threads N]\n"
+           "         [--hints DIR]\n");
 }
 
 int
 cmd_eval (int argc, char **argv)
 {
   const char *weights = NULL, *data = NULL, *sheet_path = NULL,
-             *csv_path = NULL;
+             *csv_path = NULL, *hints_dir = NULL;
   int size = 0, rows = 16, threads = 0;
   double strength = 1.0, temperature = 0.0;
   for (int i = 0; i < argc; i++)
@@ -160,6 +186,8 @@ cmd_eval (int argc, char **argv)
         sheet_path = v;
       else if (!strcmp (o, "--csv"))
         csv_path = v;
+      else if (!strcmp (o, "--hints"))
+        hints_dir = v;
       else if (!strcmp (o, "--size") || !strcmp (o, "--sheet-rows")
                || !strcmp (o, "--threads"))
         {
@@ -284,9 +312,26 @@ cmd_eval (int argc, char **argv)
   opt.strength = (float) strength;
   opt.temperature = (float) temperature;
   eval_figures sum = { 0 };
+  int hinted = 0;
+  nn_hint *hint = NULL;
   for (int i = 0; i < ds.n; i++)
     {
       const ds_image *im = &ds.images[i];
+      free (hint);
+      hint = NULL;
+      opt.n_hints = 0;
+      if (hints_dir)
+        {
+          int found = eval_hints (hints_dir, im, &hint, &opt.n_hints, msg,
+                                  sizeof msg);
+          if (found < 0)
+            {
+              fprintf (stderr, "colorize-train eval: %s\n", msg);
+              goto done;
+            }
+          opt.hints = hint;
+          hinted += found;
+        }
       size_t n = (size_t) im->w * im->h * 3;
       int on_sheet = i < n_rows;
       free (out_rgb);
@@ -354,6 +399,9 @@ cmd_eval (int argc, char **argv)
     }
   csv = NULL;
   evaluate_accuracy (acc, &sum);
+  if (hints_dir)
+    fprintf (stderr, "hints: %d of %d images had a hints file in %s\n",
+             hinted, ds.n, hints_dir);
   printf ("images=%d psnr=%.2f gray_psnr=%.2f colorfulness=%.2f "
           "truth_colorfulness=%.2f local_gain=%.3f auc_raw=%.2f "
           "auc_rebal=%.2f gray_auc_raw=%.2f gray_auc_rebal=%.2f\n", ds.n,
@@ -362,6 +410,7 @@ cmd_eval (int argc, char **argv)
           sum.auc_rebal, sum.gray_auc_raw, sum.gray_auc_rebal);
   rc = 0;
 done:
+  free (hint);
   if (csv)
     fclose (csv);
   free (out_rgb);
