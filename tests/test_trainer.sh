@@ -232,6 +232,17 @@ expect "apply to an unknown format" 1 "no GEGL saver" \
 expect "apply on a corrupt file" 1 "corrupt JPEG" \
   "$T" apply --weights "$tmp/a.weights" "$FIX/train/corrupt.jpg" "$tmp/out3.png"
 
+# ---- init --from: a warm start across heads ----------------------------------
+"$T" init --arch cnn --seed 3 --out "$tmp/cnn-ab.weights" >/dev/null 2>&1
+"$T" init --arch cnn --head class --seed 4 --from "$tmp/cnn-ab.weights" \
+  --out "$tmp/cnn-class.weights" >"$tmp/from.out" 2>&1
+check "init --from copies the 22 tensors both heads share" \
+  grep -q "22 of 25 tensors copied" "$tmp/from.out"
+check "init --from names the ones it could not copy" \
+  grep -q "conv12.weight keeps its fresh initialization (another shape)" "$tmp/from.out"
+expect "init --from a model of another architecture" 1 "is a resnet18 model: expected cnn" \
+  "$T" init --arch cnn --head class --from weights/resnet18.weights --out "$tmp/x.weights"
+
 # ---- colour hints (apply --hints, eval --hints, make-strokes) -------------------
 STROKES=$BUILD/make-strokes
 R18=weights/resnet18.weights

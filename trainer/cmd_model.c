@@ -74,18 +74,64 @@ init_encoder (nn_model *m, const char *dir, const char *data_dir,
   return rc;
 }
 
+/* Copies into m every tensor of the weight file `from` whose name and
+ * shape m has (the colour-class head's bin centres excepted); says what
+ * was copied and what kept its fresh initialization.  Returns 0 or 1. */
+static int
+init_from (nn_model *m, const char *from)
+{
+  nn_model *src;
+  nn_error err;
+  if (weights_load (from, &src, &err))
+    {
+      fprintf (stderr, "colorize-train init: --from: %s\n", err.message);
+      return 1;
+    }
+  if (src->arch != m->arch)
+    {
+      fprintf (stderr, "colorize-train init: --from %s is a %s model: "
+               "expected %s\n", from, nn_arch_name (src->arch),
+               nn_arch_name (m->arch));
+      nn_model_free (src);
+      return 1;
+    }
+  int copied = 0;
+  for (int i = 0; i < m->n_params; i++)
+    {
+      nn_param *p = &m->params[i];
+      if (!strcmp (p->name, "head.bins"))
+        continue; /* the bins are the head's, set by nn_model_new_head */
+      nn_param *q = nn_model_find (src, p->name);
+      int same = q && q->ndim == p->ndim
+                 && !memcmp (q->shape, p->shape,
+                             sizeof p->shape[0] * p->ndim);
+      if (same)
+        {
+          memcpy (p->data, q->data, p->size * sizeof *p->data);
+          copied++;
+        }
+      else
+        printf ("from %s: %s keeps its fresh initialization (%s)\n", from,
+                p->name, !q ? "not in the file" : "another shape");
+    }
+  printf ("from %s: %d of %d tensors copied\n", from, copied, m->n_params);
+  nn_model_free (src);
+  return 0;
+}
+
 int
 cmd_init (int argc, char **argv)
 {
   const char *arch_name = NULL, *out = NULL, *encoder = NULL, *data = NULL,
-             *head = "ab";
+             *head = "ab", *from = NULL;
   unsigned long long seed = 0;
   for (int i = 0; i < argc; i++)
     {
       const char *v;
       if (!strcmp (argv[i], "--arch") || !strcmp (argv[i], "--out")
           || !strcmp (argv[i], "--seed") || !strcmp (argv[i], "--encoder")
-          || !strcmp (argv[i], "--data") || !strcmp (argv[i], "--head"))
+          || !strcmp (argv[i], "--data") || !strcmp (argv[i], "--head")
+          || !strcmp (argv[i], "--from"))
         {
           if (!(v = option_value (argc, argv, &i, "init")))
             return 2;
@@ -99,6 +145,8 @@ cmd_init (int argc, char **argv)
             data = v;
           else if (!strcmp (argv[i - 1], "--head"))
             head = v;
+          else if (!strcmp (argv[i - 1], "--from"))
+            from = v;
           else
             {
               char *end;
@@ -152,16 +200,18 @@ cmd_init (int argc, char **argv)
       return 1;
     }
   nn_model_init (m, seed);
-  if (encoder && init_encoder (m, encoder, data, seed))
+  if ((encoder && init_encoder (m, encoder, data, seed))
+      || (from && init_from (m, from)))
     {
       nn_model_free (m);
       return 1;
     }
   char meta[8192];
   snprintf (meta, sizeof meta, "created=colorize-train init\nseed=%llu\n"
-            "steps=0\n%s%s%s%s%s", seed, encoder ? "encoder=" : "",
+            "steps=0\n%s%s%s%s%s%s%s%s", seed, encoder ? "encoder=" : "",
             encoder ? encoder : "", encoder ? "\nencoder_bn_data=" : "",
-            data ? data : "", encoder ? "\n" : "");
+            data ? data : "", encoder ? "\n" : "", from ? "from=" : "",
+            from ? from : "", from ? "\n" : "");
   int rc = 0;
   if (nn_model_set_metadata (m, meta, &err) || weights_save (m, out, &err))
     {

@@ -11,7 +11,8 @@ typedef struct command {
 
 static const command commands[] = {
   { "init", cmd_init, "init --arch cnn|resnet18 --out FILE.weights [--seed S]\n"
-    "        [--head ab|class] [--encoder DIR --data PHOTOS] (resnet18: ImageNet encoder)" },
+    "        [--head ab|class] [--encoder DIR --data PHOTOS] (resnet18: ImageNet encoder)\n"
+    "        [--from FILE.weights] (copy the tensors of the same name and shape)" },
   { "info", cmd_info, "info FILE.weights" },
   { "forward", cmd_forward, "forward --weights W --input IN.npy --output OUT.npy" },
   { "bench", cmd_bench, "bench [--arch cnn|resnet18] [--size S] [--train] [--threads N] [--runs N] [--profile]" },
