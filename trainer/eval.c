@@ -21,6 +21,8 @@
  * --hints DIR: an image's colour hints come from DIR/<its name without
  * extension>.png when that exists (hintfile.h); the figures then measure
  * the network with the hints.  How many images had hints goes to stderr.
+ * The sheet then has five columns: grayscale | hints (painted over the
+ * grayscale) | without hints | with hints | original.
  */
 #include <errno.h>
 #include <math.h>
@@ -48,7 +50,7 @@
 /* ---- Contact sheet ---------------------------------------------------------- */
 
 typedef struct sheet {
-  int w, h;
+  int w, h, cols;
   unsigned char *px; /* R'G'B' u8 */
 } sheet;
 
@@ -118,6 +120,104 @@ base_name (const char *path)
 {
   const char *s = strrchr (path, '/');
   return s ? s + 1 : path;
+}
+
+/* A sheet of n_rows rows under a header naming its n_cols columns: 3
+ * (grayscale | colorized | original) or, with hints, 5 (grayscale |
+ * hints | without hints | with hints | original).  -1 when out of memory. */
+static int
+sheet_new (sheet *sh, int n_rows, int n_cols)
+{
+  static const char *plain[3] = { "grayscale", "colorized", "original" };
+  static const char *hinted[5] = { "grayscale", "hints", "without hints",
+                                   "with hints", "original" };
+  const char **titles = n_cols == 5 ? hinted : plain;
+  sh->cols = n_cols;
+  sh->w = PAD + n_cols * (CELL_W + PAD);
+  sh->h = PAD + LABEL_H + n_rows * (LABEL_H + CELL_H + PAD);
+  sh->px = malloc ((size_t) sh->w * sh->h * 3);
+  if (!sh->px)
+    return -1;
+  memset (sh->px, 235, (size_t) sh->w * sh->h * 3);
+  for (int c = 0; c < n_cols; c++)
+    sheet_text (sh, PAD + c * (CELL_W + PAD)
+                      + (CELL_W - (int) strlen (titles[c]) * FONT_W) / 2,
+                PAD, titles[c], 0);
+  return 0;
+}
+
+/* The grayscale with every hint pixel painted in its a,b (at the truth's
+ * lightness), malloc'ed. */
+static unsigned char *
+hints_picture (const ds_image *im, const unsigned char *gray,
+               const colorize_options *opt)
+{
+  size_t n = (size_t) im->w * im->h;
+  unsigned char *rgb = malloc (n * 3);
+  if (!rgb)
+    return NULL;
+  memcpy (rgb, gray, n * 3);
+  for (size_t k = 0; k < opt->n_hints; k++)
+    {
+      const nn_hint *p = &opt->hints[k];
+      size_t i = (size_t) p->y * im->w + p->x;
+      float lab[3];
+      unsigned char c[3];
+      image_convert (im->rgb + i * 3, "R'G'B' u8", lab, "CIE Lab float", 1);
+      lab[1] = p->a;
+      lab[2] = p->b;
+      image_lab_to_rgb_u8 (lab, 3, c, 1);
+      for (int j = 0; j < 3; j++)
+        rgb[i * 3 + j] = (unsigned char) (p->alpha * c[j]
+                                          + (1.0f - p->alpha) * rgb[i * 3 + j]
+                                          + 0.5f);
+    }
+  return rgb;
+}
+
+/* Row i of the sheet: a label and the pictures.  With a model `plain_m`
+ * (eval --hints) the hints and the result without them are added. */
+static nn_code
+sheet_row (sheet *sh, int i, const ds_image *im, const eval_figures *f,
+           const unsigned char *gray, const unsigned char *out,
+           nn_model *plain_m, const colorize_options *opt, nn_error *err)
+{
+  int y = PAD + LABEL_H + i * (LABEL_H + CELL_H + PAD);
+  char label[256];
+  snprintf (label, sizeof label, "%s  psnr %.2f (gray %.2f)  local gain "
+            "%.3f", base_name (im->path), f->psnr, f->gray_psnr,
+            f->local_gain);
+  sheet_text (sh, PAD, y + 2, label, 40);
+  unsigned char *strokes = NULL, *without = NULL;
+  nn_code rc = NN_OK;
+  if (sh->cols == 5)
+    {
+      colorize_options o = *opt;
+      o.n_hints = 0;
+      eval_figures g;
+      strokes = hints_picture (im, gray, opt);
+      without = malloc ((size_t) im->w * im->h * 3);
+      if (!strokes || !without)
+        rc = nn_error_set (err, NN_ERR_NOMEM, "out of memory for the sheet");
+      else
+        rc = evaluate_image (plain_m, im->rgb, im->w, im->h, &o, &g, without,
+                             NULL, NULL, err);
+    }
+  const unsigned char *cells[5] = { gray, out, im->rgb };
+  if (sh->cols == 5)
+    {
+      cells[1] = strokes;
+      cells[2] = without;
+      cells[3] = out;
+      cells[4] = im->rgb;
+    }
+  for (int c = 0; c < sh->cols && rc == NN_OK; c++)
+    if (sheet_image (sh, PAD + c * (CELL_W + PAD), y + LABEL_H, cells[c],
+                     im->w, im->h))
+      rc = nn_error_set (err, NN_ERR_NOMEM, "out of memory for the sheet");
+  free (strokes);
+  free (without);
+  return rc;
 }
 
 /* The hints of image im from DIR/<its base name>.png: 1 with them in
@@ -289,22 +389,11 @@ cmd_eval (int argc, char **argv)
                "gray_auc_raw,gray_auc_rebal\n");
     }
   int n_rows = sheet_path ? (rows < ds.n ? rows : ds.n) : 0;
-  if (sheet_path)
+  int n_cols = hints_dir ? 5 : 3;
+  if (sheet_path && sheet_new (&sh, n_rows, n_cols))
     {
-      sh.w = PAD + 3 * (CELL_W + PAD);
-      sh.h = PAD + LABEL_H + n_rows * (LABEL_H + CELL_H + PAD);
-      sh.px = malloc ((size_t) sh.w * sh.h * 3);
-      if (!sh.px)
-        {
-          fprintf (stderr, "colorize-train eval: out of memory for the sheet\n");
-          goto done;
-        }
-      memset (sh.px, 235, (size_t) sh.w * sh.h * 3);
-      static const char *titles[3] = { "grayscale", "colorized", "original" };
-      for (int c = 0; c < 3; c++)
-        sheet_text (&sh, PAD + c * (CELL_W + PAD)
-                           + (CELL_W - (int) strlen (titles[c]) * FONT_W) / 2,
-                    PAD, titles[c], 0);
+      fprintf (stderr, "colorize-train eval: out of memory for the sheet\n");
+      goto done;
     }
 
   colorize_options opt = COLORIZE_OPTIONS_DEFAULT;
@@ -366,22 +455,12 @@ cmd_eval (int argc, char **argv)
       sum.colorfulness += f.colorfulness;
       sum.truth_colorfulness += f.truth_colorfulness;
       sum.local_gain += f.local_gain;
-      if (on_sheet)
+      if (on_sheet && sheet_row (&sh, i, im, &f, gray_rgb, out_rgb, hints_dir
+                                 ? m : NULL, &opt, &err))
         {
-          int y = PAD + LABEL_H + i * (LABEL_H + CELL_H + PAD);
-          char label[256];
-          snprintf (label, sizeof label, "%s  psnr %.2f (gray %.2f)  "
-                    "local gain %.3f", base_name (im->path), f.psnr,
-                    f.gray_psnr, f.local_gain);
-          sheet_text (&sh, PAD, y + 2, label, 40);
-          const unsigned char *cells[3] = { gray_rgb, out_rgb, im->rgb };
-          for (int c = 0; c < 3; c++)
-            if (sheet_image (&sh, PAD + c * (CELL_W + PAD), y + LABEL_H,
-                             cells[c], im->w, im->h))
-              {
-                fprintf (stderr, "colorize-train eval: out of memory\n");
-                goto done;
-              }
+          fprintf (stderr, "colorize-train eval: %s: %s\n", im->path,
+                   err.message);
+          goto done;
         }
     }
   if (sheet_path && image_save (sheet_path, sh.px, sh.w, sh.h, "R'G'B' u8",
