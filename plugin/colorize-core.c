@@ -207,7 +207,7 @@ progress_range_cb (double fraction, void *user_data)
 static gboolean
 run_network (nn_model *model, gfloat *lab, gint width, gint height,
              gint working_size, gdouble strength, gdouble vividness,
-             ProgressRange *range,
+             const ColorizeHints *hints, ProgressRange *range,
              const volatile gint *cancel, GError **error)
 {
   colorize_options opt = COLORIZE_OPTIONS_DEFAULT;
@@ -241,6 +241,8 @@ run_network (nn_model *model, gfloat *lab, gint width, gint height,
   opt.progress      = progress_range_cb;
   opt.progress_data = range;
   opt.cancel        = (const volatile int *) cancel;
+  opt.hints         = hints ? hints->hints : NULL;
+  opt.n_hints       = hints ? hints->n : 0;
 
   memset (&err, 0, sizeof err);
   code = colorize_image (model, lab, width, height, 4, &opt, &err);
@@ -260,13 +262,14 @@ run_network (nn_model *model, gfloat *lab, gint width, gint height,
 gboolean
 colorize_pixels (nn_model *model, gfloat *lab, gint width, gint height,
                  gint working_size, gdouble strength, gdouble vividness,
+                 const ColorizeHints *hints,
                  ColorizeProgressFunc progress, gpointer data,
                  const volatile gint *cancel, GError **error)
 {
   ProgressRange range = { progress, data, 0.0, 1.0, FALSE };
 
   return run_network (model, lab, width, height, working_size, strength,
-                      vividness, &range, cancel, error);
+                      vividness, hints, &range, cancel, error);
 }
 
 /* ---- gamut mapping ----------------------------------------------------- */
@@ -486,10 +489,156 @@ colorize_read_scaled (GeglBuffer *src, gint max_side, gint *width,
   return pix;
 }
 
+/* ---- colour hints ------------------------------------------------------ */
+
+void
+colorize_hints_clear (ColorizeHints *hints)
+{
+  g_clear_pointer (&hints->hints, g_free);
+  hints->n = 0;
+}
+
+/* Appends the painted pixels of n Lab-alpha pixels of one row, the
+ * first at (x, y) in the target. */
+static void
+hints_collect_row (GArray *list, const gfloat *lab, gint n, gint x, gint y)
+{
+  gint i;
+
+  for (i = 0; i < n; i++)
+    {
+      const gfloat *p = lab + 4 * i;
+
+      if (p[3] > 0.0f)
+        {
+          nn_hint h = { x + i, y, p[1], p[2], MIN (p[3], 1.0f) };
+
+          g_array_append_val (list, h);
+        }
+    }
+}
+
+gboolean
+colorize_hints_read (GeglBuffer *hints, gint hints_x, gint hints_y,
+                     gint target_x, gint target_y, gint width, gint height,
+                     ColorizeHints *out, GError **error)
+{
+  const GeglRectangle *ext = gegl_buffer_get_extent (hints);
+  GeglRectangle        a   = { hints_x, hints_y, ext->width, ext->height };
+  GeglRectangle        b   = { target_x, target_y, width, height };
+  GeglRectangle        o;
+  GArray              *list;
+  gfloat              *band;
+  gint                 y;
+
+  *out = COLORIZE_HINTS_NONE;
+  if (! gegl_rectangle_intersect (&o, &a, &b))
+    return TRUE;
+  band = g_try_new (gfloat, (gsize) 4 * o.width * COLORIZE_BAND_ROWS);
+  if (! band)
+    {
+      g_set_error (error, COLORIZE_ERROR, NN_ERR_NOMEM,
+                   "Not enough memory to read the colour hints.");
+      return FALSE;
+    }
+  list = g_array_new (FALSE, FALSE, sizeof (nn_hint));
+  for (y = 0; y < o.height; y += COLORIZE_BAND_ROWS)
+    {
+      gint rows = MIN (COLORIZE_BAND_ROWS, o.height - y);
+      gint r;
+
+      /* In the hints buffer's own coordinates. */
+      read_lab (hints, GEGL_RECTANGLE (ext->x + o.x - hints_x,
+                                       ext->y + o.y + y - hints_y,
+                                       o.width, rows), band);
+      for (r = 0; r < rows; r++)
+        hints_collect_row (list, band + (gsize) 4 * o.width * r, o.width,
+                           o.x - target_x, o.y + y + r - target_y);
+    }
+  g_free (band);
+  out->n     = list->len;
+  out->hints = (nn_hint *) g_array_free (list, list->len == 0);
+  return TRUE;
+}
+
+void
+colorize_hints_scale (const ColorizeHints *in, gint width, gint height,
+                      gint out_w, gint out_h, ColorizeHints *out)
+{
+  gsize   cells = (gsize) out_w * out_h;
+  gfloat *acc   = g_new0 (gfloat, 4 * cells); /* sum alpha a, alpha b, alpha, count */
+  gsize   i, k = 0;
+
+  for (i = 0; i < in->n; i++)
+    {
+      const nn_hint *h  = in->hints + i;
+      gint           x  = MIN (out_w - 1, (gint) ((gint64) h->x * out_w / width));
+      gint           y  = MIN (out_h - 1, (gint) ((gint64) h->y * out_h / height));
+      gfloat        *c  = acc + 4 * ((gsize) y * out_w + x);
+
+      c[0] += h->alpha * h->a;
+      c[1] += h->alpha * h->b;
+      c[2] += h->alpha;
+      c[3] += 1.0f;
+    }
+  for (i = 0; i < cells; i++)
+    k += acc[4 * i + 3] > 0.0f;
+  out->n     = k;
+  out->hints = k ? g_new (nn_hint, k) : NULL;
+  for (i = 0, k = 0; i < cells; i++)
+    {
+      const gfloat *c = acc + 4 * i;
+
+      if (c[3] > 0.0f)
+        out->hints[k++] = (nn_hint) { (gint) (i % out_w), (gint) (i / out_w),
+                                      c[0] / c[2], c[1] / c[2],
+                                      MIN (1.0f, c[2] / c[3]) };
+    }
+  g_free (acc);
+}
+
+void
+colorize_hints_note_empty (const gchar *hints_name, const gchar *target_name)
+{
+  g_message ("The colour hints layer '%s' has nothing painted over '%s': "
+             "colorizing without hints.", hints_name, target_name);
+}
+
+gboolean
+colorize_hints_check_size (const gchar *path, gint hw, gint hh, gint w,
+                           gint h, GError **error)
+{
+  if (hw == w && hh == h)
+    return TRUE;
+  g_set_error (error, COLORIZE_ERROR, NN_ERR_ARG,
+               "the hints file '%s' is %d x %d pixels, the photo %d x %d: "
+               "a hints file must have its photo's size", path, hw, hh, w, h);
+  return FALSE;
+}
+
+const gchar *
+colorize_run_label (nn_arch arch, gboolean hints_only)
+{
+  return hints_only ? "hints only" : colorize_arch_label (arch);
+}
+
 static gboolean
 report (ColorizeProgressFunc progress, gpointer data, gdouble fraction)
 {
   return progress ? progress (fraction, data) : TRUE;
+}
+
+/* FNV-1a of n bytes: the verbose line's fingerprint of a result. */
+static guint64
+fnv1a (const void *data, gsize n)
+{
+  const guchar *p = data;
+  guint64       h = G_GUINT64_CONSTANT (14695981039346656037);
+  gsize         i;
+
+  for (i = 0; i < n; i++)
+    h = (h ^ p[i]) * G_GUINT64_CONSTANT (1099511628211);
+  return h;
 }
 
 static gfloat *
@@ -507,6 +656,7 @@ colorize_compute (nn_model            *model,
                   gint                 working_size,
                   gdouble              strength,
                   gdouble              vividness,
+                  const ColorizeHints *hints,
                   ColorizeProgressFunc progress,
                   gpointer             progress_data,
                   GError             **error)
@@ -530,7 +680,7 @@ colorize_compute (nn_model            *model,
   if (! report (progress, progress_data, 0.1))
     return compute_cancelled (lab, error);
   if (! run_network (model, lab, ext->width, ext->height, working_size,
-                     strength, vividness, &range, NULL, error))
+                     strength, vividness, hints, &range, NULL, error))
     {
       g_free (lab);
       return NULL;
@@ -542,9 +692,15 @@ colorize_compute (nn_model            *model,
   if (g_getenv ("COLORIZE_VERBOSE"))
     {
       g_printerr ("colorize: read %dx%d as Lab %.3f s, network and "
-                  "upsampling %.3f s\n", ext->width, ext->height,
-                  (t1 - t0) / 1e6, (g_get_monotonic_time () - t1) / 1e6);
-      if (colorize_model_has_vividness (model))
+                  "upsampling %.3f s, %zu hint pixels, result FNV-1a "
+                  "%016" G_GINT64_MODIFIER "x\n", ext->width, ext->height,
+                  (t1 - t0) / 1e6, (g_get_monotonic_time () - t1) / 1e6,
+                  (size_t) (hints ? hints->n : 0),
+                  fnv1a (lab, (gsize) ext->width * ext->height * 4 *
+                              sizeof (gfloat)));
+      if (! model)
+        g_printerr ("colorize: hints only: no network\n");
+      else if (colorize_model_has_vividness (model))
         g_printerr ("colorize: %d colour classes, temperature %.3f "
                     "(vividness %.3g%s)\n", model->head_bins,
                     colorize_model_temperature (model, vividness),

@@ -84,6 +84,54 @@ gdouble colorize_model_default_vividness (const nn_model *m);
 /* TRUE when the vividness acts on model m: it has a colour-class head. */
 gboolean colorize_model_has_vividness (const nn_model *m);
 
+/* Colour hints (nn/hints.h) for one target layer: the painted pixels of a
+ * hints layer that lie over it, in its own pixel coordinates.  Owned:
+ * colorize_hints_clear frees them. */
+typedef struct
+{
+  nn_hint *hints;
+  gsize    n;
+} ColorizeHints;
+
+#define COLORIZE_HINTS_NONE ((ColorizeHints) { NULL, 0 })
+
+/* The folder procedure's model value for "no network, hints only". */
+#define COLORIZE_MODEL_HINTS_ONLY "hints-only"
+
+/* Reads the hints of a hints layer: `hints` is its buffer (any format;
+ * its extent is the layer, its top-left corner at hints_x, hints_y in the
+ * image); the target layer is width x height at target_x, target_y.
+ * Every pixel of their overlap whose alpha, read as "CIE Lab alpha
+ * float", is > 0 becomes one hint at its position in the target (alpha
+ * clamped to 1; L ignored).  *out may end up empty (no overlap, nothing
+ * painted).  FALSE with error (out of memory) otherwise. */
+gboolean colorize_hints_read (GeglBuffer *hints, gint hints_x, gint hints_y,
+                              gint target_x, gint target_y, gint width,
+                              gint height, ColorizeHints *out,
+                              GError **error);
+
+/* The hints of a target width x height scaled to out_w x out_h (the
+ * preview's picture): the hints falling into one output pixel become one
+ * hint there, with their alpha-weighted mean a,b and their mean alpha. */
+void colorize_hints_scale (const ColorizeHints *in, gint width, gint height,
+                           gint out_w, gint out_h, ColorizeHints *out);
+
+void colorize_hints_clear (ColorizeHints *hints);
+
+/* The message (g_message) of a run whose hints layer has nothing painted
+ * over the target: it colorizes as without hints. */
+void colorize_hints_note_empty (const gchar *hints_name,
+                                const gchar *target_name);
+
+/* FALSE with an error naming both sizes and the file when a hints file
+ * of hw x hh does not match its photo's w x h. */
+gboolean colorize_hints_check_size (const gchar *path, gint hw, gint hh,
+                                    gint w, gint h, GError **error);
+
+/* Name of a run in layer names and messages: the architecture's label,
+ * or "hints only" when no network runs. */
+const gchar *colorize_run_label (nn_arch arch, gboolean hints_only);
+
 /* Progress of colorize_compute and colorize_write: fraction 0..1.
  * colorize_compute stops when it returns FALSE (cancel); colorize_write
  * ignores the return value (a write, once started, is finished). */
@@ -92,7 +140,9 @@ typedef gboolean (*ColorizeProgressFunc) (gdouble fraction, gpointer data);
 /* Step 1 of colorizing a drawable: reads the whole of src as
  * "CIE Lab alpha float" and runs the network on it (vividness: see
  * above; checked with colorize_vividness_check).  Progress goes from 0
- * to 0.85.  Returns the g_malloc'ed Lab-alpha pixels (width x height of
+ * to 0.85.  hints (may be NULL or empty: the plain result, bit for bit)
+ * are in src's pixel coordinates; a NULL model means hints only (no
+ * network, a grey prior).  Returns the g_malloc'ed Lab-alpha pixels (width x height of
  * src's extent) or NULL with error (NN_ERR_CANCELLED, "Colorize was
  * cancelled.", when progress returned FALSE); nothing is written
  * anywhere, so a failure or a cancel leaves the image as it was. */
@@ -101,6 +151,7 @@ gfloat *colorize_compute (nn_model            *model,
                           gint                 working_size,
                           gdouble              strength,
                           gdouble              vividness,
+                          const ColorizeHints *hints,
                           ColorizeProgressFunc progress,
                           gpointer             progress_data,
                           GError             **error);
@@ -123,10 +174,11 @@ gfloat *colorize_read_scaled (GeglBuffer *src, gint max_side,
                               gint *width, gint *height, GError **error);
 
 /* Runs the network on a Lab-alpha array in place (see colorize_image),
- * mapping nn errors to GError.  cancel may be NULL. */
+ * mapping nn errors to GError.  hints as colorize_compute's, in the
+ * array's coordinates; cancel may be NULL. */
 gboolean colorize_pixels (nn_model *model, gfloat *lab, gint width,
                           gint height, gint working_size, gdouble strength,
-                          gdouble vividness,
+                          gdouble vividness, const ColorizeHints *hints,
                           ColorizeProgressFunc progress, gpointer data,
                           const volatile gint *cancel, GError **error);
 

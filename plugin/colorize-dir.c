@@ -234,3 +234,84 @@ colorize_dir_each (const gchar *in_dir, const gchar *out_dir, gchar **names,
   g_string_free (failed, TRUE);
   return n_failed == 0;
 }
+
+gboolean
+colorize_dir_check_hints (const gchar *in_dir, const gchar *hints_dir,
+                          GError **error)
+{
+  if (! hints_dir || ! *hints_dir)
+    {
+      g_set_error (error, COLORIZE_ERROR, NN_ERR_ARG,
+                   "No hints folder given.");
+      return FALSE;
+    }
+  if (! g_file_test (hints_dir, G_FILE_TEST_IS_DIR))
+    {
+      g_set_error (error, COLORIZE_ERROR, NN_ERR_IO,
+                   "The hints folder '%s' does not exist or is not a "
+                   "folder.", hints_dir);
+      return FALSE;
+    }
+  if (same_file (in_dir, hints_dir))
+    {
+      g_set_error (error, COLORIZE_ERROR, NN_ERR_ARG,
+                   "The hints folder '%s' is the input folder: its hints "
+                   "files would be colorized as photos; keep them in a "
+                   "folder of their own.", hints_dir);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gchar *
+colorize_dir_hints_path (const gchar *hints_dir, const gchar *in_path)
+{
+  gchar *base = g_path_get_basename (in_path);
+  gchar *dot  = strrchr (base, '.');
+  gchar *name, *path;
+
+  if (dot && dot != base)
+    *dot = '\0';
+  name = g_strconcat (base, ".png", NULL);
+  path = g_build_filename (hints_dir, name, NULL);
+  g_free (name);
+  g_free (base);
+  return path;
+}
+
+gboolean
+colorize_dir_load_model (const gchar *progname, const gchar *model_arg,
+                         gboolean has_hints_dir, nn_model **model,
+                         gboolean *hints_only, GError **error)
+{
+  nn_arch  arch = (nn_arch) -1;
+  gchar   *path;
+
+  *model      = NULL;
+  *hints_only = FALSE;
+  if (! model_arg || ! *model_arg)
+    {
+      g_set_error (error, COLORIZE_ERROR, NN_ERR_ARG,
+                   "No model given: use \"cnn\", \"resnet18\", \"%s\" or "
+                   "the path of a .weights file.", COLORIZE_MODEL_HINTS_ONLY);
+      return FALSE;
+    }
+  if (! strcmp (model_arg, COLORIZE_MODEL_HINTS_ONLY))
+    {
+      if (! has_hints_dir)
+        {
+          g_set_error (error, COLORIZE_ERROR, NN_ERR_ARG,
+                       "The model \"%s\" colours from hints alone: use "
+                       "plug-in-colorize-dir-hints with a hints folder.",
+                       COLORIZE_MODEL_HINTS_ONLY);
+          return FALSE;
+        }
+      *hints_only = TRUE;
+      return TRUE;
+    }
+  nn_arch_parse (model_arg, &arch);
+  path   = colorize_weights_path (progname, model_arg);
+  *model = colorize_model_load (path, arch, error);
+  g_free (path);
+  return *model != NULL;
+}

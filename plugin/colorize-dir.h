@@ -7,6 +7,8 @@
 
 #include <glib.h>
 
+#include "model.h"
+
 /* Checks that in_dir is a readable folder, creates out_dir when missing,
  * refuses when out_dir is in_dir (or a link to it), and returns the sorted
  * names of the regular, non-hidden files of in_dir (not recursive) that
@@ -54,5 +56,26 @@ typedef gboolean (*ColorizeDirFileFunc) (const gchar *name, gint index,
 gboolean colorize_dir_each (const gchar *in_dir, const gchar *out_dir,
                             gchar **names, ColorizeDirFileFunc file_func,
                             gpointer data, GError **error);
+
+/* Colour hints for the folder procedure (plug-in-colorize-dir-hints): a
+ * folder holding, for a photo named NAME.EXT, the PNG NAME.png of the
+ * photo's size (its pixels with alpha > 0 are the hints).  FALSE with
+ * error when hints_dir is not a folder or is the input folder. */
+gboolean colorize_dir_check_hints (const gchar *in_dir,
+                                   const gchar *hints_dir, GError **error);
+
+/* The hints file of the photo in_path: hints_dir/<base name>.png.  Newly
+ * allocated. */
+gchar *colorize_dir_hints_path (const gchar *hints_dir,
+                                const gchar *in_path);
+
+/* The folder procedures' model argument: "cnn", "resnet18", the path of a
+ * .weights file, or COLORIZE_MODEL_HINTS_ONLY (then *model is NULL and
+ * *hints_only TRUE; refused when has_hints_dir is FALSE).  FALSE with
+ * error otherwise (no model given, loading failed). */
+gboolean colorize_dir_load_model (const gchar *progname,
+                                  const gchar *model_arg,
+                                  gboolean has_hints_dir, nn_model **model,
+                                  gboolean *hints_only, GError **error);
 
 #endif

@@ -18,9 +18,14 @@
 #define PROC_CNN         "plug-in-colorize-cnn"
 #define PROC_RESNET18    "plug-in-colorize-resnet18"
 #define PROC_DIR         "plug-in-colorize-dir"
+#define PROC_DIR_HINTS   "plug-in-colorize-dir-hints"
 #define MENU_PATH        "<Image>/Filters/Colorize"
 #define WEIGHTS_PATH_MAX 4096
 #define VIVIDNESS_HELP   "Colour-class models only: 0 = dull (temperature 1.0) .. 1 = vivid (temperature 0.2), -1 = the model's default"
+#define MODEL_HELP       "\"cnn\", \"resnet18\" or the path of a .weights file"
+/* Parameters of the filters: 6 before the vividness, 7 before the hints,
+ * 9 now (C callers may still pass 6, 7 or 8). */
+#define IMAGE_ARGS_MIN   6
 
 /* Last-used values, per procedure (gimp_set_data).  New fields go at the
  * end: gimp_get_data copies what an older version stored, and the rest
@@ -31,10 +36,13 @@ typedef struct
   gdouble strength;
   gchar   weights[WEIGHTS_PATH_MAX];
   gdouble vividness; /* COLORIZE_VIVIDNESS_DEFAULT until the user moves it */
+  gint32  hints;     /* the colour hints layer, -1 = none */
+  gint32  hints_only;
 } ColorizeVals;
 
 static const ColorizeVals default_vals = { 0, 1.0, "",
-                                           COLORIZE_VIVIDNESS_DEFAULT };
+                                           COLORIZE_VIVIDNESS_DEFAULT, -1,
+                                           FALSE };
 
 /* Runs before main.  gegl_init loads all of GEGL's operation modules,
  * which costs about a second at every start of the plug-in process; this
@@ -68,15 +76,26 @@ query (void)
     { GIMP_PDB_INT32,    "working-size", "Longer side, in pixels, of the picture the network sees (0 = the model's default, else 64..2048)" },
     { GIMP_PDB_FLOAT,    "strength",     "Chroma multiplier (1.0 = as predicted, 0..10)" },
     { GIMP_PDB_STRING,   "weights-file", "A .weights file (empty = the bundled one)" },
-    { GIMP_PDB_FLOAT,    "vividness",    VIVIDNESS_HELP }
+    { GIMP_PDB_FLOAT,    "vividness",    VIVIDNESS_HELP },
+    { GIMP_PDB_DRAWABLE, "hints",        "Colour hints: a layer of the image (not the input layer) with strokes of colour where the result must have it; only its pixels with alpha > 0 over the input layer count (-1 = none)" },
+    { GIMP_PDB_INT32,    "hints-only",   "TRUE: no network, the colour comes from the hints alone (on grey); needs hints" }
   };
   static const GimpParamDef dir_args[] =
   {
     { GIMP_PDB_INT32,  "run-mode",   "The run mode { RUN-INTERACTIVE (0), RUN-NONINTERACTIVE (1) }" },
-    { GIMP_PDB_STRING, "model",      "\"cnn\", \"resnet18\" or the path of a .weights file" },
+    { GIMP_PDB_STRING, "model",      MODEL_HELP },
     { GIMP_PDB_STRING, "input-dir",  "Folder of images to colorize (not recursive, never written to)" },
     { GIMP_PDB_STRING, "output-dir", "Folder for the results (created if missing)" },
     { GIMP_PDB_FLOAT,  "vividness",  VIVIDNESS_HELP }
+  };
+  static const GimpParamDef dir_hints_args[] =
+  {
+    { GIMP_PDB_INT32,  "run-mode",   "The run mode { RUN-INTERACTIVE (0), RUN-NONINTERACTIVE (1) }" },
+    { GIMP_PDB_STRING, "model",      MODEL_HELP " or \"" COLORIZE_MODEL_HINTS_ONLY "\" (no network)" },
+    { GIMP_PDB_STRING, "input-dir",  "Folder of images to colorize (not recursive, never written to)" },
+    { GIMP_PDB_STRING, "output-dir", "Folder for the results (created if missing)" },
+    { GIMP_PDB_FLOAT,  "vividness",  VIVIDNESS_HELP },
+    { GIMP_PDB_STRING, "hints-dir",  "Folder of colour hints: NAME.png (the photo's size, transparent but for the strokes) for the photo NAME.EXT; photos without one are colorized without hints" }
   };
   const gchar *help =
     "Predicts the colours of a black-and-white layer with a neural network "
@@ -112,6 +131,22 @@ query (void)
                           "colorize authors", "colorize authors", "2025",
                           NULL, NULL, GIMP_PLUGIN,
                           G_N_ELEMENTS (dir_args), 0, dir_args, NULL);
+
+  gimp_install_procedure (PROC_DIR_HINTS,
+                          "Colorize every image of a folder, with colour "
+                          "hints",
+                          "As plug-in-colorize-dir, with a folder of colour "
+                          "hints: for the photo NAME.EXT the PNG NAME.png "
+                          "there, of the photo's size, whose pixels with "
+                          "alpha > 0 give the colour the result must have "
+                          "there.  A hints file of another size fails that "
+                          "photo.  The model \"" COLORIZE_MODEL_HINTS_ONLY
+                          "\" runs no network (every photo then needs a "
+                          "hints file).",
+                          "colorize authors", "colorize authors", "2025",
+                          NULL, NULL, GIMP_PLUGIN,
+                          G_N_ELEMENTS (dir_hints_args), 0, dir_hints_args,
+                          NULL);
 }
 
 /* ---- progress ---------------------------------------------------------- */
@@ -161,13 +196,121 @@ check_drawable (gint32 image, gint32 drawable, GError **error)
   return TRUE;
 }
 
+/* The colour hints layer of a run: none (-1), or a layer of the image
+ * other than the one colorized. */
+static gboolean
+check_hints_layer (gint32 image, gint32 drawable, gint32 hints,
+                   gboolean hints_only, GError **error)
+{
+  gchar *name;
+
+  if (hints == -1)
+    {
+      if (hints_only)
+        g_set_error (error, COLORIZE_ERROR, NN_ERR_ARG,
+                     "Hints only colours from the colour hints alone: "
+                     "choose a colour hints layer.");
+      return ! hints_only;
+    }
+  if (! gimp_item_is_valid (hints) || gimp_item_get_image (hints) != image ||
+      ! gimp_item_is_layer (hints) || gimp_item_is_group (hints))
+    {
+      g_set_error (error, COLORIZE_ERROR, NN_ERR_ARG,
+                   "The colour hints must be a layer of the image (not a "
+                   "channel, a mask or a layer group).");
+      return FALSE;
+    }
+  if (hints == drawable)
+    {
+      name = gimp_item_get_name (drawable);
+      g_set_error (error, COLORIZE_ERROR, NN_ERR_ARG,
+                   "The colour hints layer is '%s', the layer being "
+                   "colorized: paint the hints on a layer of their own "
+                   "(a new transparent layer above it) and choose that.",
+                   name);
+      g_free (name);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* The hints of layer `hints` (-1: none) over `drawable`, in its pixels. */
+static gboolean
+read_layer_hints (gint32 drawable, gint32 hints, ColorizeHints *out,
+                  GError **error)
+{
+  GeglBuffer *buffer;
+  gint        hx, hy, tx, ty;
+  gboolean    ok;
+
+  *out = COLORIZE_HINTS_NONE;
+  if (hints == -1)
+    return TRUE;
+  gimp_drawable_offsets (hints, &hx, &hy);
+  gimp_drawable_offsets (drawable, &tx, &ty);
+  buffer = gimp_drawable_get_buffer (hints);
+  ok = colorize_hints_read (buffer, hx, hy, tx, ty,
+                            gimp_drawable_width (drawable),
+                            gimp_drawable_height (drawable), out, error);
+  g_object_unref (buffer);
+  return ok;
+}
+
+/* Step 1 of colorize_layer, which changes nothing in the image: the
+ * model (none for hints only), the hints, the new pixels. */
+static gfloat *
+colorize_layer_compute (gint32 drawable, nn_arch arch,
+                        const ColorizeVals *vals, gint64 *t_loaded,
+                        GError **error)
+{
+  nn_model      *model = NULL;
+  ColorizeHints  hints;
+  GeglBuffer    *buffer;
+  gfloat        *lab;
+  gchar         *path, *name;
+
+  if (! vals->hints_only)
+    {
+      path = vals->weights[0] ? g_strdup (vals->weights)
+             : colorize_weights_path (gimp_get_progname (),
+                                      nn_arch_name (arch));
+      model = colorize_model_load (path, arch, error);
+      g_free (path);
+      if (! model)
+        return NULL;
+    }
+  *t_loaded = g_get_monotonic_time ();
+
+  gimp_progress_init_printf ("Colorizing with %s",
+                             colorize_run_label (arch, vals->hints_only));
+  if (! read_layer_hints (drawable, vals->hints, &hints, error))
+    {
+      nn_model_free (model);
+      return NULL;
+    }
+  if (vals->hints != -1 && hints.n == 0)
+    {
+      gchar *target = gimp_item_get_name (drawable);
+
+      name = gimp_item_get_name (vals->hints);
+      colorize_hints_note_empty (name, target);
+      g_free (name);
+      g_free (target);
+    }
+  buffer = gimp_drawable_get_buffer (drawable);
+  lab = colorize_compute (model, buffer, vals->working_size, vals->strength,
+                          vals->vividness, &hints, progress_cb, NULL, error);
+  g_object_unref (buffer);
+  colorize_hints_clear (&hints);
+  nn_model_free (model);
+  return lab;
+}
+
 /* Colorizes `drawable` of `image` into a new layer above it. */
 static gboolean
 colorize_layer (gint32 image, gint32 drawable, nn_arch arch,
                 const ColorizeVals *vals, GError **error)
 {
-  gchar      *path;
-  nn_model   *model;
   GeglBuffer *buffer;
   gfloat     *lab;
   gint        x, y, w, h, off_x, off_y, position;
@@ -177,7 +320,9 @@ colorize_layer (gint32 image, gint32 drawable, nn_arch arch,
   gint64      t_start = g_get_monotonic_time ();
   gint64      t_loaded, t_computed;
 
-  if (! check_drawable (image, drawable, error))
+  if (! check_drawable (image, drawable, error) ||
+      ! check_hints_layer (image, drawable, vals->hints, vals->hints_only,
+                           error))
     return FALSE;
   if (! gimp_drawable_mask_intersect (drawable, &x, &y, &w, &h))
     {
@@ -189,25 +334,11 @@ colorize_layer (gint32 image, gint32 drawable, nn_arch arch,
       return FALSE;
     }
 
-  path = vals->weights[0] ? g_strdup (vals->weights)
-         : colorize_weights_path (gimp_get_progname (), nn_arch_name (arch));
-  model = colorize_model_load (path, arch, error);
-  g_free (path);
-  if (! model)
-    return FALSE;
-  t_loaded = g_get_monotonic_time ();
-
-  gimp_progress_init_printf ("Colorizing with %s", colorize_arch_label (arch));
-
   /* Everything that can fail or be cancelled runs before the image is
    * touched. */
-  buffer = gimp_drawable_get_buffer (drawable);
-  w = gegl_buffer_get_width (buffer);
-  h = gegl_buffer_get_height (buffer);
-  lab = colorize_compute (model, buffer, vals->working_size, vals->strength,
-                          vals->vividness, progress_cb, NULL, error);
-  g_object_unref (buffer);
-  nn_model_free (model);
+  w   = gimp_drawable_width (drawable);
+  h   = gimp_drawable_height (drawable);
+  lab = colorize_layer_compute (drawable, arch, vals, &t_loaded, error);
   if (! lab)
     return FALSE;
   t_computed = g_get_monotonic_time ();
@@ -237,7 +368,8 @@ colorize_layer (gint32 image, gint32 drawable, nn_arch arch,
   gimp_drawable_offsets (drawable, &off_x, &off_y);
   parent   = gimp_item_get_parent (drawable);
   position = gimp_image_get_item_position (image, drawable);
-  name     = g_strdup_printf ("Colorized (%s)", colorize_arch_label (arch));
+  name     = g_strdup_printf ("Colorized (%s)",
+                              colorize_run_label (arch, vals->hints_only));
   layer    = gimp_layer_new (image, name, w, h, GIMP_RGBA_IMAGE, 100.0,
                              GIMP_LAYER_MODE_NORMAL);
   g_free (name);
@@ -275,8 +407,9 @@ colorize_layer (gint32 image, gint32 drawable, nn_arch arch,
 
   gimp_image_undo_group_end (image);
   if (ok)
-    colorize_log_times (colorize_arch_label (arch), w, h, t_start, t_loaded,
-                        t_computed, g_get_monotonic_time ());
+    colorize_log_times (colorize_run_label (arch, vals->hints_only), w, h,
+                        t_start, t_loaded, t_computed,
+                        g_get_monotonic_time ());
   return ok;
 }
 
@@ -286,6 +419,7 @@ typedef struct
 {
   ColorizeVals    *vals;
   nn_arch          arch;
+  gint32           drawable;
   ColorizePreview *preview;
   GtkObject       *size_adj;
   GtkObject       *strength_adj;
@@ -384,11 +518,83 @@ dialog_use_bundled (GtkButton *button, DialogState *st)
   dialog_load_weights (st);
 }
 
+/* The hints combo lists the layers of the image but the one colorized
+ * and groups. */
+static gboolean
+dialog_hints_constraint (gint32 image, gint32 item, gpointer data)
+{
+  gint32 drawable = GPOINTER_TO_INT (data);
+
+  return image == gimp_item_get_image (drawable) && item != drawable &&
+         ! gimp_item_is_group (item);
+}
+
+static void
+dialog_hints_changed (GtkWidget *combo, DialogState *st)
+{
+  ColorizeHints hints;
+  GError       *error = NULL;
+  gint          id    = -1;
+
+  gimp_int_combo_box_get_active (GIMP_INT_COMBO_BOX (combo), &id);
+  st->vals->hints = id;
+  if (! read_layer_hints (st->drawable, id, &hints, &error))
+    {
+      g_message ("%s", error->message);
+      g_error_free (error);
+    }
+  colorize_preview_set_hints (st->preview, &hints);
+}
+
+static void
+dialog_hints_only_toggled (GtkToggleButton *toggle, DialogState *st)
+{
+  st->vals->hints_only = gtk_toggle_button_get_active (toggle);
+  colorize_preview_set_hints_only (st->preview, st->vals->hints_only);
+}
+
+/* The "Colour hints" layer (none by default) and "Hints only". */
+static void
+dialog_add_hints (GtkWidget *vbox, DialogState *st)
+{
+  GtkWidget *hbox, *label, *combo, *toggle;
+
+  hbox  = gtk_hbox_new (FALSE, 6);
+  gtk_box_pack_start (GTK_BOX (vbox), hbox, FALSE, FALSE, 0);
+  label = gtk_label_new_with_mnemonic ("Colour _hints:");
+  gtk_box_pack_start (GTK_BOX (hbox), label, FALSE, FALSE, 0);
+  combo = gimp_layer_combo_box_new (dialog_hints_constraint,
+                                    GINT_TO_POINTER (st->drawable));
+  gimp_int_combo_box_prepend (GIMP_INT_COMBO_BOX (combo),
+                              GIMP_INT_STORE_VALUE, -1,
+                              GIMP_INT_STORE_LABEL, "None", -1);
+  gimp_help_set_help_data (combo, COLORIZE_HINTS_TOOLTIP, NULL);
+  gtk_label_set_mnemonic_widget (GTK_LABEL (label), combo);
+  gtk_box_pack_start (GTK_BOX (hbox), combo, TRUE, TRUE, 0);
+  if (! dialog_hints_constraint (gimp_item_get_image (st->drawable),
+                                 st->vals->hints,
+                                 GINT_TO_POINTER (st->drawable)) ||
+      ! gimp_item_is_valid (st->vals->hints))
+    st->vals->hints = -1;
+  gimp_int_combo_box_connect (GIMP_INT_COMBO_BOX (combo), st->vals->hints,
+                              G_CALLBACK (dialog_hints_changed), st);
+
+  toggle = gtk_check_button_new_with_mnemonic ("Hints _only (no network)");
+  gimp_help_set_help_data (toggle, COLORIZE_HINTS_ONLY_TOOLTIP, NULL);
+  gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (toggle),
+                                st->vals->hints_only);
+  colorize_preview_set_hints_only (st->preview, st->vals->hints_only);
+  gtk_box_pack_start (GTK_BOX (vbox), toggle, FALSE, FALSE, 0);
+  g_signal_connect (toggle, "toggled",
+                    G_CALLBACK (dialog_hints_only_toggled), st);
+}
+
 static gboolean
 colorize_dialog (gint32 drawable, nn_arch arch, const gchar *proc,
                  ColorizeVals *vals)
 {
-  DialogState    st = { vals, arch, NULL, NULL, NULL, NULL, FALSE, NULL };
+  DialogState    st = { vals, arch, drawable, NULL, NULL, NULL, NULL, FALSE,
+                        NULL };
   GtkWidget     *dialog, *vbox, *frame, *area, *status, *table, *hbox;
   GtkWidget     *button, *label;
   GtkFileFilter *filter;
@@ -490,6 +696,7 @@ colorize_dialog (gint32 drawable, nn_arch arch, const gchar *proc,
   gtk_box_pack_start (GTK_BOX (hbox), button, FALSE, FALSE, 0);
   g_signal_connect (button, "clicked", G_CALLBACK (dialog_use_bundled), &st);
 
+  dialog_add_hints (vbox, &st);
   gtk_widget_show_all (dialog);
 
   dialog_load_weights (&st);
@@ -508,19 +715,79 @@ colorize_dialog (gint32 drawable, nn_arch arch, const gchar *proc,
 /* The folder procedure's model and settings, for each file. */
 typedef struct
 {
-  nn_model *model;
-  gdouble   vividness;
+  nn_model    *model;      /* NULL: hints only */
+  gdouble      vividness;
+  const gchar *hints_dir;  /* NULL: plug-in-colorize-dir */
 } DirJob;
+
+/* The photo's hints from the job's hints folder: none when it has no
+ * hints file there (an error for hints only); an error when the file
+ * does not load or its size is not the photo's w x h. */
+static gboolean
+load_file_hints (const DirJob *job, const gchar *in_path, gint w, gint h,
+                 ColorizeHints *out, GError **error)
+{
+  gchar      *path;
+  gint32      image, layer;
+  GeglBuffer *buffer;
+  gboolean    ok;
+
+  *out = COLORIZE_HINTS_NONE;
+  if (! job->hints_dir)
+    return TRUE;
+  path = colorize_dir_hints_path (job->hints_dir, in_path);
+  if (! g_file_test (path, G_FILE_TEST_IS_REGULAR))
+    {
+      if (! job->model)
+        g_set_error (error, COLORIZE_ERROR, NN_ERR_IO, "no hints file "
+                     "'%s' (the model is \"%s\")", path,
+                     COLORIZE_MODEL_HINTS_ONLY);
+      else
+        g_printerr ("colorize: %s: no hints file '%s': colorized without "
+                    "hints\n", in_path, path);
+      g_free (path);
+      return job->model != NULL;
+    }
+  image = gimp_file_load (GIMP_RUN_NONINTERACTIVE, path, path);
+  if (image < 0)
+    {
+      g_set_error (error, COLORIZE_ERROR, NN_ERR_IO,
+                   "GIMP could not load the hints file '%s': %s", path,
+                   gimp_get_pdb_error ());
+      g_free (path);
+      return FALSE;
+    }
+  layer = gimp_image_merge_visible_layers (image, GIMP_CLIP_TO_IMAGE);
+  ok = layer >= 0 &&
+       colorize_hints_check_size (path, gimp_image_width (image),
+                                  gimp_image_height (image), w, h, error);
+  if (layer < 0)
+    g_set_error (error, COLORIZE_ERROR, NN_ERR_ARG, "the hints file '%s' "
+                 "has no visible layer", path);
+  if (ok)
+    {
+      buffer = gimp_drawable_get_buffer (layer);
+      ok = colorize_hints_read (buffer, 0, 0, 0, 0, w, h, out, error);
+      g_object_unref (buffer);
+    }
+  if (ok && out->n == 0)
+    g_printerr ("colorize: %s: the hints file '%s' is empty: colorized "
+                "without hints\n", in_path, path);
+  gimp_image_delete (image);
+  g_free (path);
+  return ok;
+}
 
 static gboolean
 colorize_file (const DirJob *job, const gchar *in_path,
                const gchar *tmp_path, GError **error)
 {
-  gint32      image, layer;
-  GeglBuffer *buffer;
-  gfloat     *lab;
-  gint        w, h;
-  gboolean    ok;
+  gint32        image, layer;
+  GeglBuffer   *buffer;
+  ColorizeHints hints;
+  gfloat       *lab;
+  gint          w, h;
+  gboolean      ok;
 
   image = gimp_file_load (GIMP_RUN_NONINTERACTIVE, in_path, in_path);
   if (image < 0)
@@ -539,12 +806,18 @@ colorize_file (const DirJob *job, const gchar *in_path,
       return FALSE;
     }
 
+  w = gimp_drawable_width (layer);
+  h = gimp_drawable_height (layer);
+  if (! load_file_hints (job, in_path, w, h, &hints, error))
+    {
+      gimp_image_delete (image);
+      return FALSE;
+    }
   buffer = gimp_drawable_get_buffer (layer);
-  w = gegl_buffer_get_width (buffer);
-  h = gegl_buffer_get_height (buffer);
   lab = colorize_compute (job->model, buffer, 0, 1.0, job->vividness,
-                          progress_cb, NULL, error);
+                          &hints, progress_cb, NULL, error);
   g_object_unref (buffer);
+  colorize_hints_clear (&hints);
   if (! lab)
     {
       gimp_image_delete (image);
@@ -602,34 +875,26 @@ colorize_dir_file (const gchar *name, gint index, gint count,
   return colorize_file (data, in_path, tmp_path, error);
 }
 
+/* plug-in-colorize-dir (hints_dir NULL) and plug-in-colorize-dir-hints. */
 static gboolean
 colorize_dir (const gchar *model_arg, const gchar *in_dir,
-              const gchar *out_dir, gdouble vividness, GError **error)
+              const gchar *out_dir, gdouble vividness,
+              const gchar *hints_dir, GError **error)
 {
-  DirJob    job  = { NULL, vividness };
+  DirJob    job  = { NULL, vividness, hints_dir };
   gchar   **names;
-  gchar    *path;
-  nn_arch   arch = (nn_arch) -1;
-  gboolean  ok;
+  gboolean  ok, hints_only;
 
-  if (! model_arg || ! *model_arg)
-    {
-      g_set_error (error, COLORIZE_ERROR, NN_ERR_ARG,
-                   "No model given: use \"cnn\", \"resnet18\" or the path "
-                   "of a .weights file.");
-      return FALSE;
-    }
+  if (hints_dir && ! colorize_dir_check_hints (in_dir, hints_dir, error))
+    return FALSE;
   if (! colorize_vividness_check (vividness, error))
     return FALSE;
   names = colorize_dir_prepare (in_dir, out_dir, error);
   if (! names)
     return FALSE;
-
-  nn_arch_parse (model_arg, &arch);
-  path      = colorize_weights_path (gimp_get_progname (), model_arg);
-  job.model = colorize_model_load (path, arch, error);
-  g_free (path);
-  if (! job.model)
+  if (! colorize_dir_load_model (gimp_get_progname (), model_arg,
+                                 hints_dir != NULL, &job.model, &hints_only,
+                                 error))
     {
       g_strfreev (names);
       return FALSE;
@@ -675,7 +940,19 @@ run (const gchar      *name,
                                param[2].data.d_string,
                                param[3].data.d_string,
                                nparams > 4 ? param[4].data.d_float
-                               : COLORIZE_VIVIDNESS_DEFAULT, &error))
+                               : COLORIZE_VIVIDNESS_DEFAULT, NULL, &error))
+        status = GIMP_PDB_EXECUTION_ERROR;
+    }
+  else if (! strcmp (name, PROC_DIR_HINTS))
+    {
+      if (nparams != 6)
+        status = GIMP_PDB_CALLING_ERROR;
+      else if (! colorize_dir (param[1].data.d_string,
+                               param[2].data.d_string,
+                               param[3].data.d_string,
+                               param[4].data.d_float,
+                               param[5].data.d_string ? param[5].data.d_string
+                               : "", &error))
         status = GIMP_PDB_EXECUTION_ERROR;
     }
   else if (! strcmp (name, PROC_CNN) || ! strcmp (name, PROC_RESNET18))
@@ -711,8 +988,7 @@ run (const gchar      *name,
           break;
 
         case GIMP_RUN_NONINTERACTIVE:
-          /* 6 parameters: a caller from before the vividness. */
-          if (nparams != 6 && nparams != 7)
+          if (nparams < IMAGE_ARGS_MIN || nparams > 9)
             {
               status = GIMP_PDB_CALLING_ERROR;
               goto done;
@@ -724,11 +1000,18 @@ run (const gchar      *name,
                      WEIGHTS_PATH_MAX);
           vals.vividness    = nparams > 6 ? param[6].data.d_float
                               : COLORIZE_VIVIDNESS_DEFAULT;
+          vals.hints        = nparams > 7 ? param[7].data.d_drawable : -1;
+          vals.hints_only   = nparams > 8 && param[8].data.d_int32;
           break;
 
         case GIMP_RUN_WITH_LAST_VALS:
           gimp_get_data (name, &vals);
           vals.weights[WEIGHTS_PATH_MAX - 1] = '\0';
+          /* The last layer chosen may belong to another image. */
+          if (! gimp_item_is_valid (vals.hints) ||
+              gimp_item_get_image (vals.hints) != image ||
+              vals.hints == drawable)
+            vals.hints = -1;
           break;
         }
 

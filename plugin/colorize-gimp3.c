@@ -17,6 +17,7 @@
 #define PROC_CNN       "plug-in-colorize-cnn"
 #define PROC_RESNET18  "plug-in-colorize-resnet18"
 #define PROC_DIR       "plug-in-colorize-dir"
+#define PROC_DIR_HINTS "plug-in-colorize-dir-hints"
 #define MENU_PATH      "<Image>/Filters/Colorize"
 
 typedef struct _ColorizePlugIn      ColorizePlugIn;
@@ -86,6 +87,7 @@ colorize_query_procedures (GimpPlugIn *plug_in)
   list = g_list_append (list, g_strdup (PROC_CNN));
   list = g_list_append (list, g_strdup (PROC_RESNET18));
   list = g_list_append (list, g_strdup (PROC_DIR));
+  list = g_list_append (list, g_strdup (PROC_DIR_HINTS));
   return list;
 }
 
@@ -164,55 +166,155 @@ config_weights_path (GimpProcedureConfig *config, nn_arch arch)
   return path;
 }
 
+/* The colour hints layer of a run: none (NULL), or a layer of the image
+ * other than the one colorized. */
+static gboolean
+check_hints_layer (GimpImage *image, GimpDrawable *drawable,
+                   GimpLayer *hints, gboolean hints_only, GError **error)
+{
+  gchar *name;
+
+  if (! hints)
+    {
+      if (hints_only)
+        g_set_error (error, COLORIZE_ERROR, NN_ERR_ARG,
+                     "Hints only colours from the colour hints alone: "
+                     "choose a colour hints layer.");
+      return ! hints_only;
+    }
+  if (gimp_item_get_image (GIMP_ITEM (hints)) != image ||
+      gimp_item_is_group (GIMP_ITEM (hints)))
+    {
+      g_set_error (error, COLORIZE_ERROR, NN_ERR_ARG,
+                   "The colour hints must be a layer of the image (not a "
+                   "layer group).");
+      return FALSE;
+    }
+  if (GIMP_DRAWABLE (hints) == drawable)
+    {
+      name = gimp_item_get_name (GIMP_ITEM (drawable));
+      g_set_error (error, COLORIZE_ERROR, NN_ERR_ARG,
+                   "The colour hints layer is '%s', the layer being "
+                   "colorized: paint the hints on a layer of their own "
+                   "(a new transparent layer above it) and choose that.",
+                   name);
+      g_free (name);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* The hints of layer `hints` (NULL: none) over `drawable`, in its
+ * pixels. */
+static gboolean
+read_layer_hints (GimpDrawable *drawable, GimpLayer *hints,
+                  ColorizeHints *out, GError **error)
+{
+  GeglBuffer *buffer;
+  gint        hx, hy, tx, ty;
+  gboolean    ok;
+
+  *out = COLORIZE_HINTS_NONE;
+  if (! hints)
+    return TRUE;
+  gimp_drawable_get_offsets (GIMP_DRAWABLE (hints), &hx, &hy);
+  gimp_drawable_get_offsets (drawable, &tx, &ty);
+  buffer = gimp_drawable_get_buffer (GIMP_DRAWABLE (hints));
+  ok = colorize_hints_read (buffer, hx, hy, tx, ty,
+                            gimp_drawable_get_width (drawable),
+                            gimp_drawable_get_height (drawable), out, error);
+  g_object_unref (buffer);
+  return ok;
+}
+
+/* Step 1 of colorize_layer, which changes nothing in the image: the
+ * model (none for hints only), the hints, the new pixels. */
+static gfloat *
+colorize_layer_compute (GimpDrawable *drawable, nn_arch arch,
+                        GimpProcedureConfig *config, GimpLayer *hints_layer,
+                        gboolean hints_only, gint64 *t_loaded,
+                        GError **error)
+{
+  nn_model      *model = NULL;
+  ColorizeHints  hints;
+  GeglBuffer    *buffer;
+  gfloat        *lab;
+  gchar         *path;
+  gint           working_size;
+  gdouble        strength, vividness;
+
+  g_object_get (config, "working-size", &working_size,
+                "strength", &strength, "vividness", &vividness, NULL);
+  if (! hints_only)
+    {
+      path  = config_weights_path (config, arch);
+      model = colorize_model_load (path, arch, error);
+      g_free (path);
+      if (! model)
+        return NULL;
+    }
+  *t_loaded = g_get_monotonic_time ();
+
+  gimp_progress_init_printf ("Colorizing with %s",
+                             colorize_run_label (arch, hints_only));
+  if (! read_layer_hints (drawable, hints_layer, &hints, error))
+    {
+      nn_model_free (model);
+      return NULL;
+    }
+  if (hints_layer && hints.n == 0)
+    {
+      gchar *name   = gimp_item_get_name (GIMP_ITEM (hints_layer));
+      gchar *target = gimp_item_get_name (GIMP_ITEM (drawable));
+
+      colorize_hints_note_empty (name, target);
+      g_free (name);
+      g_free (target);
+    }
+  buffer = gimp_drawable_get_buffer (drawable);
+  lab = colorize_compute (model, buffer, working_size, strength, vividness,
+                          &hints, progress_cb, NULL, error);
+  g_object_unref (buffer);
+  colorize_hints_clear (&hints);
+  nn_model_free (model);
+  return lab;
+}
+
 static gboolean
 colorize_layer (GimpImage *image, GimpDrawable *drawable, nn_arch arch,
                 GimpProcedureConfig *config, GError **error)
 {
-  nn_model   *model;
   GeglBuffer *buffer;
-  GimpLayer  *layer;
+  GimpLayer  *layer, *hints = NULL;
   gfloat     *lab;
-  gchar      *path, *name;
-  gint        working_size;
-  gdouble     strength, vividness;
+  gchar      *name;
+  gboolean    hints_only;
   gint        x, y, w, h, off_x, off_y, position;
   gboolean    ok;
   gint64      t_start = g_get_monotonic_time ();
   gint64      t_loaded, t_computed;
 
-  if (! check_drawable (image, drawable, error))
-    return FALSE;
-  if (! gimp_drawable_mask_intersect (drawable, &x, &y, &w, &h))
+  g_object_get (config, "hints", &hints, "hints-only", &hints_only, NULL);
+  ok = check_drawable (image, drawable, error) &&
+       check_hints_layer (image, drawable, hints, hints_only, error);
+  if (ok && ! gimp_drawable_mask_intersect (drawable, &x, &y, &w, &h))
     {
       name = gimp_item_get_name (GIMP_ITEM (drawable));
       g_set_error (error, COLORIZE_ERROR, NN_ERR_ARG,
                    "The selection does not overlap the layer '%s': "
                    "nothing to colorize.", name);
       g_free (name);
-      return FALSE;
+      ok = FALSE;
     }
-
-  g_object_get (config, "working-size", &working_size,
-                "strength", &strength, "vividness", &vividness, NULL);
-  path  = config_weights_path (config, arch);
-  model = colorize_model_load (path, arch, error);
-  g_free (path);
-  if (! model)
-    return FALSE;
-  t_loaded = g_get_monotonic_time ();
-
-  gimp_progress_init_printf ("Colorizing with %s",
-                             colorize_arch_label (arch));
 
   /* Everything that can fail or be cancelled runs before the image is
    * touched. */
-  buffer = gimp_drawable_get_buffer (drawable);
-  w = gegl_buffer_get_width (buffer);
-  h = gegl_buffer_get_height (buffer);
-  lab = colorize_compute (model, buffer, working_size, strength, vividness,
-                          progress_cb, NULL, error);
-  g_object_unref (buffer);
-  nn_model_free (model);
+  w   = gimp_drawable_get_width (drawable);
+  h   = gimp_drawable_get_height (drawable);
+  lab = ok ? colorize_layer_compute (drawable, arch, config, hints,
+                                     hints_only, &t_loaded, error)
+           : NULL;
+  g_clear_object (&hints);
   if (! lab)
     return FALSE;
   t_computed = g_get_monotonic_time ();
@@ -240,7 +342,8 @@ colorize_layer (GimpImage *image, GimpDrawable *drawable, nn_arch arch,
 
   gimp_drawable_get_offsets (drawable, &off_x, &off_y);
   position = gimp_image_get_item_position (image, GIMP_ITEM (drawable));
-  name     = g_strdup_printf ("Colorized (%s)", colorize_arch_label (arch));
+  name     = g_strdup_printf ("Colorized (%s)",
+                              colorize_run_label (arch, hints_only));
   layer    = gimp_layer_new (image, name, w, h, GIMP_RGBA_IMAGE, 100.0,
                              gimp_image_get_default_new_layer_mode (image));
   g_free (name);
@@ -283,8 +386,9 @@ colorize_layer (GimpImage *image, GimpDrawable *drawable, nn_arch arch,
 
   gimp_image_undo_group_end (image);
   if (ok)
-    colorize_log_times (colorize_arch_label (arch), w, h, t_start, t_loaded,
-                        t_computed, g_get_monotonic_time ());
+    colorize_log_times (colorize_run_label (arch, hints_only), w, h,
+                        t_start, t_loaded, t_computed,
+                        g_get_monotonic_time ());
   return ok;
 }
 
@@ -294,6 +398,7 @@ typedef struct
 {
   GimpProcedureConfig *config;
   nn_arch              arch;
+  GimpDrawable        *drawable;
   ColorizePreview     *preview;
   GtkWidget           *vividness;         /* its scale entry */
   gboolean             vividness_default; /* not moved by the user yet */
@@ -334,14 +439,40 @@ dialog_load_weights (DialogState *st)
   dialog_sync_vividness (st);
 }
 
+/* The preview's hints follow the "hints" argument. */
+static void
+dialog_load_hints (DialogState *st)
+{
+  GimpLayer     *layer = NULL;
+  ColorizeHints  hints;
+  GError        *error = NULL;
+
+  g_object_get (st->config, "hints", &layer, NULL);
+  if (! read_layer_hints (st->drawable, layer, &hints, &error))
+    {
+      g_message ("%s", error->message);
+      g_error_free (error);
+    }
+  colorize_preview_set_hints (st->preview, &hints);
+  g_clear_object (&layer);
+}
+
 static void
 dialog_config_notify (GObject *config, GParamSpec *pspec, DialogState *st)
 {
-  gint    working_size;
-  gdouble strength, vividness;
+  gint     working_size;
+  gdouble  strength, vividness;
+  gboolean hints_only;
 
   if (! strcmp (pspec->name, "weights-file"))
     dialog_load_weights (st);
+  else if (! strcmp (pspec->name, "hints"))
+    dialog_load_hints (st);
+  else if (! strcmp (pspec->name, "hints-only"))
+    {
+      g_object_get (config, "hints-only", &hints_only, NULL);
+      colorize_preview_set_hints_only (st->preview, hints_only);
+    }
   else if (! strcmp (pspec->name, "vividness") && ! st->syncing)
     st->vividness_default = FALSE;
   g_object_get (config, "working-size", &working_size,
@@ -349,17 +480,69 @@ dialog_config_notify (GObject *config, GParamSpec *pspec, DialogState *st)
   colorize_preview_update (st->preview, working_size, strength, vividness);
 }
 
+/* The hints combo lists the layers of the image but the one colorized
+ * and groups. */
+static gboolean
+dialog_hints_constraint (GimpImage *image, GimpItem *item, gpointer data)
+{
+  GimpItem *drawable = data;
+
+  return image == gimp_item_get_image (drawable) && item != drawable &&
+         ! gimp_item_is_group (item);
+}
+
+static void
+dialog_hints_changed (GtkWidget *combo, DialogState *st)
+{
+  gint id = -1;
+
+  gimp_int_combo_box_get_active (GIMP_INT_COMBO_BOX (combo), &id);
+  g_object_set (st->config, "hints",
+                id == -1 ? NULL : gimp_layer_get_by_id (id), NULL);
+}
+
+/* "Colour hints": a layer combo with "None" first, for the "hints"
+ * argument (GIMP's own chooser for it offers no "none"). */
+static void
+dialog_add_hints (GtkWidget *vbox, DialogState *st)
+{
+  GtkWidget *hbox, *label, *combo;
+  GimpLayer *layer = NULL;
+  gint       id    = -1;
+
+  g_object_get (st->config, "hints", &layer, NULL);
+  if (layer)
+    id = gimp_item_get_id (GIMP_ITEM (layer));
+  g_clear_object (&layer);
+
+  hbox  = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+  gtk_box_pack_start (GTK_BOX (vbox), hbox, FALSE, FALSE, 0);
+  label = gtk_label_new_with_mnemonic ("Colour _hints:");
+  gtk_box_pack_start (GTK_BOX (hbox), label, FALSE, FALSE, 0);
+  combo = gimp_layer_combo_box_new (dialog_hints_constraint, st->drawable,
+                                    NULL);
+  gimp_int_combo_box_prepend (GIMP_INT_COMBO_BOX (combo),
+                              GIMP_INT_STORE_VALUE, -1,
+                              GIMP_INT_STORE_LABEL, "None", -1);
+  gimp_help_set_help_data (combo, COLORIZE_HINTS_TOOLTIP, NULL);
+  gtk_label_set_mnemonic_widget (GTK_LABEL (label), combo);
+  gtk_box_pack_start (GTK_BOX (hbox), combo, TRUE, TRUE, 0);
+  gimp_int_combo_box_connect (GIMP_INT_COMBO_BOX (combo), id,
+                              G_CALLBACK (dialog_hints_changed), st, NULL);
+  gtk_widget_show_all (hbox);
+}
+
 static gboolean
 colorize_dialog (GimpProcedure *procedure, GimpProcedureConfig *config,
                  GimpDrawable *drawable, nn_arch arch)
 {
-  DialogState  st = { config, arch, NULL, NULL, FALSE, FALSE };
+  DialogState  st = { config, arch, drawable, NULL, NULL, FALSE, FALSE };
   GtkWidget   *dialog, *vbox, *frame, *area, *status, *scale;
   GeglBuffer  *buffer;
   gchar       *title;
   gint         working_size;
   gdouble      strength, vividness;
-  gboolean     run;
+  gboolean     run, hints_only;
 
   gimp_ui_init (PLUG_IN_BINARY);
 
@@ -407,13 +590,16 @@ colorize_dialog (GimpProcedure *procedure, GimpProcedureConfig *config,
   gimp_label_spin_set_digits (GIMP_LABEL_SPIN (st.vividness), 2);
   gimp_procedure_dialog_fill (GIMP_PROCEDURE_DIALOG (dialog),
                               "working-size", "strength", "vividness",
-                              "weights-file", NULL);
+                              "weights-file", "hints-only", NULL);
 
   g_object_get (config, "vividness", &vividness, NULL);
   st.vividness_default = vividness < 0.0;
   dialog_load_weights (&st);
   g_signal_connect (config, "notify",
                     G_CALLBACK (dialog_config_notify), &st);
+  dialog_add_hints (vbox, &st);
+  g_object_get (config, "hints-only", &hints_only, NULL);
+  colorize_preview_set_hints_only (st.preview, hints_only);
   g_object_get (config, "working-size", &working_size,
                 "strength", &strength, "vividness", &vividness, NULL);
   colorize_preview_update (st.preview, working_size, strength, vividness);
@@ -426,6 +612,21 @@ colorize_dialog (GimpProcedure *procedure, GimpProcedureConfig *config,
   colorize_preview_free (st.preview);
   gtk_widget_destroy (dialog);
   return run;
+}
+
+/* The last values' hints layer may belong to another image (or be the
+ * layer now colorized): forget it. */
+static void
+forget_stale_hints (GimpImage *image, GimpDrawable *drawable,
+                    GimpProcedureConfig *config)
+{
+  GimpLayer *layer = NULL;
+
+  g_object_get (config, "hints", &layer, NULL);
+  if (layer && ! dialog_hints_constraint (image, GIMP_ITEM (layer),
+                                          drawable))
+    g_object_set (config, "hints", NULL, NULL);
+  g_clear_object (&layer);
 }
 
 static GimpValueArray *
@@ -456,6 +657,8 @@ colorize_image_run (GimpProcedure        *procedure,
                                              GIMP_PDB_EXECUTION_ERROR,
                                              error);
 
+  if (run_mode != GIMP_RUN_NONINTERACTIVE)
+    forget_stale_hints (image, drawables[0], config);
   if (run_mode == GIMP_RUN_INTERACTIVE &&
       ! colorize_dialog (procedure, config, drawables[0], arch))
     return gimp_procedure_new_return_values (procedure, GIMP_PDB_CANCEL,
@@ -479,21 +682,86 @@ colorize_image_run (GimpProcedure        *procedure,
 /* The folder procedure's model and settings, for each file. */
 typedef struct
 {
-  nn_model *model;
+  nn_model *model;      /* NULL: hints only */
   gdouble   vividness;
+  gchar    *hints_dir;  /* NULL: plug-in-colorize-dir */
 } DirJob;
+
+/* The photo's hints from the job's hints folder: none when it has no
+ * hints file there (an error for hints only); an error when the file
+ * does not load or its size is not the photo's w x h. */
+static gboolean
+load_file_hints (const DirJob *job, const gchar *in_path, gint w, gint h,
+                 ColorizeHints *out, GError **error)
+{
+  gchar      *path;
+  GFile      *file;
+  GimpImage  *image;
+  GimpLayer  *layer;
+  GeglBuffer *buffer;
+  gboolean    ok;
+
+  *out = COLORIZE_HINTS_NONE;
+  if (! job->hints_dir)
+    return TRUE;
+  path = colorize_dir_hints_path (job->hints_dir, in_path);
+  if (! g_file_test (path, G_FILE_TEST_IS_REGULAR))
+    {
+      if (! job->model)
+        g_set_error (error, COLORIZE_ERROR, NN_ERR_IO, "no hints file "
+                     "'%s' (the model is \"%s\")", path,
+                     COLORIZE_MODEL_HINTS_ONLY);
+      else
+        g_printerr ("colorize: %s: no hints file '%s': colorized without "
+                    "hints\n", in_path, path);
+      g_free (path);
+      return job->model != NULL;
+    }
+  file  = g_file_new_for_path (path);
+  image = gimp_file_load (GIMP_RUN_NONINTERACTIVE, file);
+  g_object_unref (file);
+  if (! image)
+    {
+      g_set_error (error, COLORIZE_ERROR, NN_ERR_IO,
+                   "GIMP could not load the hints file '%s': %s", path,
+                   pdb_error ());
+      g_free (path);
+      return FALSE;
+    }
+  layer = gimp_image_merge_visible_layers (image, GIMP_CLIP_TO_IMAGE);
+  ok = layer &&
+       colorize_hints_check_size (path, gimp_image_get_width (image),
+                                  gimp_image_get_height (image), w, h,
+                                  error);
+  if (! layer)
+    g_set_error (error, COLORIZE_ERROR, NN_ERR_ARG, "the hints file '%s' "
+                 "has no visible layer", path);
+  if (ok)
+    {
+      buffer = gimp_drawable_get_buffer (GIMP_DRAWABLE (layer));
+      ok = colorize_hints_read (buffer, 0, 0, 0, 0, w, h, out, error);
+      g_object_unref (buffer);
+    }
+  if (ok && out->n == 0)
+    g_printerr ("colorize: %s: the hints file '%s' is empty: colorized "
+                "without hints\n", in_path, path);
+  gimp_image_delete (image);
+  g_free (path);
+  return ok;
+}
 
 static gboolean
 colorize_file (const DirJob *job, const gchar *in_path,
                const gchar *tmp_path, GError **error)
 {
-  GimpImage  *image;
-  GimpLayer  *layer;
-  GeglBuffer *buffer;
-  GFile      *file;
-  gfloat     *lab;
-  gint        w, h;
-  gboolean    ok;
+  GimpImage    *image;
+  GimpLayer    *layer;
+  GeglBuffer   *buffer;
+  GFile        *file;
+  ColorizeHints hints;
+  gfloat       *lab;
+  gint          w, h;
+  gboolean      ok;
 
   file  = g_file_new_for_path (in_path);
   image = gimp_file_load (GIMP_RUN_NONINTERACTIVE, file);
@@ -514,12 +782,18 @@ colorize_file (const DirJob *job, const gchar *in_path,
       return FALSE;
     }
 
+  w = gimp_drawable_get_width (GIMP_DRAWABLE (layer));
+  h = gimp_drawable_get_height (GIMP_DRAWABLE (layer));
+  if (! load_file_hints (job, in_path, w, h, &hints, error))
+    {
+      gimp_image_delete (image);
+      return FALSE;
+    }
   buffer = gimp_drawable_get_buffer (GIMP_DRAWABLE (layer));
-  w = gegl_buffer_get_width (buffer);
-  h = gegl_buffer_get_height (buffer);
   lab = colorize_compute (job->model, buffer, 0, 1.0, job->vividness,
-                          progress_cb, NULL, error);
+                          &hints, progress_cb, NULL, error);
   g_object_unref (buffer);
+  colorize_hints_clear (&hints);
   if (! lab)
     {
       gimp_image_delete (image);
@@ -581,64 +855,43 @@ colorize_dir_file (const gchar *name, gint index, gint count,
   return colorize_file (data, in_path, tmp_path, error);
 }
 
+/* plug-in-colorize-dir and (run_data non-NULL) plug-in-colorize-dir-hints. */
 static GimpValueArray *
 colorize_dir_run (GimpProcedure       *procedure,
                   GimpProcedureConfig *config,
                   gpointer             run_data)
 {
-  DirJob    job   = { NULL, COLORIZE_VIVIDNESS_DEFAULT };
-  gchar   **names;
-  gchar    *model_arg = NULL, *in_dir = NULL, *out_dir = NULL, *path;
-  nn_arch   arch  = (nn_arch) -1;
+  DirJob    job   = { NULL, COLORIZE_VIVIDNESS_DEFAULT, NULL };
+  gchar   **names = NULL;
+  gchar    *model_arg = NULL, *in_dir = NULL, *out_dir = NULL;
   GError   *error = NULL;
-  gboolean  ok;
+  gboolean  ok, hints_only;
 
-  (void) run_data;
   g_object_get (config, "model", &model_arg, "input-dir", &in_dir,
                 "output-dir", &out_dir, "vividness", &job.vividness, NULL);
+  if (run_data)
+    g_object_get (config, "hints-dir", &job.hints_dir, NULL);
 
-  if (! model_arg || ! *model_arg)
-    {
-      g_set_error (&error, COLORIZE_ERROR, NN_ERR_ARG,
-                   "No model given: use \"cnn\", \"resnet18\" or the path "
-                   "of a .weights file.");
-      goto fail;
-    }
-  if (! colorize_vividness_check (job.vividness, &error))
-    goto fail;
-  names = colorize_dir_prepare (in_dir, out_dir, &error);
-  if (! names)
-    goto fail;
-
-  nn_arch_parse (model_arg, &arch);
-  path      = colorize_weights_path (gimp_get_progname (), model_arg);
-  job.model = colorize_model_load (path, arch, &error);
-  g_free (path);
-  if (! job.model)
-    {
-      g_strfreev (names);
-      goto fail;
-    }
-
-  ok = colorize_dir_each (in_dir, out_dir, names, colorize_dir_file, &job,
+  ok = (! run_data ||
+        colorize_dir_check_hints (in_dir, job.hints_dir, &error)) &&
+       colorize_vividness_check (job.vividness, &error) &&
+       (names = colorize_dir_prepare (in_dir, out_dir, &error)) &&
+       colorize_dir_load_model (gimp_get_progname (), model_arg,
+                                run_data != NULL, &job.model, &hints_only,
+                                &error) &&
+       colorize_dir_each (in_dir, out_dir, names, colorize_dir_file, &job,
                           &error);
+
   nn_model_free (job.model);
   g_strfreev (names);
-  if (! ok)
-    goto fail;
-
-  g_free (model_arg);
-  g_free (in_dir);
-  g_free (out_dir);
-  return gimp_procedure_new_return_values (procedure, GIMP_PDB_SUCCESS,
-                                           NULL);
-
- fail:
+  g_free (job.hints_dir);
   g_free (model_arg);
   g_free (in_dir);
   g_free (out_dir);
   return gimp_procedure_new_return_values (procedure,
-                                           GIMP_PDB_EXECUTION_ERROR, error);
+                                           ok ? GIMP_PDB_SUCCESS
+                                              : GIMP_PDB_EXECUTION_ERROR,
+                                           error);
 }
 
 /* ---- registration ------------------------------------------------------ */
@@ -712,23 +965,52 @@ colorize_create_procedure (GimpPlugIn *plug_in, const gchar *name)
                                         GIMP_FILE_CHOOSER_ACTION_OPEN,
                                         TRUE, NULL, G_PARAM_READWRITE);
       add_vividness_argument (procedure);
+      gimp_procedure_add_layer_argument (procedure, "hints",
+                                         "Colour _hints",
+                                         "A layer of the image (not the "
+                                         "input layer) with strokes of "
+                                         "colour where the result must "
+                                         "have it; only its pixels with "
+                                         "alpha > 0 over the input layer "
+                                         "count (none = no hints)",
+                                         TRUE, G_PARAM_READWRITE);
+      gimp_procedure_add_boolean_argument (procedure, "hints-only",
+                                           "Hints _only (no network)",
+                                           "No network: the colour comes "
+                                           "from the hints alone (on "
+                                           "grey); needs hints",
+                                           FALSE, G_PARAM_READWRITE);
       return procedure;
     }
 
-  if (! strcmp (name, PROC_DIR))
+  if (! strcmp (name, PROC_DIR) || ! strcmp (name, PROC_DIR_HINTS))
     {
+      gboolean hints = ! strcmp (name, PROC_DIR_HINTS);
+
       procedure = gimp_procedure_new (plug_in, name,
                                       GIMP_PDB_PROC_TYPE_PLUGIN,
-                                      colorize_dir_run, NULL, NULL);
-      gimp_procedure_set_documentation (
-        procedure, "Colorize every image of a folder",
-        "Loads every file of the input folder (not recursive), colorizes "
-        "it and saves it under the same name and format in the output "
-        "folder (GIF results are converted back to indexed colour: 256 "
-        "colours, dithered).  Files that fail are named and skipped; the "
-        "procedure then returns an error.  The input folder is never "
-        "written to.",
-        name);
+                                      colorize_dir_run,
+                                      GINT_TO_POINTER (hints), NULL);
+      if (! hints)
+        gimp_procedure_set_documentation (
+          procedure, "Colorize every image of a folder",
+          "Loads every file of the input folder (not recursive), colorizes "
+          "it and saves it under the same name and format in the output "
+          "folder (GIF results are converted back to indexed colour: 256 "
+          "colours, dithered).  Files that fail are named and skipped; "
+          "the procedure then returns an error.  The input folder is "
+          "never written to.",
+          name);
+      else
+        gimp_procedure_set_documentation (
+          procedure, "Colorize every image of a folder, with colour hints",
+          "As plug-in-colorize-dir, with a folder of colour hints: for the "
+          "photo NAME.EXT the PNG NAME.png there, of the photo's size, "
+          "whose pixels with alpha > 0 give the colour the result must "
+          "have there.  A hints file of another size fails that photo.  "
+          "The model \"" COLORIZE_MODEL_HINTS_ONLY "\" runs no network "
+          "(every photo then needs a hints file).",
+          name);
       gimp_procedure_set_attribution (procedure, "colorize authors",
                                       "colorize authors", "2025");
       gimp_procedure_add_enum_argument (procedure, "run-mode", "Run mode",
@@ -750,6 +1032,16 @@ colorize_create_procedure (GimpPlugIn *plug_in, const gchar *name)
                                           "if missing)", NULL,
                                           G_PARAM_READWRITE);
       add_vividness_argument (procedure);
+      if (hints)
+        gimp_procedure_add_string_argument (procedure, "hints-dir",
+                                            "Hints folder",
+                                            "Folder of colour hints: "
+                                            "NAME.png (the photo's size, "
+                                            "transparent but for the "
+                                            "strokes) for the photo "
+                                            "NAME.EXT; photos without one "
+                                            "are colorized without hints",
+                                            NULL, G_PARAM_READWRITE);
       return procedure;
     }
   return NULL;

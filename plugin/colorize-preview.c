@@ -24,6 +24,7 @@ typedef struct
   gint             working_size;
   gdouble          strength;
   gdouble          vividness;
+  ColorizeHints    hints;     /* in the job's pixels */
   volatile gint    cancel;
   guchar          *rgba;      /* result, display size */
   gint             disp_width;
@@ -42,6 +43,8 @@ struct _ColorizePreview
   gint        working_size;
   gdouble     strength;
   gdouble     vividness;
+  ColorizeHints hints;     /* full size, the drawable's pixels */
+  gboolean    hints_only;
   guint       timeout_id;
   GThread    *thread;
   PreviewJob *job;
@@ -58,11 +61,13 @@ struct _ColorizePreview
 };
 
 static void preview_start (ColorizePreview *preview);
+static void preview_schedule (ColorizePreview *preview);
 
 static void
 job_free (PreviewJob *job)
 {
   g_clear_error (&job->error);
+  colorize_hints_clear (&job->hints);
   g_free (job->lab);
   g_free (job->rgba);
   g_free (job);
@@ -92,7 +97,7 @@ preview_worker (gpointer data)
 
   if (colorize_pixels (job->model, job->lab, job->width, job->height,
                        job->working_size, job->strength, job->vividness,
-                       NULL, NULL,
+                       &job->hints, NULL, NULL,
                        &job->cancel, &job->error))
     {
       const Babl *linear = babl_format_with_space ("RGBA float", NULL);
@@ -202,7 +207,11 @@ preview_job_done (gpointer data)
       preview->shown_height = job->disp_height;
       job->rgba = NULL;
       preview_draw (preview);
-      if (colorize_model_has_vividness (job->model))
+      if (! job->model)
+        text = g_strdup_printf ("Preview: hints only at %d px, %zu hint "
+                                "pixels, %.2f s", ws,
+                                (size_t) job->hints.n, job->seconds);
+      else if (colorize_model_has_vividness (job->model))
         text = g_strdup_printf ("Preview: network at %d px, temperature "
                                 "%.2f, %.2f s", ws,
                                 colorize_model_temperature (job->model,
@@ -263,7 +272,7 @@ preview_start (ColorizePreview *preview)
       preview->pending = TRUE;
       return;
     }
-  if (! preview->model)
+  if (! preview->model && ! preview->hints_only)
     {
       preview_status (preview, preview->model_error ? preview->model_error
                                : "No model loaded.");
@@ -271,7 +280,8 @@ preview_start (ColorizePreview *preview)
     }
 
   ws   = preview->working_size ? preview->working_size
-         : colorize_default_working_size (preview->model);
+         : colorize_default_working_size (preview->hints_only ? NULL
+                                          : preview->model);
   side = MAX (ws, COLORIZE_PREVIEW_SIZE);
   if (! preview->lab || preview->lab_side != side)
     {
@@ -290,7 +300,7 @@ preview_start (ColorizePreview *preview)
 
   job = g_new0 (PreviewJob, 1);
   job->preview      = preview;
-  job->model        = preview->model;
+  job->model        = preview->hints_only ? NULL : preview->model;
   job->width        = preview->lab_width;
   job->height       = preview->lab_height;
   job->working_size = preview->working_size;
@@ -298,6 +308,13 @@ preview_start (ColorizePreview *preview)
   job->vividness    = preview->vividness;
   job->lab          = g_memdup2 (preview->lab, (gsize) 4 * sizeof (gfloat)
                                  * job->width * job->height);
+  if (preview->hints.n)
+    {
+      const GeglRectangle *ext = gegl_buffer_get_extent (preview->src);
+
+      colorize_hints_scale (&preview->hints, ext->width, ext->height,
+                            job->width, job->height, &job->hints);
+    }
   preview->job    = job;
   preview->thread = g_thread_new ("colorize-preview", preview_thread, job);
   preview_status (preview, "Computing the preview...");
@@ -366,10 +383,33 @@ colorize_preview_update (ColorizePreview *preview, gint working_size,
   preview->working_size = working_size;
   preview->strength     = strength;
   preview->vividness    = vividness;
+  preview_schedule (preview);
+}
+
+static void
+preview_schedule (ColorizePreview *preview)
+{
   if (preview->timeout_id)
     g_source_remove (preview->timeout_id);
   preview->timeout_id = g_timeout_add (PREVIEW_DELAY_MS, preview_timeout,
                                        preview);
+}
+
+void
+colorize_preview_set_hints (ColorizePreview *preview, ColorizeHints *hints)
+{
+  colorize_hints_clear (&preview->hints);
+  preview->hints = *hints;
+  *hints = COLORIZE_HINTS_NONE;
+  preview_schedule (preview);
+}
+
+void
+colorize_preview_set_hints_only (ColorizePreview *preview,
+                                 gboolean         hints_only)
+{
+  preview->hints_only = hints_only;
+  preview_schedule (preview);
 }
 
 void
@@ -383,6 +423,7 @@ colorize_preview_free (ColorizePreview *preview)
   g_signal_handlers_disconnect_by_data (preview->area, preview);
   g_clear_pointer (&preview->model, nn_model_free);
   g_free (preview->model_error);
+  colorize_hints_clear (&preview->hints);
   g_free (preview->lab);
   g_free (preview->shown);
   g_object_unref (preview->src);

@@ -13,6 +13,7 @@
 #include <gegl.h>
 
 #include "model.h"
+#include "colorize-core.h"
 
 /* Longer side of the preview image on screen, in pixels. */
 #define COLORIZE_PREVIEW_SIZE 320
@@ -42,6 +43,17 @@ void             colorize_preview_update (ColorizePreview *preview,
                                           gdouble          strength,
                                           gdouble          vividness);
 
+/* The colour hints of the drawable, in its full-size pixel coordinates
+ * (colorize_hints_read); the preview takes them over (*hints is left
+ * empty) and scales them to its picture.  Schedules a new preview. */
+void             colorize_preview_set_hints (ColorizePreview *preview,
+                                             ColorizeHints   *hints);
+
+/* Hints only: the preview runs without a network (no weights needed).
+ * Schedules a new preview. */
+void             colorize_preview_set_hints_only (ColorizePreview *preview,
+                                                  gboolean hints_only);
+
 /* The Vividness slider's tooltips, shared by both hosts: for a model with
  * colour classes, and for one without (the slider is then insensitive). */
 #define COLORIZE_VIVIDNESS_TOOLTIP \
@@ -52,6 +64,16 @@ void             colorize_preview_update (ColorizePreview *preview,
   "This model has no colour classes (it predicts a,b directly): the " \
   "vividness has no effect.  Models trained with colour classes " \
   "(colorize-train --loss class) use it."
+
+/* The hints widgets' tooltips, shared by both hosts. */
+#define COLORIZE_HINTS_TOOLTIP \
+  "A layer with rough strokes of colour (a new transparent layer above " \
+  "this one, say): where it is painted the result takes its colour, " \
+  "which spreads over the similar region around it.  Only what lies " \
+  "over this layer counts."
+#define COLORIZE_HINTS_ONLY_TOOLTIP \
+  "Colour from the hints alone, on grey: no network runs and no weights " \
+  "are needed."
 
 /* Cancels and waits for the worker, frees everything. */
 void             colorize_preview_free  (ColorizePreview *preview);

@@ -167,8 +167,8 @@ check_compute (nn_model *model, GeglBuffer *buffer, const guchar *orig)
   for (i = 0; i < G_N_ELEMENTS (stops); i++)
     {
       recorder_init (&r, stops[i]);
-      lab = colorize_compute (model, buffer, 64, 1.0, -1.0, recorder_cb, &r,
-                              &error);
+      lab = colorize_compute (model, buffer, 64, 1.0, -1.0, NULL,
+                              recorder_cb, &r, &error);
       now = buffer_bytes (buffer);
       snprintf (what, sizeof what, "colorize_compute, progress cancels "
                 "at %.2f: cancelled, no report after, buffer unchanged",
@@ -187,7 +187,8 @@ check_compute (nn_model *model, GeglBuffer *buffer, const guchar *orig)
     }
 
   recorder_init (&r, 2.0);
-  lab = colorize_compute (model, buffer, 64, 1.0, -1.0, recorder_cb, &r, &error);
+  lab = colorize_compute (model, buffer, 64, 1.0, -1.0, NULL, recorder_cb,
+                          &r, &error);
   now = buffer_bytes (buffer);
   snprintf (detail, sizeof detail, "%s; reports from %.3f to %.3f%s",
             error ? error->message : "no error", r.first, r.last,
@@ -222,8 +223,8 @@ check_pixels (nn_model *model, GeglBuffer *buffer)
   bytes = (gsize) w * h * 4 * sizeof (gfloat);
   orig  = g_memdup2 (lab, bytes);
 
-  ok = colorize_pixels (model, lab, w, h, 64, 1.0, -1.0, NULL, NULL, &cancel,
-                        &error);
+  ok = colorize_pixels (model, lab, w, h, 64, 1.0, -1.0, NULL, NULL, NULL,
+                        &cancel, &error);
   check (! ok && g_error_matches (error, COLORIZE_ERROR, NN_ERR_CANCELLED) &&
          ! memcmp (lab, orig, bytes),
          "colorize_pixels, cancel flag set: cancelled, pixels unchanged",
@@ -231,8 +232,8 @@ check_pixels (nn_model *model, GeglBuffer *buffer)
   g_clear_error (&error);
 
   recorder_init (&r, 0.5);
-  ok = colorize_pixels (model, lab, w, h, 64, 1.0, -1.0, recorder_cb, &r, NULL,
-                        &error);
+  ok = colorize_pixels (model, lab, w, h, 64, 1.0, -1.0, NULL, recorder_cb,
+                        &r, NULL, &error);
   check (! ok && g_error_matches (error, COLORIZE_ERROR, NN_ERR_CANCELLED) &&
          r.after_cancel == 0 && ! memcmp (lab, orig, bytes),
          "colorize_pixels, progress cancels at 0.5: cancelled, pixels "

@@ -118,7 +118,7 @@ run (nn_model *model, const gfloat *lab, gdouble vividness)
                                   * HEIGHT);
 
   if (! colorize_pixels (model, out, WIDTH, HEIGHT, 64, 1.0, vividness,
-                         NULL, NULL, NULL, &error))
+                         NULL, NULL, NULL, NULL, &error))
     {
       check (0, "colorize_pixels", error ? error->message : NULL);
       g_clear_error (&error);
@@ -181,7 +181,7 @@ check_models (nn_model *regression, nn_model *classes, const gfloat *lab,
 
   copy = g_memdup2 (lab, bytes);
   ok = colorize_pixels (classes, copy, WIDTH, HEIGHT, 64, 1.0, 1.5, NULL,
-                        NULL, NULL, &error);
+                        NULL, NULL, NULL, &error);
   check (! ok && g_error_matches (error, COLORIZE_ERROR, NN_ERR_ARG) &&
          strstr (error->message, "vividness") && ! memcmp (copy, lab, bytes),
          "colorize_pixels refuses vividness 1.5, pixels untouched",
@@ -190,7 +190,7 @@ check_models (nn_model *regression, nn_model *classes, const gfloat *lab,
   g_free (copy);
 
   copy = colorize_compute (regression, buffer, 64, 1.0, -0.5, NULL, NULL,
-                           &error);
+                           NULL, &error);
   check (! copy && g_error_matches (error, COLORIZE_ERROR, NN_ERR_ARG) &&
          strstr (error->message, "vividness"),
          "colorize_compute refuses vividness -0.5, also for a model "
