@@ -34,6 +34,22 @@
 # Without GIMP: tests/gimp/core-vividness.c checks the mapping and the
 # core.
 #
+# Colour hints (the filters' hints layer and hints-only arguments, and
+# plug-in-colorize-dir-hints): for each version, on hints layers made here
+# with ImageMagick (opaque rectangles of colour on transparency), the
+# stroke pixels of the result hold the strokes' a,b (within 2), its L is
+# the photo's (within 0.25 at 8 bit); an empty hints layer gives exactly
+# the plain result and says so; a hints layer with its own size and
+# offsets acts on its overlap with a layer that has offsets too (float
+# image); hints only (no network) holds the strokes too; the hints layer
+# being the layer colorized, and hints only without hints, are refused
+# with the image left as it was; the folder procedure with a hints folder
+# colours a photo from its hints file, colorizes a photo without one, and
+# fails a photo whose hints file has the wrong size, naming both sizes;
+# its model "hints-only" works there and is refused by
+# plug-in-colorize-dir.  Without GIMP: tests/gimp/core-hints.c checks
+# reading, clipping and scaling hints and the core with them.
+#
 # Ends with the line "N passed, N failed"; exits 1 when any failed.
 set -u
 cd "$(dirname "$0")/.."
@@ -128,6 +144,7 @@ core_test () {
 }
 core_test core-cancel "$WEIGHTS/cnn.weights"
 core_test core-vividness "$WEIGHTS/cnn.weights" "$WEIGHTS/resnet18-class.weights"
+core_test core-hints "$WEIGHTS/cnn.weights"
 
 # The GIF the folder procedure gets, made outside GIMP.
 GIF=$OUT/fixtures/hills.gif
@@ -135,6 +152,28 @@ mkdir -p "$OUT/fixtures"
 rm -f "$GIF"
 convert tests/gimp/samples/hills.png "$GIF" > /dev/null 2>&1 ||
   notok "make a GIF fixture with ImageMagick (convert)"
+# Colour hints: castle's size (128 x 192): a light blue stroke on the
+# bright sky, an olive one on the dark ground; for the offset case
+# (120 x 100, placed at -10,70 over hills at 25,15): strokes inside,
+# across the photo's left edge and below it; and one of the wrong size.
+FIX=$OUT/fixtures
+rm -f "$FIX"/hints-*.png
+if convert -size 128x192 xc:none +antialias \
+     -fill '#7a9cc8' -draw 'rectangle 8,8 40,20' \
+     -fill '#6b7a3a' -draw 'rectangle 20,150 100,160' \
+     "PNG32:$FIX/hints-castle.png" &&
+   convert -size 120x100 xc:none +antialias \
+     -fill '#a0705a' -draw 'rectangle 40,10 90,20' \
+     -draw 'rectangle 20,40 50,46' \
+     -fill '#5a7aa0' -draw 'rectangle 100,80 118,95' \
+     "PNG32:$FIX/hints-hills.png" &&
+   convert -size 100x80 xc:none +antialias \
+     -fill '#a0705a' -draw 'rectangle 10,10 50,20' \
+     "PNG32:$FIX/hints-wrong-size.png"; then
+  ok "make the colour hints fixtures with ImageMagick (convert)"
+else
+  notok "make the colour hints fixtures with ImageMagick (convert)"
+fi
 
 # ---- checks on one version's results --------------------------------------
 # check-dump's lines, each counted, with "GIMP $v: " before them.
@@ -149,13 +188,14 @@ run_check_dump () {
   done < "$dir/check.out"
 }
 
-check_session () { # check_session DIR WHAT
-  if [ ! -f "$1/session.rc" ]; then
+check_session () { # check_session DIR WHAT [NAME: session]
+  n=${3:-session}
+  if [ ! -f "$1/$n.rc" ]; then
     notok "GIMP $v: the $2 ran"
     return 1
   fi
-  [ "$(cat "$1/session.rc")" = 0 ] && ok "GIMP $v: $2 exit status 0" ||
-    { notok "GIMP $v: $2 exit status $(cat "$1/session.rc") (see $1/session.log)"; tail -n 20 "$1/session.log"; }
+  [ "$(cat "$1/$n.rc")" = 0 ] && ok "GIMP $v: $2 exit status 0" ||
+    { notok "GIMP $v: $2 exit status $(cat "$1/$n.rc") (see $1/$n.log)"; tail -n 20 "$1/$n.log"; }
 }
 
 check_results () { # check_results VERSION DIR
@@ -234,6 +274,48 @@ check_results () { # check_results VERSION DIR
   run_check_dump note "$dir" vdir-bad-result error
   check "GIMP $v: vividness: the folder procedure refuses -0.5 before writing anything" \
     test ! -e "$dir/vdir-bad"
+  check_hints_results
+}
+
+check_hints_results () { # after check_results' v and dir
+  run_check_dump layer "$dir" hints ResNet18 --ltol 0.25
+  run_check_dump strokes "$dir" hints-after "Colorized (ResNet18)" hints-after hints
+  # An empty hints layer: exactly the plain result (in a session of
+  # their own with BABL_TOLERANCE=0: see tests/gimp/exact.scm).
+  check_session "$dir" "exact session" exact
+  run_check_dump layer "$dir" hints-plain ResNet18 --ltol 0.25
+  run_check_dump layer "$dir" hints-empty ResNet18 --ltol 0.25
+  run_check_dump chroma "$dir" hints-plain-after hints-empty-after "Colorized (ResNet18)" exact
+  check "GIMP $v: hints: an empty hints layer is named in a message" \
+    grep -q "The colour hints layer 'hints' has nothing painted over" "$dir/exact.log"
+  run_check_dump layer "$dir" hints-only "hints only" --ltol 0.25
+  run_check_dump strokes "$dir" hints-only-after "Colorized (hints only)" hints-only-after hints
+  check "GIMP $v: hints only: COLORIZE_VERBOSE says no network ran" \
+    grep -q "colorize: hints only: no network" "$dir/session.log"
+  run_check_dump layer "$dir" hints-offset CNN --ltol 0.01
+  run_check_dump strokes "$dir" hints-offset-after "Colorized (CNN)" hints-offset-after hints
+  run_check_dump error "$dir" hints-self
+  check "GIMP $v: hints: the hints layer being the layer colorized is named as the problem" \
+    grep -q "The colour hints layer is '.*', the layer being colorized" "$dir/session.log"
+  run_check_dump error "$dir" hints-only-none
+  check "GIMP $v: hints only without a hints layer: the message says so" \
+    grep -q "Hints only colours from the colour hints alone" "$dir/session.log"
+
+  # The folder procedure with hints.
+  run_check_dump note "$dir" hdir-result error
+  check "GIMP $v: folder hints: the wrong-size hints file is named with both sizes" \
+    grep -q "colorize: hills.png: the hints file '$dir/hdir-hints/hills.png' is 100 x 80 pixels, the photo 192 x 128" "$dir/session.log"
+  check "GIMP $v: folder hints: no output for the photo with wrong-size hints" \
+    test ! -e "$dir/hdir/hills.png"
+  run_check_dump colour "$dir" hdir-church
+  check "GIMP $v: folder hints: a photo without a hints file is noted" \
+    grep -q "church.png: no hints file '$dir/hdir-hints/church.png'" "$dir/session.log"
+  run_check_dump strokes "$dir" hdir-castle - hdir-hints-castle -
+  run_check_dump note "$dir" hodir-result ok
+  run_check_dump strokes "$dir" hodir-castle - hdir-hints-castle -
+  run_check_dump note "$dir" dir-hints-only-result error
+  check "GIMP $v: folder: plug-in-colorize-dir refuses the model hints-only" \
+    grep -q 'The model "hints-only" colours from hints alone' "$dir/session.log"
 }
 
 check_cancel_results () { # check_cancel_results VERSION DIR
@@ -288,7 +370,7 @@ else
        $(pkg-config --cflags gimp-2.0 | sed 's/-I/-isystem /g') \
        tests/gimp/dump.c -o "$OUT/dump-gimp2" $(pkg-config --libs gimp-2.0); then
     tests/gimp/run-gimp.sh 2.10 "$ROOT/$BUILD/plugin-gimp2/colorize" \
-      "$OUT/dump-gimp2" "$WEIGHTS" "$OUT/gimp2"
+      "$OUT/dump-gimp2" "$WEIGHTS" "$OUT/gimp2" "$FIX"
     check_results 2.10 "$OUT/gimp2"
     tests/gimp/run-cancel.sh 2.10 "$ROOT/$BUILD/plugin-gimp2/colorize" \
       "$OUT/dump-gimp2" "$WEIGHTS" "$GIF" "$OUT/gimp2-cancel"
@@ -306,7 +388,7 @@ if .ci/gimp3-root.sh run sh -c "
        \$(pkg-config --cflags gimp-3.0 | sed 's/-I/-isystem /g') \
        tests/gimp/dump.c -o '$OUT/dump-gimp3' \$(pkg-config --libs gimp-3.0) || exit 1
      tests/gimp/run-gimp.sh 3.0 '$ROOT/$B3/plugin-gimp3/colorize' \
-       '$OUT/dump-gimp3' '$WEIGHTS' '$OUT/gimp3'
+       '$OUT/dump-gimp3' '$WEIGHTS' '$OUT/gimp3' '$FIX'
      tests/gimp/run-cancel.sh 3.0 '$ROOT/$B3/plugin-gimp3/colorize' \
        '$OUT/dump-gimp3' '$WEIGHTS' '$GIF' '$OUT/gimp3-cancel'"; then
   check_results 3.0 "$OUT/gimp3"

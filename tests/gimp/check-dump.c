@@ -17,11 +17,17 @@
  *       every layer of the dump has colour.
  *   check-dump sky DIR CASE MODEL
  *       the new layer's top third is bluer (lower b) than its bottom third.
- *   check-dump chroma DIR DUMP-A DUMP-B LAYER more|same
+ *   check-dump chroma DIR DUMP-A DUMP-B LAYER more|same|exact
  *       the layer named LAYER ("-": the first) of the dumps DUMP-A and
  *       DUMP-B: with "more", B's mean chroma is at least MIN_CHROMA_GAIN
  *       above A's (the vividness checks); with "same", their pixels agree
- *       within SRC_TOL.
+ *       within SRC_TOL; with "exact", they are equal.
+ *   check-dump strokes DIR DUMP LAYER HINTS-DUMP HINTS-LAYER
+ *       colour hints: every fully painted pixel (alpha >= STROKE_ALPHA)
+ *       of the layer HINTS-LAYER of HINTS-DUMP that lies over the layer
+ *       LAYER of DUMP (by image position: the layers' offsets; "-": the
+ *       first layer) has there the hint's a,b within STROKE_TOL; at
+ *       least one such pixel.  Pixels outside are counted and named.
  */
 #include <math.h>
 #include <stdio.h>
@@ -34,6 +40,8 @@
 #define ALPHA_TOL  0.004  /* about one 8-bit step */
 #define MASK_TOL   0.01
 #define MIN_CHROMA_GAIN 5.0 /* "more": mean chroma gained, ab units */
+#define STROKE_ALPHA 0.999 /* a fully painted hint pixel */
+#define STROKE_TOL   2.0   /* |a - hint a|, |b - hint b| on a stroke */
 
 typedef struct
 {
@@ -500,7 +508,9 @@ check_chroma (const char *dir, const char *name_a, const char *name_b,
   int          more = ! strcmp (how, "more");
 
   snprintf (what, sizeof what, "%s: %s", name_b,
-            more ? "more chroma than" : "the same pixels as");
+            more ? "more chroma than"
+            : ! strcmp (how, "exact") ? "exactly the pixels of"
+            : "the same pixels as");
   snprintf (what + strlen (what), sizeof what - strlen (what), " %s",
             name_a);
   if (! load_dump (dir, name_a, &a) || ! load_dump (dir, name_b, &b))
@@ -531,10 +541,69 @@ check_chroma (const char *dir, const char *name_a, const char *name_b,
             "%.4f", ka, kb, dmax);
   if (more)
     report (kb >= ka + MIN_CHROMA_GAIN, what, layer, detail);
+  else if (! strcmp (how, "exact"))
+    report (dmax == 0.0, what, layer, detail);
   else
     report (dmax <= SRC_TOL, what, layer, detail);
   free (pa);
   free (pb);
+}
+
+static const Layer *
+named_or_first (const Dump *d, const char *name)
+{
+  return strcmp (name, "-") ? find_layer (d, name) : first_plain_layer (d);
+}
+
+static void
+check_strokes (const char *dir, const char *name, const char *layer,
+               const char *hints_name, const char *hints_layer)
+{
+  Dump         d, hd;
+  const Layer *l, *hl;
+  float       *lab = NULL, *hlab = NULL;
+  char         what[512], detail[1100];
+  double       da = 0, db = 0;
+  long         inside = 0, outside = 0;
+  int          x, y;
+
+  snprintf (what, sizeof what, "%s: the strokes of %s hold their a,b",
+            name, hints_name);
+  if (! load_dump (dir, name, &d) || ! load_dump (dir, hints_name, &hd) ||
+      ! (l = named_or_first (&d, layer)) ||
+      ! (hl = named_or_first (&hd, hints_layer)) ||
+      ! (lab = layer_lab (&d, l)) || ! (hlab = layer_lab (&hd, hl)))
+    {
+      report (0, what, "both dumps and layers", layer);
+      free (lab);
+      return;
+    }
+  for (y = 0; y < hl->h; y++)
+    for (x = 0; x < hl->w; x++)
+      {
+        const float *h = hlab + 4 * ((size_t) y * hl->w + x);
+        int          lx = hl->x + x - l->x, ly = hl->y + y - l->y;
+        const float *p;
+
+        if (h[3] < STROKE_ALPHA)
+          continue;
+        if (lx < 0 || ly < 0 || lx >= l->w || ly >= l->h)
+          {
+            outside++;
+            continue;
+          }
+        p  = lab + 4 * ((size_t) ly * l->w + lx);
+        da = fmax (da, fabs (p[1] - h[1]));
+        db = fmax (db, fabs (p[2] - h[2]));
+        inside++;
+      }
+  snprintf (detail, sizeof detail, "%ld stroke pixels over '%s' (%ld "
+            "outside it): max |da| %.3f, max |db| %.3f (tolerance %.1f)",
+            inside, l->name, outside, da, db, STROKE_TOL);
+  report (inside > 0 && da <= STROKE_TOL && db <= STROKE_TOL, what, layer,
+          detail);
+  free (lab);
+  free (hlab);
 }
 
 static int
@@ -546,7 +615,8 @@ usage (void)
            "       check-dump note DIR NAME TEXT\n"
            "       check-dump colour DIR NAME\n"
            "       check-dump sky DIR CASE MODEL\n"
-           "       check-dump chroma DIR DUMP-A DUMP-B LAYER more|same\n");
+           "       check-dump chroma DIR DUMP-A DUMP-B LAYER more|same|exact\n"
+           "       check-dump strokes DIR DUMP LAYER HINTS-DUMP HINTS-LAYER\n");
   return 2;
 }
 
@@ -583,8 +653,11 @@ main (int argc, char **argv)
   else if (! strcmp (argv[1], "sky") && argc == 5)
     check_sky (argv[2], argv[3], argv[4]);
   else if (! strcmp (argv[1], "chroma") && argc == 7 &&
-           (! strcmp (argv[6], "more") || ! strcmp (argv[6], "same")))
+           (! strcmp (argv[6], "more") || ! strcmp (argv[6], "same") ||
+            ! strcmp (argv[6], "exact")))
     check_chroma (argv[2], argv[3], argv[4], argv[5], argv[6]);
+  else if (! strcmp (argv[1], "strokes") && argc == 7)
+    check_strokes (argv[2], argv[3], argv[4], argv[5], argv[6]);
   else
     return usage ();
 

@@ -8,11 +8,9 @@
 ; argument) but "rgb" and the first folder call, which leave it out as
 ; callers from before it do (GIMP 3.0; GIMP 2.10 cannot, and passes -1).
 ; The shell defines t-samples, t-out, t-bad-weights, t-class-weights (a
-; colour-class ResNet18, tests/gimp/class-weights.c) and t-dir-outputs
-; before this file.
-(define (t-path dir name) (string-append dir "/" name))
-(define (t-dump img name note)
-  (test-colorize-dump RUN-NONINTERACTIVE img (t-path t-out name) note))
+; colour-class ResNet18, tests/gimp/class-weights.c), t-fixtures (the
+; colour hints PNGs) and t-dir-outputs, and loads common.scm and
+; hints-lib.scm, before this file.
 
 (define (t-case name sample prepare proc ws wf vv)
   (let* ((img (t-load (t-path t-samples sample)))
@@ -22,8 +20,6 @@
             (catch "error" (t-colorize proc img drw ws 1.0 wf vv) "ok"))
     (gimp-image-delete img)))
 
-(define (as-rgb img drw) (gimp-image-convert-rgb img) drw)
-(define (as-is img drw) drw)
 
 (t-case "rgb" "castle.png" as-rgb plug-in-colorize-resnet18 0 "" 'omit)
 (t-case "gray" "portrait.png" as-is plug-in-colorize-cnn 64 "" -1.0)
@@ -133,3 +129,45 @@
              (t-dump img (string-append name "-hills") "")
              (gimp-image-delete img))))
   '("vdir-0" "vdir-1"))
+;
+; Colour hints (the filters' hints and hints-only arguments; the helpers
+; are in hints-lib.scm).
+(t-hints-case "hints" "castle.png" as-rgb plug-in-colorize-resnet18 64
+              (t-add-hints "hints-castle.png" 0 0) FALSE)
+; (An empty hints layer against none: exact.scm.)
+(t-hints-case "hints-only" "castle.png" as-rgb plug-in-colorize-cnn 64
+              (t-add-hints "hints-castle.png" 0 0) TRUE)
+; The photo at 25,15 in a float image, the hints layer (120 x 100) at
+; -10,70: only the overlap counts (one stroke straddles the photo's left
+; edge, one lies below it).
+(t-hints-case "hints-offset" "hills.png"
+              (lambda (img drw)
+                (gimp-image-convert-rgb img)
+                (gimp-image-resize img 260 180 25 15)
+                (gimp-image-convert-precision img t-float)
+                drw)
+              plug-in-colorize-cnn 128 (t-add-hints "hints-hills.png" -10 70)
+              FALSE)
+(t-hints-case "hints-self" "castle.png" as-rgb plug-in-colorize-cnn 64
+              t-self-hints FALSE)
+(t-hints-case "hints-only-none" "castle.png" as-rgb plug-in-colorize-cnn 64
+              t-no-hints TRUE)
+
+; The folder procedure with hints (plug-in-colorize-dir-hints): OUT/hdir-in
+; holds castle, church and hills; OUT/hdir-hints a good castle.png, a
+; hills.png of the wrong size and nothing for church.  Then the model
+; "hints-only" on OUT/hodir-in (castle only), and plug-in-colorize-dir
+; refusing "hints-only" (it has no hints folder).
+(t-dir-hints-case "hdir" "cnn" "hdir-in" "hdir-hints")
+(t-dir-hints-case "hodir" "hints-only" "hodir-in" "hdir-hints")
+(t-dump-file (t-path t-out "hdir/castle.png") "hdir-castle")
+(t-dump-file (t-path t-out "hdir/church.png") "hdir-church")
+(t-dump-file (t-path t-out "hodir/castle.png") "hodir-castle")
+(t-dump-file (t-path t-out "hdir-hints/castle.png") "hdir-hints-castle")
+(let ((img (t-load (t-path t-samples "castle.png"))))
+  (t-dump img "dir-hints-only-result"
+          (catch "error"
+                 (t-dir "hints-only" (t-path t-out "hodir-in")
+                        (t-path t-out "dir-hints-only") -1.0)
+                 "ok"))
+  (gimp-image-delete img))

@@ -1,5 +1,5 @@
 #!/bin/sh
-# run-gimp.sh VERSION PLUGIN DUMP-HELPER WEIGHTS-DIR OUT
+# run-gimp.sh VERSION PLUGIN DUMP-HELPER WEIGHTS-DIR OUT FIXTURES
 #
 # The GIMP half of tests/test_gimp.sh for one GIMP version (2.10 or 3.0),
 # run where that GIMP is (natively, or inside the Debian 13 root): makes a
@@ -10,19 +10,24 @@
 #   session   every case of checks.scm (dumps in OUT), plus the folder
 #             procedure on OUT/dir-in (good samples and a corrupt file)
 #             and, with WEIGHTS-DIR/resnet18-class.weights (a colour-class
-#             model, copied to OUT/class.weights), on OUT/vdir-in
+#             model, copied to OUT/class.weights), on OUT/vdir-in; the
+#             colour hints cases with the hints PNGs of FIXTURES, and the
+#             folder procedure with hints on OUT/hdir-in and OUT/hodir-in
+#             (hints in OUT/hdir-hints)
 #   badweights  the filter with a corrupt weights file, uncaught, so that
 #             GIMP prints the plug-in's error message and exits non-zero
+#   exact     exact.scm, with BABL_TOLERANCE=0 (every process converts
+#             pixels alike: see there)
 # Each writes OUT/NAME.log and OUT/NAME.rc.  OUT must be absolute.
 set -u
 
-version=$1 plugin=$2 helper=$3 weights=$4 out=$5
+version=$1 plugin=$2 helper=$3 weights=$4 out=$5 fixtures=$6
 here=$(cd "$(dirname "$0")" && pwd)
 
 rm -rf "$out"
 mkdir -p "$out/profile/plug-ins/colorize/weights" \
          "$out/profile/plug-ins/colorize-test-dump" "$out/dir-in" \
-         "$out/vdir-in"
+         "$out/vdir-in" "$out/hdir-in" "$out/hdir-hints" "$out/hodir-in"
 cp "$plugin" "$out/profile/plug-ins/colorize/colorize"
 cp "$weights"/cnn.weights "$weights"/resnet18.weights \
    "$out/profile/plug-ins/colorize/weights/"
@@ -35,15 +40,25 @@ printf '\211PNG\r\n\032\nthis is not really a PNG file' > "$out/dir-in/corrupt.p
 # The vividness checks' folder and colour-class weights.
 cp "$here/samples/hills.png" "$out/vdir-in/"
 cp "$weights/resnet18-class.weights" "$out/class.weights"
+# Colour hints for the folder procedure: castle's fits, hills' has the
+# wrong size, church has none.
+cp "$here/samples/castle.png" "$here/samples/church.png" \
+   "$here/samples/hills.png" "$out/hdir-in/"
+cp "$here/samples/castle.png" "$out/hodir-in/"
+cp "$fixtures/hints-castle.png" "$out/hdir-hints/castle.png"
+cp "$fixtures/hints-wrong-size.png" "$out/hdir-hints/hills.png"
 # A corrupt weights file: the first kilobyte of a good one.
 head -c 1024 "$weights/cnn.weights" > "$out/bad.weights"
 
-script="$(cat "$here/compat-$version.scm")
+prelude="$(cat "$here/compat-$version.scm")
 (define t-samples \"$here/samples\")
 (define t-out \"$out\")
 (define t-bad-weights \"$out/bad.weights\")
 (define t-class-weights \"$out/class.weights\")
+(define t-fixtures \"$fixtures\")
 (define t-dir-outputs '(\"castle.png\" \"church.png\" \"hills.png\"))
+$(cat "$here/common.scm" "$here/hints-lib.scm")"
+script="$prelude
 $(cat "$here/checks.scm")"
 
 badweights="(let* ((img (t-load \"$here/samples/hills.png\")))
@@ -75,5 +90,7 @@ gimp_batch () { # gimp_batch NAME SCHEME
 gimp_batch session "$script"
 gimp_batch badweights "$(cat "$here/compat-$version.scm")
 $badweights"
+(export BABL_TOLERANCE=0; gimp_batch exact "$prelude
+$(cat "$here/exact.scm")")
 (cd "$out/dir-in" && ls -l --time-style=+%s && md5sum *) > "$out/dir-in.after"
 exit 0
