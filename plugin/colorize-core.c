@@ -566,15 +566,18 @@ colorize_hints_scale (const ColorizeHints *in, gint width, gint height,
                       gint out_w, gint out_h, ColorizeHints *out)
 {
   gsize   cells = (gsize) out_w * out_h;
-  gfloat *acc   = g_new0 (gfloat, 4 * cells); /* sum alpha a, alpha b, alpha, count */
+  gfloat *acc;  /* per cell: sum of alpha a, of alpha b, of alpha; count */
   gsize   i, k = 0;
 
+  acc = g_new0 (gfloat, 4 * cells);
   for (i = 0; i < in->n; i++)
     {
-      const nn_hint *h  = in->hints + i;
-      gint           x  = MIN (out_w - 1, (gint) ((gint64) h->x * out_w / width));
-      gint           y  = MIN (out_h - 1, (gint) ((gint64) h->y * out_h / height));
-      gfloat        *c  = acc + 4 * ((gsize) y * out_w + x);
+      const nn_hint *h = in->hints + i;
+      gint           x = MIN (out_w - 1,
+                              (gint) ((gint64) h->x * out_w / width));
+      gint           y = MIN (out_h - 1,
+                              (gint) ((gint64) h->y * out_h / height));
+      gfloat        *c = acc + 4 * ((gsize) y * out_w + x);
 
       c[0] += h->alpha * h->a;
       c[1] += h->alpha * h->b;

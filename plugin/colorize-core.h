@@ -142,9 +142,10 @@ typedef gboolean (*ColorizeProgressFunc) (gdouble fraction, gpointer data);
  * above; checked with colorize_vividness_check).  Progress goes from 0
  * to 0.85.  hints (may be NULL or empty: the plain result, bit for bit)
  * are in src's pixel coordinates; a NULL model means hints only (no
- * network, a grey prior).  Returns the g_malloc'ed Lab-alpha pixels (width x height of
- * src's extent) or NULL with error (NN_ERR_CANCELLED, "Colorize was
- * cancelled.", when progress returned FALSE); nothing is written
+ * network, a grey prior).  Returns the g_malloc'ed Lab-alpha pixels
+ * (width x height of src's extent) or NULL with error
+ * (NN_ERR_CANCELLED, "Colorize was cancelled.", when progress returned
+ * FALSE); nothing is written
  * anywhere, so a failure or a cancel leaves the image as it was. */
 gfloat *colorize_compute (nn_model            *model,
                           GeglBuffer          *src,

@@ -571,10 +571,10 @@ dialog_add_hints (GtkWidget *vbox, DialogState *st)
   gimp_help_set_help_data (combo, COLORIZE_HINTS_TOOLTIP, NULL);
   gtk_label_set_mnemonic_widget (GTK_LABEL (label), combo);
   gtk_box_pack_start (GTK_BOX (hbox), combo, TRUE, TRUE, 0);
-  if (! dialog_hints_constraint (gimp_item_get_image (st->drawable),
+  if (! gimp_item_is_valid (st->vals->hints) ||
+      ! dialog_hints_constraint (gimp_item_get_image (st->vals->hints),
                                  st->vals->hints,
-                                 GINT_TO_POINTER (st->drawable)) ||
-      ! gimp_item_is_valid (st->vals->hints))
+                                 GINT_TO_POINTER (st->drawable)))
     st->vals->hints = -1;
   gimp_int_combo_box_connect (GIMP_INT_COMBO_BOX (combo), st->vals->hints,
                               G_CALLBACK (dialog_hints_changed), st);
