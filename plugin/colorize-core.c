@@ -21,6 +21,9 @@
 #define GAMUT_CHUNK 8192
 /* Bisection steps on the chroma factor: 2^-12 of the chroma. */
 #define GAMUT_STEPS 12
+/* Painted pixels of a band of hints below which they are converted in
+ * one thread. */
+#define HINTS_PARALLEL_MIN (4 * GAMUT_CHUNK)
 /* How far outside 0..1 a linear RGB channel may be and still count as in
  * gamut (integer precisions round it away). */
 #define GAMUT_EPS 1e-4f
@@ -498,20 +501,78 @@ colorize_hints_clear (ColorizeHints *hints)
   hints->n = 0;
 }
 
-/* Appends the painted pixels of n Lab-alpha pixels of one row, the
- * first at (x, y) in the target. */
-static void
-hints_collect_row (GArray *list, const gfloat *lab, gint n, gint x, gint y)
+/* Bytes of the alpha component of a format: the last component in
+ * GIMP's formats (all of one type); 0 when it has none, or when that
+ * cannot be told (then every pixel is read). */
+static gint
+alpha_bytes (const Babl *format)
+{
+  gint n   = babl_format_get_n_components (format);
+  gint bpp = babl_format_get_bytes_per_pixel (format);
+
+  if (! babl_format_has_alpha (format) || n < 1 || bpp % n)
+    return 0;
+  return bpp / n;
+}
+
+static gboolean
+any_byte (const guchar *p, gint n)
 {
   gint i;
 
   for (i = 0; i < n; i++)
+    if (p[i])
+      return TRUE;
+  return FALSE;
+}
+
+typedef struct
+{
+  const Babl *native;
+  const Babl *fish;
+  gint        bpp;
+  gint        abytes;  /* alpha_bytes (native) */
+  guchar     *band;    /* native pixels of a band */
+  guchar     *packed;  /* those whose alpha is not 0 (all without alpha) */
+  gsize      *idx;     /* their index in the band */
+  gfloat     *lab;     /* and as Lab-alpha */
+} HintsReader;
+
+/* Appends the painted pixels of the n native pixels in r->band, the
+ * band's first pixel at (x, y) of the target, `width` a row.  Only the
+ * pixels whose alpha is not 0 are converted to Lab (most of a hints layer
+ * is transparent). */
+static void
+hints_collect (HintsReader *r, gsize n, gint width, gint x, gint y,
+               GArray *list)
+{
+  gsize i, m = 0;
+
+  for (i = 0; i < n; i++)
     {
-      const gfloat *p = lab + 4 * i;
+      const guchar *p = r->band + i * r->bpp;
+
+      if (r->abytes && ! any_byte (p + r->bpp - r->abytes, r->abytes))
+        continue;
+      memcpy (r->packed + m * r->bpp, p, r->bpp);
+      r->idx[m++] = i;
+    }
+  /* A band of a hints layer holds few painted pixels: waking the
+   * threads would cost more than converting them. */
+  if (m > HINTS_PARALLEL_MIN)
+    process_parallel (r->fish, r->packed, r->bpp, r->lab,
+                      4 * sizeof (gfloat), m);
+  else
+    babl_process (r->fish, r->packed, r->lab, m);
+  for (i = 0; i < m; i++)
+    {
+      const gfloat *p = r->lab + 4 * i;
 
       if (p[3] > 0.0f)
         {
-          nn_hint h = { x + i, y, p[1], p[2], MIN (p[3], 1.0f) };
+          nn_hint h = { x + (gint) (r->idx[i] % width),
+                        y + (gint) (r->idx[i] / width),
+                        p[1], p[2], MIN (p[3], 1.0f) };
 
           g_array_append_val (list, h);
         }
@@ -527,38 +588,57 @@ colorize_hints_read (GeglBuffer *hints, gint hints_x, gint hints_y,
   GeglRectangle        a   = { hints_x, hints_y, ext->width, ext->height };
   GeglRectangle        b   = { target_x, target_y, width, height };
   GeglRectangle        o;
+  HintsReader          r;
   GArray              *list;
-  gfloat              *band;
+  gsize                band_n;
+  gboolean             ok;
+  gint64               t0;
   gint                 y;
 
   *out = COLORIZE_HINTS_NONE;
   if (! gegl_rectangle_intersect (&o, &a, &b))
     return TRUE;
-  band = g_try_new (gfloat, (gsize) 4 * o.width * COLORIZE_BAND_ROWS);
-  if (! band)
-    {
-      g_set_error (error, COLORIZE_ERROR, NN_ERR_NOMEM,
-                   "Not enough memory to read the colour hints.");
-      return FALSE;
-    }
-  list = g_array_new (FALSE, FALSE, sizeof (nn_hint));
-  for (y = 0; y < o.height; y += COLORIZE_BAND_ROWS)
+  t0       = g_get_monotonic_time ();
+  r.native = gegl_buffer_get_format (hints);
+  r.fish   = babl_fish (r.native, babl_format (LAB_FORMAT));
+  r.bpp    = babl_format_get_bytes_per_pixel (r.native);
+  r.abytes = alpha_bytes (r.native);
+  band_n   = (gsize) o.width * COLORIZE_BAND_ROWS;
+  r.band   = g_try_malloc (band_n * r.bpp);
+  r.packed = g_try_malloc (band_n * r.bpp);
+  r.idx    = g_try_new (gsize, band_n);
+  r.lab    = g_try_new (gfloat, 4 * band_n);
+  list     = g_array_new (FALSE, FALSE, sizeof (nn_hint));
+  for (y = 0; r.band && r.packed && r.idx && r.lab && y < o.height;
+       y += COLORIZE_BAND_ROWS)
     {
       gint rows = MIN (COLORIZE_BAND_ROWS, o.height - y);
-      gint r;
 
       /* In the hints buffer's own coordinates. */
-      read_lab (hints, GEGL_RECTANGLE (ext->x + o.x - hints_x,
+      gegl_buffer_get (hints,
+                       GEGL_RECTANGLE (ext->x + o.x - hints_x,
                                        ext->y + o.y + y - hints_y,
-                                       o.width, rows), band);
-      for (r = 0; r < rows; r++)
-        hints_collect_row (list, band + (gsize) 4 * o.width * r, o.width,
-                           o.x - target_x, o.y + y + r - target_y);
+                                       o.width, rows),
+                       1.0, r.native, r.band, GEGL_AUTO_ROWSTRIDE,
+                       GEGL_ABYSS_NONE);
+      hints_collect (&r, (gsize) o.width * rows, o.width, o.x - target_x,
+                     o.y + y - target_y, list);
     }
-  g_free (band);
-  out->n     = list->len;
-  out->hints = (nn_hint *) g_array_free (list, list->len == 0);
-  return TRUE;
+  ok = r.band && r.packed && r.idx && r.lab;
+  if (! ok)
+    g_set_error (error, COLORIZE_ERROR, NN_ERR_NOMEM,
+                 "Not enough memory to read the colour hints.");
+  out->n     = ok ? list->len : 0;
+  out->hints = (nn_hint *) g_array_free (list, out->n == 0);
+  if (g_getenv ("COLORIZE_VERBOSE"))
+    g_printerr ("colorize: hints: %zu painted pixels in the %dx%d overlap, "
+                "read in %.3f s\n", (size_t) out->n, o.width, o.height,
+                (g_get_monotonic_time () - t0) / 1e6);
+  g_free (r.lab);
+  g_free (r.idx);
+  g_free (r.packed);
+  g_free (r.band);
+  return ok;
 }
 
 void
