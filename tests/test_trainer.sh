@@ -243,6 +243,14 @@ check "init --from names the ones it could not copy" \
 expect "init --from a model of another architecture" 1 "is a resnet18 model: expected cnn" \
   "$T" init --arch cnn --head class --from weights/resnet18.weights --out "$tmp/x.weights"
 
+# ---- train --init keeps the init's decoding calibration --------------------------
+"$T" train --arch resnet18 --data "$FIX/train" --out "$tmp/cal.weights" \
+  --init weights/resnet18.weights --loss class --steps 2 --batch 2 --crop 32 \
+  --threads 1 --workers 1 >/dev/null 2>&1
+"$T" info "$tmp/cal.weights" >"$tmp/cal.info" 2>&1
+check "train --init carries the init's temperature over" grep -q "^  temperature=1$" "$tmp/cal.info"
+check "train --init carries the init's chroma_scale over" grep -q "^  chroma_scale=0.75$" "$tmp/cal.info"
+
 # ---- colour hints (apply --hints, eval --hints, make-strokes) -------------------
 STROKES=$BUILD/make-strokes
 R18=weights/resnet18.weights
