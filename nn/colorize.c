@@ -464,13 +464,11 @@ report (const colorize_options *opt, double fraction)
 }
 
 static nn_code
-check_options (const nn_model *m, const float *pixels, int width, int height,
-               int channels, const colorize_options *opt, nn_error *err)
+check_options (const float *pixels, int width, int height, int channels,
+               const colorize_options *opt, nn_error *err)
 {
   if (!pixels)
     return nn_error_set (err, NN_ERR_ARG, "colorize: no pixels");
-  if (!m && !opt->n_hints)
-    return nn_error_set (err, NN_ERR_ARG, "colorize: no model and no hints");
   if (channels < 3 || channels > 16)
     return nn_error_set (err, NN_ERR_ARG,
                          "colorize: %d channels per pixel: expected 3 (CIE "
@@ -626,7 +624,7 @@ colorize_image (nn_model *m, float *pixels, int width, int height,
                 int channels, const colorize_options *options, nn_error *err)
 {
   colorize_options opt = options ? *options : COLORIZE_OPTIONS_DEFAULT;
-  nn_code rc = check_options (m, pixels, width, height, channels, &opt, err);
+  nn_code rc = check_options (pixels, width, height, channels, &opt, err);
   if (rc != NN_OK)
     return rc;
   int S = opt.working_size ? opt.working_size

@@ -22,7 +22,8 @@
  * alpha * its a,b + (1 - alpha) * the result, so strokes hold exactly at
  * full resolution.  Without hints (none, or n_hints 0) the result is the
  * plain one, bit for bit.  A NULL model means "hints only": the prior is
- * neutral grey (a = b = 0) and no network runs.  Time and memory are bounded by the working size plus a
+ * neutral grey (a = b = 0) and no network runs (without hints too: the
+ * result is then grey).  Time and memory are bounded by the working size plus a
  * few full-resolution float planes.
  */
 #ifndef NN_COLORIZE_H

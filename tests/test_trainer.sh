@@ -293,6 +293,12 @@ p0=$(field psnr "$tmp/ev0.out") p1=$(field psnr "$tmp/ev1.out")
 check "eval --hints: strokes from the truth raise psnr by 2 dB ($p0 -> $p1)" \
   num_lt "$(awk -v a="$p0" 'BEGIN { print a + 2 }')" "$p1"
 check "eval --hints says how many photos had hints" grep -q "hints: 7 of 7 images" "$tmp/ev1.out"
+"$T" eval --hints-only --data "$FIX/val" --hints "$tmp/strokes" >"$tmp/ev2.out" 2>&1
+tail -n 1 "$tmp/ev2.out"
+g=$(field gray_psnr "$tmp/ev2.out") p2=$(field psnr "$tmp/ev2.out")
+check "eval --hints-only: the strokes alone beat grayscale ($g -> $p2)" num_lt "$g" "$p2"
+expect "eval --hints-only with --weights" 2 "takes no --weights" \
+  "$T" eval --hints-only --weights "$R18" --data "$FIX/val" --hints "$tmp/strokes"
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

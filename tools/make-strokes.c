@@ -2,20 +2,22 @@
  * hints do (eval --hints DIR) and to test them.
  *
  *   build/make-strokes --data PHOTOS --out HINTS [--count 10] [--seed 1]
+ *                      [--brush PCT]
  *
  * For every photo under PHOTOS (colour, any format GEGL loads) it writes
  * HINTS/<name without extension>.png: a transparent image of the photo's
  * size with up to --count short strokes, as a user would paint them:
- * each a straight segment of 4 r with a round brush of radius r (r = the
- * shorter side / 100, at least 2 pixels), placed at random where the
- * photo is smooth (under the brush's whole path the lightness stays
- * within 10 of its mean and the a,b within 6 of their mean: away from
- * edges), at least 20 r from every other stroke (spread over the photo,
- * as a user paints one stroke per region; measured on val: with 3 r
- * instead, hints raised local_gain by 0.15 instead of 0.18), and
- * painted in one colour: the
- * truth's mean a,b there (each pixel with the photo's own L, which the
- * hints ignore).  Prints one line per photo: its strokes.  Deterministic
+ * each a straight segment of 4 r with a round brush of radius r (r = PCT
+ * % of the shorter side, default 1 %, at least 2 pixels), placed at
+ * random where the photo is smooth (under the brush's whole path the
+ * lightness stays within 10 of its mean and the a,b within 6 of their
+ * mean: away from edges), a fifth of the shorter side from every other
+ * stroke (spread over the photo, as a user paints one stroke per region;
+ * measured on val with the 2026-12-01 ResNet18: with 3 r instead, hints
+ * raised local_gain by 0.15 instead of 0.18), and painted in one colour:
+ * the truth's mean a,b there (each pixel with the photo's own L, which
+ * the hints ignore).  Prints one line per photo: its strokes.
+ * Deterministic
  * for a given seed.
  */
 #include <errno.h>
@@ -97,11 +99,11 @@ stroke_colour (const stroke *s, const float *lab, int w, int h,
 /* Paints up to `count` strokes into hints (w x h, CIE Lab alpha float,
  * zeroed); returns how many. */
 static int
-make_strokes (const float *lab, int w, int h, int count, float *hints,
-              unsigned char *taken)
+make_strokes (const float *lab, int w, int h, int count, double brush,
+              float *hints, unsigned char *taken)
 {
   int shorter = w < h ? w : h, made = 0;
-  double r = shorter / 100.0 < 2.0 ? 2.0 : shorter / 100.0;
+  double r = shorter * brush / 100.0 < 2.0 ? 2.0 : shorter * brush / 100.0;
   for (int t = 0; t < MAX_TRIES && made < count; t++)
     {
       double cx = uniform () * w, cy = uniform () * h;
@@ -114,10 +116,10 @@ make_strokes (const float *lab, int w, int h, int count, float *hints,
       double ab[2];
       if (stroke_colour (&s, lab, w, h, taken, ab))
         continue;
-      /* keep the next strokes 20 r away (strokes on different parts of
+      /* keep the next strokes a fifth of the side away (different parts of
        * the photo, as a user spreads them), paint the brush */
       stroke m = s;
-      m.r = 21.0 * r;
+      m.r = r + 0.2 * shorter;
       FOR_STROKE_PIXELS (&m, w, h, X, Y)
         taken[(size_t) Y * w + X] = 1;
       FOR_STROKE_PIXELS (&s, w, h, X, Y)
@@ -134,7 +136,7 @@ make_strokes (const float *lab, int w, int h, int count, float *hints,
 }
 
 static int
-one_photo (const ds_image *im, const char *out_dir, int count)
+one_photo (const ds_image *im, const char *out_dir, int count, double brush)
 {
   size_t n = (size_t) im->w * im->h;
   float *lab = malloc (n * 3 * sizeof *lab);
@@ -147,7 +149,7 @@ one_photo (const ds_image *im, const char *out_dir, int count)
       goto out;
     }
   image_convert (im->rgb, "R'G'B' u8", lab, "CIE Lab float", (long) n);
-  int made = make_strokes (lab, im->w, im->h, count, hints, taken);
+  int made = make_strokes (lab, im->w, im->h, count, brush, hints, taken);
   image_convert (hints, "CIE Lab alpha float", rgba, "R'G'B'A u8", (long) n);
   const char *b = strrchr (im->path, '/');
   b = b ? b + 1 : im->path;
@@ -175,6 +177,7 @@ main (int argc, char **argv)
 {
   const char *data = NULL, *out = NULL;
   long count = 10, seed = 1;
+  double brush = 1.0;
   for (int i = 1; i + 1 < argc; i += 2)
     {
       char *end;
@@ -183,6 +186,16 @@ main (int argc, char **argv)
         data = argv[i + 1];
       else if (!strcmp (argv[i], "--out"))
         out = argv[i + 1];
+      else if (!strcmp (argv[i], "--brush"))
+        {
+          brush = strtod (argv[i + 1], &end);
+          if (!*argv[i + 1] || *end || errno || !(brush >= 0.1 && brush <= 10.0))
+            {
+              fprintf (stderr, "make-strokes: --brush expects a percentage "
+                       "in 0.1..10, got '%s'\n", argv[i + 1]);
+              return 2;
+            }
+        }
       else if (!strcmp (argv[i], "--count") || !strcmp (argv[i], "--seed"))
         {
           long v = strtol (argv[i + 1], &end, 10);
@@ -200,7 +213,7 @@ main (int argc, char **argv)
   if (!data || !out || argc % 2 == 0)
     {
       fprintf (stderr, "usage: make-strokes --data PHOTOS --out HINTS "
-               "[--count 10] [--seed 1]\n");
+               "[--count 10] [--seed 1] [--brush 1]\n");
       return 2;
     }
   if (mkdir (out, 0777) && errno != EEXIST)
@@ -221,7 +234,7 @@ main (int argc, char **argv)
     {
       rc = 0;
       for (int i = 0; i < ds.n && !rc; i++)
-        rc = one_photo (&ds.images[i], out, (int) count) ? 1 : 0;
+        rc = one_photo (&ds.images[i], out, (int) count, brush) ? 1 : 0;
     }
   dataset_free (&ds);
   image_exit ();

@@ -22,7 +22,9 @@
  * extension>.png when that exists (hintfile.h); the figures then measure
  * the network with the hints.  How many images had hints goes to stderr.
  * The sheet then has five columns: grayscale | hints (painted over the
- * grayscale) | without hints | with hints | original.
+ * grayscale) | without hints | with hints | original.  --hints-only
+ * evaluates the hints without a network (no --weights; a photo without
+ * hints comes out grey; the sheet keeps three columns).
  */
 #include <errno.h>
 #include <math.h>
@@ -249,7 +251,7 @@ eval_usage (void)
            "[--size S] [--strength X] [--temperature T]\n"
            "         [--sheet OUT.png] [--sheet-rows N] [--csv OUT.csv] "
            "[--threads N]\n"
-           "         [--hints DIR]\n");
+           "         [--hints DIR [--hints-only]]\n");
 }
 
 int
@@ -257,7 +259,7 @@ cmd_eval (int argc, char **argv)
 {
   const char *weights = NULL, *data = NULL, *sheet_path = NULL,
              *csv_path = NULL, *hints_dir = NULL;
-  int size = 0, rows = 16, threads = 0;
+  int size = 0, rows = 16, threads = 0, hints_only = 0;
   double strength = 1.0, temperature = 0.0;
   for (int i = 0; i < argc; i++)
     {
@@ -266,6 +268,11 @@ cmd_eval (int argc, char **argv)
         {
           eval_usage ();
           return 0;
+        }
+      if (!strcmp (o, "--hints-only"))
+        {
+          hints_only = 1;
+          continue;
         }
       if (i + 1 >= argc || strncmp (o, "--", 2))
         {
@@ -337,11 +344,18 @@ cmd_eval (int argc, char **argv)
           return 2;
         }
     }
-  if (!weights || !data)
+  if ((!weights && !hints_only) || !data || (hints_only && !hints_dir))
     {
       fprintf (stderr, "colorize-train eval: %s is required\n",
-               !weights ? "--weights W" : "--data DIR");
+               hints_only && !hints_dir ? "--hints DIR (for --hints-only)"
+               : !data ? "--data DIR" : "--weights W");
       eval_usage ();
+      return 2;
+    }
+  if (hints_only && weights)
+    {
+      fprintf (stderr, "colorize-train eval: --hints-only takes no "
+               "--weights\n");
       return 2;
     }
   if (threads)
@@ -349,9 +363,9 @@ cmd_eval (int argc, char **argv)
       nn_blas_set_threads (threads);
       omp_set_num_threads (threads);
     }
-  nn_model *m;
+  nn_model *m = NULL;
   nn_error err;
-  if (weights_load (weights, &m, &err) != NN_OK)
+  if (weights && weights_load (weights, &m, &err) != NN_OK)
     {
       fprintf (stderr, "colorize-train eval: %s\n", err.message);
       return 1;
@@ -389,7 +403,7 @@ cmd_eval (int argc, char **argv)
                "gray_auc_raw,gray_auc_rebal\n");
     }
   int n_rows = sheet_path ? (rows < ds.n ? rows : ds.n) : 0;
-  int n_cols = hints_dir ? 5 : 3;
+  int n_cols = hints_dir && m ? 5 : 3;
   if (sheet_path && sheet_new (&sh, n_rows, n_cols))
     {
       fprintf (stderr, "colorize-train eval: out of memory for the sheet\n");
@@ -420,6 +434,7 @@ cmd_eval (int argc, char **argv)
             }
           opt.hints = hint;
           hinted += found;
+
         }
       size_t n = (size_t) im->w * im->h * 3;
       int on_sheet = i < n_rows;

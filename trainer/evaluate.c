@@ -154,7 +154,7 @@ evaluate_image (nn_model *m, const unsigned char *rgb, int w, int h,
   /* the class head's prediction decoded as colorize_image did */
   float t = opt && opt->temperature > 0.0f ? opt->temperature
                                            : colorize_default_temperature (m);
-  const float *raw = nn_model_ab (m, t, NULL, &oh, &ow, NULL);
+  const float *raw = m ? nn_model_ab (m, t, NULL, &oh, &ow, NULL) : NULL;
   f->loss = NAN;
   if (raw && colorize_working_dims (w, h, S, &sw, &sh, NULL, NULL, NULL) == NN_OK
       && (small = malloc ((size_t) sw * sh * 2 * sizeof *small)))

@@ -19,7 +19,8 @@
  *               When the truth has no chroma variation (mean |t'| below
  *               1e-6), 0.
  *   loss        the training loss (plain MSE) of the network's raw output
- *               against the truth's a,b shrunk to the working size.
+ *               against the truth's a,b shrunk to the working size (NaN
+ *               without a model: hints only).
  *   auc_raw, auc_rebal
  *               colour-placement accuracy after Zhang, Isola and Efros
  *               2016 (accuracy.h), in 0..100: with e the CIE a,b
