@@ -66,7 +66,7 @@ TRAINER := $(BUILD)/colorize-train
 STROKES := $(BUILD)/make-strokes
 
 .SECONDARY:
-.PHONY: all lib trainer tests test test-unit bench clean install fuzz
+.PHONY: all lib trainer tests test test-unit bench clean install fuzz fuzz-long
 all: lib trainer tests
 
 lib: $(LIBNN)
@@ -119,27 +119,33 @@ $(BUILD)/tests/test_accuracy: $(BUILD)/tests/test_accuracy.o \
 # The GIMP plug-in (both hosts), its install and its tests.
 -include plugin/plugin.mk
 
-# libFuzzer target for the weight loader (clang; Debian's clang package).
-FUZZ_SECONDS ?= 60
+# libFuzzer targets (clang; Debian's clang package): the weight loader,
+# the checkpoint reader, the .npy reader, the metadata text.
+FUZZ_SECONDS ?= 30
+FUZZ_TARGETS := weights checkpoint npy metadata
+FUZZ_BINS := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
 FUZZ_BIN := $(BUILD)/fuzz/fuzz_weights
-FUZZ_SRC := $(addprefix nn/,blas.c head.c weights.c model.c error.c conv2d.c batchnorm.c activation.c pool.c upsample.c rng.c)
-$(FUZZ_BIN): tests/fuzz/fuzz_weights.c $(FUZZ_SRC) $(wildcard nn/*.h)
+FUZZ_SRC := $(NN_SRC)
+FUZZ_EXTRA_checkpoint := trainer/checkpoint.c
+FUZZ_EXTRA_npy := trainer/npy.c
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRC) $(wildcard nn/*.h trainer/*.h)
 	@mkdir -p $(dir $@)
 	clang -g -O1 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror \
 	  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	  $(BLAS_CFLAGS) -Inn tests/fuzz/fuzz_weights.c $(FUZZ_SRC) $(BLAS_LIBS) -lm -o $@
-fuzz: $(FUZZ_BIN) $(TRAINER)
-	tests/fuzz/make_seeds.sh $(TRAINER) $(BUILD)/fuzz/seeds
-	@mkdir -p $(BUILD)/fuzz/corpus
-	$(FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -rss_limit_mb=2048 \
-	  -print_final_stats=1 $(BUILD)/fuzz/corpus $(BUILD)/fuzz/seeds 2>&1 | tail -n 30
+	  $(BLAS_CFLAGS) -Inn -Itrainer $< $(FUZZ_EXTRA_$*) $(FUZZ_SRC) $(BLAS_LIBS) -lm -o $@
+# make fuzz: every target for FUZZ_SECONDS each; make fuzz-long
+# FUZZ_SECONDS=3600 for the long runs (README, reliability).
+fuzz: $(FUZZ_BINS) $(TRAINER)
+	BUILD=$(BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) tests/test_fuzz.sh
+fuzz-long: $(FUZZ_BINS) $(TRAINER)
+	BUILD=$(BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) tests/test_fuzz.sh
 
 # make test: everything CI checks.  The unit tests and the trainer tests
 # run twice, the second time built with ASan and UBSan in $(SAN_BUILD);
-# the weight-loader fuzzer runs for $(FUZZ_SECONDS) s.
+# each fuzz target runs for $(FUZZ_SECONDS) s.
 SAN_BUILD ?= $(BUILD)-san
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
-test: all $(FUZZ_BIN)
+test: all $(FUZZ_BINS)
 	$(MAKE) --no-print-directory BUILD=$(SAN_BUILD) SAN="$(SAN_FLAGS)" OPT=-O1 lib trainer tests
 	$(MAKE) --no-print-directory MPI=1 BUILD=$(BUILD)-mpi trainer
 	BUILD=$(BUILD) SAN_BUILD=$(SAN_BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) tests/run-all.sh

@@ -222,6 +222,7 @@ colorize_resample_region (const float *src, int sw, int sh, int src_step,
       goto done;
     }
   long work = (long) nrows * tx.start[dw];
+  (void) work; /* read by the OpenMP clauses only */
 #pragma omp parallel for schedule(static) if (work > OMP_MIN_WORK)
   for (int y = 0; y < nrows; y++)
     {

@@ -1,28 +1,42 @@
 #!/bin/sh
-# The weight-loader fuzzer (libFuzzer, ASan, UBSan) for FUZZ_SECONDS
-# (default 60), from seeds made by `colorize-train init`.  One check: it
-# ran that long and found nothing.
+# The fuzz targets (libFuzzer, ASan, UBSan) of tests/fuzz/, each for
+# FUZZ_SECONDS (default 30) from seeds made from real files
+# (tests/fuzz/make_seeds.sh), keeping their corpora in BUILD/fuzz/corpus/:
+# the weight loader, the checkpoint reader, the .npy reader and the
+# weight file's metadata text.  One check per target: it ran that long
+# and found nothing.  Prints each run's executions and coverage.
 BUILD=${BUILD:-build}
-SECONDS_=${FUZZ_SECONDS:-60}
-F=$BUILD/fuzz/fuzz_weights
-if [ ! -x "$F" ]; then
-  echo "FAIL: $F not built (make $F)"
+SECONDS_=${FUZZ_SECONDS:-30}
+pass=0
+fail=0
+tests/fuzz/make_seeds.sh "$BUILD/colorize-train" "$BUILD/fuzz/seeds" || {
+  echo "FAIL: seeds for the fuzzers"
   echo "test_fuzz: 0 passed, 1 failed"
   exit 1
-fi
-tests/fuzz/make_seeds.sh "$BUILD/colorize-train" "$BUILD/fuzz/seeds" || exit 1
-mkdir -p "$BUILD/fuzz/corpus"
-log=$BUILD/fuzz/last-run.log
-"$F" -max_total_time="$SECONDS_" -max_len=8192 -rss_limit_mb=2048 -print_final_stats=1 \
-  -artifact_prefix="$BUILD/fuzz/" "$BUILD/fuzz/corpus" "$BUILD/fuzz/seeds" >"$log" 2>&1
-rc=$?
-grep -E '^#[0-9]+ +DONE|stat::number_of_executed_units|stat::average_exec_per_sec' "$log"
-if [ $rc -eq 0 ]; then
-  echo "ok: fuzzed the weight loader for ${SECONDS_} s, no crash"
-  echo "test_fuzz: 1 passed, 0 failed"
-else
-  tail -n 40 "$log"
-  echo "FAIL: the fuzzer found a crash (exit $rc), see $log"
-  echo "test_fuzz: 0 passed, 1 failed"
-  exit 1
-fi
+}
+for t in weights checkpoint npy metadata; do
+  F=$BUILD/fuzz/fuzz_$t
+  if [ ! -x "$F" ]; then
+    echo "FAIL: $F not built (make $F)"
+    fail=$((fail + 1))
+    continue
+  fi
+  mkdir -p "$BUILD/fuzz/corpus/$t"
+  log=$BUILD/fuzz/last-run-$t.log
+  "$F" -max_total_time="$SECONDS_" -max_len=8192 -rss_limit_mb=2048 \
+    -print_final_stats=1 -artifact_prefix="$BUILD/fuzz/$t-" \
+    "$BUILD/fuzz/corpus/$t" "$BUILD/fuzz/seeds/$t" >"$log" 2>&1
+  rc=$?
+  runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
+  cov=$(grep -E '^#[0-9]+' "$log" | tail -n 1 | sed -n 's/.*cov: \([0-9]*\).*/\1/p')
+  if [ $rc -eq 0 ]; then
+    echo "ok: fuzzed the $t reader for ${SECONDS_} s: $runs executions, coverage $cov, no crash"
+    pass=$((pass + 1))
+  else
+    tail -n 40 "$log"
+    echo "FAIL: the $t fuzzer found a crash (exit $rc), see $log"
+    fail=$((fail + 1))
+  fi
+done
+echo "test_fuzz: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -127,6 +127,14 @@ expect "resume with another batch size" 2 "batch differs" \
   "$T" train --resume "$tmp/b.ckpt" --batch 8 --data "$FIX/train" --out "$tmp/b.weights"
 expect "resume on other data" 1 "was made on 23 images" \
   "$T" train --resume "$tmp/b.ckpt" --data "$FIX/val" --out "$tmp/b.weights"
+size=$(wc -c <"$tmp/b.ckpt")
+head -c $((size / 2)) "$tmp/b.ckpt" >"$tmp/half.ckpt"
+expect "a truncated checkpoint is refused as damaged" 1 "half.ckpt: checksum mismatch (damaged file)" \
+  "$T" train --resume "$tmp/half.ckpt" --data "$FIX/train" --out "$tmp/x.weights"
+cp "$tmp/b.ckpt" "$tmp/flip.ckpt"
+printf '\377' | dd of="$tmp/flip.ckpt" bs=1 seek=$((size / 3)) conv=notrunc 2>/dev/null
+expect "a checkpoint with a changed byte is refused as damaged" 1 "flip.ckpt: checksum mismatch" \
+  "$T" train --resume "$tmp/flip.ckpt" --data "$FIX/train" --out "$tmp/x.weights"
 "$T" train --resume "$tmp/b.ckpt" --data "$FIX/train" --val "$FIX/val" \
   --threads 2 --checkpoint-minutes 0 --out "$tmp/b.weights" >/dev/null 2>"$tmp/b2.err"
 check "resumed run finishes" test $? -eq 0 -a -s "$tmp/b.weights"

@@ -9,12 +9,9 @@
 static const char npy_magic[6] = { '\x93', 'N', 'U', 'M', 'P', 'Y' };
 
 nn_code
-npy_read (const char *path, npy_array *out, nn_error *err)
+npy_read_stream (FILE *f, const char *path, npy_array *out, nn_error *err)
 {
   memset (out, 0, sizeof *out);
-  FILE *f = fopen (path, "rb");
-  if (!f)
-    return nn_error_set (err, NN_ERR_IO, "%s: cannot open: %s", path, strerror (errno));
   unsigned char pre[12];
   char *header = NULL;
   nn_code rc = NN_OK;
@@ -86,6 +83,21 @@ npy_read (const char *path, npy_array *out, nn_error *err)
       while (*sp == ',' || *sp == ' ')
         sp++;
     }
+  long here = ftell (f), end = -1;
+  if (here >= 0 && fseek (f, 0, SEEK_END) == 0)
+    end = ftell (f);
+  if (end < 0 || fseek (f, here, SEEK_SET) != 0)
+    {
+      rc = nn_error_set (err, NN_ERR_IO, "%s: cannot seek", path);
+      goto done;
+    }
+  if ((size_t) (end - here) / sizeof (float) < out->size)
+    {
+      rc = nn_error_set (err, NN_ERR_TRUNCATED, "%s: data truncated (expected "
+                         "%zu floats, the file holds %ld bytes after its "
+                         "header)", path, out->size, end - here);
+      goto done;
+    }
   out->data = malloc (out->size * sizeof (float) + 1);
   if (!out->data)
     {
@@ -96,9 +108,21 @@ npy_read (const char *path, npy_array *out, nn_error *err)
     rc = nn_error_set (err, NN_ERR_TRUNCATED, "%s: data truncated (expected %zu floats)", path, out->size);
 done:
   free (header);
-  fclose (f);
   if (rc)
     npy_free (out);
+  return rc;
+}
+
+nn_code
+npy_read (const char *path, npy_array *out, nn_error *err)
+{
+  memset (out, 0, sizeof *out);
+  FILE *f = fopen (path, "rb");
+  if (!f)
+    return nn_error_set (err, NN_ERR_IO, "%s: cannot open: %s", path,
+                         strerror (errno));
+  nn_code rc = npy_read_stream (f, path, out, err);
+  fclose (f);
   return rc;
 }
 

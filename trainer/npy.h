@@ -4,6 +4,7 @@
 #define TRAINER_NPY_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include "error.h"
 
 #define NPY_MAX_DIMS 8
@@ -16,6 +17,11 @@ typedef struct npy_array {
 } npy_array;
 
 nn_code npy_read (const char *path, npy_array *out, nn_error *err);
+/* The same from an open, seekable stream (not closed); `path` names it in
+ * messages.  The data the header promises must be in the stream: a
+ * header that claims more is refused before anything is allocated. */
+nn_code npy_read_stream (FILE *f, const char *path, npy_array *out,
+                         nn_error *err);
 nn_code npy_write (const char *path, const float *data, int ndim,
                    const size_t *shape, nn_error *err);
 void npy_free (npy_array *a);

@@ -29,12 +29,8 @@
  * losses, when gnuplot is installed), FILE.ckpt (checkpoint, below).
  *
  * Checkpoint (every --checkpoint-minutes, default 5, and on SIGINT or
- * SIGTERM; written to a temporary file, fsync'ed, renamed):
- *   "CLRZCKPT" | u32 version (1) | u32 n | n bytes of "key=value\n" text
- *   (settings and counters) | u64 n | n bytes: the model as a weight file
- *   (weights/FORMAT.md) | u32 count | per trainable parameter in model
- *   order: u64 size, size floats Adam m, size floats Adam v | i64 Adam
- *   step | u64 FNV-1a 64 of every byte before it.  Little-endian.
+ * SIGTERM; format and atomic writing in checkpoint.h): the settings and
+ * counters as "key=value" text, the model, the Adam state.
  * --resume FILE takes every setting from the checkpoint (an option given
  * with another value is an error) and continues at its step: the result
  * equals the uninterrupted run's (same --threads).
@@ -58,6 +54,7 @@
 #include <unistd.h>
 #include "adam.h"
 #include "blas.h"
+#include "checkpoint.h"
 #include "colorize.h"
 #include "commands.h"
 #include "dataset.h"
@@ -69,10 +66,8 @@
 #include "weights.h"
 
 
-#define CKPT_MAGIC "CLRZCKPT"
-#define CKPT_VERSION 1u
 #define QUEUE_DEPTH 4
-#define TEXT_MAX 65536
+#define TEXT_MAX CHECKPOINT_TEXT_MAX
 
 static volatile sig_atomic_t stop_signal;
 static volatile int stop_flag; /* read by the loaders */
@@ -205,7 +200,7 @@ lr_at (const settings *s, int64_t step)
   return lo + 0.5 * (s->lr - lo) * (1.0 + cos (M_PI * t));
 }
 
-/* ---- Checkpoints ----------------------------------------------------------- */
+/* ---- Checkpoints (the format: checkpoint.h) -------------------------------- */
 
 typedef struct state {
   int64_t step;
@@ -214,35 +209,10 @@ typedef struct state {
   uint64_t data_hash;
 } state;
 
-static uint64_t
-fnv1a (uint64_t h, const void *p, size_t n)
-{
-  const unsigned char *b = p;
-  for (size_t i = 0; i < n; i++)
-    {
-      h ^= b[i];
-      h *= 0x100000001b3ull;
-    }
-  return h;
-}
-
-typedef struct wbuf {
-  FILE *f;
-  uint64_t h;
-  int bad;
-} wbuf;
-
-static void
-wput (wbuf *w, const void *p, size_t n)
-{
-  if (!w->bad && fwrite (p, 1, n, w->f) != n)
-    w->bad = 1;
-  w->h = fnv1a (w->h, p, n);
-}
-
 static int
-checkpoint_save (const char *path, const nn_model *m, const adam_state *adam,
-                 const settings *s, const state *st, char *msg, size_t len)
+train_checkpoint_save (const char *path, const nn_model *m,
+                       const adam_state *adam, const settings *s,
+                       const state *st, char *msg, size_t len)
 {
   char text[TEXT_MAX];
   settings_text (s, text, sizeof text);
@@ -251,199 +221,7 @@ checkpoint_save (const char *path, const nn_model *m, const adam_state *adam,
             "step=%lld\nelapsed=%.6f\nimages=%d\ndata_hash=%llu\n",
             (long long) st->step, st->elapsed, st->images,
             (unsigned long long) st->data_hash);
-  void *wdata = NULL;
-  size_t wsize = 0;
-  nn_error err;
-  if (weights_save_memory (m, &wdata, &wsize, &err) != NN_OK)
-    {
-      snprintf (msg, len, "%s", err.message);
-      return -1;
-    }
-  size_t pl = strlen (path) + 16;
-  char *tmp = malloc (pl);
-  if (!tmp)
-    {
-      free (wdata);
-      snprintf (msg, len, "out of memory");
-      return -1;
-    }
-  snprintf (tmp, pl, "%s.tmp", path);
-  FILE *f = fopen (tmp, "wb");
-  if (!f)
-    {
-      snprintf (msg, len, "cannot write %s: %s", tmp, strerror (errno));
-      free (wdata);
-      free (tmp);
-      return -1;
-    }
-  wbuf w = { f, 0xcbf29ce484222325ull, 0 };
-  uint32_t u32;
-  uint64_t u64;
-  wput (&w, CKPT_MAGIC, 8);
-  u32 = CKPT_VERSION;
-  wput (&w, &u32, 4);
-  u32 = (uint32_t) strlen (text);
-  wput (&w, &u32, 4);
-  wput (&w, text, u32);
-  u64 = wsize;
-  wput (&w, &u64, 8);
-  wput (&w, wdata, wsize);
-  u32 = (uint32_t) adam->n;
-  wput (&w, &u32, 4);
-  for (int i = 0, j = 0; i < m->n_params; i++)
-    if (m->params[i].trainable)
-      {
-        u64 = m->params[i].size;
-        wput (&w, &u64, 8);
-        wput (&w, adam->m[j], m->params[i].size * sizeof (float));
-        wput (&w, adam->v[j], m->params[i].size * sizeof (float));
-        j++;
-      }
-  int64_t as = adam->step;
-  wput (&w, &as, 8);
-  u64 = w.h;
-  wput (&w, &u64, 8);
-  free (wdata);
-  int bad = w.bad || fflush (f) != 0 || fsync (fileno (f)) != 0;
-  bad |= fclose (f) != 0;
-  if (bad || rename (tmp, path))
-    {
-      snprintf (msg, len, "cannot write %s: %s", path, strerror (errno));
-      unlink (tmp);
-      free (tmp);
-      return -1;
-    }
-  free (tmp);
-  return 0;
-}
-
-typedef struct rbuf {
-  const unsigned char *p;
-  size_t n, off;
-} rbuf;
-
-static int
-rget (rbuf *r, void *dst, size_t n)
-{
-  if (n > r->n - r->off)
-    return -1;
-  memcpy (dst, r->p + r->off, n);
-  r->off += n;
-  return 0;
-}
-
-/* Loads a checkpoint: its text (malloc'ed), model and Adam state. */
-static int
-checkpoint_load (const char *path, char **text_out, nn_model **model_out,
-                 adam_state **adam_out, char *msg, size_t len)
-{
-  FILE *f = fopen (path, "rb");
-  if (!f)
-    {
-      snprintf (msg, len, "checkpoint %s: %s", path, strerror (errno));
-      return -1;
-    }
-  struct stat st;
-  if (fstat (fileno (f), &st) || st.st_size < 40 || st.st_size > (1L << 31))
-    {
-      snprintf (msg, len, "checkpoint %s: size %lld is not that of a "
-                "checkpoint", path, (long long) st.st_size);
-      fclose (f);
-      return -1;
-    }
-  size_t n = (size_t) st.st_size;
-  unsigned char *data = malloc (n);
-  if (!data || fread (data, 1, n, f) != n)
-    {
-      snprintf (msg, len, "checkpoint %s: cannot read", path);
-      free (data);
-      fclose (f);
-      return -1;
-    }
-  fclose (f);
-  char *text = NULL;
-  nn_model *m = NULL;
-  adam_state *adam = NULL;
-  rbuf r = { data, n - 8, 0 };
-  uint64_t sum;
-  memcpy (&sum, data + n - 8, 8);
-  char magic[8];
-  uint32_t version = 0, tl = 0, count = 0;
-  uint64_t wl;
-  nn_error err;
-  if (rget (&r, magic, 8) || memcmp (magic, CKPT_MAGIC, 8))
-    {
-      snprintf (msg, len, "checkpoint %s: wrong magic (not a checkpoint)", path);
-      goto fail;
-    }
-  if (fnv1a (0xcbf29ce484222325ull, data, n - 8) != sum)
-    {
-      snprintf (msg, len, "checkpoint %s: checksum mismatch (damaged file)", path);
-      goto fail;
-    }
-  if (rget (&r, &version, 4) || version != CKPT_VERSION)
-    {
-      snprintf (msg, len, "checkpoint %s: version %u, expected %u", path,
-                version, CKPT_VERSION);
-      goto fail;
-    }
-  if (rget (&r, &tl, 4) || tl > TEXT_MAX || !(text = calloc (tl + 1, 1))
-      || rget (&r, text, tl) || rget (&r, &wl, 8) || wl > r.n - r.off)
-    {
-      snprintf (msg, len, "checkpoint %s: truncated", path);
-      goto fail;
-    }
-  if (weights_load_memory (data + r.off, wl, path, &m, &err) != NN_OK)
-    {
-      snprintf (msg, len, "checkpoint %s: %s", path, err.message);
-      goto fail;
-    }
-  r.off += wl;
-  if (adam_new (m, &adam, &err) != NN_OK)
-    {
-      snprintf (msg, len, "%s", err.message);
-      goto fail;
-    }
-  if (rget (&r, &count, 4) || (int) count != adam->n)
-    {
-      snprintf (msg, len, "checkpoint %s: %u optimizer tensors, expected %d",
-                path, count, adam ? adam->n : 0);
-      goto fail;
-    }
-  for (int i = 0, j = 0; i < m->n_params; i++)
-    if (m->params[i].trainable)
-      {
-        uint64_t size;
-        if (rget (&r, &size, 8) || size != m->params[i].size
-            || rget (&r, adam->m[j], size * sizeof (float))
-            || rget (&r, adam->v[j], size * sizeof (float)))
-          {
-            snprintf (msg, len, "checkpoint %s: optimizer state of %s "
-                      "truncated or of the wrong size", path,
-                      m->params[i].name);
-            goto fail;
-          }
-        j++;
-      }
-  int64_t as;
-  if (rget (&r, &as, 8) || r.off != r.n || as < 0)
-    {
-      snprintf (msg, len, "checkpoint %s: bad optimizer step or trailing "
-                "bytes", path);
-      goto fail;
-    }
-  adam->step = as;
-  free (data);
-  *text_out = text;
-  *model_out = m;
-  *adam_out = adam;
-  return 0;
-fail:
-  free (data);
-  free (text);
-  adam_free (adam);
-  nn_model_free (m);
-  return -1;
+  return checkpoint_save (path, m, adam, text, msg, len);
 }
 
 /* ---- Batches made by worker threads --------------------------------------- */
@@ -1390,9 +1168,10 @@ train_run (int argc, char **argv, mpijob *job)
       rc = stop_signal ? 128 + stop_signal : 1;
       goto done_gegl;
     }
-  uint64_t hash = 0xcbf29ce484222325ull;
+  uint64_t hash = CHECKPOINT_FNV_SEED;
   for (int i = 0; i < ds.n; i++)
-    hash = fnv1a (hash, ds.images[i].path, strlen (ds.images[i].path) + 1);
+    hash = checkpoint_fnv1a (hash, ds.images[i].path,
+                             strlen (ds.images[i].path) + 1);
   if (resume && (st.images != ds.n || st.data_hash != hash))
     {
       fprintf (stderr, "colorize-train train: checkpoint %s was made on %d "
@@ -1677,7 +1456,7 @@ train_run (int argc, char **argv, mpijob *job)
           cs.elapsed = st.elapsed + (t - t0);
           if (job->rank > 0)
             ;
-          else if (checkpoint_save (ckpt_path, m, adam, &s, &cs, msg,
+          else if (train_checkpoint_save (ckpt_path, m, adam, &s, &cs, msg,
                                     sizeof msg))
             fprintf (stderr, "%scolorize-train train: checkpoint: %s\n",
                      tty ? "\n" : "", msg);
