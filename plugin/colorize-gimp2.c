@@ -576,10 +576,15 @@ dialog_add_hints (GtkWidget *vbox, DialogState *st)
                                  st->vals->hints,
                                  GINT_TO_POINTER (st->drawable)))
     st->vals->hints = -1;
-  gimp_int_combo_box_connect (GIMP_INT_COMBO_BOX (combo), st->vals->hints,
-                              G_CALLBACK (dialog_hints_changed), st);
+  /* Not gimp_int_combo_box_connect: its first call of the callback does
+   * not come when the combo already shows that layer. */
+  if (! gimp_int_combo_box_set_active (GIMP_INT_COMBO_BOX (combo),
+                                       st->vals->hints))
+    gimp_int_combo_box_set_active (GIMP_INT_COMBO_BOX (combo), -1);
+  g_signal_connect (combo, "changed", G_CALLBACK (dialog_hints_changed), st);
+  dialog_hints_changed (combo, st);
 
-  toggle = gtk_check_button_new_with_mnemonic ("Hints _only (no network)");
+  toggle = gtk_check_button_new_with_mnemonic ("Hints only (_no network)");
   gimp_help_set_help_data (toggle, COLORIZE_HINTS_ONLY_TOOLTIP, NULL);
   gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (toggle),
                                 st->vals->hints_only);

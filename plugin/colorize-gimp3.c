@@ -439,7 +439,9 @@ dialog_load_weights (DialogState *st)
   dialog_sync_vividness (st);
 }
 
-/* The preview's hints follow the "hints" argument. */
+/* The preview's hints follow the "hints" argument (loaded here, not on
+ * its notify: setting the value it already has, as the combo does at
+ * start, need not notify). */
 static void
 dialog_load_hints (DialogState *st)
 {
@@ -466,8 +468,6 @@ dialog_config_notify (GObject *config, GParamSpec *pspec, DialogState *st)
 
   if (! strcmp (pspec->name, "weights-file"))
     dialog_load_weights (st);
-  else if (! strcmp (pspec->name, "hints"))
-    dialog_load_hints (st);
   else if (! strcmp (pspec->name, "hints-only"))
     {
       g_object_get (config, "hints-only", &hints_only, NULL);
@@ -499,6 +499,7 @@ dialog_hints_changed (GtkWidget *combo, DialogState *st)
   gimp_int_combo_box_get_active (GIMP_INT_COMBO_BOX (combo), &id);
   g_object_set (st->config, "hints",
                 id == -1 ? NULL : gimp_layer_get_by_id (id), NULL);
+  dialog_load_hints (st);
 }
 
 /* "Colour hints": a layer combo with "None" first, for the "hints"
@@ -527,8 +528,12 @@ dialog_add_hints (GtkWidget *vbox, DialogState *st)
   gimp_help_set_help_data (combo, COLORIZE_HINTS_TOOLTIP, NULL);
   gtk_label_set_mnemonic_widget (GTK_LABEL (label), combo);
   gtk_box_pack_start (GTK_BOX (hbox), combo, TRUE, TRUE, 0);
-  gimp_int_combo_box_connect (GIMP_INT_COMBO_BOX (combo), id,
-                              G_CALLBACK (dialog_hints_changed), st, NULL);
+  /* Not gimp_int_combo_box_connect: its first call of the callback does
+   * not come when the combo already shows that layer. */
+  if (! gimp_int_combo_box_set_active (GIMP_INT_COMBO_BOX (combo), id))
+    gimp_int_combo_box_set_active (GIMP_INT_COMBO_BOX (combo), -1);
+  g_signal_connect (combo, "changed", G_CALLBACK (dialog_hints_changed), st);
+  dialog_hints_changed (combo, st);
   gtk_widget_show_all (hbox);
 }
 
@@ -975,7 +980,7 @@ colorize_create_procedure (GimpPlugIn *plug_in, const gchar *name)
                                          "count (none = no hints)",
                                          TRUE, G_PARAM_READWRITE);
       gimp_procedure_add_boolean_argument (procedure, "hints-only",
-                                           "Hints _only (no network)",
+                                           "Hints only (_no network)",
                                            "No network: the colour comes "
                                            "from the hints alone (on "
                                            "grey); needs hints",

@@ -213,12 +213,13 @@ preview_job_done (gpointer data)
                                 (size_t) job->hints.n, job->seconds);
       else if (colorize_model_has_vividness (job->model))
         text = g_strdup_printf ("Preview: network at %d px, temperature "
-                                "%.2f, %.2f s", ws,
+                                "%.2f, %zu hint pixels, %.2f s", ws,
                                 colorize_model_temperature (job->model,
                                                             job->vividness),
-                                job->seconds);
+                                (size_t) job->hints.n, job->seconds);
       else
-        text = g_strdup_printf ("Preview: network at %d px, %.2f s", ws,
+        text = g_strdup_printf ("Preview: network at %d px, %zu hint "
+                                "pixels, %.2f s", ws, (size_t) job->hints.n,
                                 job->seconds);
       preview_status (preview, text);
       g_free (text);
