@@ -1,6 +1,7 @@
 /* pool.c - max pooling.  The backward pass finds each window's maximum
  * again instead of storing indices. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include "pool.h"
 
@@ -93,19 +94,74 @@ maxpool_find (const maxpool_desc *d, const float *plane, int oy, int ox)
   return maxpool_argmax (d, plane, oy, ox);
 }
 
+/* max (a, b) where NaN wins (as PyTorch's max pooling). */
+static inline float
+max_nan (float a, float b)
+{
+  return a > b || a != a ? a : b;
+}
+
+/* One plane, separably: each row's maxima over the k columns of every
+ * output column into rows (h x ow), then the maxima over the k rows of
+ * every output row.  Max is exact, so the values equal the window-wise
+ * search's; the backward pass finds the positions itself. */
+static void
+maxpool_plane (const maxpool_desc *d, const float *xp, float *yp,
+               float *rows)
+{
+  const int k = d->k, s = d->stride, p = d->pad, w = d->w, ow = d->ow;
+  for (int iy = 0; iy < d->h; iy++)
+    {
+      const float *xr = xp + (size_t) iy * w;
+      float *r = rows + (size_t) iy * ow;
+      for (int ox = 0; ox < ow; ox++)
+        {
+          int x0 = ox * s - p, x1 = x0 + k;
+          x0 = x0 < 0 ? 0 : x0;
+          x1 = x1 > w ? w : x1;
+          float m = xr[x0];
+          for (int ix = x0 + 1; ix < x1; ix++)
+            m = max_nan (m, xr[ix]);
+          r[ox] = m;
+        }
+    }
+  for (int oy = 0; oy < d->oh; oy++)
+    {
+      int y0 = oy * s - p, y1 = y0 + k;
+      y0 = y0 < 0 ? 0 : y0;
+      y1 = y1 > d->h ? d->h : y1;
+      float *yr = yp + (size_t) oy * ow;
+      memcpy (yr, rows + (size_t) y0 * ow, (size_t) ow * sizeof *yr);
+      for (int iy = y0 + 1; iy < y1; iy++)
+        {
+          const float *r = rows + (size_t) iy * ow;
+          for (int ox = 0; ox < ow; ox++)
+            yr[ox] = max_nan (yr[ox], r[ox]);
+        }
+    }
+}
+
 void
 maxpool_forward (const maxpool_desc *d, const float *x, float *y)
 {
   const int planes = d->n * d->c;
-#pragma omp parallel for schedule(static)
-  for (int pl = 0; pl < planes; pl++)
-    {
-      const float *xp = x + (size_t) pl * d->h * d->w;
-      float *yp = y + (size_t) pl * d->oh * d->ow;
-      for (int oy = 0; oy < d->oh; oy++)
-        for (int ox = 0; ox < d->ow; ox++)
-          yp[oy * d->ow + ox] = xp[maxpool_find (d, xp, oy, ox)];
-    }
+#pragma omp parallel
+  {
+    float *rows = malloc ((size_t) d->h * d->ow * sizeof *rows);
+#pragma omp for schedule(static)
+    for (int pl = 0; pl < planes; pl++)
+      {
+        const float *xp = x + (size_t) pl * d->h * d->w;
+        float *yp = y + (size_t) pl * d->oh * d->ow;
+        if (rows)
+          maxpool_plane (d, xp, yp, rows);
+        else
+          for (int oy = 0; oy < d->oh; oy++)
+            for (int ox = 0; ox < d->ow; ox++)
+              yp[oy * d->ow + ox] = xp[maxpool_find (d, xp, oy, ox)];
+      }
+    free (rows);
+  }
 }
 
 void

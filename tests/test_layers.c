@@ -407,6 +407,60 @@ test_maxpool_values (void)
   CHECK (d.oh == 1 && d.ow == 1 && y[0] == -3.0f, "maxpool with padding: %g, expected -3", y[0]);
 }
 
+/* The separable forward pass against a window-by-window search written
+ * here (NaN wins, padding never does), on odd and even sizes, k 2..3,
+ * strides 1..2, pads 0..1, with a few NaN. */
+static void
+test_maxpool_shapes (void)
+{
+  static const int cases[][5] = { { 9, 7, 3, 2, 1 }, { 8, 10, 3, 2, 1 },
+                                  { 5, 6, 2, 2, 0 }, { 7, 7, 3, 1, 1 },
+                                  { 3, 11, 3, 2, 0 }, { 1, 4, 2, 1, 1 } };
+  for (size_t t = 0; t < sizeof cases / sizeof cases[0]; t++)
+    {
+      int h = cases[t][0], w = cases[t][1], k = cases[t][2];
+      int st = cases[t][3], pad = cases[t][4];
+      maxpool_desc d;
+      if (maxpool_desc_init (&d, 2, 3, h, w, k, st, pad))
+        {
+          CHECK (0, "maxpool %dx%d k%d s%d p%d: descriptor refused", h, w, k,
+                 st, pad);
+          continue;
+        }
+      size_t nx = (size_t) 6 * h * w, ny = (size_t) 6 * d.oh * d.ow;
+      float *x = malloc (nx * sizeof *x), *y = malloc (ny * sizeof *y);
+      for (size_t i = 0; i < nx; i++)
+        x[i] = (float) nn_rng_normal (&rng);
+      x[nx / 3] = NAN;
+      x[nx - 1] = NAN;
+      maxpool_forward (&d, x, y);
+      int same = 1;
+      for (int pl = 0; pl < 6; pl++)
+        for (int oy = 0; oy < d.oh; oy++)
+          for (int ox = 0; ox < d.ow; ox++)
+            {
+              float m = -INFINITY;
+              int nan = 0;
+              for (int ky = 0; ky < k; ky++)
+                for (int kx = 0; kx < k; kx++)
+                  {
+                    int iy = oy * st - pad + ky, ix = ox * st - pad + kx;
+                    if (iy < 0 || ix < 0 || iy >= h || ix >= w)
+                      continue;
+                    float v = x[((size_t) pl * h + iy) * w + ix];
+                    nan |= isnan (v);
+                    m = v > m ? v : m;
+                  }
+              float got = y[((size_t) pl * d.oh + oy) * d.ow + ox];
+              same &= nan ? isnan (got) != 0 : got == m;
+            }
+      CHECK (same, "maxpool %dx%d k%d s%d p%d: equals the window search, "
+             "NaN included", h, w, k, st, pad);
+      free (x);
+      free (y);
+    }
+}
+
 static void
 test_conv (int n, int cin, int h, int w, int cout, int k, int stride, int pad,
            int bias)
@@ -441,5 +495,6 @@ main (void)
   for (int k = 0; k <= 5; k++)
     test_simple (k);
   test_maxpool_values ();
+  test_maxpool_shapes ();
   return test_report ("test_layers");
 }
