@@ -620,15 +620,36 @@ nn_model_free (nn_model *m)
 int
 nn_metadata_number (const char *text, const char *key, double *out)
 {
+  const char *v = nn_metadata_value (text, key);
+  if (!v)
+    return 0;
+  char *end;
+  *out = strtod (v, &end);
+  return end == v || (*end && *end != '\n') ? -1 : 1;
+}
+
+const char *
+nn_metadata_value (const char *text, const char *key)
+{
   const size_t kl = strlen (key);
   for (const char *p = text; p && *p; p = strchr (p, '\n') ? strchr (p, '\n') + 1 : NULL)
     if (!strncmp (p, key, kl) && p[kl] == '=')
-      {
-        char *end;
-        *out = strtod (p + kl + 1, &end);
-        return end == p + kl + 1 || (*end && *end != '\n') ? -1 : 1;
-      }
-  return 0;
+      return p + kl + 1;
+  return NULL;
+}
+
+int
+nn_metadata_string (const char *text, const char *key, char *out, size_t len)
+{
+  const char *v = nn_metadata_value (text, key);
+  if (!v)
+    return 0;
+  size_t n = strcspn (v, "\n");
+  if (n >= len)
+    return -1;
+  memcpy (out, v, n);
+  out[n] = '\0';
+  return 1;
 }
 
 int

@@ -125,6 +125,14 @@ nn_code nn_model_set_metadata (nn_model *m, const char *text, nn_error *err);
 /* The number on a metadata text's first "key=" line: 1 with *out set, 0
  * when there is no such line, -1 when its value is not a number. */
 int nn_metadata_number (const char *text, const char *key, double *out);
+/* The value of the first "key=" line (up to its newline or the end), or
+ * NULL.  The one reader of "key=value" lines: weight file metadata and
+ * the trainer's checkpoint text alike. */
+const char *nn_metadata_value (const char *text, const char *key);
+/* That value copied into out: 1, 0 when absent, -1 when it does not fit
+ * in len bytes with its NUL. */
+int nn_metadata_string (const char *text, const char *key, char *out,
+                        size_t len);
 /* The value of a metadata text's head_bins line: 0 when absent, -1 when
  * not an integer in 2..NN_HEAD_MAX_BINS. */
 int nn_metadata_head_bins (const char *text);

@@ -133,41 +133,6 @@ settings_text (const settings *s, char *buf, size_t len)
             s->encoder_lr);
 }
 
-static const char *
-text_get (const char *text, const char *key)
-{
-  size_t kl = strlen (key);
-  for (const char *p = text; p && *p; p = strchr (p, '\n') ? strchr (p, '\n') + 1 : NULL)
-    if (!strncmp (p, key, kl) && p[kl] == '=')
-      return p + kl + 1;
-  return NULL;
-}
-
-static int
-text_num (const char *text, const char *key, double *out)
-{
-  const char *v = text_get (text, key);
-  if (!v)
-    return -1;
-  char *end;
-  *out = strtod (v, &end);
-  return (end == v || (*end != '\n' && *end)) ? -1 : 0;
-}
-
-static int
-text_str (const char *text, const char *key, char *out, size_t len)
-{
-  const char *v = text_get (text, key);
-  if (!v)
-    return -1;
-  size_t n = strcspn (v, "\n");
-  if (n >= len)
-    return -1;
-  memcpy (out, v, n);
-  out[n] = '\0';
-  return 0;
-}
-
 /* The default warm-up once the step count is known: 5% of the run, at
  * most 500 steps. */
 static void
@@ -977,11 +942,14 @@ train_run (int argc, char **argv, mpijob *job)
         }
       settings c = s;
       double x;
-      int bad = text_str (ckpt_text, "arch", c.arch, sizeof c.arch)
-                || text_str (ckpt_text, "schedule", c.schedule, sizeof c.schedule)
-                || text_str (ckpt_text, "loss", c.loss, sizeof c.loss);
+      int bad = nn_metadata_string (ckpt_text, "arch", c.arch,
+                                    sizeof c.arch) != 1
+                || nn_metadata_string (ckpt_text, "schedule", c.schedule,
+                                       sizeof c.schedule) != 1
+                || nn_metadata_string (ckpt_text, "loss", c.loss,
+                                       sizeof c.loss) != 1;
 #define NUM(key, field, type)                                            \
-  bad |= text_num (ckpt_text, key, &x);                                 \
+  bad |= nn_metadata_number (ckpt_text, key, &x) != 1;                                 \
   c.field = (type) x;
       NUM ("batch", batch, int);
       NUM ("crop", crop, int);
@@ -996,16 +964,17 @@ train_run (int argc, char **argv, mpijob *job)
       NUM ("gray_threshold", gray_threshold, double);
       NUM ("working_size", working_size, int);
       NUM ("val_every", val_every, int64_t);
-      c.encoder_lr = text_num (ckpt_text, "encoder_lr", &x) ? 1.0 : x;
-      bad |= text_num (ckpt_text, "step", &x);
+      c.encoder_lr = nn_metadata_number (ckpt_text, "encoder_lr", &x) == 1
+                     ? x : 1.0;
+      bad |= nn_metadata_number (ckpt_text, "step", &x) != 1;
       st.step = (int64_t) x;
-      bad |= text_num (ckpt_text, "elapsed", &x);
+      bad |= nn_metadata_number (ckpt_text, "elapsed", &x) != 1;
       st.elapsed = x;
-      bad |= text_num (ckpt_text, "images", &x);
+      bad |= nn_metadata_number (ckpt_text, "images", &x) != 1;
       st.images = (int) x;
-      bad |= text_num (ckpt_text, "data_hash", &x);
+      bad |= nn_metadata_number (ckpt_text, "data_hash", &x) != 1;
 #undef NUM
-      const char *dh = text_get (ckpt_text, "data_hash");
+      const char *dh = nn_metadata_value (ckpt_text, "data_hash");
       st.data_hash = dh ? strtoull (dh, NULL, 10) : 0;
       if (bad || c.batch < 1 || c.crop < 8 || c.crop % 8 || st.step < 0)
         {

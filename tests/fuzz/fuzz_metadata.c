@@ -1,7 +1,8 @@
-/* fuzz_metadata.c - libFuzzer target for a weight file's metadata text
- * (nn_metadata_number, nn_model_set_metadata and what the pipeline reads
- * from it): any text must give values inside their documented ranges,
- * never a crash or a read past the end. */
+/* fuzz_metadata.c - libFuzzer target for "key=value" text: a weight
+ * file's metadata (and a checkpoint's settings, read the same way):
+ * nn_metadata_number, _value, _string, nn_model_set_metadata and what the
+ * pipeline reads from it.  Any text must give values inside their
+ * documented ranges, never a crash or a read past the end. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -31,6 +32,11 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
       double v = 0.0;
       int found = nn_metadata_number (text, keys[k], &v);
       if (found < -1 || found > 1)
+        __builtin_trap ();
+      char s[16];
+      const char *val = nn_metadata_value (text, keys[k]);
+      int got = nn_metadata_string (text, keys[k], s, sizeof s);
+      if ((val == NULL) != (got == 0) || (got == 1 && strlen (s) >= sizeof s))
         __builtin_trap ();
     }
   int q = nn_metadata_head_bins (text);
