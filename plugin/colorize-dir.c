@@ -2,6 +2,8 @@
  * See colorize-dir.h.
  */
 #include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -56,6 +58,50 @@ static gint
 compare_names (gconstpointer a, gconstpointer b)
 {
   return strcmp (*(const gchar * const *) a, *(const gchar * const *) b);
+}
+
+/* Whether name is one of this plug-in's temporaries (".colorize-PID-NAME",
+ * see colorize_dir_paths) whose process is gone: a run killed while
+ * saving (GIMP kills a cancelled plug-in with SIGKILL) leaves it behind.
+ * A live process's temporary (a run still going, or this one) is kept. */
+static gboolean
+stale_temporary (const gchar *name)
+{
+  const gchar *p = name + strlen (COLORIZE_DIR_TMP_PREFIX);
+  gchar       *end;
+  glong        pid;
+
+  if (! g_str_has_prefix (name, COLORIZE_DIR_TMP_PREFIX) ||
+      ! g_ascii_isdigit (*p))
+    return FALSE;
+  errno = 0;
+  pid = strtol (p, &end, 10);
+  if (errno || *end != '-' || pid <= 0 || pid == (glong) getpid ())
+    return FALSE;
+  return kill ((pid_t) pid, 0) != 0 && errno == ESRCH;
+}
+
+void
+colorize_dir_remove_stale (const gchar *out_dir)
+{
+  GDir        *dir = g_dir_open (out_dir, 0, NULL);
+  const gchar *name;
+
+  if (! dir)
+    return;
+  while ((name = g_dir_read_name (dir)))
+    {
+      gchar *path;
+
+      if (! stale_temporary (name))
+        continue;
+      path = g_build_filename (out_dir, name, NULL);
+      if (g_file_test (path, G_FILE_TEST_IS_REGULAR) && g_unlink (path) == 0)
+        g_printerr ("colorize: removed '%s', left by a run that was "
+                    "killed\n", path);
+      g_free (path);
+    }
+  g_dir_close (dir);
 }
 
 gchar **
@@ -140,6 +186,7 @@ colorize_dir_prepare (const gchar *in_dir, const gchar *out_dir,
       g_strfreev ((gchar **) g_ptr_array_free (names, FALSE));
       return NULL;
     }
+  colorize_dir_remove_stale (out_dir);
   return (gchar **) g_ptr_array_free (names, FALSE);
 }
 
@@ -154,7 +201,8 @@ colorize_dir_paths (const gchar *in_dir, const gchar *out_dir,
   *out_path = g_build_filename (out_dir, name, NULL);
   /* Hidden (skipped when listing), unique to this process, and ending
    * with the input's name so that GIMP picks the same file format. */
-  tmp_name  = g_strdup_printf (".colorize-%d-%s", (gint) getpid (), name);
+  tmp_name  = g_strdup_printf (COLORIZE_DIR_TMP_PREFIX "%d-%s",
+                               (gint) getpid (), name);
   *tmp_path = g_build_filename (out_dir, tmp_name, NULL);
   g_free (tmp_name);
 
@@ -177,6 +225,41 @@ colorize_dir_indexed_only (const gchar *path)
   gsize n = path ? strlen (path) : 0;
 
   return n >= 4 && ! g_ascii_strcasecmp (path + n - 4, ".gif");
+}
+
+/* Whether path ends with one of the dot-less extensions exts (any case). */
+static gboolean
+has_extension (const gchar *path, const gchar * const *exts)
+{
+  const gchar *dot = path ? strrchr (path, '.') : NULL;
+
+  for (; dot && *exts; exts++)
+    if (! g_ascii_strcasecmp (dot + 1, *exts))
+      return TRUE;
+  return FALSE;
+}
+
+gboolean
+colorize_dir_is_jpeg (const gchar *path)
+{
+  static const gchar * const exts[] = { "jpg", "jpeg", "jpe", NULL };
+
+  return has_extension (path, exts);
+}
+
+gint
+colorize_dir_jpeg_quality (const guint8 *data, gsize size)
+{
+  gint n_components, n_tables;
+
+  if (! data || size < 4)
+    return -1;
+  n_components = data[2];
+  n_tables     = data[3];
+  if (size < (gsize) (4 + n_components * 2 + n_tables * 128) ||
+      data[1] < 1 || data[1] > 100 || n_tables > 4)
+    return -1;
+  return data[1];
 }
 
 gboolean

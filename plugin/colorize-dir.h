@@ -18,6 +18,15 @@
 gchar **colorize_dir_prepare (const gchar *in_dir, const gchar *out_dir,
                               GError **error);
 
+/* The start of the temporaries' names: ".colorize-PID-NAME" in the output
+ * folder (hidden, so never listed as an input). */
+#define COLORIZE_DIR_TMP_PREFIX ".colorize-"
+
+/* Removes the temporaries of out_dir whose process (the PID in their
+ * name) no longer exists: what a run killed while saving leaves behind.
+ * Each removed file is named on stderr.  colorize_dir_prepare calls it. */
+void colorize_dir_remove_stale (const gchar *out_dir);
+
 /* For one input name: its path, the output path (same name in out_dir)
  * and a temporary path in out_dir with the same extension, to be renamed
  * onto the output when the save succeeded.  Refuses when the output path
@@ -36,6 +45,25 @@ gboolean colorize_dir_paths (const gchar *in_dir, const gchar *out_dir,
  * COLORIZE_DIR_INDEXED_COLOURS colours, Floyd-Steinberg dithering), since
  * GIMP's GIF export refuses RGB images. */
 gboolean colorize_dir_indexed_only (const gchar *path);
+
+/* Whether an output path is a JPEG file (".jpg", ".jpeg", ".jpe", any
+ * case): the hosts save it with the input's own quality. */
+gboolean colorize_dir_is_jpeg (const gchar *path);
+
+/* The input's JPEG quality (1..100) from the data of the "jpeg-settings"
+ * parasite that GIMP's JPEG loader (2.10 and 3.0, plug-ins/file-jpeg/
+ * jpeg-settings.c) attaches: byte 0 the JPEG colour space, byte 1 the
+ * quality libjpeg's tables match (jpeg_detect_quality; exact for IJG
+ * tables, the nearest IJG quality otherwise), byte 2 the number of
+ * components, byte 3 the number of quantisation tables stored, then two
+ * sampling factors per component and 128 bytes per table.  -1 when data
+ * is NULL or not such a parasite, or the quality is unknown (0). */
+gint colorize_dir_jpeg_quality (const guint8 *data, gsize size);
+
+/* The quality for a JPEG output when the input's is unknown (a PNG saved
+ * as .jpg cannot happen, but a JPEG whose tables GIMP cannot match can):
+ * GIMP's own default. */
+#define COLORIZE_DIR_JPEG_QUALITY_DEFAULT 90
 
 /* Renames tmp_path onto out_path (errors name both). */
 gboolean colorize_dir_commit (const gchar *tmp_path, const gchar *out_path,

@@ -783,51 +783,126 @@ load_file_hints (const DirJob *job, const gchar *in_path, gint w, gint h,
   return ok;
 }
 
+/* Whether any layer of the image has an alpha channel: an output keeps
+ * the input's kind, and merging visible layers adds one. */
 static gboolean
-colorize_file (const DirJob *job, const gchar *in_path,
-               const gchar *tmp_path, GError **error)
+image_has_alpha (gint32 image)
 {
-  gint32        image, layer;
+  gint    n, i;
+  gint32 *layers = gimp_image_get_layers (image, &n);
+  gboolean alpha = FALSE;
+
+  for (i = 0; i < n && ! alpha; i++)
+    alpha = gimp_drawable_has_alpha (layers[i]);
+  g_free (layers);
+  return alpha;
+}
+
+/* The quality of the JPEG the image was loaded from (its "jpeg-settings"
+ * parasite), else COLORIZE_DIR_JPEG_QUALITY_DEFAULT. */
+static gint
+image_jpeg_quality (gint32 image)
+{
+  GimpParasite *parasite = gimp_image_get_parasite (image, "jpeg-settings");
+  gint          q = -1;
+
+  if (parasite)
+    {
+      q = colorize_dir_jpeg_quality (gimp_parasite_data (parasite),
+                                     gimp_parasite_data_size (parasite));
+      gimp_parasite_free (parasite);
+    }
+  return q > 0 ? q : COLORIZE_DIR_JPEG_QUALITY_DEFAULT;
+}
+
+/* Saves a JPEG with the given quality through file-jpeg-save (GIMP's
+ * gimp_file_save passes its default quality, 0.9); the other settings
+ * are what gimp_file_save gives: optimized tables, 4:4:4, baseline. */
+static gboolean
+save_jpeg (gint32 image, gint32 layer, const gchar *path, gint quality)
+{
+  GimpParam *ret;
+  gint       n_ret;
+  gboolean   ok;
+
+  ret = gimp_run_procedure ("file-jpeg-save", &n_ret,
+                            GIMP_PDB_INT32, GIMP_RUN_NONINTERACTIVE,
+                            GIMP_PDB_IMAGE, image, GIMP_PDB_DRAWABLE, layer,
+                            GIMP_PDB_STRING, path, GIMP_PDB_STRING, path,
+                            GIMP_PDB_FLOAT, quality / 100.0,
+                            GIMP_PDB_FLOAT, 0.0,       /* smoothing */
+                            GIMP_PDB_INT32, 1,         /* optimize */
+                            GIMP_PDB_INT32, 0,         /* progressive */
+                            GIMP_PDB_STRING, "",       /* comment */
+                            GIMP_PDB_INT32, 2,         /* 4:4:4 */
+                            GIMP_PDB_INT32, 1,         /* baseline */
+                            GIMP_PDB_INT32, 0,         /* restart */
+                            GIMP_PDB_INT32, 0,         /* integer DCT */
+                            GIMP_PDB_END);
+  ok = n_ret > 0 && ret[0].data.d_status == GIMP_PDB_SUCCESS;
+  gimp_destroy_params (ret, n_ret);
+  return ok;
+}
+
+/* The colorized image made ready for its output file and saved to path:
+ * without alpha when the input had none, indexed for GIF, a JPEG with
+ * the input's quality (jpeg_quality). */
+static gboolean
+save_output (gint32 image, gint32 layer, gboolean had_alpha,
+             gint jpeg_quality, const gchar *path, GError **error)
+{
+  gboolean saved;
+
+  if (! had_alpha && gimp_drawable_has_alpha (layer) &&
+      ! gimp_layer_flatten (layer))
+    {
+      g_set_error (error, COLORIZE_ERROR, NN_ERR_ARG, "could not remove "
+                   "the alpha channel: %s", gimp_get_pdb_error ());
+      return FALSE;
+    }
+  if (colorize_dir_indexed_only (path) &&
+      ! gimp_image_convert_indexed (image, GIMP_CONVERT_DITHER_FS,
+                                    GIMP_CONVERT_PALETTE_GENERATE,
+                                    COLORIZE_DIR_INDEXED_COLOURS, FALSE,
+                                    FALSE, ""))
+    {
+      g_set_error (error, COLORIZE_ERROR, NN_ERR_ARG,
+                   "could not convert it back to indexed colour for "
+                   "'%s': %s", path, gimp_get_pdb_error ());
+      return FALSE;
+    }
+  saved = colorize_dir_is_jpeg (path)
+          ? save_jpeg (image, layer, path, jpeg_quality)
+          : gimp_file_save (GIMP_RUN_NONINTERACTIVE, image, layer, path,
+                            path);
+  if (! saved)
+    g_set_error (error, COLORIZE_ERROR, NN_ERR_IO,
+                 "GIMP could not save '%s': %s", path,
+                 gimp_get_pdb_error ());
+  return saved;
+}
+
+/* Colorizes the loaded image's merged layer in place (RGB first). */
+static gboolean
+colorize_loaded (const DirJob *job, const gchar *in_path, gint32 image,
+                 gint32 layer, GError **error)
+{
   GeglBuffer   *buffer;
   ColorizeHints hints;
   gfloat       *lab;
-  gint          w, h;
+  gint          w = gimp_drawable_width (layer);
+  gint          h = gimp_drawable_height (layer);
   gboolean      ok;
 
-  image = gimp_file_load (GIMP_RUN_NONINTERACTIVE, in_path, in_path);
-  if (image < 0)
-    {
-      g_set_error (error, COLORIZE_ERROR, NN_ERR_IO,
-                   "GIMP could not load it: %s", gimp_get_pdb_error ());
-      return FALSE;
-    }
-
-  layer = gimp_image_merge_visible_layers (image, GIMP_CLIP_TO_IMAGE);
-  if (layer < 0)
-    {
-      g_set_error (error, COLORIZE_ERROR, NN_ERR_ARG,
-                   "it has no visible layer: %s", gimp_get_pdb_error ());
-      gimp_image_delete (image);
-      return FALSE;
-    }
-
-  w = gimp_drawable_width (layer);
-  h = gimp_drawable_height (layer);
   if (! load_file_hints (job, in_path, w, h, &hints, error))
-    {
-      gimp_image_delete (image);
-      return FALSE;
-    }
+    return FALSE;
   buffer = gimp_drawable_get_buffer (layer);
   lab = colorize_compute (job->model, buffer, 0, 1.0, job->vividness,
                           &hints, progress_cb, NULL, error);
   g_object_unref (buffer);
   colorize_hints_clear (&hints);
   if (! lab)
-    {
-      gimp_image_delete (image);
-      return FALSE;
-    }
+    return FALSE;
 
   if (gimp_image_base_type (image) != GIMP_RGB &&
       ! gimp_image_convert_rgb (image))
@@ -835,7 +910,6 @@ colorize_file (const DirJob *job, const gchar *in_path,
       g_set_error (error, COLORIZE_ERROR, NN_ERR_ARG,
                    "could not convert it to RGB: %s", gimp_get_pdb_error ());
       g_free (lab);
-      gimp_image_delete (image);
       return FALSE;
     }
 
@@ -845,26 +919,37 @@ colorize_file (const DirJob *job, const gchar *in_path,
   ok = colorize_write (lab, buffer, w, h, progress_cb, NULL, error);
   g_object_unref (buffer);
   g_free (lab);
+  return ok;
+}
 
-  if (ok && colorize_dir_indexed_only (tmp_path) &&
-      ! gimp_image_convert_indexed (image, GIMP_CONVERT_DITHER_FS,
-                                    GIMP_CONVERT_PALETTE_GENERATE,
-                                    COLORIZE_DIR_INDEXED_COLOURS, FALSE,
-                                    FALSE, ""))
-    {
-      g_set_error (error, COLORIZE_ERROR, NN_ERR_ARG,
-                   "could not convert it back to indexed colour for "
-                   "'%s': %s", tmp_path, gimp_get_pdb_error ());
-      ok = FALSE;
-    }
-  if (ok && ! gimp_file_save (GIMP_RUN_NONINTERACTIVE, image, layer,
-                              tmp_path, tmp_path))
+static gboolean
+colorize_file (const DirJob *job, const gchar *in_path,
+               const gchar *tmp_path, GError **error)
+{
+  gint32   image, layer;
+  gboolean ok, had_alpha;
+  gint     quality;
+
+  image = gimp_file_load (GIMP_RUN_NONINTERACTIVE, in_path, in_path);
+  if (image < 0)
     {
       g_set_error (error, COLORIZE_ERROR, NN_ERR_IO,
-                   "GIMP could not save '%s': %s", tmp_path,
-                   gimp_get_pdb_error ());
-      ok = FALSE;
+                   "GIMP could not load it: %s", gimp_get_pdb_error ());
+      return FALSE;
     }
+  had_alpha = image_has_alpha (image);
+  quality   = image_jpeg_quality (image);
+
+  layer = gimp_image_merge_visible_layers (image, GIMP_CLIP_TO_IMAGE);
+  if (layer < 0)
+    {
+      g_set_error (error, COLORIZE_ERROR, NN_ERR_ARG,
+                   "it has no visible layer: %s", gimp_get_pdb_error ());
+      gimp_image_delete (image);
+      return FALSE;
+    }
+  ok = colorize_loaded (job, in_path, image, layer, error) &&
+       save_output (image, layer, had_alpha, quality, tmp_path, error);
   gimp_image_delete (image);
   return ok;
 }

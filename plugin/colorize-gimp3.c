@@ -755,18 +755,181 @@ load_file_hints (const DirJob *job, const gchar *in_path, gint w, gint h,
   return ok;
 }
 
+/* Whether any layer of the image has an alpha channel: an output keeps
+ * the input's kind, and merging visible layers adds one. */
+static gboolean
+image_has_alpha (GimpImage *image)
+{
+  GimpLayer **layers = gimp_image_get_layers (image);
+  gboolean    alpha  = FALSE;
+  gint        i;
+
+  for (i = 0; layers && layers[i] && ! alpha; i++)
+    alpha = gimp_drawable_has_alpha (GIMP_DRAWABLE (layers[i]));
+  g_free (layers);
+  return alpha;
+}
+
+/* The quality of the JPEG the image was loaded from (its "jpeg-settings"
+ * parasite), else COLORIZE_DIR_JPEG_QUALITY_DEFAULT. */
+static gint
+image_jpeg_quality (GimpImage *image)
+{
+  GimpParasite *parasite = gimp_image_get_parasite (image, "jpeg-settings");
+  guint32       size = 0;
+  gconstpointer data;
+  gint          q = -1;
+
+  if (parasite)
+    {
+      data = gimp_parasite_get_data (parasite, &size);
+      q    = colorize_dir_jpeg_quality (data, size);
+      gimp_parasite_free (parasite);
+    }
+  return q > 0 ? q : COLORIZE_DIR_JPEG_QUALITY_DEFAULT;
+}
+
+/* The export procedures called with options of their own (gimp_file_save
+ * passes none: GIMP 3.0 then writes no colour profile and JPEG quality
+ * 0.9); other formats go through gimp_file_save. */
+static const gchar *
+export_procedure (const gchar *path)
+{
+  static const gchar * const table[][2] = {
+    { "png", "file-png-export" },   { "jpg", "file-jpeg-export" },
+    { "jpeg", "file-jpeg-export" }, { "jpe", "file-jpeg-export" },
+    { "tif", "file-tiff-export" },  { "tiff", "file-tiff-export" },
+    { "webp", "file-webp-export" },
+  };
+  const gchar *dot = strrchr (path, '.');
+  gsize        i;
+
+  for (i = 0; dot && i < G_N_ELEMENTS (table); i++)
+    if (! g_ascii_strcasecmp (dot + 1, table[i][0]))
+      return table[i][1];
+  return NULL;
+}
+
+/* Saves through the format's export procedure: the image's own colour
+ * profile included when it has one, a JPEG at jpeg_quality. */
+static gboolean
+export_with_options (GimpImage *image, GFile *file, const gchar *proc_name,
+                     gint jpeg_quality)
+{
+  GimpProcedure       *proc;
+  GimpProcedureConfig *config;
+  GimpValueArray      *ret;
+  GimpColorProfile    *profile = gimp_image_get_color_profile (image);
+  gboolean             ok;
+
+  proc = gimp_pdb_lookup_procedure (gimp_get_pdb (), proc_name);
+  if (! proc)
+    return gimp_file_save (GIMP_RUN_NONINTERACTIVE, image, file, NULL);
+  config = gimp_procedure_create_config (proc);
+  g_object_set (config, "run-mode", GIMP_RUN_NONINTERACTIVE,
+                "image", image, "file", file, NULL);
+  if (profile && g_object_class_find_property (G_OBJECT_GET_CLASS (config),
+                                               "include-color-profile"))
+    g_object_set (config, "include-color-profile", TRUE, NULL);
+  if (colorize_dir_is_jpeg (g_file_peek_path (file)))
+    g_object_set (config, "quality", jpeg_quality / 100.0, NULL);
+  ret = gimp_procedure_run_config (proc, config);
+  ok  = GIMP_VALUES_GET_ENUM (ret, 0) == GIMP_PDB_SUCCESS;
+  gimp_value_array_unref (ret);
+  g_object_unref (config);
+  g_clear_object (&profile);
+  return ok;
+}
+
+/* The colorized image made ready for its output file and saved to path:
+ * without alpha when the input had none, indexed for GIF, a JPEG with
+ * the input's quality (jpeg_quality), the colour profile kept. */
+static gboolean
+save_output (GimpImage *image, GimpLayer *layer, gboolean had_alpha,
+             gint jpeg_quality, const gchar *path, GError **error)
+{
+  const gchar *proc_name = export_procedure (path);
+  GFile       *file;
+  gboolean     saved;
+
+  if (! had_alpha && gimp_drawable_has_alpha (GIMP_DRAWABLE (layer)) &&
+      ! gimp_layer_flatten (layer))
+    {
+      g_set_error (error, COLORIZE_ERROR, NN_ERR_ARG, "could not remove "
+                   "the alpha channel: %s", pdb_error ());
+      return FALSE;
+    }
+  if (colorize_dir_indexed_only (path) &&
+      ! gimp_image_convert_indexed (image, GIMP_CONVERT_DITHER_FS,
+                                    GIMP_CONVERT_PALETTE_GENERATE,
+                                    COLORIZE_DIR_INDEXED_COLOURS, FALSE,
+                                    FALSE, ""))
+    {
+      g_set_error (error, COLORIZE_ERROR, NN_ERR_ARG,
+                   "could not convert it back to indexed colour for "
+                   "'%s': %s", path, pdb_error ());
+      return FALSE;
+    }
+  file  = g_file_new_for_path (path);
+  saved = proc_name
+          ? export_with_options (image, file, proc_name, jpeg_quality)
+          : gimp_file_save (GIMP_RUN_NONINTERACTIVE, image, file, NULL);
+  g_object_unref (file);
+  if (! saved)
+    g_set_error (error, COLORIZE_ERROR, NN_ERR_IO,
+                 "GIMP could not save '%s': %s", path, pdb_error ());
+  return saved;
+}
+
+/* Colorizes the loaded image's merged layer in place (RGB first). */
+static gboolean
+colorize_loaded (const DirJob *job, const gchar *in_path, GimpImage *image,
+                 GimpLayer *layer, GError **error)
+{
+  GeglBuffer   *buffer;
+  ColorizeHints hints;
+  gfloat       *lab;
+  gint          w = gimp_drawable_get_width (GIMP_DRAWABLE (layer));
+  gint          h = gimp_drawable_get_height (GIMP_DRAWABLE (layer));
+  gboolean      ok;
+
+  if (! load_file_hints (job, in_path, w, h, &hints, error))
+    return FALSE;
+  buffer = gimp_drawable_get_buffer (GIMP_DRAWABLE (layer));
+  lab = colorize_compute (job->model, buffer, 0, 1.0, job->vividness,
+                          &hints, progress_cb, NULL, error);
+  g_object_unref (buffer);
+  colorize_hints_clear (&hints);
+  if (! lab)
+    return FALSE;
+
+  if (gimp_image_get_base_type (image) != GIMP_RGB &&
+      ! gimp_image_convert_rgb (image))
+    {
+      g_set_error (error, COLORIZE_ERROR, NN_ERR_ARG,
+                   "could not convert it to RGB: %s", pdb_error ());
+      g_free (lab);
+      return FALSE;
+    }
+
+  /* The loaded copy's own layer takes the colour: L and alpha are the
+   * source's, so this is the colour layer merged onto the original. */
+  buffer = gimp_drawable_get_buffer (GIMP_DRAWABLE (layer));
+  ok = colorize_write (lab, buffer, w, h, progress_cb, NULL, error);
+  g_object_unref (buffer);
+  g_free (lab);
+  return ok;
+}
+
 static gboolean
 colorize_file (const DirJob *job, const gchar *in_path,
                const gchar *tmp_path, GError **error)
 {
-  GimpImage    *image;
-  GimpLayer    *layer;
-  GeglBuffer   *buffer;
-  GFile        *file;
-  ColorizeHints hints;
-  gfloat       *lab;
-  gint          w, h;
-  gboolean      ok;
+  GimpImage *image;
+  GimpLayer *layer;
+  GFile     *file;
+  gboolean   ok, had_alpha;
+  gint       quality;
 
   file  = g_file_new_for_path (in_path);
   image = gimp_file_load (GIMP_RUN_NONINTERACTIVE, file);
@@ -777,6 +940,8 @@ colorize_file (const DirJob *job, const gchar *in_path,
                    "GIMP could not load it: %s", pdb_error ());
       return FALSE;
     }
+  had_alpha = image_has_alpha (image);
+  quality   = image_jpeg_quality (image);
 
   layer = gimp_image_merge_visible_layers (image, GIMP_CLIP_TO_IMAGE);
   if (! layer)
@@ -786,65 +951,8 @@ colorize_file (const DirJob *job, const gchar *in_path,
       gimp_image_delete (image);
       return FALSE;
     }
-
-  w = gimp_drawable_get_width (GIMP_DRAWABLE (layer));
-  h = gimp_drawable_get_height (GIMP_DRAWABLE (layer));
-  if (! load_file_hints (job, in_path, w, h, &hints, error))
-    {
-      gimp_image_delete (image);
-      return FALSE;
-    }
-  buffer = gimp_drawable_get_buffer (GIMP_DRAWABLE (layer));
-  lab = colorize_compute (job->model, buffer, 0, 1.0, job->vividness,
-                          &hints, progress_cb, NULL, error);
-  g_object_unref (buffer);
-  colorize_hints_clear (&hints);
-  if (! lab)
-    {
-      gimp_image_delete (image);
-      return FALSE;
-    }
-
-  if (gimp_image_get_base_type (image) != GIMP_RGB &&
-      ! gimp_image_convert_rgb (image))
-    {
-      g_set_error (error, COLORIZE_ERROR, NN_ERR_ARG,
-                   "could not convert it to RGB: %s", pdb_error ());
-      g_free (lab);
-      gimp_image_delete (image);
-      return FALSE;
-    }
-
-  /* The loaded copy's own layer takes the colour: L and alpha are the
-   * source's, so this is the colour layer merged onto the original. */
-  buffer = gimp_drawable_get_buffer (GIMP_DRAWABLE (layer));
-  ok = colorize_write (lab, buffer, w, h, progress_cb, NULL, error);
-  g_object_unref (buffer);
-  g_free (lab);
-
-  if (ok && colorize_dir_indexed_only (tmp_path) &&
-      ! gimp_image_convert_indexed (image, GIMP_CONVERT_DITHER_FS,
-                                    GIMP_CONVERT_PALETTE_GENERATE,
-                                    COLORIZE_DIR_INDEXED_COLOURS, FALSE,
-                                    FALSE, ""))
-    {
-      g_set_error (error, COLORIZE_ERROR, NN_ERR_ARG,
-                   "could not convert it back to indexed colour for "
-                   "'%s': %s", tmp_path, pdb_error ());
-      ok = FALSE;
-    }
-  if (ok)
-    {
-      file = g_file_new_for_path (tmp_path);
-      if (! gimp_file_save (GIMP_RUN_NONINTERACTIVE, image, file, NULL))
-        {
-          g_set_error (error, COLORIZE_ERROR, NN_ERR_IO,
-                       "GIMP could not save '%s': %s", tmp_path,
-                       pdb_error ());
-          ok = FALSE;
-        }
-      g_object_unref (file);
-    }
+  ok = colorize_loaded (job, in_path, image, layer, error) &&
+       save_output (image, layer, had_alpha, quality, tmp_path, error);
   gimp_image_delete (image);
   return ok;
 }

@@ -171,3 +171,14 @@
                         (t-path t-out "dir-hints-only") -1.0)
                  "ok"))
   (gimp-image-delete img))
+
+; Outputs keep their input's kind (format, alpha or not, bit depth, JPEG
+; quality, ICC profile): OUT/kinds-in, made by tests/test_gimp.sh with
+; ImageMagick, into OUT/kinds-out; test_gimp.sh reads them with identify.
+(let ((img (t-load (t-path t-samples "castle.png"))))
+  (t-dump img "kinds-result"
+          (catch "error"
+                 (t-dir "cnn" (t-path t-out "kinds-in")
+                        (t-path t-out "kinds-out") -1.0)
+                 "ok"))
+  (gimp-image-delete img))

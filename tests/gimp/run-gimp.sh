@@ -47,6 +47,9 @@ cp "$here/samples/castle.png" "$here/samples/church.png" \
 cp "$here/samples/castle.png" "$out/hodir-in/"
 cp "$fixtures/hints-castle.png" "$out/hdir-hints/castle.png"
 cp "$fixtures/hints-wrong-size.png" "$out/hdir-hints/hills.png"
+# Outputs keep their input's kind: the fixtures of FIXTURES/kinds.
+mkdir -p "$out/kinds-in"
+cp "$fixtures"/kinds/* "$out/kinds-in/"
 # A corrupt weights file: the first kilobyte of a good one.
 head -c 1024 "$weights/cnn.weights" > "$out/bad.weights"
 
