@@ -5,9 +5,13 @@
 # GIMP-related is built when neither is found.
 #
 #   make plugin            the plug-in(s) for the GIMPs found here
-#   make install           into the user's GIMP profiles
-#                          (~/.config/GIMP/<version>/plug-ins/colorize/,
-#                          or $GIMP2_DIRECTORY / $GIMP3_DIRECTORY), with
+#   make install           into the user's GIMP profiles, found as GIMP
+#                          finds them (gimp_directory in GIMP's
+#                          libgimpbase/gimpenv.c): $GIMP2_DIRECTORY /
+#                          $GIMP3_DIRECTORY (a relative one under $HOME),
+#                          else $XDG_CONFIG_HOME/GIMP/<version> (2.10 or
+#                          3.0; XDG_CONFIG_HOME unset or empty:
+#                          ~/.config), then plug-ins/colorize/, with
 #                          weights/*.weights in plug-ins/colorize/weights/;
 #                          with PREFIX or DESTDIR set: into GIMP's system
 #                          plug-in folder under $(DESTDIR)$(PREFIX)
@@ -29,6 +33,13 @@ HAVE_GIMP3 := $(shell pkg-config --exists gimp-3.0 gimpui-3.0 gegl-0.4 babl-0.1 
 
 PLUGIN_TARGETS  :=
 INSTALL_TARGETS :=
+
+# The user's GIMP profile as GIMP finds it: $(1) the variable naming it
+# (GIMP2_DIRECTORY or GIMP3_DIRECTORY), $(2) the version folder.
+# XDG_CONFIG_HOME as GLib's g_get_user_config_dir takes it (2.74 and
+# 2.84, tried): any non-empty value as is, a relative one too.
+xdg_config_home = $(or $(XDG_CONFIG_HOME),$(HOME)/.config)
+gimp_user_dir   = $(if $($(1)),$(if $(filter /%,$($(1))),$($(1)),$(HOME)/$($(1))),$(xdg_config_home)/GIMP/$(2))
 
 # Installs a plug-in binary ($1) and the bundled weights into folder $2.
 define plugin_install_into
@@ -58,7 +69,7 @@ GIMP2_LIBDIR   := $(shell pkg-config --variable=gimplibdir gimp-2.0)
 ifneq ($(PREFIX)$(DESTDIR),)
 GIMP2_INSTALL_DIR = $(DESTDIR)$(patsubst $(GIMP2_PCPREFIX)%,$(or $(PREFIX),$(GIMP2_PCPREFIX))%,$(GIMP2_LIBDIR))/plug-ins/$(PLUGIN_NAME)
 else
-GIMP2_INSTALL_DIR = $(or $(GIMP2_DIRECTORY),$(HOME)/.config/GIMP/2.10)/plug-ins/$(PLUGIN_NAME)
+GIMP2_INSTALL_DIR = $(call gimp_user_dir,GIMP2_DIRECTORY,2.10)/plug-ins/$(PLUGIN_NAME)
 endif
 
 $(GIMP2_OBJDIR)/%.o: plugin/%.c $(PLUGIN_HDR)
@@ -88,7 +99,7 @@ GIMP3_LIBDIR   := $(shell pkg-config --variable=gimplibdir gimp-3.0)
 ifneq ($(PREFIX)$(DESTDIR),)
 GIMP3_INSTALL_DIR = $(DESTDIR)$(patsubst $(GIMP3_PCPREFIX)%,$(or $(PREFIX),$(GIMP3_PCPREFIX))%,$(GIMP3_LIBDIR))/plug-ins/$(PLUGIN_NAME)
 else
-GIMP3_INSTALL_DIR = $(or $(GIMP3_DIRECTORY),$(HOME)/.config/GIMP/3.0)/plug-ins/$(PLUGIN_NAME)
+GIMP3_INSTALL_DIR = $(call gimp_user_dir,GIMP3_DIRECTORY,3.0)/plug-ins/$(PLUGIN_NAME)
 endif
 
 $(GIMP3_OBJDIR)/%.o: plugin/%.c $(PLUGIN_HDR)

@@ -50,6 +50,13 @@
 # plug-in-colorize-dir.  Without GIMP: tests/gimp/core-hints.c checks
 # reading, clipping and scaling hints and the core with them.
 #
+# Outputs keep their input's kind (plugin/README.md): for each version,
+# the folder procedure on inputs made here with ImageMagick; identify
+# checks format, size, alpha or not, bit depth, JPEG quality and the
+# embedded ICC profile of each output.  In the Debian 13 root,
+# tests/test_install.sh checks where make install puts the GIMP 3.0
+# plug-in (make test runs it natively for GIMP 2.10).
+#
 # Ends with the line "N passed, N failed"; exits 1 when any failed.
 set -u
 cd "$(dirname "$0")/.."
@@ -175,6 +182,35 @@ else
   notok "make the colour hints fixtures with ImageMagick (convert)"
 fi
 
+# Outputs keep their input's kind: opaque RGB PNG, TIFF and WebP (no
+# alpha may appear), with alpha (kept), 16-bit, JPEG at quality 60 and
+# 92, and a PNG and a JPEG with an embedded ICC profile (Adobe RGB, from
+# ghostscript's profiles; not sRGB, so a profile replaced by GIMP's sRGB
+# shows).  The inputs are RGB (TrueColor) copies of the grey samples.
+KINDS=$FIX/kinds
+KIND_FILES="rgb.png rgba.png rgb16.png rgb.tif rgb.webp rgba.webp q60.jpg icc.png icc-q92.jpg"
+ICC=$(ls /usr/share/color/icc/ghostscript/a98.icc /usr/share/color/icc/*/*.icc \
+        /usr/share/color/icc/*.icc 2>/dev/null | head -n 1)
+rm -rf "$KINDS"
+mkdir -p "$KINDS"
+S=tests/gimp/samples
+if [ -n "$ICC" ] &&
+   convert $S/hills.png -type TrueColor "PNG24:$KINDS/rgb.png" &&
+   convert $S/church.png -type TrueColorAlpha -alpha set -channel A \
+     -fx 'i<50?0.5:1' +channel "PNG32:$KINDS/rgba.png" &&
+   convert $S/castle.png -type TrueColor -depth 16 "PNG48:$KINDS/rgb16.png" &&
+   convert $S/landscape.png -type TrueColor -compress lzw "$KINDS/rgb.tif" &&
+   convert $S/portrait.png -type TrueColor -quality 90 "$KINDS/rgb.webp" &&
+   convert "$KINDS/rgba.png" "$KINDS/rgba.webp" &&
+   convert $S/hills.png -type TrueColor -quality 60 "$KINDS/q60.jpg" &&
+   convert $S/church.png -type TrueColor -profile "$ICC" "PNG24:$KINDS/icc.png" &&
+   convert $S/castle.png -type TrueColor -quality 92 -profile "$ICC" \
+     "$KINDS/icc-q92.jpg"; then
+  ok "make the output-kind fixtures with ImageMagick (convert; ICC profile $ICC)"
+else
+  notok "make the output-kind fixtures with ImageMagick (convert; ICC profile '$ICC')"
+fi
+
 # ---- checks on one version's results --------------------------------------
 # check-dump's lines, each counted, with "GIMP $v: " before them.
 run_check_dump () {
@@ -275,6 +311,38 @@ check_results () { # check_results VERSION DIR
   check "GIMP $v: vividness: the folder procedure refuses -0.5 before writing anything" \
     test ! -e "$dir/vdir-bad"
   check_hints_results
+  check_kinds_results
+}
+
+# What identify says of a file's first image: format, size, channels
+# (srgb or srgba: alpha or not), bit depth.
+kind_of () { identify -format '%m %wx%h %[channels] %z-bit' "$1[0]" 2>/dev/null; }
+
+check_kinds_results () { # after check_results' v and dir
+  run_check_dump note "$dir" kinds-result ok
+  for f in $KIND_FILES; do
+    src=$KINDS/$f dst=$dir/kinds-out/$f
+    want=$(kind_of "$src") got=$(kind_of "$dst")
+    [ -n "$want" ] && [ "$got" = "$want" ] &&
+      ok "GIMP $v: kinds: $f keeps its kind ($got)" ||
+      notok "GIMP $v: kinds: $f keeps its kind (want '$want', got '$got')"
+    case $f in
+      *.jpg)
+        want=$(identify -format %Q "$src") got=$(identify -format %Q "$dst" 2>/dev/null)
+        [ "$got" = "$want" ] &&
+          ok "GIMP $v: kinds: $f keeps its JPEG quality ($got)" ||
+          notok "GIMP $v: kinds: $f keeps its JPEG quality (want $want, got '$got')" ;;
+    esac
+    case $f in
+      icc*)
+        rm -f "$dir/kinds-$f.icc"
+        convert "$dst" "$dir/kinds-$f.icc" > /dev/null 2>&1
+        check "GIMP $v: kinds: $f keeps its embedded ICC profile byte for byte" \
+          cmp "$ICC" "$dir/kinds-$f.icc" ;;
+    esac
+  done
+  check "GIMP $v: kinds: no temporary files left" \
+    sh -c "! ls -A '$dir/kinds-out' | grep -q '^\.'"
 }
 
 check_hints_results () { # after check_results' v and dir
@@ -390,9 +458,23 @@ if .ci/gimp3-root.sh run sh -c "
      tests/gimp/run-gimp.sh 3.0 '$ROOT/$B3/plugin-gimp3/colorize' \
        '$OUT/dump-gimp3' '$WEIGHTS' '$OUT/gimp3' '$FIX'
      tests/gimp/run-cancel.sh 3.0 '$ROOT/$B3/plugin-gimp3/colorize' \
-       '$OUT/dump-gimp3' '$WEIGHTS' '$GIF' '$OUT/gimp3-cancel'"; then
+       '$OUT/dump-gimp3' '$WEIGHTS' '$GIF' '$OUT/gimp3-cancel'
+     BUILD='$B3' tests/test_install.sh > '$OUT/install-gimp3.out' 2>&1
+     exit 0"; then
   check_results 3.0 "$OUT/gimp3"
   check_cancel_results 3.0 "$OUT/gimp3-cancel"
+  # Where make install puts the GIMP 3.0 plug-in (tests/test_install.sh,
+  # which make test runs natively for GIMP 2.10).
+  while IFS= read -r line; do
+    case $line in
+      "ok - "*)     ok "GIMP 3.0: install: ${line#ok - }" ;;
+      "not ok - "*) notok "GIMP 3.0: install: ${line#not ok - }" ;;
+      *" passed, "*" failed") ;;
+      *)            notok "GIMP 3.0: install: $line" ;;
+    esac
+  done < "$OUT/install-gimp3.out"
+  grep -q "^ok - " "$OUT/install-gimp3.out" ||
+    notok "GIMP 3.0: install: tests/test_install.sh ran in the Debian 13 root"
 else
   notok "GIMP 3.0: build and run in the Debian 13 root (.ci/gimp3-root.sh)"
 fi
