@@ -14,7 +14,9 @@
  * names of the regular, non-hidden files of in_dir (not recursive) that
  * look like images ("image/..." MIME types from name and content, PDF,
  * PostScript; the others are named on stderr as skipped), as a
- * NULL-terminated array (g_strfreev).  NULL with error on failure. */
+ * NULL-terminated array (g_strfreev).  NULL with error on failure.
+ * Removes the stale temporaries of out_dir first
+ * (colorize_dir_remove_stale). */
 gchar **colorize_dir_prepare (const gchar *in_dir, const gchar *out_dir,
                               GError **error);
 

@@ -50,6 +50,13 @@
 # plug-in-colorize-dir.  Without GIMP: tests/gimp/core-hints.c checks
 # reading, clipping and scaling hints and the core with them.
 #
+# SIGKILL at random moments of the folder procedure (tests/gimp/run-kill.sh,
+# "Cancelling a run" in plugin/README.md): for each version, 12 runs on
+# four photos killed from outside at random moments; the input folder is
+# unchanged, every output complete or absent, at most one temporary of
+# ours per folder, and reruns into those folders complete, remove the
+# temporaries and leave no hidden file (COLORIZE_KILL_RUNS: the count).
+#
 # Outputs keep their input's kind (plugin/README.md): for each version,
 # the folder procedure on inputs made here with ImageMagick; identify
 # checks format, size, alpha or not, bit depth, JPEG quality and the
@@ -210,6 +217,16 @@ if [ -n "$ICC" ] &&
 else
   notok "make the output-kind fixtures with ImageMagick (convert; ICC profile '$ICC')"
 fi
+
+# The SIGKILL test's photos: two PNGs, a JPEG and a TIFF (each format's
+# save is a moment to be killed in).
+KILL_IN=$FIX/kill-in
+rm -rf "$KILL_IN"
+mkdir -p "$KILL_IN"
+cp tests/gimp/samples/castle.png tests/gimp/samples/hills.png \
+   "$KINDS/q60.jpg" "$KINDS/rgb.tif" "$KILL_IN/" ||
+  notok "copy the SIGKILL test's photos"
+KILL_RUNS=${COLORIZE_KILL_RUNS:-12}
 
 # ---- checks on one version's results --------------------------------------
 # check-dump's lines, each counted, with "GIMP $v: " before them.
@@ -429,6 +446,89 @@ check_cancel_results () { # check_cancel_results VERSION DIR
     cmp "$dir/gif-in.before" "$dir/gif-in.after"
 }
 
+# Whether DST is a complete image of SRC's size (ImageMagick decodes it
+# whole).
+complete_output () {
+  [ "$(identify -format '%wx%h' "$2[0]" 2>/dev/null)" = \
+    "$(identify -format '%wx%h' "$1[0]" 2>/dev/null)" ] &&
+    convert "$2[0]" null: > /dev/null 2>&1
+}
+
+# Whether DIR holds a complete output of every photo (the missing ones
+# in $missing).
+all_outputs () {
+  missing=""
+  for f in $(ls "$KILL_IN"); do
+    complete_output "$KILL_IN/$f" "$1/$f" || missing="$missing $f"
+  done
+  [ -z "$missing" ]
+}
+
+# check_kill_folder WHAT DIR: every visible file of DIR is a complete
+# output of its photo; hidden files are at most one temporary of ours
+# (.colorize-PID-<photo name>).  Prints the problems.
+check_kill_folder () {
+  bad="" n_tmp=0
+  for f in $(ls "$2" 2>/dev/null); do
+    [ -f "$KILL_IN/$f" ] && complete_output "$KILL_IN/$f" "$2/$f" ||
+      bad="$bad $f"
+  done
+  for f in $(ls -A "$2" 2>/dev/null | grep '^\.'); do
+    n_tmp=$((n_tmp + 1))
+    name=$(echo "$f" | sed -n 's/^\.colorize-[0-9][0-9]*-//p')
+    [ -n "$name" ] && [ -f "$KILL_IN/$name" ] && [ $n_tmp = 1 ] ||
+      bad="$bad $f"
+  done
+  [ -z "$bad" ] && ok "GIMP $v: kill: $1: outputs complete or absent, at most one temporary of ours" ||
+    notok "GIMP $v: kill: $1: outputs complete or absent, at most one temporary of ours (not:$bad)"
+}
+
+check_kill_results () { # check_kill_results VERSION DIR
+  v=$1 dir=$2
+  echo "# GIMP $v: kill test: seed $(cat "$dir/seed" 2>/dev/null), $(cat "$dir"/*.time 2>/dev/null | tr '\n' ' ')"
+  check_session "$dir" "kill session" kill-session || return
+  check_session "$dir" "rerun session" rerun-session
+  check "GIMP $v: kill: run 0 (not killed) succeeded" grep -qx ok "$dir/kill-result-0"
+  n_killed=$(grep -c ' killed$' "$dir/killer.log")
+  n_done=$(grep -c ' finished$' "$dir/killer.log")
+  [ $((n_killed + n_done)) = "$KILL_RUNS" ] && [ "$n_killed" -ge $((KILL_RUNS / 3)) ] &&
+    ok "GIMP $v: kill: $n_killed of $KILL_RUNS runs killed with SIGKILL at random moments, $n_done finished first" ||
+    notok "GIMP $v: kill: at least $((KILL_RUNS / 3)) of $KILL_RUNS runs killed (killed $n_killed, finished $n_done; see $dir/killer.log)"
+  while read -r i pid ms what; do
+    [ "$i" = 0 ] && continue
+    # A run killed after it had answered GIMP (between its last reply
+    # and its exit) returned ok: then all its outputs must be there.
+    got=$(cat "$dir/kill-result-$i" 2>/dev/null)
+    if [ "$what" = killed ] && [ "$got" = error ]; then
+      ok "GIMP $v: kill: run $i (killed after $ms ms) failed"
+    elif [ "$got" = ok ] && all_outputs "$dir/after-kill/kill-out-$i"; then
+      ok "GIMP $v: kill: run $i ($what after $ms ms) succeeded, every output there"
+    else
+      notok "GIMP $v: kill: run $i ($what after $ms ms): failed if killed, else every output there (got '$got')"
+    fi
+    check_kill_folder "run $i" "$dir/after-kill/kill-out-$i"
+  done < "$dir/killer.log"
+  check "GIMP $v: kill: the input folder is byte for byte unchanged by the kills" \
+    cmp "$dir/kill-in.before" "$dir/kill-in.after-kill"
+  check "GIMP $v: kill: the input folder is byte for byte unchanged by the reruns" \
+    cmp "$dir/kill-in.before" "$dir/kill-in.after"
+  for i in $(cat "$dir/rerun-list"); do
+    check "GIMP $v: kill: the rerun into run $i's folder succeeded" \
+      grep -qx ok "$dir/rerun-result-$i"
+    all_outputs "$dir/kill-out-$i" &&
+      ok "GIMP $v: kill: the rerun into run $i's folder wrote every output whole" ||
+      notok "GIMP $v: kill: the rerun into run $i's folder wrote every output whole (not:$missing)"
+    for t in $(ls -A "$dir/after-kill/kill-out-$i" | grep '^\.'); do
+      check "GIMP $v: kill: the rerun removed $t and said so" \
+        grep -qF "colorize: removed '$dir/kill-out-$i/$t', left by a run that was killed" \
+          "$dir/rerun-session.log"
+    done
+  done
+  left=$(ls -A "$dir"/kill-out-* | grep '^\.')
+  [ -z "$left" ] && ok "GIMP $v: kill: no temporary file left under any name after the reruns" ||
+    notok "GIMP $v: kill: no temporary file left under any name after the reruns (left: $left)"
+}
+
 # ---- GIMP 2.10, natively ----------------------------------------------------
 if ! command -v gimp-console-2.10 > /dev/null 2>&1 ||
    ! pkg-config --exists gimp-2.0; then
@@ -443,6 +543,9 @@ else
     tests/gimp/run-cancel.sh 2.10 "$ROOT/$BUILD/plugin-gimp2/colorize" \
       "$OUT/dump-gimp2" "$WEIGHTS" "$GIF" "$OUT/gimp2-cancel"
     check_cancel_results 2.10 "$OUT/gimp2-cancel"
+    tests/gimp/run-kill.sh 2.10 "$ROOT/$BUILD/plugin-gimp2/colorize" \
+      "$WEIGHTS" "$KILL_IN" "$OUT/gimp2-kill" "$KILL_RUNS"
+    check_kill_results 2.10 "$OUT/gimp2-kill"
   else
     notok "GIMP 2.10: build the test helper tests/gimp/dump.c"
   fi
@@ -459,10 +562,13 @@ if .ci/gimp3-root.sh run sh -c "
        '$OUT/dump-gimp3' '$WEIGHTS' '$OUT/gimp3' '$FIX'
      tests/gimp/run-cancel.sh 3.0 '$ROOT/$B3/plugin-gimp3/colorize' \
        '$OUT/dump-gimp3' '$WEIGHTS' '$GIF' '$OUT/gimp3-cancel'
+     tests/gimp/run-kill.sh 3.0 '$ROOT/$B3/plugin-gimp3/colorize' \
+       '$WEIGHTS' '$KILL_IN' '$OUT/gimp3-kill' '$KILL_RUNS'
      BUILD='$B3' tests/test_install.sh > '$OUT/install-gimp3.out' 2>&1
      exit 0"; then
   check_results 3.0 "$OUT/gimp3"
   check_cancel_results 3.0 "$OUT/gimp3-cancel"
+  check_kill_results 3.0 "$OUT/gimp3-kill"
   # Where make install puts the GIMP 3.0 plug-in (tests/test_install.sh,
   # which make test runs natively for GIMP 2.10).
   while IFS= read -r line; do
