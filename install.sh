@@ -15,12 +15,23 @@ if [ "$(id -u)" = 0 ] && [ -n "${SUDO_USER:-}" ] && [ "$SUDO_USER" != root ]; th
 GIMP profile of the user who runs it, and it calls sudo for apt itself"
 fi
 
+# GIMP's own rule (libgimpbase/gimpenv.c), as `make install` follows it:
+# GIMPn_DIRECTORY (a relative one under HOME), else
+# $XDG_CONFIG_HOME/GIMP/<version>, else ~/.config/GIMP/<version>.
+gimp_profile () {
+  case $1 in
+    /*) echo "$1" ;;
+    ?*) echo "$HOME/$1" ;;
+    *) echo "${XDG_CONFIG_HOME:-$HOME/.config}/GIMP/$2" ;;
+  esac
+}
+
 codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
 case $codename in
   bookworm)                               # Debian 12: GIMP 2.10
     gimp_dev=libgimp2.0-dev
     gimp_console=gimp-console-2.10
-    profile=${GIMP2_DIRECTORY:-$HOME/.config/GIMP/2.10} ;;
+    profile=$(gimp_profile "${GIMP2_DIRECTORY:-}" 2.10) ;;
   *)                                      # Debian 13: GIMP 3.0
     if [ "$codename" != trixie ]; then
       say "Debian 12 (bookworm) or 13 (trixie) expected, found '$codename';"
@@ -28,7 +39,7 @@ case $codename in
     fi
     gimp_dev=libgimp-3.0-dev
     gimp_console=gimp-console-3.0
-    profile=${GIMP3_DIRECTORY:-$HOME/.config/GIMP/3.0} ;;
+    profile=$(gimp_profile "${GIMP3_DIRECTORY:-}" 3.0) ;;
 esac
 
 packages="gcc make pkg-config libc6-dev libopenblas-dev libopenblas-openmp-dev libjpeg-dev libgegl-dev libbabl-dev gimp $gimp_dev"
