@@ -363,6 +363,28 @@ colorize_dir_hints_path (const gchar *hints_dir, const gchar *in_path)
 }
 
 gboolean
+colorize_dir_find_hints (const gchar *hints_dir, const gchar *in_path,
+                         gboolean hints_only, gchar **path, GError **error)
+{
+  gchar *p = colorize_dir_hints_path (hints_dir, in_path);
+
+  *path = NULL;
+  if (g_file_test (p, G_FILE_TEST_IS_REGULAR))
+    {
+      *path = p;
+      return TRUE;
+    }
+  if (hints_only)
+    g_set_error (error, COLORIZE_ERROR, NN_ERR_IO, "no hints file '%s' (the "
+                 "model is \"%s\")", p, COLORIZE_MODEL_HINTS_ONLY);
+  else
+    g_printerr ("colorize: %s: no hints file '%s': colorized without "
+                "hints\n", in_path, p);
+  g_free (p);
+  return ! hints_only;
+}
+
+gboolean
 colorize_dir_load_model (const gchar *progname, const gchar *model_arg,
                          gboolean has_hints_dir, nn_model **model,
                          gboolean *hints_only, GError **error)

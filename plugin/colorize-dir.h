@@ -99,6 +99,14 @@ gboolean colorize_dir_check_hints (const gchar *in_dir,
 gchar *colorize_dir_hints_path (const gchar *hints_dir,
                                 const gchar *in_path);
 
+/* The photo's hints file, when there is one: TRUE with *path set (newly
+ * allocated), or TRUE with *path NULL when hints_dir holds none for it
+ * (a note on stderr: it is colorized without hints); FALSE with error
+ * when there is none and hints_only (nothing else to go by). */
+gboolean colorize_dir_find_hints (const gchar *hints_dir,
+                                  const gchar *in_path, gboolean hints_only,
+                                  gchar **path, GError **error);
+
 /* The folder procedures' model argument: "cnn", "resnet18", the path of a
  * .weights file, or COLORIZE_MODEL_HINTS_ONLY (then *model is NULL and
  * *hints_only TRUE; refused when has_hints_dir is FALSE).  FALSE with

@@ -709,19 +709,11 @@ load_file_hints (const DirJob *job, const gchar *in_path, gint w, gint h,
   *out = COLORIZE_HINTS_NONE;
   if (! job->hints_dir)
     return TRUE;
-  path = colorize_dir_hints_path (job->hints_dir, in_path);
-  if (! g_file_test (path, G_FILE_TEST_IS_REGULAR))
-    {
-      if (! job->model)
-        g_set_error (error, COLORIZE_ERROR, NN_ERR_IO, "no hints file "
-                     "'%s' (the model is \"%s\")", path,
-                     COLORIZE_MODEL_HINTS_ONLY);
-      else
-        g_printerr ("colorize: %s: no hints file '%s': colorized without "
-                    "hints\n", in_path, path);
-      g_free (path);
-      return job->model != NULL;
-    }
+  if (! colorize_dir_find_hints (job->hints_dir, in_path, job->model == NULL,
+                                 &path, error))
+    return FALSE;
+  if (! path)
+    return TRUE;
   file  = g_file_new_for_path (path);
   image = gimp_file_load (GIMP_RUN_NONINTERACTIVE, file);
   g_object_unref (file);
