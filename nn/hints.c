@@ -265,9 +265,22 @@ dot (const real *a, const real *b, int n)
   return s;
 }
 
+/* The Jacobi preconditioner of l: 1 / the diagonal of A, into inv. */
+static void
+jacobi (const level *l, real *inv)
+{
+  for (int i = 0; i < l->n; i++)
+    {
+      real dg = l->d[i];
+      for (int k = l->row[i]; k < l->row[i + 1]; k++)
+        dg += l->wgt[k];
+      inv[i] = 1.0 / dg;
+    }
+}
+
 /* Jacobi-preconditioned CG on channel ch of l, from l->u[ch]; scratch
- * holds 5 planes of l->n.  Returns the iterations done and the final
- * relative residual in *res. */
+ * holds 5 planes of l->n, the last one jacobi ()'s.  Returns the
+ * iterations done and the final relative residual in *res. */
 static int
 cg (const level *l, int ch, real *scratch, int max_iter, double tol,
     double *res)
@@ -282,13 +295,6 @@ cg (const level *l, int ch, real *scratch, int max_iter, double tol,
     {
       memset (u, 0, (size_t) n * sizeof *u);
       return 0;
-    }
-  for (int i = 0; i < n; i++)
-    {
-      real dg = l->d[i];
-      for (int k = l->row[i]; k < l->row[i + 1]; k++)
-        dg += l->wgt[k];
-      inv[i] = 1.0 / dg;
     }
   matvec (l, u, q);
   for (int i = 0; i < n; i++)
@@ -412,6 +418,7 @@ nn_hints_solve (const float *L, const float *cover, const float *target,
             lv[i].u[ch][j] = lv[i + 1].u[ch][lv[i].agg[j]];
       int coarsest = i == nl - 1;
       iters = 0;
+      jacobi (&lv[i], scratch + 4 * (size_t) lv[i].n);
       for (int ch = 0; ch < 2; ch++)
         iters += cg (&lv[i], ch, scratch,
                      coarsest ? COARSEST_MAX_ITER : NN_HINTS_MAX_ITER,
