@@ -89,7 +89,35 @@ nn_head_loss (const float *logits, const float *centres, int q, int n, int h,
               int w, const float *target_ab, const float *weight,
               float *dlogits)
 {
+  return nn_head_loss_teacher (logits, centres, q, n, h, w, target_ab, NULL,
+                               0.0f, weight, dlogits);
+}
+
+/* softmax of the q logits z[c * hw] into p; returns log-sum-exp. */
+static double
+softmax_of (const float *z, size_t hw, int q, float *p)
+{
+  float mx = z[0];
+  for (int c = 1; c < q; c++)
+    mx = z[c * hw] > mx ? z[c * hw] : mx;
+  double se = 0.0;
+  for (int c = 0; c < q; c++)
+    se += exp ((double) z[c * hw] - mx);
+  double lse = mx + log (se);
+  if (p)
+    for (int c = 0; c < q; c++)
+      p[c] = (float) exp ((double) z[c * hw] - lse);
+  return lse;
+}
+
+double
+nn_head_loss_teacher (const float *logits, const float *centres, int q,
+                      int n, int h, int w, const float *target_ab,
+                      const float *teacher, float share, const float *weight,
+                      float *dlogits)
+{
   const size_t hw = (size_t) h * w, count = (size_t) n * hw;
+  const double truth_share = teacher ? 1.0 - share : 1.0;
   double total = 0.0;
 #pragma omp parallel for schedule(static) reduction(+ : total)
   for (size_t px = 0; px < count; px++)
@@ -99,18 +127,18 @@ nn_head_loss (const float *logits, const float *centres, int q, int n, int h,
       float a = target_ab[(img * 2) * hw + p];
       float b = target_ab[(img * 2 + 1) * hw + p];
       int idx[NN_HEAD_SOFT_NEIGHBOURS];
-      float wt[NN_HEAD_SOFT_NEIGHBOURS];
+      float wt[NN_HEAD_SOFT_NEIGHBOURS], pt[NN_HEAD_MAX_BINS];
       soft_encode (centres, q, a, b, idx, wt);
-      float mx = z[0];
-      for (int c = 1; c < q; c++)
-        mx = z[c * hw] > mx ? z[c * hw] : mx;
-      double se = 0.0;
-      for (int c = 0; c < q; c++)
-        se += exp ((double) z[c * hw] - mx);
-      double lse = mx + log (se);
+      double lse = softmax_of (z, hw, q, NULL);
       double ce = 0.0;
       for (int k = 0; k < NN_HEAD_SOFT_NEIGHBOURS; k++)
-        ce -= wt[k] * (z[idx[k] * hw] - lse);
+        ce -= truth_share * wt[k] * (z[idx[k] * hw] - lse);
+      if (teacher)
+        {
+          softmax_of (teacher + img * q * hw + p, hw, q, pt);
+          for (int c = 0; c < q; c++)
+            ce -= share * pt[c] * (z[c * hw] - lse);
+        }
       double pw = weight ? weight[img * hw + p] : 1.0;
       total += pw * ce;
       if (!dlogits)
@@ -118,9 +146,10 @@ nn_head_loss (const float *logits, const float *centres, int q, int n, int h,
       float *dz = dlogits + img * q * hw + p;
       const double s = pw / (double) count;
       for (int c = 0; c < q; c++)
-        dz[c * hw] = (float) (s * exp ((double) z[c * hw] - lse));
+        dz[c * hw] = (float) (s * (exp ((double) z[c * hw] - lse)
+                                   - (teacher ? share * pt[c] : 0.0)));
       for (int k = 0; k < NN_HEAD_SOFT_NEIGHBOURS; k++)
-        dz[idx[k] * hw] -= (float) (s * wt[k]);
+        dz[idx[k] * hw] -= (float) (s * truth_share * wt[k]);
     }
   return total / (double) count;
 }

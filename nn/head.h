@@ -52,6 +52,14 @@ double nn_head_loss (const float *logits, const float *centres, int q, int n,
                      int h, int w, const float *target_ab,
                      const float *weight, float *dlogits);
 
+/* The same with a teacher (knowledge distillation): each pixel's target
+ * is share x softmax (teacher's logits, same shape as logits) plus
+ * (1 - share) x the soft-encoded truth.  teacher NULL: nn_head_loss. */
+double nn_head_loss_teacher (const float *logits, const float *centres, int q,
+                             int n, int h, int w, const float *target_ab,
+                             const float *teacher, float share,
+                             const float *weight, float *dlogits);
+
 /* Annealed mean of every pixel of logits (n x q x h x w) at temperature t,
  * written as raw network output (CIE a, b divided by ab_scale) enlarged
  * `up` times by pixel repetition: n x 2 x (h * up) x (w * up). */

@@ -114,6 +114,86 @@ test_loss (void)
   free (dz);
 }
 
+/* Distillation: share x the teacher's softmax + (1 - share) x the truth's
+ * soft encoding, against the direct formula and finite differences. */
+static void
+test_teacher (void)
+{
+  const int n = 2, h = 2, w = 3;
+  const size_t hw = (size_t) h * w, nz = (size_t) n * q * hw;
+  float *z = malloc (nz * sizeof *z), *dz = malloc (nz * sizeof *dz);
+  float *tz = malloc (nz * sizeof *tz), *dz0 = malloc (nz * sizeof *dz0);
+  float ab[2 * 2 * 6], wt[2 * 6];
+  const float share = 0.7f;
+  fixture_fill (z, nz, 31, 0.0f, 2.0f);
+  fixture_fill (tz, nz, 32, 0.0f, 3.0f);
+  fixture_fill (ab, 24, 33, 0.0f, 60.0f);
+  fixture_fill (wt, 12, 34, 1.0f, 0.5f);
+  double got = nn_head_loss_teacher (z, centres, q, n, h, w, ab, tz, share,
+                                     wt, dz);
+  double want = 0.0;
+  for (int i = 0; i < n; i++)
+    for (size_t p = 0; p < hw; p++)
+      {
+        const float *zi = z + i * q * hw + p, *ti = tz + i * q * hw + p;
+        double mz = -1e30, mt = -1e30, lz = 0.0, lt = 0.0, ce = 0.0;
+        for (int c = 0; c < q; c++)
+          {
+            mz = fmax (mz, zi[c * hw]);
+            mt = fmax (mt, ti[c * hw]);
+          }
+        for (int c = 0; c < q; c++)
+          {
+            lz += exp (zi[c * hw] - mz);
+            lt += exp (ti[c * hw] - mt);
+          }
+        lz = mz + log (lz);
+        lt = mt + log (lt);
+        for (int c = 0; c < q; c++)
+          ce -= exp (ti[c * hw] - lt) * (zi[c * hw] - lz);
+        double truth = pixel_loss (zi, hw, ab[(i * 2) * hw + p],
+                                   ab[(i * 2 + 1) * hw + p]);
+        want += wt[i * hw + p] * (share * ce + (1.0 - share) * truth);
+      }
+  want /= (double) (n * hw);
+  CHECK (fabs (got - want) < 1e-5 * fabs (want),
+         "teacher loss %.7f, direct formula %.7f", got, want);
+  double worst = 0.0, scale = 0.0;
+  for (size_t k = 0; k < nz; k += 37)
+    {
+      float keep = z[k];
+      const float e = 1e-2f;
+      z[k] = keep + e;
+      double up = nn_head_loss_teacher (z, centres, q, n, h, w, ab, tz, share,
+                                        wt, NULL);
+      z[k] = keep - e;
+      double down = nn_head_loss_teacher (z, centres, q, n, h, w, ab, tz,
+                                          share, wt, NULL);
+      z[k] = keep;
+      double fd = (up - down) / (2.0 * e);
+      worst = fmax (worst, fabs (fd - dz[k]));
+      scale = fmax (scale, fabs (fd));
+    }
+  CHECK (worst < 2e-3 * scale, "teacher gradient vs finite differences: max "
+         "error %.3g of %.3g", worst, scale);
+  /* share 0 is the plain loss, bit for bit */
+  double plain = nn_head_loss (z, centres, q, n, h, w, ab, wt, dz0);
+  double zero = nn_head_loss_teacher (z, centres, q, n, h, w, ab, tz, 0.0f,
+                                      wt, dz);
+  CHECK (plain == zero && !memcmp (dz0, dz, nz * sizeof *dz),
+         "share 0: %.9g, plain loss %.9g", zero, plain);
+  /* share 1 and the teacher's own logits: the minimum, gradient 0 */
+  nn_head_loss_teacher (z, centres, q, n, h, w, ab, z, 1.0f, wt, dz);
+  double big = 0.0;
+  for (size_t k = 0; k < nz; k++)
+    big = fmax (big, fabs (dz[k]));
+  CHECK (big < 1e-7, "share 1 against itself: largest gradient %.3g", big);
+  free (z);
+  free (dz);
+  free (tz);
+  free (dz0);
+}
+
 static void
 test_decode (void)
 {
@@ -223,6 +303,7 @@ main (void)
 {
   test_bins ();
   test_loss ();
+  test_teacher ();
   test_decode ();
   test_models ();
   return test_report ("test_head");

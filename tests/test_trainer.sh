@@ -259,6 +259,43 @@ expect "init --from a model of another architecture" 1 "is a resnet18 model: exp
 check "train --init carries the init's temperature over" grep -q "^  temperature=1$" "$tmp/cal.info"
 check "train --init carries the init's chroma_scale over" grep -q "^  chroma_scale=0.75$" "$tmp/cal.info"
 
+# ---- train --teacher: distillation from a colour-class model ---------------------
+R18T=weights/resnet18.weights
+dist="--data $FIX/train --init $tmp/cnn-class.weights --loss class --teacher $R18T \
+  --steps 4 --batch 2 --crop 32 --threads 1 --workers 1 --log-every 1 --seed 2"
+"$T" train $dist --out "$tmp/d.weights" >/dev/null 2>"$tmp/d.err"
+check "a distilled run succeeds" test $? -eq 0 -a -s "$tmp/d.weights"
+check "a distilled run names its teacher" \
+  grep -q "distilling from $R18T (a resnet18 model): its share of each pixel's target 0.8" "$tmp/d.err"
+"$T" train $dist --teacher-share 0 --out "$tmp/d0.weights" >/dev/null 2>"$tmp/d0.err"
+"$T" train --data "$FIX/train" --init "$tmp/cnn-class.weights" --loss class --steps 4 \
+  --batch 2 --crop 32 --threads 1 --workers 1 --log-every 1 --seed 2 \
+  --out "$tmp/dn.weights" >/dev/null 2>"$tmp/dn.err"
+l_d=$(sed -n 's/.*step 1\/4 loss \([0-9.]*\).*/\1/p' "$tmp/d.err")
+l_0=$(sed -n 's/.*step 1\/4 loss \([0-9.]*\).*/\1/p' "$tmp/d0.err")
+l_n=$(sed -n 's/.*step 1\/4 loss \([0-9.]*\).*/\1/p' "$tmp/dn.err")
+check "teacher share 0 trains as no teacher (first loss $l_0 = $l_n)" \
+  test -n "$l_0" -a "$l_0" = "$l_n"
+check "the teacher changes the loss (first loss $l_d, without $l_n)" \
+  test -n "$l_d" -a "$l_d" != "$l_n"
+"$T" train $dist --out "$tmp/e.weights" --stop-after 2 >/dev/null 2>&1
+check "a distilled run stops with a checkpoint" test -s "$tmp/e.ckpt"
+expect "resume with another --teacher-share" 2 "teacher-share differs" \
+  "$T" train --resume "$tmp/e.ckpt" --teacher-share 0.5 --data "$FIX/train" --out "$tmp/e.weights"
+"$T" train --resume "$tmp/e.ckpt" --data "$FIX/train" --threads 1 --out "$tmp/e.weights" \
+  >/dev/null 2>"$tmp/e2.err"
+check "the resumed distilled run names its teacher" grep -q "distilling from $R18T" "$tmp/e2.err"
+"$T" forward --weights "$tmp/d.weights" --input "$PROBE" --output "$tmp/d.npy"
+"$T" forward --weights "$tmp/e.weights" --input "$PROBE" --output "$tmp/e.npy"
+check "a resumed distilled run equals the uninterrupted one" cmp -s "$tmp/d.npy" "$tmp/e.npy"
+expect "a teacher without colour classes" 2 "colour classes (0 bins) are not the student's (263 bins)" \
+  "$T" train $dist --teacher weights/cnn.weights --out "$tmp/x.weights"
+expect "a teacher for an MSE student" 2 "needs a colour-class student" \
+  "$T" train --arch cnn --data "$FIX/train" --teacher "$R18T" --steps 1 --batch 2 \
+  --crop 32 --out "$tmp/x.weights"
+expect "a teacher file that is not there" 2 "teacher: .*nothere.weights" \
+  "$T" train $dist --teacher "$tmp/nothere.weights" --out "$tmp/x.weights"
+
 # ---- colour hints (apply --hints, eval --hints, make-strokes) -------------------
 STROKES=$BUILD/make-strokes
 R18=weights/resnet18.weights

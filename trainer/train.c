@@ -107,6 +107,8 @@ typedef struct settings {
   double gray_threshold;
   int working_size;
   int64_t val_every;       /* 0: every epoch */
+  char teacher[1024];      /* distillation: a class model's file, or "" */
+  double teacher_share;    /* its share of each pixel's target */
 } settings;
 
 /* Options given on the command line (for conflicts with --resume). */
@@ -114,7 +116,7 @@ typedef struct given {
   int arch, batch, crop, seed, lr, schedule, warmup, weight_decay, loss,
       encoder_lr,
       steps, epochs, minutes, cache_side, gray_threshold, working_size,
-      val_every;
+      val_every, teacher, teacher_share;
 } given;
 
 static void
@@ -125,12 +127,12 @@ settings_text (const settings *s, char *buf, size_t len)
             "warmup=%lld\nweight_decay=%.9g\nloss=%s\ntotal_steps=%lld\n"
             "epochs_requested=%.9g\nminutes_requested=%.9g\ncache_side=%d\n"
             "gray_threshold=%.9g\nworking_size=%d\nval_every=%lld\n"
-            "encoder_lr=%.9g\n",
+            "encoder_lr=%.9g\nteacher=%s\nteacher_share=%.9g\n",
             s->arch, s->batch, s->crop, (unsigned long long) s->seed, s->lr,
             s->schedule, (long long) s->warmup, s->weight_decay, s->loss,
             (long long) s->total_steps, s->epochs, s->minutes, s->cache_side,
             s->gray_threshold, s->working_size, (long long) s->val_every,
-            s->encoder_lr);
+            s->encoder_lr, s->teacher, s->teacher_share);
 }
 
 /* The default warm-up once the step count is known: 5% of the run, at
@@ -359,13 +361,15 @@ loss_share (const float *pred, const float *target, const float *weight,
 /* The colour-class loss (nn/head.h) of this process's nb samples: the
  * targets' a,b averaged over 2 x 2 pixels (the logits' resolution), each
  * pixel weighted by the rarity of its colour (dataset_weights: Zhang et
- * al.'s class rebalancing).  Returns this share's sum (the loss is the sum
+ * al.'s class rebalancing); with a teacher's logits (same shape), each
+ * target is mixed with its softmax (nn_head_loss_teacher).  Returns this share's sum (the loss is the sum
  * over the processes divided by their pixel count) and writes to dlogits
  * the gradient of that global mean.  scratch: 3 planes of nb * (crop/2)^2. */
 static double
 class_share (nn_model *m, const float *logits, const float *target,
              const dataset_weights *wt, int nb, int crop, int processes,
-             float *dlogits, float *scratch)
+             const float *teacher, float teacher_share, float *dlogits,
+             float *scratch)
 {
   const int h = crop / 2, w = crop / 2;
   const size_t hw = (size_t) h * w, full = (size_t) crop * crop;
@@ -388,12 +392,49 @@ class_share (nn_model *m, const float *logits, const float *target,
                                ab[((size_t) i * 2 + 1) * hw + p]);
     }
   const nn_param *bins = nn_model_find (m, "head.bins");
-  double mean = nn_head_loss (logits, bins->data, m->head_bins, nb, h, w, ab,
-                              pw, dlogits);
+  double mean = nn_head_loss_teacher (logits, bins->data, m->head_bins, nb,
+                                      h, w, ab, teacher, teacher_share, pw,
+                                      dlogits);
   const float share = 1.0f / (float) processes;
   for (size_t i = 0, n = (size_t) nb * m->head_bins * hw; i < n; i++)
     dlogits[i] *= share;
   return mean * (double) (nb * hw);
+}
+
+/* The --teacher file: a colour-class model with the student's bins and
+ * input scaling, so that its logits are targets for the student's. */
+static int
+load_teacher (const char *path, const nn_model *m, nn_model **out,
+              char *msg, size_t len)
+{
+  nn_error err;
+  if (!m->head_bins)
+    {
+      snprintf (msg, len, "--teacher needs a colour-class student (--loss "
+                "class)");
+      return -1;
+    }
+  if (weights_load (path, out, &err) != NN_OK)
+    {
+      snprintf (msg, len, "teacher: %s", err.message);
+      return -1;
+    }
+  const nn_model *t = *out;
+  const nn_param *tb = nn_model_find ((nn_model *) t, "head.bins");
+  const nn_param *mb = nn_model_find ((nn_model *) m, "head.bins");
+  if (t->head_bins != m->head_bins || !tb || !mb
+      || memcmp (tb->data, mb->data, 2 * (size_t) m->head_bins
+                 * sizeof *tb->data))
+    snprintf (msg, len, "--teacher: its colour classes (%d bins) are not "
+              "the student's (%d bins)", t->head_bins, m->head_bins);
+  else if (memcmp (&t->scaling, &m->scaling, sizeof t->scaling))
+    snprintf (msg, len, "--teacher: its input scaling differs from the "
+              "student's");
+  else
+    return 0;
+  nn_model_free (*out);
+  *out = NULL;
+  return -1;
 }
 
 /* ---- Validation ------------------------------------------------------------ */
@@ -600,10 +641,11 @@ train_usage (void)
            "usage: colorize-train train --arch cnn|resnet18 --data DIR --out FILE.weights\n"
            "         [--val DIR] [--epochs N | --steps N | --minutes M] [--batch 16]\n"
            "         [--crop 128] [--lr 1e-3] [--schedule cosine|constant] [--warmup N]\n"
-           "         [--weight-decay X] [--encoder-lr X] [--loss mse|weighted] [--threads N] [--workers N]\n"
+           "         [--weight-decay X] [--encoder-lr X] [--loss mse|weighted|class] [--threads N] [--workers N]\n"
            "         [--seed S] [--init FILE.weights] [--resume FILE.ckpt]\n"
            "         [--val-every N] [--working-size S] [--cache-size N]\n"
-           "         [--gray-threshold C] [--checkpoint-minutes M] [--log-every N]\n");
+           "         [--gray-threshold C] [--checkpoint-minutes M] [--log-every N]\n"
+           "         [--teacher CLASS.weights [--teacher-share 0.8]]\n");
 }
 
 static int
@@ -677,7 +719,7 @@ train_run (int argc, char **argv, mpijob *job)
 {
   settings s = { .arch = "", .batch = 16, .crop = 128, .seed = 1, .lr = 1e-3,
                  .schedule = "cosine", .warmup = -1, .loss = "mse",
-                 .encoder_lr = 1.0,
+                 .encoder_lr = 1.0, .teacher = "", .teacher_share = 0.8,
                  .cache_side = DATASET_DEFAULT_SHORT_SIDE,
                  .gray_threshold = DATASET_DEFAULT_GRAY_THRESHOLD,
                  .working_size = COLORIZE_DEFAULT_WORKING_SIZE };
@@ -807,6 +849,24 @@ train_run (int argc, char **argv, mpijob *job)
             return 2;
           g.encoder_lr = 1;
         }
+      else if (!strcmp (o, "--teacher"))
+        {
+          if (!*v || strlen (v) >= sizeof s.teacher || strchr (v, '\n'))
+            {
+              fprintf (stderr, "colorize-train train: --teacher expects a "
+                       "weight file's path (one line, under %zu bytes)\n",
+                       sizeof s.teacher);
+              return 2;
+            }
+          snprintf (s.teacher, sizeof s.teacher, "%s", v);
+          g.teacher = 1;
+        }
+      else if (!strcmp (o, "--teacher-share"))
+        {
+          if (parse_double (o, v, 0.0, 1.0, &s.teacher_share))
+            return 2;
+          g.teacher_share = 1;
+        }
       else if (!strcmp (o, "--loss"))
         {
           if (strcmp (v, "mse") && strcmp (v, "weighted") && strcmp (v, "class"))
@@ -915,7 +975,7 @@ train_run (int argc, char **argv, mpijob *job)
 
   char msg[1024];
   nn_error err;
-  nn_model *m = NULL;
+  nn_model *m = NULL, *teacher = NULL;
   adam_state *adam = NULL;
   char *ckpt_text = NULL;
   state st = { 0 };
@@ -966,6 +1026,11 @@ train_run (int argc, char **argv, mpijob *job)
       NUM ("val_every", val_every, int64_t);
       c.encoder_lr = nn_metadata_number (ckpt_text, "encoder_lr", &x) == 1
                      ? x : 1.0;
+      if (nn_metadata_string (ckpt_text, "teacher", c.teacher,
+                              sizeof c.teacher) != 1)
+        c.teacher[0] = 0;        /* checkpoints from before --teacher */
+      c.teacher_share = nn_metadata_number (ckpt_text, "teacher_share", &x)
+                        == 1 ? x : 0.8;
       bad |= nn_metadata_number (ckpt_text, "step", &x) != 1;
       st.step = (int64_t) x;
       bad |= nn_metadata_number (ckpt_text, "elapsed", &x) != 1;
@@ -1017,6 +1082,10 @@ train_run (int argc, char **argv, mpijob *job)
         conflict = "--working-size";
       else if (g.val_every && s.val_every != c.val_every)
         conflict = "--val-every";
+      else if (g.teacher && strcmp (s.teacher, c.teacher))
+        conflict = "--teacher";
+      else if (g.teacher_share && s.teacher_share != c.teacher_share)
+        conflict = "--teacher-share";
       if (conflict)
         {
           fprintf (stderr, "colorize-train train: %s differs from the value "
@@ -1105,6 +1174,13 @@ train_run (int argc, char **argv, mpijob *job)
                ? "the model has a colour-class head: train it with --loss "
                  "class" : "--loss class needs a colour-class model (init "
                  "--head class, or no --init)");
+      rc = 2;
+      goto done;
+    }
+
+  if (s.teacher[0] && load_teacher (s.teacher, m, &teacher, msg, sizeof msg))
+    {
+      fprintf (stderr, "colorize-train train: %s\n", msg);
       rc = 2;
       goto done;
     }
@@ -1259,6 +1335,10 @@ train_run (int argc, char **argv, mpijob *job)
                s.batch, s.crop, s.lr, s.schedule, s.loss,
                s.total_steps ? "" : "(measuring) ",
                (long long) s.total_steps, (long long) st.step);
+      if (teacher)
+        fprintf (stderr, "distilling from %s (a %s model): its share of "
+                 "each pixel's target %g\n", s.teacher,
+                 nn_arch_name (teacher->arch), s.teacher_share);
       if (job->size > 1)
         fprintf (stderr, "%d processes, %d samples each per step; "
                  "synchronized batch norm\n", job->size, fd.nb);
@@ -1277,6 +1357,18 @@ train_run (int argc, char **argv, mpijob *job)
       double lr = lr_at (&s, step);
       acfg.lr = (float) lr;
       nn_model_zero_grad (m);
+      const float *tlogits = NULL;
+      if (teacher)
+        {
+          if (nn_model_forward (teacher, sl->input, fd.nb, s.crop, s.crop,
+                                NN_PASS_INFER, &err) != NN_OK)
+            {
+              fprintf (stderr, "colorize-train train: step %lld: teacher: "
+                       "%s\n", (long long) step, err.message);
+              goto done_gegl;
+            }
+          tlogits = nn_model_output (teacher, NULL, NULL, NULL, NULL);
+        }
       if (nn_model_forward (m, sl->input, fd.nb, s.crop, s.crop,
                             NN_PASS_TRAIN, &err) != NN_OK)
         {
@@ -1289,7 +1381,9 @@ train_run (int argc, char **argv, mpijob *job)
        * (all stop at the same step). */
       double ctl[3] = { m->head_bins
                         ? class_share (m, pred, sl->target, &wt, fd.nb,
-                                       s.crop, job->size, dout, class_scratch)
+                                       s.crop, job->size, tlogits,
+                                       (float) s.teacher_share, dout,
+                                       class_scratch)
                         : loss_share (pred, sl->target, sl->weight, nout,
                                       nout * job->size, dout),
                         stop_signal == SIGINT, stop_signal == SIGTERM };
@@ -1555,6 +1649,7 @@ done:
   free (ckpt_path);
   adam_free (adam);
   nn_model_free (m);
+  nn_model_free (teacher);
   return rc;
 }
 
