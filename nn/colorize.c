@@ -556,17 +556,48 @@ network_ab (nn_model *m, const float *L, int w, int h, int pw, int ph,
   return NN_OK;
 }
 
-/* Hints at the working size (see colorize.h): ab (w x h, two planes) is
- * multiplied by s, then gets the solved change added; lo and hi grow to
- * take in the hints' colours.  The hint pixel (X, Y) of a W x H image
- * falls in cell (X * w / W, Y * h / H). */
+/* ab (the prior) becomes k x own + (1 - k) x (ab + u): u the solved
+ * change, own the strokes' colours spread from neutral (the hints-only
+ * solution), k in 0..1 the strokes' reach (1 at the strokes, spread with
+ * NN_HINTS_NEAR; see colorize.h).  cover, target (the change asked for
+ * at the strokes) as for nn_hints_solve; scratch: 6 planes. */
 static nn_code
-hints_at_working_size (const colorize_options *opt, const float *L, int w,
-                       int h, int W, int H, float s, float *ab, float lo[2],
-                       float hi[2], nn_error *err)
+hints_near_strokes (const float *L, const float *cover, const float *target,
+                    const float *u, int w, int h, float *ab, float *scratch,
+                    nn_error *err)
 {
   size_t n = (size_t) w * h;
-  float *buf = calloc (n * 5, sizeof *buf);
+  float *t = scratch, *own = scratch + 2 * n, *k = scratch + 4 * n;
+  for (size_t i = 0; i < 2 * n; i++)   /* the strokes' absolute colour */
+    t[i] = cover[i % n] > 0.0f ? target[i] + ab[i] : 0.0f;
+  nn_code rc = nn_hints_solve (L, cover, t, w, h, own, NULL, err);
+  for (size_t i = 0; i < 2 * n; i++)
+    t[i] = cover[i % n] > 0.0f ? 1.0f : 0.0f;
+  if (rc == NN_OK)
+    rc = nn_hints_solve_reach (L, cover, t, w, h, NN_HINTS_NEAR, k, NULL,
+                               err);
+  if (rc != NN_OK)
+    return rc;
+  for (size_t i = 0; i < 2 * n; i++)
+    {
+      float r = k[i] < 0.0f ? 0.0f : k[i] > 1.0f ? 1.0f : k[i];
+      ab[i] = r * own[i] + (1.0f - r) * (ab[i] + u[i]);
+    }
+  return NN_OK;
+}
+
+/* Hints at the working size (see colorize.h): ab (w x h, two planes) is
+ * multiplied by s, then gets the solved change added and, when the prior
+ * is a network's (not neutral), the strokes' own colour near them; lo and
+ * hi grow to take in the hints' colours.  The hint pixel (X, Y) of a
+ * W x H image falls in cell (X * w / W, Y * h / H). */
+static nn_code
+hints_at_working_size (const colorize_options *opt, const float *L, int w,
+                       int h, int W, int H, float s, int neutral, float *ab,
+                       float lo[2], float hi[2], nn_error *err)
+{
+  size_t n = (size_t) w * h;
+  float *buf = calloc (n * (neutral ? 5 : 11), sizeof *buf);
   if (!buf)
     return nn_error_set (err, NN_ERR_NOMEM, "colorize: out of memory for "
                          "the hints");
@@ -599,7 +630,9 @@ hints_at_working_size (const colorize_options *opt, const float *L, int w,
         cover[i] = (float) (cover[i] / cell_area);
       }
   nn_code rc = nn_hints_solve (L, cover, target, w, h, u, NULL, err);
-  if (rc == NN_OK)
+  if (rc == NN_OK && !neutral)
+    rc = hints_near_strokes (L, cover, target, u, w, h, ab, buf + 5 * n, err);
+  else if (rc == NN_OK)    /* hints only: the change from grey is all */
     for (size_t i = 0; i < 2 * n; i++)
       ab[i] += u[i];
   free (buf);
@@ -673,8 +706,8 @@ colorize_image (nn_model *m, float *pixels, int width, int height,
   float s = opt.strength * colorize_chroma_scale (m);
   if (opt.n_hints)
     {
-      rc = hints_at_working_size (&opt, L, w, h, width, height, s, ab, lo,
-                                  hi, err);
+      rc = hints_at_working_size (&opt, L, w, h, width, height, s, !m, ab,
+                                  lo, hi, err);
       if (rc != NN_OK)
         goto done;
       s = 1.0f;

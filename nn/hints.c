@@ -110,14 +110,14 @@ affinity_scale (const float *L, int w, int h)
 /* The finest level from the inputs (see hints.h). */
 static int
 level_fine (level *l, const float *L, const float *cover, const float *target,
-            int w, int h)
+            int w, int h, double reach)
 {
   int n = w * h;
   if (level_alloc (l, n, 2 * ((w - 1) * h + w * (h - 1))))
     return -1;
   double s2 = affinity_scale (L, w, h);
   double side = w > h ? w : h;
-  double eps = 1.0 / (NN_HINTS_REACH * side * NN_HINTS_REACH * side);
+  double eps = 1.0 / (reach * side * reach * side);
   int k = 0;
   for (int i = 0; i < n; i++)
     {
@@ -363,9 +363,9 @@ check_inputs (const float *L, const float *cover, const float *target, int w,
  * levels, 0 when out of memory. */
 static int
 build_levels (level *lv, const float *L, const float *cover,
-              const float *target, int w, int h)
+              const float *target, int w, int h, double reach)
 {
-  if (level_fine (&lv[0], L, cover, target, w, h))
+  if (level_fine (&lv[0], L, cover, target, w, h, reach))
     return 0;
   int nl = 1;
   while (nl < MAX_LEVELS && lv[nl - 1].n > COARSEST_NODES)
@@ -384,7 +384,19 @@ nn_code
 nn_hints_solve (const float *L, const float *cover, const float *target,
                 int w, int h, float *u, nn_hints_stats *stats, nn_error *err)
 {
+  return nn_hints_solve_reach (L, cover, target, w, h, NN_HINTS_REACH, u,
+                               stats, err);
+}
+
+nn_code
+nn_hints_solve_reach (const float *L, const float *cover, const float *target,
+                      int w, int h, float reach, float *u,
+                      nn_hints_stats *stats, nn_error *err)
+{
   int any = 0;
+  if (!(reach > 0.0f && isfinite (reach)))
+    return nn_error_set (err, NN_ERR_ARG, "hints: reach %g is not a "
+                         "positive number", reach);
   nn_code rc = check_inputs (L, cover, target, w, h, u, &any, err);
   if (rc != NN_OK)
     return rc;
@@ -399,7 +411,7 @@ nn_hints_solve (const float *L, const float *cover, const float *target,
   level lv[MAX_LEVELS];
   memset (lv, 0, sizeof lv);
   real *scratch = malloc (n * 5 * sizeof *scratch);
-  int nl = scratch ? build_levels (lv, L, cover, target, w, h) : 0;
+  int nl = scratch ? build_levels (lv, L, cover, target, w, h, reach) : 0;
   if (!nl)
     {
       for (int i = 0; i < MAX_LEVELS; i++)

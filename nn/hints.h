@@ -48,6 +48,7 @@
 #define NN_HINTS_LAMBDA 1000.0f
 #define NN_HINTS_REACH 3.0f      /* eps = 1 / (REACH * max (w, h))^2 */
 #define NN_HINTS_MAX_ITER 200
+#define NN_HINTS_NEAR 0.3f       /* reach of a stroke's own colour (colorize.h) */
 
 /* One painted pixel of a hints layer, in the image's pixel coordinates:
  * its a,b is what the result must have there, alpha (0..1] how strongly. */
@@ -71,5 +72,13 @@ typedef struct nn_hints_stats {
 nn_code nn_hints_solve (const float *L, const float *cover,
                         const float *target, int w, int h, float *u,
                         nn_hints_stats *stats, nn_error *err);
+
+/* The same with eps = 1 / (reach max (w, h))^2: a shorter reach keeps a
+ * stroke's effect nearer to it (colorize.h uses NN_HINTS_NEAR for the
+ * stroke's own colour).  NN_ERR_ARG for a reach that is not positive. */
+nn_code nn_hints_solve_reach (const float *L, const float *cover,
+                              const float *target, int w, int h, float reach,
+                              float *u, nn_hints_stats *stats,
+                              nn_error *err);
 
 #endif

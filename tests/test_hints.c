@@ -312,6 +312,48 @@ test_pipeline (void)
   CHECK (blend < 3.0, "half-alpha stroke pixels near the stroke colour "
          "(worst %.2f)", blend);
 
+  /* A strong, varied prior (strength 4): near the stroke the colour is
+   * the stroke's, not the prior's variation moved by the stroke's change
+   * (colorize.h): the disk's mean distance from the stroke colour (away
+   * from the stroke) against the plain result's mean distance from its
+   * own disk mean. */
+  colorize_options o4 = opt;
+  o4.strength = 4.0f;
+  o4.n_hints = 0;
+  float *p4 = disk_image (), *h4 = disk_image ();
+  rc = colorize_image (m, p4, 160, 120, 3, &o4, &err);
+  o4.n_hints = (size_t) nh;
+  if (rc == NN_OK)
+    rc = colorize_image (m, h4, 160, 120, 3, &o4, &err);
+  CHECK (rc == NN_OK, "strength 4: %s", rc ? err.message : "ok");
+  double ma = 0.0, mb = 0.0, spread = 0.0, dev = 0.0;
+  int cnt = 0;
+  for (int pass = 0; pass < 2; pass++)
+    for (size_t i = 0; i < N; i++)
+      {
+        int x = (int) (i % 160), y = (int) (i / 160);
+        int r2 = (x - 50) * (x - 50) + (y - 60) * (y - 60);
+        if (!(r2 < 24 * 24 && (y < 54 || y > 66)))
+          continue;
+        const float *p = p4 + i * 3, *q = h4 + i * 3;
+        if (pass == 0)
+          {
+            ma += p[1];
+            mb += p[2];
+            cnt++;
+          }
+        else
+          {
+            spread += hypot (p[1] - ma / cnt, p[2] - mb / cnt) / cnt;
+            dev += hypot (q[1] - 40.0f, q[2] - 30.0f) / cnt;
+          }
+      }
+  CHECK (dev < 0.25 * spread, "strength 4: the disk keeps the stroke's "
+         "colour (mean distance %.3f) where the prior varies (its spread "
+         "%.3f)", dev, spread);
+  free (p4);
+  free (h4);
+
   /* Hints only: no network, neutral outside the disk. */
   float *only = disk_image ();
   rc = colorize_image (NULL, only, 160, 120, 3, &opt, &err);
