@@ -98,6 +98,42 @@ cp "$tmp/v.pack" "$tmp/old.pack"
 "$T" pack "$FIX/train" --out "$tmp/old.pack" --stop-after 5 2>/dev/null
 check "interrupted: the older pack under that name is untouched" cmp -s "$tmp/old.pack" "$tmp/v.pack"
 
+# ---- Damaged and truncated packs: refused, naming the record -----------------------
+rec5=$(sed -n 's/^record 5: .* bytes at \([0-9]*\) .*/\1/p' "$tmp/i.out")
+path5=$(sed -n 's/^record 5: .* \([^ ]*\)$/\1/p' "$tmp/i.out")
+cp "$tmp/t.pack" "$tmp/d.pack"
+flip "$tmp/d.pack" $((rec5 + 100))
+expect "info --check: a flipped byte in record 5 is named" 1 "d.pack: record 5 ($path5): checksum mismatch, expected [0-9a-f]*, found [0-9a-f]* (damaged file)" \
+  "$T" info "$tmp/d.pack" --check
+run="--arch cnn --steps 6 --batch 4 --crop 32 --seed 1 --threads 1 --checkpoint-minutes 0"
+expect "train: a flipped byte in record 5 stops the run naming the record" 1 "step [0-9]*: .*d.pack: record 5 ($path5): checksum mismatch" \
+  "$T" train $run --data "$tmp/d.pack" --out "$tmp/d.weights"
+check "train: no weights from a damaged pack" test ! -e "$tmp/d.weights"
+size=$(wc -c <"$tmp/t.pack")
+head -c $((size - 1000)) "$tmp/t.pack" >"$tmp/cut.pack"
+expect "a truncated pack is refused with both sizes" 1 "cut.pack: truncated: the file has $((size - 1000)) bytes, the header says [0-9]* + [0-9]* (records + index)" \
+  "$T" train $run --data "$tmp/cut.pack" --out "$tmp/x.weights"
+head -c 40 "$tmp/t.pack" >"$tmp/tiny.pack"
+expect "a pack cut inside its header" 1 "tiny.pack: .*too short" "$T" info "$tmp/tiny.pack"
+cp "$tmp/t.pack" "$tmp/h.pack"
+flip "$tmp/h.pack" 21
+expect "a flipped byte in the header" 1 "h.pack: header checksum mismatch (damaged file)" \
+  "$T" info "$tmp/h.pack"
+cp "$tmp/t.pack" "$tmp/ix.pack"
+flip "$tmp/ix.pack" $((size - 5))
+expect "a flipped byte in the index's paths" 1 "ix.pack: index checksum mismatch (damaged file)" \
+  "$T" info "$tmp/ix.pack"
+# record 3's offset in the index (source entries of 3896 bytes, then 40 a record)
+ioff=$(info_key record_bytes "$tmp/i.out")
+cp "$tmp/t.pack" "$tmp/off.pack"
+flip "$tmp/off.pack" $((64 + ioff + 3896 + 3 * 40 + 2))
+expect "a damaged record entry is named" 1 "off.pack: record 3 (.*): bytes [0-9]* + [0-9]*, expected them to start at" \
+  "$T" info "$tmp/off.pack"
+cp "$tmp/t.pack" "$tmp/wh.pack"
+flip "$tmp/wh.pack" $((64 + ioff + 3896 + 7 * 40 + 23))
+expect "an impossible record size is named" 1 "wh.pack: record 7 (.*): size [0-9]*x[0-9]*, expected 1..65535" \
+  "$T" info "$tmp/wh.pack"
+
 # ---- train from a pack equals train from the folder --------------------------------
 run="--arch resnet18 --steps 8 --batch 4 --crop 32 --seed 7 --threads 1
      --workers 2 --val-every 4 --checkpoint-minutes 0"
