@@ -178,5 +178,36 @@ expect "--data with a pack of full photos" 1 "v.pack holds full photos (pack --f
 expect "--data with a file that is not a pack" 1 "not a folder, and not a colorize pack" \
   "$T" train $run --data "$PROBE" --out "$tmp/x.weights"
 
+# ---- Several sources, per-source weights ------------------------------------------
+"$T" pack "$FIX/val" --out "$tmp/vl.pack" 2>/dev/null
+wrun="--arch cnn --steps 1 --batch 30 --crop 16 --seed 4 --threads 1 --checkpoint-minutes 0"
+"$T" train $wrun --data "$tmp/t.pack:1" "$tmp/vl.pack:1" --trace-reads "$tmp/tr1" \
+  --workers 1 --out "$tmp/w.weights" >/dev/null 2>"$tmp/w.err"
+check "weights 1:1 give the small source half the epoch" grep -q "vl.pack: weight 1: 15 of the 30 samples of an epoch (each image 2.14 times)" "$tmp/w.err"
+check "the large source: 15 samples of 15 different records" \
+  test "$(awk '$2 == 0' "$tmp/tr1" | wc -l) $(awk '$2 == 0 { print $3 }' "$tmp/tr1" | sort -u | wc -l)" = "15 15"
+check "the small source: 15 samples, each of its 7 records 2 or 3 times" \
+  test "$(awk '$2 == 1 { print $3 }' "$tmp/tr1" | sort | uniq -c | awk '{ print $1 }' | sort -u | tr '\n' ' ')" = "2 3 " -a "$(awk '$2 == 1' "$tmp/tr1" | wc -l)" -eq 15
+"$T" train $wrun --data "$tmp/t.pack:1" "$tmp/vl.pack:1" --trace-reads "$tmp/tr3" \
+  --workers 3 --out "$tmp/w3.weights" >/dev/null 2>&1
+check "the weighted order does not depend on the worker count" \
+  test "$(sort -n "$tmp/tr1" | md5sum)" = "$(sort -n "$tmp/tr3" | md5sum)"
+same_weights "nor do the weights" "$tmp/w.weights" "$tmp/w3.weights"
+wrun="--arch cnn --steps 6 --batch 4 --crop 16 --seed 4 --threads 1 --checkpoint-minutes 0"
+"$T" train $wrun --data "$tmp/t.pack:0.25" "$FIX/val:1" --out "$tmp/wr.weights" >/dev/null 2>&1
+"$T" train $wrun --data "$tmp/t.pack:0.25" "$FIX/val:1" --out "$tmp/wr2.weights" --stop-after 2 >/dev/null 2>&1
+expect "resume with other weights is refused" 1 "was made on 30 images, .* different ones" \
+  "$T" train --resume "$tmp/wr2.ckpt" --data "$tmp/t.pack:0.5" "$FIX/val:1" --out "$tmp/wr2.weights"
+"$T" train --resume "$tmp/wr2.ckpt" --data "$tmp/t.pack:0.25" "$FIX/val:1" --threads 1 \
+  --out "$tmp/wr2.weights" >/dev/null 2>&1
+same_weights "a pack and a folder with weights: resumed equals uninterrupted" "$tmp/wr.weights" "$tmp/wr2.weights"
+"$T" train $wrun --data "$FIX/train" "$tmp/vl.pack" --out "$tmp/u.weights" >/dev/null 2>&1
+check "a folder and a pack without weights: one list of 30 images" \
+  sh -c "'$T' info '$tmp/u.weights' | grep -q '^  images=30$'"
+expect "weights for some sources only" 1 "give a weight (PATH:W) to every source or to none (1 of 2 have one)" \
+  "$T" train $wrun --data "$tmp/t.pack:2" "$tmp/vl.pack" --out "$tmp/x.weights"
+expect "a weight that is not a positive number" 1 "the weight after ':' must be a number in (0, 1e6\], got '0'" \
+  "$T" train $wrun --data "$tmp/t.pack:0" "$tmp/vl.pack:1" --out "$tmp/x.weights"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
