@@ -79,6 +79,16 @@ check "the same file with 1 and 3 threads" cmp -s "$tmp/t.pack" "$tmp/t3.pack"
 "$T" info "$tmp/v.pack" --check >"$tmp/iv.out" 2>&1
 check "pack --full: 7 full photos" test "$(info_key kind "$tmp/iv.out") $(info_key records "$tmp/iv.out")" = "rgb8 7"
 
+"$T" pack "$FIX/train" --variants 3 --out "$tmp/t3v.pack" 2>"$tmp/v3.err"
+"$T" info "$tmp/t3v.pack" --records --check >"$tmp/iv3.out" 2>&1
+check "pack --variants 3: 69 records, said so" \
+  test "$(info_key records "$tmp/iv3.out")" -eq 69 -a "$(grep -c '3 variants a photo (re-cropped, flipped)' "$tmp/iv3.out")" -eq 1
+check "pack --variants 3: variant 0 is the photo, 1 and 2 are named #1 #2" \
+  test "$(sed -n 's/^record [3-5]: .* bytes at [0-9]* //p' "$tmp/iv3.out" | tr '\n' ' ')" = "$FIX/train/bsds_100039.jpg $FIX/train/bsds_100039.jpg#1 $FIX/train/bsds_100039.jpg#2 "
+check "pack --variants 3: every record decodes" grep -q "check: all 69 records" "$tmp/iv3.out"
+"$T" eval --weights weights/cnn.weights --data "$FIX/val" >"$tmp/ef.out" 2>/dev/null
+"$T" eval --weights weights/cnn.weights --data "$tmp/v.pack" >"$tmp/ep.out" 2>/dev/null
+check "eval --data VAL.pack: the folder's figures, image by image" cmp -s "$tmp/ef.out" "$tmp/ep.out"
 mkdir -p "$tmp/empty" "$tmp/useless"
 cp "$FIX/train/corrupt.jpg" "$FIX/train/gray_bsds_100007.png" "$tmp/useless/"
 expect "pack: missing folder" 1 "nope: No such file or directory" "$T" pack "$tmp/nope" --out "$tmp/x.pack"
@@ -123,14 +133,14 @@ cp "$tmp/t.pack" "$tmp/ix.pack"
 flip "$tmp/ix.pack" $((size - 5))
 expect "a flipped byte in the index's paths" 1 "ix.pack: index checksum mismatch (damaged file)" \
   "$T" info "$tmp/ix.pack"
-# record 3's offset in the index (source entries of 3896 bytes, then 40 a record)
+# record 3's offset in the index (source entries of 3900 bytes, then 40 a record)
 ioff=$(info_key record_bytes "$tmp/i.out")
 cp "$tmp/t.pack" "$tmp/off.pack"
-flip "$tmp/off.pack" $((64 + ioff + 3896 + 3 * 40 + 2))
+flip "$tmp/off.pack" $((64 + ioff + 3900 + 3 * 40 + 2))
 expect "a damaged record entry is named" 1 "off.pack: record 3 (.*): bytes [0-9]* + [0-9]*, expected them to start at" \
   "$T" info "$tmp/off.pack"
 cp "$tmp/t.pack" "$tmp/wh.pack"
-flip "$tmp/wh.pack" $((64 + ioff + 3896 + 7 * 40 + 23))
+flip "$tmp/wh.pack" $((64 + ioff + 3900 + 7 * 40 + 23))
 expect "an impossible record size is named" 1 "wh.pack: record 7 (.*): size [0-9]*x[0-9]*, expected 1..65535" \
   "$T" info "$tmp/wh.pack"
 

@@ -8,8 +8,14 @@
  * file is the same whatever the thread count.  --full keeps the photos
  * whole as 8-bit R'G'B' (the truth for --val and eval; nothing left out
  * but unreadable files).
+ *
+ * --variants N (for measurements at scale, tools/pack-bench.sh): every
+ * photo N times; variant 0 as it is, variant v > 0 a crop of the cached
+ * image to 80-100 % of each side (seeded by the path and v) flipped
+ * left-right when v is odd, recorded as "PATH#v".
  */
 #include <signal.h>
+#include <stdint.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +24,7 @@
 #include "dataset.h"
 #include "image.h"
 #include "pack.h"
+#include "rng.h"
 
 #define PACK_CHUNK 64           /* files per thread decoded ahead */
 #define PACK_MAX_DIRS 256
@@ -35,9 +42,10 @@ pack_on_signal (int sig)
 /* ---- Decoding a chunk of files in threads ------------------------------------- */
 
 typedef struct pack_item {
-  unsigned char *enc;
-  size_t size;
-  ds_image im;               /* w, h, mean_chroma; pixels freed once encoded */
+  unsigned char *enc[PACK_MAX_VARIANTS];
+  size_t size[PACK_MAX_VARIANTS];
+  int w[PACK_MAX_VARIANTS], h[PACK_MAX_VARIANTS];
+  ds_image im;               /* mean_chroma; pixels freed once encoded */
   int gray;
   char *error;               /* unreadable: the reason */
   uint64_t hist[PACK_HBINS][PACK_HBINS];
@@ -48,9 +56,66 @@ typedef struct pack_job {
   int n;
   const dataset_options *opt;
   pack_kind kind;
+  int variants;
   pack_item *items;
   atomic_int next;
 } pack_job;
+
+/* Variant v > 0 of a cached image: a seeded crop to 80-100 % of each
+ * side, flipped when v is odd (malloc'ed w * h * 3). */
+static int16_t *
+pack_variant (const ds_image *im, const char *path, int v, int *w, int *h)
+{
+  uint64_t seed = 1469598103934665603ull;
+  for (const char *c = path; *c; c++)
+    seed = (seed ^ (unsigned char) *c) * 1099511628211ull;
+  nn_rng r;
+  nn_rng_seed (&r, seed + (uint64_t) v);
+  int cw = (int) (im->w * (0.8 + 0.2 * nn_rng_uniform (&r)));
+  int ch = (int) (im->h * (0.8 + 0.2 * nn_rng_uniform (&r)));
+  cw = cw < 1 ? 1 : cw;
+  ch = ch < 1 ? 1 : ch;
+  int x0 = (int) ((im->w - cw) * nn_rng_uniform (&r));
+  int y0 = (int) ((im->h - ch) * nn_rng_uniform (&r));
+  int16_t *out = malloc ((size_t) cw * ch * 3 * sizeof *out);
+  if (!out)
+    return NULL;
+  for (int y = 0; y < ch; y++)
+    for (int x = 0; x < cw; x++)
+      {
+        int sx = x0 + (v % 2 ? cw - 1 - x : x);
+        memcpy (out + ((size_t) y * cw + x) * 3,
+                im->lab + ((size_t) (y0 + y) * im->w + sx) * 3,
+                3 * sizeof *out);
+      }
+  *w = cw;
+  *h = ch;
+  return out;
+}
+
+/* Encodes variant v of the loaded image into it (0: the image itself). */
+static int
+pack_encode_variant (pack_job *job, pack_item *it, const char *path, int v)
+{
+  ds_image vi = it->im;
+  if (v > 0)
+    {
+      vi.lab = pack_variant (&it->im, path, v, &vi.w, &vi.h);
+      if (!vi.lab)
+        return -1;
+    }
+  const void *values = job->kind == PACK_LAB16 ? (const void *) vi.lab
+                                               : (const void *) vi.rgb;
+  if (job->kind == PACK_LAB16)
+    dataset_hist_add (&vi, it->hist);
+  int rc = pack_encode (job->kind, values, (uint32_t) vi.w, (uint32_t) vi.h,
+                        &it->enc[v], &it->size[v]);
+  it->w[v] = vi.w;
+  it->h[v] = vi.h;
+  if (v > 0)
+    free (vi.lab);
+  return rc;
+}
 
 static void
 pack_one (pack_job *job, int i)
@@ -66,13 +131,9 @@ pack_one (pack_job *job, int i)
     }
   if (it->gray)
     return;
-  const void *values = job->kind == PACK_LAB16 ? (const void *) it->im.lab
-                                               : (const void *) it->im.rgb;
-  if (job->kind == PACK_LAB16)
-    dataset_hist_add (&it->im, it->hist);
-  if (pack_encode (job->kind, values, (uint32_t) it->im.w,
-                   (uint32_t) it->im.h, &it->enc, &it->size))
-    it->error = strdup ("out of memory while encoding");
+  for (int v = 0; v < job->variants && !it->error; v++)
+    if (pack_encode_variant (job, it, job->paths[i], v))
+      it->error = strdup ("out of memory while encoding");
   free (it->im.lab);
   free (it->im.rgb);
   it->im.lab = NULL;
@@ -115,7 +176,26 @@ typedef struct pack_counts {
   int files, records, unreadable, gray;
   long long stop_after;     /* testing: stop as if interrupted */
   long long done;
+  int variants;
 } pack_counts;
+
+/* Writes the variants of item it (file path). */
+static int
+pack_write_item (pack_writer *w, pack_item *it, const char *path,
+                 pack_kind kind, int variants, char *msg, size_t len)
+{
+  for (int v = 0; v < variants; v++)
+    {
+      char name[4200];
+      snprintf (name, sizeof name, v ? "%s#%d" : "%s", path, v);
+      if (pack_writer_add (w, it->enc[v], it->size[v], (uint32_t) it->w[v],
+                           (uint32_t) it->h[v], name, it->im.mean_chroma,
+                           kind == PACK_LAB16 && v == variants - 1
+                           ? it->hist : NULL, msg, len))
+        return -1;
+    }
+  return 0;
+}
 
 static int
 pack_folder (pack_writer *w, const char *dir, const dataset_options *opt,
@@ -149,7 +229,7 @@ pack_folder (pack_writer *w, const char *dir, const dataset_options *opt,
       int m = n - at < chunk ? n - at : chunk;
       memset (items, 0, (size_t) m * sizeof *items);
       pack_job job = { .paths = paths + at, .n = m, .opt = opt, .kind = kind,
-                       .items = items };
+                       .variants = total->variants, .items = items };
       pack_chunk (&job, threads);
       for (int i = 0; i < m; i++)
         {
@@ -170,16 +250,14 @@ pack_folder (pack_writer *w, const char *dir, const dataset_options *opt,
             gray++;
           else if (!rc)
             {
-              rc = pack_writer_add (w, it->enc, it->size, (uint32_t) it->im.w,
-                                    (uint32_t) it->im.h, paths[at + i],
-                                    it->im.mean_chroma,
-                                    kind == PACK_LAB16 ? it->hist : NULL, msg,
-                                    len);
+              rc = pack_write_item (w, it, paths[at + i], kind,
+                                    total->variants, msg, len);
               kept++;
               if (total->stop_after && ++total->done >= total->stop_after)
                 pack_stop = 1;
             }
-          free (it->enc);
+          for (int v = 0; v < PACK_MAX_VARIANTS; v++)
+            free (it->enc[v]);
           free (it->error);
         }
     }
@@ -203,9 +281,9 @@ pack_folder (pack_writer *w, const char *dir, const dataset_options *opt,
     }
   if (!rc)
     pack_writer_end_source (w, (uint32_t) n, (uint32_t) unreadable,
-                            (uint32_t) gray);
+                            (uint32_t) gray, (uint32_t) total->variants);
   total->files += n;
-  total->records += kept;
+  total->records += kept * total->variants;
   total->unreadable += unreadable;
   total->gray += gray;
   dataset_free_paths (paths, n);
@@ -219,7 +297,7 @@ pack_usage (void)
 {
   fprintf (stderr,
            "usage: colorize-train pack DIR... --out SET.pack [--short-side 160]\n"
-           "         [--gray-threshold 3.0] [--full] [--threads 2]\n"
+           "         [--gray-threshold 3.0] [--full] [--threads 2] [--variants N]\n"
            "  --full: the photos whole as 8-bit R'G'B' (for train --val and eval)\n");
 }
 
@@ -242,7 +320,7 @@ typedef struct pack_args {
   const char *dirs[PACK_MAX_DIRS];
   int n_dirs;
   const char *out;
-  int short_side, threads, full;
+  int short_side, threads, full, variants;
   float gray;
   long long stop_after;
 } pack_args;
@@ -298,6 +376,12 @@ pack_parse_args (int argc, char **argv, pack_args *a)
             return 2;
           a->threads = (int) x;
         }
+      else if (!strcmp (o, "--variants"))
+        {
+          if (pack_number (o, v, 1, PACK_MAX_VARIANTS, &x) || x != (int) x)
+            return 2;
+          a->variants = (int) x;
+        }
       else if (!strcmp (o, "--stop-after"))
         {
           /* Testing: behave as if interrupted after this many records. */
@@ -310,6 +394,12 @@ pack_parse_args (int argc, char **argv, pack_args *a)
           fprintf (stderr, "colorize-train pack: unknown option '%s'\n", o);
           return 2;
         }
+    }
+  if (a->full && a->variants > 1)
+    {
+      fprintf (stderr, "colorize-train pack: --variants is for training "
+               "packs, not --full\n");
+      return 2;
     }
   if (!a->n_dirs || !a->out)
     {
@@ -325,6 +415,7 @@ int
 cmd_pack (int argc, char **argv)
 {
   pack_args a = { .short_side = DATASET_DEFAULT_SHORT_SIDE, .threads = 2,
+                  .variants = 1,
                   .gray = DATASET_DEFAULT_GRAY_THRESHOLD };
   int prc = pack_parse_args (argc, argv, &a);
   if (prc)
@@ -350,7 +441,7 @@ cmd_pack (int argc, char **argv)
   sigaction (SIGINT, &sa, NULL);
   sigaction (SIGTERM, &sa, NULL);
   image_init ();
-  pack_counts total = { .stop_after = a.stop_after };
+  pack_counts total = { .stop_after = a.stop_after, .variants = a.variants };
   int rc = 0;
   for (int i = 0; i < a.n_dirs && !rc; i++)
     rc = pack_folder (w, a.dirs[i], &opt, kind, a.threads, &total, msg,
@@ -411,9 +502,12 @@ pack_print (const pack *p, const char *path)
       for (uint32_t k = src->first; k < src->first + src->records; k++)
         b += p->records[k].size;
       printf ("source %u: %s: %u files, %u records, %u unreadable, %u "
-              "near-grayscale, %llu bytes\n", s, src->name, src->files,
+              "near-grayscale, %llu bytes", s, src->name, src->files,
               src->records, src->unreadable, src->gray,
               (unsigned long long) b);
+      if (src->variants > 1)
+        printf (", %u variants a photo (re-cropped, flipped)", src->variants);
+      printf ("\n");
     }
 }
 

@@ -397,9 +397,10 @@ parse_sources (pack *p, const unsigned char *d, const unsigned char *tab,
       src->gray = le32 (e + 12);
       src->first = le32 (e + 16);
       src->records = le32 (e + 20);
+      src->variants = le32 (e + 24);
       for (int i = 0; i < PACK_HBINS; i++)
         for (int j = 0; j < PACK_HBINS; j++)
-          src->hist[i][j] = le64 (e + 24 + (i * PACK_HBINS + j) * 8);
+          src->hist[i][j] = le64 (e + 28 + (i * PACK_HBINS + j) * 8);
       if (!src->name)
         snprintf (msg, len, "%s: source %u: name at %u is not in the string "
                   "table (%llu bytes)", what, s, le32 (e),
@@ -408,11 +409,17 @@ parse_sources (pack *p, const unsigned char *d, const unsigned char *tab,
         snprintf (msg, len, "%s: source %u (%s): records %u..%u, expected "
                   "them to start at %u and end by %u", what, s, src->name,
                   src->first, src->first + src->records, next, p->n);
-      else if ((uint64_t) src->records + src->unreadable + src->gray
-               != src->files)
-        snprintf (msg, len, "%s: source %u (%s): %u files, but %u records + "
-                  "%u unreadable + %u near-grayscale", what, s, src->name,
-                  src->files, src->records, src->unreadable, src->gray);
+      else if (src->variants < 1 || src->variants > PACK_MAX_VARIANTS)
+        snprintf (msg, len, "%s: source %u (%s): %u variants, expected "
+                  "1..%d", what, s, src->name, src->variants,
+                  PACK_MAX_VARIANTS);
+      else if ((uint64_t) src->records + (uint64_t) src->variants
+               * ((uint64_t) src->unreadable + src->gray)
+               != (uint64_t) src->variants * src->files)
+        snprintf (msg, len, "%s: source %u (%s): %u files, but %u records / "
+                  "%u variants + %u unreadable + %u near-grayscale", what, s,
+                  src->name, src->files, src->records, src->variants,
+                  src->unreadable, src->gray);
       if (msg[0])
         return -1;
       next += src->records;
@@ -792,9 +799,10 @@ pack_writer_add (pack_writer *w, const unsigned char *enc, size_t size,
 
 void
 pack_writer_end_source (pack_writer *w, uint32_t files, uint32_t unreadable,
-                        uint32_t gray)
+                        uint32_t gray, uint32_t variants)
 {
   pack_source *s = &w->sources[w->n_sources - 1];
+  s->variants = variants;
   s->files = files;
   s->unreadable = unreadable;
   s->gray = gray;
@@ -823,9 +831,10 @@ write_index (pack_writer *w, uint64_t *sum, uint64_t *size)
       put32 (e + 12, s->gray);
       put32 (e + 16, s->first);
       put32 (e + 20, s->records);
+      put32 (e + 24, s->variants);
       for (int a = 0; a < PACK_HBINS; a++)
         for (int b = 0; b < PACK_HBINS; b++)
-          put64 (e + 24 + (a * PACK_HBINS + b) * 8, s->hist[a][b]);
+          put64 (e + 28 + (a * PACK_HBINS + b) * 8, s->hist[a][b]);
       bad = index_put (w->f, sum, e, PACK_SOURCE_SIZE);
     }
   for (uint32_t k = 0; k < w->n && !bad; k++)

@@ -42,11 +42,13 @@
  *     56  u64 FNV-1a 64 of header bytes 0..55
  *   the records' encoded bytes, back to back from byte 64, in index order;
  *   the index:
- *     S source entries of PACK_SOURCE_SIZE (3896) bytes: u32 name (offset
+ *     S source entries of PACK_SOURCE_SIZE (3900) bytes: u32 name (offset
  *       of the folder's path in the string table), u32 files found, u32
  *       unreadable, u32 near-grayscale, u32 first record, u32 records
- *       (records of a source are contiguous, sources in order; records =
- *       files - unreadable - near-grayscale), then 22 x 22 u64: the a,b
+ *       (records of a source are contiguous, sources in order), u32
+ *       variants V (1..PACK_MAX_VARIANTS: records = V x (files -
+ *       unreadable - near-grayscale); V > 1 only from pack --variants, for
+ *       measurements), then 22 x 22 u64: the a,b
  *       histogram of its pixels in dataset.h's rare-colour bins (zeros
  *       for PACK_RGB8);
  *     R record entries of PACK_RECORD_SIZE (40) bytes: u64 offset, u64
@@ -71,7 +73,8 @@
 #define PACK_VERSION 1u
 #define PACK_HEADER_SIZE 64
 #define PACK_HBINS 22              /* = DATASET_WBINS */
-#define PACK_SOURCE_SIZE (24 + PACK_HBINS * PACK_HBINS * 8)
+#define PACK_SOURCE_SIZE (28 + PACK_HBINS * PACK_HBINS * 8)
+#define PACK_MAX_VARIANTS 16
 #define PACK_RECORD_SIZE 40
 #define PACK_MAX_SIDE 65535
 #define PACK_MAX_PIXELS (1u << 28)
@@ -83,7 +86,7 @@ typedef enum pack_kind {
 
 typedef struct pack_source {
   const char *name;                /* the folder as given to pack */
-  uint32_t files, unreadable, gray, first, records;
+  uint32_t files, unreadable, gray, first, records, variants;
   uint64_t hist[PACK_HBINS][PACK_HBINS];
 } pack_source;
 
@@ -158,7 +161,8 @@ int pack_writer_add (pack_writer *w, const unsigned char *enc, size_t size,
                      const uint64_t hist[PACK_HBINS][PACK_HBINS], char *msg,
                      size_t len);
 void pack_writer_end_source (pack_writer *w, uint32_t files,
-                             uint32_t unreadable, uint32_t gray);
+                             uint32_t unreadable, uint32_t gray,
+                             uint32_t variants);
 /* Writes the index, fsyncs and renames into place.  Frees w. */
 int pack_writer_finish (pack_writer *w, char *msg, size_t len);
 /* Removes the temporary file.  Frees w. */
