@@ -99,6 +99,22 @@ med_predict (int32_t a, int32_t b, int32_t c)
   return a + b - c;
 }
 
+/* The context of value (x, y): the bit length of the local activity
+ * |a - c| + |b - c| (0 on the first row and column), at most
+ * RICE_CONTEXTS - 1. */
+#define RICE_CONTEXTS 16
+#define CONTEXT(v, x, y)                                                     \
+  ((x) == 0 || (y) == 0 ? 0                                                  \
+   : rice_context (v ((x) - 1, (y)), v ((x), (y) - 1), v ((x) - 1, (y) - 1)))
+
+static int
+rice_context (int32_t a, int32_t b, int32_t c)
+{
+  uint32_t g = (uint32_t) abs (a - c) + (uint32_t) abs (b - c);
+  int k = g ? 32 - __builtin_clz (g) : 0;
+  return k < RICE_CONTEXTS ? k : RICE_CONTEXTS - 1;
+}
+
 /* The prediction of value (x, y) of one channel; v reads the plane. */
 #define PREDICT(v, x, y)                                                     \
   ((y) == 0 ? ((x) == 0 ? 0 : v ((x) - 1, 0))                                \
@@ -171,13 +187,16 @@ pack_encode (pack_kind kind, const void *values, uint32_t w, uint32_t h,
   bitw bw = { 0 };
   for (int c = 0; c < 3; c++)
     {
-      rice r = { 8, 1 };
+      rice r[RICE_CONTEXTS];
+      for (int i = 0; i < RICE_CONTEXTS; i++)
+        r[i] = (rice) { 8, 1 };
 #define V(x, y) (kind == PACK_LAB16                                         \
                  ? (int32_t) s16[((size_t) (y) * w + (x)) * 3 + c]           \
                  : (int32_t) u8[((size_t) (y) * w + (x)) * 3 + c])
       for (uint32_t y = 0; y < h; y++)
         for (uint32_t x = 0; x < w; x++)
-          bw_rice (&bw, &r, zigzag (V (x, y) - PREDICT (V, x, y)));
+          bw_rice (&bw, &r[CONTEXT (V, x, y)],
+                   zigzag (V (x, y) - PREDICT (V, x, y)));
 #undef V
     }
   if (bw.nb)
@@ -275,14 +294,16 @@ pack_decode (pack_kind kind, const unsigned char *in, size_t size, uint32_t w,
   bitr br = { in, in + size, 0, 0 };
   for (int c = 0; c < 3; c++)
     {
-      rice r = { 8, 1 };
+      rice r[RICE_CONTEXTS];
+      for (int i = 0; i < RICE_CONTEXTS; i++)
+        r[i] = (rice) { 8, 1 };
 #define V(x, y) (kind == PACK_LAB16                                         \
                  ? (int32_t) s16[((size_t) (y) * w + (x)) * 3 + c]           \
                  : (int32_t) u8[((size_t) (y) * w + (x)) * 3 + c])
       for (uint32_t y = 0; y < h; y++)
         for (uint32_t x = 0; x < w; x++)
           {
-            int64_t u = br_rice (&br, &r);
+            int64_t u = br_rice (&br, &r[CONTEXT (V, x, y)]);
             if (u < 0)
               return decode_fail (msg, len, "", c, x, y, INT64_MIN);
             int64_t e = u & 1 ? -(u >> 1) - 1 : u >> 1;

@@ -21,11 +21,15 @@
  * first value 0); the residual e, zigzag-mapped to u = 2e (e >= 0) or
  * -2e - 1, is Rice-coded with parameter k: u >> k one-bits, a zero-bit,
  * then the k low bits of u, most significant first; u >> k >= 24 is
- * written as 24 one-bits and u in 18 bits.  k is the smallest with
- * N << k >= A, where per channel A starts at 8, N at 1, each value adds u
- * to A and 1 to N, and both are halved when N reaches 64.  Bits fill
- * bytes from the most significant bit; the last byte is padded with
- * zeros.  Measured on ../shared/data/train at shorter side 160: README.
+ * written as 24 one-bits and u in 18 bits.  k is the smallest (at most
+ * 18) with N << k >= A, where A and N belong to the value's context: per
+ * channel 16 contexts, the bit length of |a - c| + |b - c| (at most 15; 0
+ * on the first row and column).  Each context's A starts at 8 and N at 1;
+ * each value adds u to A and 1 to N, and both are halved when N reaches
+ * 64.  Bits fill bytes from the most significant bit; the last byte is
+ * padded with zeros.  Measured on ../shared/data/train (1524 records at
+ * shorter side 160): 136 KB a record, 0.632 of the int16 cache's 216 KB;
+ * decoding with the checksum about 1.5 ms a record (README).
  *
  * File layout (little-endian; offsets from the start of the file):
  *   header, PACK_HEADER_SIZE (64) bytes:
