@@ -24,6 +24,7 @@
 #include "commands.h"
 #include "hintfile.h"
 #include "image.h"
+#include "tmpfile.h"
 #include "weights.h"
 
 
@@ -217,6 +218,7 @@ cmd_apply (int argc, char **argv)
           rgb[i * 4 + 3] = (unsigned char) (a < 0 ? 0 : a > 255 ? 255 : a);
         }
     }
+  tmpfile_remove_stale (out, "colorize-train apply");
   if (image_save (out, rgb, w, h, alpha ? "R'G'B'A u8" : "R'G'B' u8", msg,
                   sizeof msg))
     {

@@ -86,15 +86,13 @@ checkpoint_save (const char *path, const nn_model *m, const adam_state *adam,
       snprintf (msg, len, "%s", err.message);
       return -1;
     }
-  size_t pl = strlen (path) + 16;
-  char *tmp = malloc (pl);
+  char *tmp = nn_temp_path (path);
   if (!tmp)
     {
       free (wdata);
       snprintf (msg, len, "out of memory");
       return -1;
     }
-  snprintf (tmp, pl, "%s.tmp", path);
   FILE *f = fopen (tmp, "wb");
   if (!f)
     {

@@ -21,11 +21,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <gegl.h>
 #include <gegl-plugin.h>
 #include <gio/gio.h>
 #include <jpeglib.h>
 #include "image.h"
+#include "weights.h"
 
 static pthread_mutex_t gegl_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -311,6 +313,12 @@ image_save (const char *path, const void *pixels, int width, int height,
                 "(expected .png, .jpg, .tif, .webp ...)", path);
       return -1;
     }
+  char *tmp = nn_temp_path (path);  /* whole or not at all (tmpfile.h) */
+  if (!tmp)
+    {
+      snprintf (msg, msg_len, "out of memory");
+      return -1;
+    }
   const Babl *fmt = babl_format (format);
   GeglRectangle r = { 0, 0, width, height };
   char warn[256] = "";
@@ -322,7 +330,7 @@ image_save (const char *path, const void *pixels, int width, int height,
   GeglNode *src = gegl_node_new_child (graph, "operation", "gegl:buffer-source",
                                        "buffer", buf, NULL);
   GeglNode *save = gegl_node_new_child (graph, "operation", saver, "path",
-                                        path, NULL);
+                                        tmp, NULL);
   if (!strcmp (saver, "gegl:png-save"))
     gegl_node_set (save, "bitdepth", 8, NULL);
   gegl_node_link (src, save);
@@ -332,12 +340,18 @@ image_save (const char *path, const void *pixels, int width, int height,
   captured = NULL;
   pthread_mutex_unlock (&gegl_lock);
   struct stat st;
-  if (warn[0] || stat (path, &st) || st.st_size == 0)
+  if (warn[0] || stat (tmp, &st) || st.st_size == 0)
+    snprintf (msg, msg_len, "%s", warn[0] ? warn : "nothing written");
+  else if (rename (tmp, path))
+    snprintf (msg, msg_len, "cannot replace %s: %s", path, strerror (errno));
+  else
     {
-      snprintf (msg, msg_len, "%s", warn[0] ? warn : "nothing written");
-      return -1;
+      free (tmp);
+      return 0;
     }
-  return 0;
+  unlink (tmp);
+  free (tmp);
+  return -1;
 }
 
 void

@@ -63,6 +63,7 @@
 #include "image.h"
 #include "model.h"
 #include "mpijob.h"
+#include "tmpfile.h"
 #include "weights.h"
 
 
@@ -1116,6 +1117,8 @@ train_run (int argc, char **argv, mpijob *job)
       fprintf (stderr, "colorize-train train: %s\n", msg);
       goto done;
     }
+  if (job->rank == 0)
+    tmpfile_remove_stale (out, "colorize-train train");
   if (val_dir && job->rank == 0)
     {
       struct stat vs;
