@@ -1,13 +1,18 @@
 /* colorize-op-class.h - the GEGL class functions shared by the colorize
  * operations, included by each operation's file after gegl-op.h (they
  * use that file's GeglProperties).  Define COLORIZE_OP_ARCH (an nn_arch)
- * and COLORIZE_OP_NAME (the operation's name) first.
+ * and COLORIZE_OP_NAME (the operation's name) first, and
+ * COLORIZE_OP_HINTS for the operations with colour hints.
  *
- * A composer: "input" the photo, "aux" optional colour hints, "output"
- * the colorized photo.  The network needs the whole picture, so the
- * required region (of both pads) and the cached region are the input's
- * bounding box: GEGL computes it once per change of input or properties
- * and serves every later request from the node's cache.
+ * colorize:resnet18 and colorize:cnn are filters ("input" the photo,
+ * "output" the colorized photo); colorize:resnet18-hints and
+ * colorize:cnn-hints are composers, with the colour hints on "aux" (GIMP
+ * 3.0.4 refuses operations with an aux pad as non-destructive filters
+ * through libgimp, hence both kinds).  The network needs the whole
+ * picture, so the required region (of both pads) and the cached region
+ * are the input's bounding box: GEGL computes it once per change of
+ * input or properties and serves every later request from the node's
+ * cache.
  */
 #include "colorize-op.h"
 
@@ -18,8 +23,10 @@ prepare (GeglOperation *operation)
   const Babl *rgba  = babl_format_with_space ("RGBA float", space);
 
   gegl_operation_set_format (operation, "input", rgba);
+#ifdef COLORIZE_OP_HINTS
   gegl_operation_set_format (operation, "aux",
                              babl_format ("CIE Lab alpha float"));
+#endif
   gegl_operation_set_format (operation, "output", rgba);
 }
 
@@ -65,12 +72,12 @@ get_cached_region (GeglOperation       *operation,
 }
 
 static gboolean
-process (GeglOperation       *operation,
-         GeglBuffer          *input,
-         GeglBuffer          *aux,
-         GeglBuffer          *output,
-         const GeglRectangle *result,
-         gint                 level)
+colorize_op_process (GeglOperation       *operation,
+                     GeglBuffer          *input,
+                     GeglBuffer          *aux,
+                     GeglBuffer          *output,
+                     const GeglRectangle *result,
+                     gint                 level)
 {
   GeglProperties  *o   = GEGL_PROPERTIES (operation);
   GeglRectangle    box = input_box (operation);
@@ -92,11 +99,38 @@ process (GeglOperation       *operation,
   params.strength     = o->strength;
   params.vividness    = o->vividness;
   params.weights_file = o->weights_file;
+#ifdef COLORIZE_OP_HINTS
   params.hints_only   = o->hints_only;
+#else
+  params.hints_only   = FALSE;
+#endif
   colorize_op_run ((ColorizeOpState **) &o->user_data, COLORIZE_OP_NAME,
                    &params, input, aux, output, &box);
   return TRUE;
 }
+
+#ifdef COLORIZE_OP_HINTS
+static gboolean
+process (GeglOperation       *operation,
+         GeglBuffer          *input,
+         GeglBuffer          *aux,
+         GeglBuffer          *output,
+         const GeglRectangle *result,
+         gint                 level)
+{
+  return colorize_op_process (operation, input, aux, output, result, level);
+}
+#else
+static gboolean
+process (GeglOperation       *operation,
+         GeglBuffer          *input,
+         GeglBuffer          *output,
+         const GeglRectangle *result,
+         gint                 level)
+{
+  return colorize_op_process (operation, input, NULL, output, result, level);
+}
+#endif
 
 static void
 finalize (GObject *object)
@@ -113,13 +147,15 @@ static void
 colorize_op_class_setup (GeglOpClass *klass, const gchar *title,
                          const gchar *description)
 {
-  GObjectClass               *object_class    = G_OBJECT_CLASS (klass);
-  GeglOperationClass         *operation_class = GEGL_OPERATION_CLASS (klass);
-  GeglOperationComposerClass *composer_class  =
-    GEGL_OPERATION_COMPOSER_CLASS (klass);
+  GObjectClass       *object_class    = G_OBJECT_CLASS (klass);
+  GeglOperationClass *operation_class = GEGL_OPERATION_CLASS (klass);
 
+#ifdef COLORIZE_OP_HINTS
+  GEGL_OPERATION_COMPOSER_CLASS (klass)->process = process;
+#else
+  GEGL_OPERATION_FILTER_CLASS (klass)->process   = process;
+#endif
   object_class->finalize                   = finalize;
-  composer_class->process                  = process;
   operation_class->prepare                 = prepare;
   operation_class->get_bounding_box        = get_bounding_box;
   operation_class->get_required_for_output = get_required_for_output;

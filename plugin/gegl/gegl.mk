@@ -1,6 +1,6 @@
-# plugin/gegl/gegl.mk - the GEGL operations colorize:resnet18 and
-# colorize:cnn (one module, colorize.so), included by the top-level
-# Makefile.  Built wherever pkg-config finds gegl-0.4 (Debian 12's GEGL
+# plugin/gegl/gegl.mk - the GEGL operations colorize:resnet18,
+# colorize:cnn, colorize:resnet18-hints and colorize:cnn-hints (one
+# module, colorize.so), included by the top-level Makefile.  Built wherever pkg-config finds gegl-0.4 (Debian 12's GEGL
 # 0.4.42 and Debian 13's 0.4.62 alike).
 #
 #   make gegl          $(BUILD)/gegl/colorize.so
@@ -27,6 +27,8 @@ GEGL_OP_OBJ    := $(GEGL_OP_DIR)/colorize-core.o \
                   $(GEGL_OP_DIR)/colorize-op.o \
                   $(GEGL_OP_DIR)/colorize-resnet18.o \
                   $(GEGL_OP_DIR)/colorize-cnn.o \
+                  $(GEGL_OP_DIR)/colorize-resnet18-hints.o \
+                  $(GEGL_OP_DIR)/colorize-cnn-hints.o \
                   $(GEGL_OP_DIR)/colorize-module.o
 GEGL_OP_HDR    := $(wildcard plugin/gegl/*.h plugin/*.h nn/*.h)
 # -isystem: warnings in GEGL's own headers (gegl-op.h) are not ours.
