@@ -20,6 +20,10 @@
  *   (test-colorize-nde-dump RUN-NONINTERACTIVE layer "/abs/file.raw")
  *
  * writes a layer's own pixels the same way (for the plug-in's result).
+ *
+ *   (test-colorize-nde-keep RUN-NONINTERACTIVE image layer "op" strength)
+ *
+ * only appends the filter and leaves it there (tools/nde-screenshot.sh).
  */
 #include <stdio.h>
 #include <string.h>
@@ -28,6 +32,9 @@
 
 #define PROC      "test-colorize-nde"
 #define PROC_DUMP "test-colorize-nde-dump"
+#define PROC_KEEP "test-colorize-nde-keep"
+
+enum { RUN_NDE, RUN_DUMP, RUN_KEEP };
 #define RAW_FORMAT "R'G'B'A u8"
 
 /* The layer's own pixels as RAW_FORMAT (g_free them). */
@@ -171,8 +178,9 @@ static GList *
 nde_query (GimpPlugIn *plug_in)
 {
   (void) plug_in;
-  return g_list_append (g_list_append (NULL, g_strdup (PROC)),
-                        g_strdup (PROC_DUMP));
+  return g_list_append (g_list_append (g_list_append (NULL, g_strdup (PROC)),
+                                      g_strdup (PROC_DUMP)),
+                        g_strdup (PROC_KEEP));
 }
 
 static GimpValueArray *
@@ -185,10 +193,27 @@ nde_run (GimpProcedure *procedure, GimpProcedureConfig *config,
   gdouble    strength = 1.0;
   gboolean   ok;
 
-  if (run_data)
+  if (GPOINTER_TO_INT (run_data) == RUN_DUMP)
     {
       g_object_get (config, "layer", &layer, "path", &prefix, NULL);
       ok = layer && prefix && write_raw (GIMP_DRAWABLE (layer), prefix);
+    }
+  else if (GPOINTER_TO_INT (run_data) == RUN_KEEP)
+    {
+      GimpDrawableFilter *filter = NULL;
+
+      g_object_get (config, "layer", &layer, "operation", &op,
+                    "strength", &strength, NULL);
+      ok = layer && op &&
+           (filter = gimp_drawable_filter_new (GIMP_DRAWABLE (layer), op,
+                                               "Colorize"));
+      if (ok)
+        {
+          g_object_set (gimp_drawable_filter_get_config (filter),
+                        "strength", strength, NULL);
+          gimp_drawable_filter_update (filter);
+          gimp_drawable_append_filter (GIMP_DRAWABLE (layer), filter);
+        }
     }
   else
     {
@@ -219,13 +244,15 @@ nde_set_i18n (GimpPlugIn *p, const gchar *n, gchar **d, gchar **c)
 static GimpProcedure *
 nde_create (GimpPlugIn *plug_in, const gchar *name)
 {
-  gboolean       dump = ! strcmp (name, PROC_DUMP);
+  gint           kind = ! strcmp (name, PROC_DUMP) ? RUN_DUMP
+                      : ! strcmp (name, PROC_KEEP) ? RUN_KEEP : RUN_NDE;
+  gboolean       dump = kind == RUN_DUMP;
   GimpProcedure *p;
 
-  if (! dump && strcmp (name, PROC))
+  if (kind == RUN_NDE && strcmp (name, PROC))
     return NULL;
   p = gimp_procedure_new (plug_in, name, GIMP_PDB_PROC_TYPE_PLUGIN, nde_run,
-                          dump ? (gpointer) name : NULL, NULL);
+                          GINT_TO_POINTER (kind), NULL);
   gimp_procedure_set_documentation (p, "Test helper: a GEGL operation as a "
                                     "non-destructive filter", "", name);
   gimp_procedure_add_enum_argument (p, "run-mode", "Run mode", "",
@@ -248,6 +275,8 @@ nde_create (GimpPlugIn *plug_in, const gchar *name)
                                       G_PARAM_READWRITE);
   gimp_procedure_add_double_argument (p, "strength", "Strength", "", 0.0,
                                       10.0, 1.0, G_PARAM_READWRITE);
+  if (kind == RUN_KEEP)
+    return p;
   gimp_procedure_add_layer_argument (p, "hints", "Hints", "", TRUE,
                                      G_PARAM_READWRITE);
   gimp_procedure_add_string_argument (p, "prefix", "Prefix", "", NULL,
