@@ -307,9 +307,13 @@ K=$tmp/kill
 mkdir -p "$K"
 krun="--arch resnet18 --data $FIX/train --steps 30 --batch 2 --crop 32 --threads 1 \
   --workers 1 --seed 9 --checkpoint-minutes 0.0005"
+t0=$(date +%s%N)
 "$T" train $krun --out "$K/ref.weights" >/dev/null 2>&1
+t1=$(date +%s%N)
 "$T" forward --weights "$K/ref.weights" --input "$PROBE" --output "$K/ref.npy"
-delays=$(awk 'BEGIN { srand (17); for (i = 0; i < 8; i++) printf "%.2f ", 0.3 + 2.7 * rand () }')
+# kill times: 5 % to 30 % of the uninterrupted run's wall time
+delays=$(awk -v ns=$((t1 - t0)) 'BEGIN { srand (17); for (i = 0; i < 8; i++)
+  printf "%.3f ", ns / 1e9 * (0.05 + 0.25 * rand ()) }')
 kills=0 partial=0
 for d in $delays; do
   if [ -s "$K/k.ckpt" ]; then
@@ -328,7 +332,7 @@ for d in $delays; do
   [ -e "$K/k.weights" ] && break
 done
 check "train killed $kills times at random moments: weights only whole or absent" \
-  test "$kills" -ge 3 -a "$partial" -eq 0
+  test "$kills" -ge 5 -a "$partial" -eq 0
 rm -f "$K/k.weights"
 if [ -s "$K/k.ckpt" ]; then
   "$T" train --resume "$K/k.ckpt" --data "$FIX/train" --out "$K/k.weights" \
@@ -344,9 +348,12 @@ check "no temporary left beside the outputs" \
   test -z "$(ls -A "$K" | grep -v -e '^ref\.' -e '^k\.' -e '^k2\.err$')"
 # apply: a photo large enough that the save takes a while
 convert "$FIX/val/bsds_97010.jpg" -resize 2400x1600! "$K/big.png"
+t0=$(date +%s%N)
 "$T" apply --weights weights/resnet18.weights "$K/big.png" "$K/ref.png" >/dev/null 2>&1
+t1=$(date +%s%N)
 big_sum=$(cksum <"$K/big.png")
-delays=$(awk 'BEGIN { srand (23); for (i = 0; i < 8; i++) printf "%.2f ", 0.1 + 1.5 * rand () }')
+delays=$(awk -v ns=$((t1 - t0)) 'BEGIN { srand (23); for (i = 0; i < 8; i++)
+  printf "%.3f ", ns / 1e9 * (0.05 + 0.9 * rand ()) }')
 kills=0 bad_out=0
 for d in $delays; do
   rm -f "$K/out.png"
