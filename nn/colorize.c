@@ -475,10 +475,11 @@ check_options (const float *pixels, int width, int height, int channels,
                          "colorize: %d channels per pixel: expected 3 (CIE "
                          "Lab float) or 4 (CIE Lab alpha float)", channels);
   if (!isfinite (opt->strength) || opt->strength < 0.0f
-      || opt->strength > 100.0f)
+      || opt->strength > COLORIZE_MAX_STRENGTH)
     return nn_error_set (err, NN_ERR_ARG,
-                         "colorize: strength %g: expected 0..100",
-                         (double) opt->strength);
+                         "colorize: strength %g: expected 0..%g",
+                         (double) opt->strength,
+                         (double) COLORIZE_MAX_STRENGTH);
   if (opt->temperature != 0.0f
       && !(opt->temperature >= NN_HEAD_MIN_TEMPERATURE
            && opt->temperature <= NN_HEAD_MAX_TEMPERATURE))

@@ -46,6 +46,8 @@
 #define COLORIZE_DEFAULT_WORKING_SIZE 256
 #define COLORIZE_MIN_WORKING_SIZE 64
 #define COLORIZE_MAX_WORKING_SIZE 2048
+/* options.strength: 0 (grey) .. this; the one range of every host */
+#define COLORIZE_MAX_STRENGTH 10.0f
 
 /* Called with fraction 0..1 as the work advances; return non-zero to cancel. */
 typedef int (*colorize_progress_fn) (double fraction, void *user_data);

@@ -366,6 +366,7 @@ test_unchanged_on_failure (void)
     { W, H, 3, 32, 1.0f, "working size 32" },
     { W, H, 3, 64, -1.0f, "strength -1" },
     { W, H, 3, 64, NAN, "strength NaN" },
+    { W, H, 3, 64, COLORIZE_MAX_STRENGTH * 1.01f, "strength above the range" },
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
     {

@@ -102,10 +102,12 @@ cmd_apply (int argc, char **argv)
       else if (!strcmp (o, "--strength"))
         {
           strength = strtod (v, &end);
-          if (!*v || *end || errno || !(strength >= 0.0 && strength <= 100.0))
+          if (!*v || *end || errno
+              || !(strength >= 0.0 && strength <= COLORIZE_MAX_STRENGTH))
             {
               fprintf (stderr, "colorize-train apply: --strength expects a "
-                       "number in 0..100, got '%s'\n", v);
+                       "number in 0..%g, got '%s'\n",
+                       (double) COLORIZE_MAX_STRENGTH, v);
               return 2;
             }
         }

@@ -15,7 +15,7 @@ property_int (working_size, "Working size", 0)
 
 property_double (strength, "Strength", 1.0)
   description ("Chroma multiplier (1.0 = as predicted)")
-  value_range (0.0, 10.0)
+  value_range (0.0, 10.0)     /* COLORIZE_MAX_STRENGTH (checked in colorize-op.c) */
   ui_range (0.0, 3.0)
 
 property_double (vividness, "Vividness", -1.0)

@@ -11,6 +11,11 @@
 #include "colorize-core.h"
 #include "colorize-op.h"
 
+/* colorize-op-properties.h writes the strength range as a literal (it is
+ * expanded where nn/colorize.h cannot be included). */
+_Static_assert ((int) COLORIZE_MAX_STRENGTH == 10,
+                "the strength property's range is COLORIZE_MAX_STRENGTH");
+
 #define OP_LAB_FORMAT "CIE Lab alpha float"
 
 gchar *
