@@ -791,7 +791,7 @@ graph_set_shapes (nn_graph *g, int n, int h, int w, int shift)
       switch (o->kind)
         {
         case OP_CONV:
-          if (conv2d_desc_init (&o->cd, n, o->cin, in->h, in->w, o->cout, o->k,
+          if (nn_conv2d_desc_init (&o->cd, n, o->cin, in->h, in->w, o->cout, o->k,
                                 o->stride, o->pad))
             return -1;
           /* not for one input channel: 9 GEMMs with K = 1 are slower than
@@ -801,8 +801,8 @@ graph_set_shapes (nn_graph *g, int n, int h, int w, int shift)
            * im2col there), im2col's bounded blocks for large images */
           conv2d_desc sd = o->cd;
           sd.algo = CONV2D_SHIFT;
-          if (conv2d_shift_ok (&o->cd) && o->cin >= 4
-              && (shift || conv2d_workspace_floats (&sd) <= SHIFT_INFER_FLOATS))
+          if (nn_conv2d_shift_ok (&o->cd) && o->cin >= 4
+              && (shift || nn_conv2d_workspace_floats (&sd) <= SHIFT_INFER_FLOATS))
             {
               o->cd.algo = CONV2D_SHIFT;
               /* after an upsampling that only it reads: the folded
@@ -822,13 +822,13 @@ graph_set_shapes (nn_graph *g, int n, int h, int w, int shift)
           out->h = o->cd.oh;
           out->w = o->cd.ow;
           {
-            size_t ws = conv2d_workspace_floats (&o->cd);
+            size_t ws = nn_conv2d_workspace_floats (&o->cd);
             if (ws > g->workspace_floats)
               g->workspace_floats = ws;
           }
           break;
         case OP_MAXPOOL:
-          if (maxpool_desc_init (&o->pd, n, in->c, in->h, in->w, o->k,
+          if (nn_maxpool_desc_init (&o->pd, n, in->c, in->h, in->w, o->k,
                                  o->stride, o->pad))
             return -1;
           out->h = o->pd.oh;
@@ -865,7 +865,7 @@ nn_model_forward_flops (const nn_model *m, int h, int w)
   if (graph_set_shapes (g, 1, h, w, 0) == 0)
     for (int i = 0; i < g->n_ops; i++)
       if (g->ops[i].kind == OP_CONV)
-        flops += conv2d_flops (&g->ops[i].cd);
+        flops += nn_conv2d_flops (&g->ops[i].cd);
   if (saved_n > 0)
     graph_set_shapes (g, saved_n, saved_h, saved_w, g->pass != NN_PASS_INFER);
   return flops;
@@ -950,7 +950,7 @@ nn_model_profile_get (const nn_model *m, int *count)
       p->stride = o->stride;
       p->h = o->cd.h;
       p->w = o->cd.w;
-      p->flops = conv2d_flops (&o->cd);
+      p->flops = nn_conv2d_flops (&o->cd);
       p->has_dx = o->in != 0;
     }
   *count = g->n_ops;
@@ -1031,7 +1031,7 @@ conv_forward_infer (nn_model *m, int i, const float *x, float *y)
       w = wf;
       b = bf;
     }
-  conv2d_forward_fused (&o->cd, x, w, b, relu, y, g->workspace);
+  nn_conv2d_forward_fused (&o->cd, x, w, b, relu, y, g->workspace);
   pool_put (g, wf);
   return skip;
 }
@@ -1114,7 +1114,7 @@ nn_model_forward (nn_model *m, const float *input, int n, int h, int w,
               i += skip;
               continue;
             }
-          conv2d_forward (&o->cd, o->cd.algo == CONV2D_UP2
+          nn_conv2d_forward (&o->cd, o->cd.algo == CONV2D_UP2
                                     ? g->acts[o->up_src].data : in->data,
                           m->params[o->weight].data,
                           o->bias >= 0 ? m->params[o->bias].data : NULL,
@@ -1132,7 +1132,7 @@ nn_model_forward (nn_model *m, const float *input, int n, int h, int w,
             float *rm = m->params[o->rmean].data, *rv = m->params[o->rvar].data;
             if (pass == NN_PASS_TRAIN)
               {
-                if (batchnorm_forward_train (&bd, in->data ? in->data : out->data,
+                if (nn_batchnorm_forward_train (&bd, in->data ? in->data : out->data,
                                              m->params[o->gamma].data,
                                              m->params[o->beta].data, rm, rv,
                                              out->data, o->save_mean,
@@ -1146,7 +1146,7 @@ nn_model_forward (nn_model *m, const float *input, int n, int h, int w,
                     o->save_mean[c] = rm[c];
                     o->save_invstd[c] = (float) (1.0 / sqrt ((double) rv[c] + m->bn_eps));
                   }
-                batchnorm_forward_infer (&bd, in->data ? in->data : out->data,
+                nn_batchnorm_forward_infer (&bd, in->data ? in->data : out->data,
                                          m->params[o->gamma].data,
                                          m->params[o->beta].data, rm, rv,
                                          out->data);
@@ -1157,19 +1157,19 @@ nn_model_forward (nn_model *m, const float *input, int n, int h, int w,
           if (i > 0 && g->ops[i - 1].kind == OP_BN && g->ops[i - 1].fused_relu
               && in->data == out->data)
             break;
-          relu_forward (in->data ? in->data : out->data, out->data, count);
+          nn_relu_forward (in->data ? in->data : out->data, out->data, count);
           break;
         case OP_TANH:
-          tanh_forward (in->data ? in->data : out->data, out->data, count);
+          nn_tanh_forward (in->data ? in->data : out->data, out->data, count);
           break;
         case OP_MAXPOOL:
-          maxpool_forward (&o->pd, in->data, out->data);
+          nn_maxpool_forward (&o->pd, in->data, out->data);
           break;
         case OP_UPSAMPLE2:
-          upsample2_forward (in->data, out->data, n * in->c, in->h, in->w);
+          nn_upsample2_forward (in->data, out->data, n * in->c, in->h, in->w);
           break;
         case OP_ADD:
-          add_forward (in->data ? in->data : out->data,
+          nn_add_forward (in->data ? in->data : out->data,
                        g->acts[o->in2].data, out->data, count);
           break;
         }
@@ -1277,7 +1277,7 @@ grad_commit (nn_graph *g, int a, float *buf)
       x->grad = buf;
       return;
     }
-  add_forward (x->grad, buf, x->grad, act_size (g, a));
+  nn_add_forward (x->grad, buf, x->grad, act_size (g, a));
   pool_put (g, buf);
 }
 
@@ -1323,7 +1323,7 @@ nn_model_backward (nn_model *m, const float *doutput, float *dinput,
       switch (o->kind)
         {
         case OP_CONV:
-          conv2d_backward (&o->cd, g->acts[gin].data, m->params[o->weight].data, dy, dx,
+          nn_conv2d_backward (&o->cd, g->acts[gin].data, m->params[o->weight].data, dy, dx,
                            m->params[o->weight].grad,
                            o->bias >= 0 ? m->params[o->bias].grad : NULL,
                            g->workspace);
@@ -1336,7 +1336,7 @@ nn_model_backward (nn_model *m, const float *doutput, float *dinput,
             /* dy is the fused ReLU's: masked by its output */
             if (o->fused_relu)
               bd.relu_y = g->acts[g->ops[i + 1].out].data;
-            if (batchnorm_backward (&bd, g->pass == NN_PASS_TRAIN, in->data, dy,
+            if (nn_batchnorm_backward (&bd, g->pass == NN_PASS_TRAIN, in->data, dy,
                                     m->params[o->gamma].data, o->save_mean,
                                     o->save_invstd, dx, m->params[o->gamma].grad,
                                     m->params[o->beta].grad))
@@ -1347,19 +1347,19 @@ nn_model_backward (nn_model *m, const float *doutput, float *dinput,
           /* fused into the batch norm before it, which masks dy itself */
           if (dx && !(i > 0 && g->ops[i - 1].kind == OP_BN
                       && g->ops[i - 1].fused_relu && dx == dy))
-            relu_backward (out->data, dy, dx, count);
+            nn_relu_backward (out->data, dy, dx, count);
           break;
         case OP_TANH:
           if (dx)
-            tanh_backward (out->data, dy, dx, count);
+            nn_tanh_backward (out->data, dy, dx, count);
           break;
         case OP_MAXPOOL:
           if (dx)
-            maxpool_backward (&o->pd, in->data, dy, dx);
+            nn_maxpool_backward (&o->pd, in->data, dy, dx);
           break;
         case OP_UPSAMPLE2:
           if (dx)
-            upsample2_backward (dy, dx, g->batch * in->c, in->h, in->w);
+            nn_upsample2_backward (dy, dx, g->batch * in->c, in->h, in->w);
           break;
         case OP_ADD:
           {

@@ -210,7 +210,7 @@ load_tensors (cursor *c, nn_model *m, int copy, int *missing_index,
 }
 
 nn_code
-weights_load_memory (const void *data, size_t size, const char *what,
+nn_weights_load_memory (const void *data, size_t size, const char *what,
                      nn_model **out, nn_error *err)
 {
   cursor c = { data, size, 0, what ? what : "weights", err };
@@ -354,7 +354,7 @@ fail:
 }
 
 nn_code
-weights_load (const char *path, nn_model **out, nn_error *err)
+nn_weights_load (const char *path, nn_model **out, nn_error *err)
 {
   *out = NULL;
   int fd = open (path, O_RDONLY | O_CLOEXEC);
@@ -393,7 +393,7 @@ weights_load (const char *path, nn_model **out, nn_error *err)
       got += (size_t) r;
     }
   close (fd);
-  nn_code rc = weights_load_memory (buf, got, path, out, err);
+  nn_code rc = nn_weights_load_memory (buf, got, path, out, err);
   free (buf);
   return rc;
 }
@@ -420,7 +420,7 @@ put_u32 (sink *s, uint32_t v)
 }
 
 nn_code
-weights_save_memory (const nn_model *m, void **data, size_t *size,
+nn_weights_save_memory (const nn_model *m, void **data, size_t *size,
                      nn_error *err)
 {
   const char *arch = nn_arch_name (m->arch);
@@ -492,11 +492,11 @@ nn_temp_path (const char *path)
 }
 
 nn_code
-weights_save (const nn_model *m, const char *path, nn_error *err)
+nn_weights_save (const nn_model *m, const char *path, nn_error *err)
 {
   void *data;
   size_t size;
-  nn_code rc = weights_save_memory (m, &data, &size, err);
+  nn_code rc = nn_weights_save_memory (m, &data, &size, err);
   if (rc)
     return rc;
   char *tmp = nn_temp_path (path);

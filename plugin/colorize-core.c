@@ -96,7 +96,7 @@ colorize_model_load (const gchar *path, nn_arch expected, GError **error)
     }
 
   memset (&err, 0, sizeof err);
-  code = weights_load (path, &model, &err);
+  code = nn_weights_load (path, &model, &err);
   if (code != NN_OK)
     {
       g_set_error (error, COLORIZE_ERROR, code,
@@ -164,13 +164,13 @@ colorize_model_temperature (const nn_model *m, gdouble vividness)
 
   /* As colorize_options.temperature: 0 is the model's default; and in
    * float, as the pipeline gets it. */
-  return t > 0.0 ? (gdouble) (gfloat) t : colorize_default_temperature (m);
+  return t > 0.0 ? (gdouble) (gfloat) t : nn_colorize_default_temperature (m);
 }
 
 gdouble
 colorize_model_default_vividness (const nn_model *m)
 {
-  return colorize_temperature_to_vividness (colorize_default_temperature (m));
+  return colorize_temperature_to_vividness (nn_colorize_default_temperature (m));
 }
 
 gboolean
@@ -244,7 +244,7 @@ run_network (nn_model *model, gfloat *lab, gint width, gint height,
   opt.n_hints       = hints ? hints->n : 0;
 
   memset (&err, 0, sizeof err);
-  code = colorize_image (model, lab, width, height, 4, &opt, &err);
+  code = nn_colorize_image (model, lab, width, height, 4, &opt, &err);
   if (code != NN_OK)
     {
       if (code == NN_ERR_CANCELLED)

@@ -151,7 +151,7 @@ cmd_apply (int argc, char **argv)
     }
   nn_model *m = NULL;
   nn_error err;
-  if (weights && weights_load (weights, &m, &err) != NN_OK)
+  if (weights && nn_weights_load (weights, &m, &err) != NN_OK)
     {
       fprintf (stderr, "colorize-train apply: %s\n", err.message);
       return 1;
@@ -191,7 +191,7 @@ cmd_apply (int argc, char **argv)
   opt.temperature = (float) temperature;
   opt.hints = hint;
   opt.n_hints = n_hints;
-  if (colorize_image (m, lab, w, h, 4, &opt, &err) != NN_OK)
+  if (nn_colorize_image (m, lab, w, h, 4, &opt, &err) != NN_OK)
     {
       fprintf (stderr, "colorize-train apply: %s: %s\n", in, err.message);
       goto done;

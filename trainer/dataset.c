@@ -205,7 +205,7 @@ load_one (load_job *job, int i)
       small = malloc ((size_t) cw * ch * 3 * sizeof *small);
       int bad = !small;
       for (int c = 0; c < 3 && !bad; c++)
-        bad = colorize_resample_region (lab + c, w, h, 3, 0, 0, w, h,
+        bad = nn_colorize_resample_region (lab + c, w, h, 3, 0, 0, w, h,
                                         small + c, cw, ch, 3, NULL) != NN_OK;
       if (bad)
         {
@@ -542,7 +542,7 @@ dataset_sample (const dataset *ds, int image, uint64_t seed, uint64_t sample,
       return -1;
     }
   for (int c = 0; c < 3; c++)
-    if (colorize_resample_region (lab + c, im->w, im->h, 3, x0, y0, rw, rh,
+    if (nn_colorize_resample_region (lab + c, im->w, im->h, 3, x0, y0, rw, rh,
                                   out + c, crop, crop, 3, NULL) != NN_OK)
       {
         free (lab);
