@@ -9,9 +9,9 @@
  * and which following ops it does the work of (a folded batch norm, a
  * fused ReLU, a skipped upsampling); forward and backward are then plain
  * loops over the plan.  (Batch norm is folded into the convolution's
- * weights at every inference pass, not cached: that is under 1 % of a
- * pass, and a cache would go stale whenever a caller writes the
- * parameters it gets from nn_model_find.)
+ * weights at every inference pass, one pass over those weights, and not
+ * cached: a cache would go stale whenever a caller writes the parameters
+ * it gets from nn_model_find.)
  *
  * Memory: ReLU, tanh and the residual add work in place when their input
  * has no other consumer (their backward needs only the output, or
