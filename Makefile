@@ -4,7 +4,8 @@
 #                   GIMP whose development files pkg-config finds
 #   make test       the whole test suite (ends with "N passed, N failed")
 #   make bench      C and PyTorch timings side by side
-#   make install    plug-in and bundled weights into the user's GIMP profiles
+#   make install    plug-in and bundled weights into the user's GIMP profiles,
+#                   the GEGL operations into GEGL's user plug-in folder
 #
 # BUILD selects the output folder (the GIMP 3 chroot build uses its own).
 
@@ -118,6 +119,8 @@ $(BUILD)/tests/test_accuracy: $(BUILD)/tests/test_accuracy.o \
 
 # The GIMP plug-in (both hosts), its install and its tests.
 -include plugin/plugin.mk
+# The GEGL operations colorize:resnet18 and colorize:cnn, and their install.
+-include plugin/gegl/gegl.mk
 
 # libFuzzer targets (clang; Debian's clang package): the weight loader,
 # the checkpoint reader, the .npy reader, the metadata text, the pack

@@ -43,6 +43,8 @@ case $codename in
 esac
 
 packages="gcc make pkg-config libc6-dev libopenblas-dev libopenblas-openmp-dev libjpeg-dev libgegl-dev libbabl-dev gimp $gimp_dev"
+# the gegl command-line tool (the GEGL operations' test, and for users)
+packages="$packages gegl"
 # for make test: the fuzzer (clang), the GIMP 3.0 root on Debian 12
 # (debootstrap), the MPI trainer (OpenMPI)
 packages="$packages clang debootstrap openmpi-bin libopenmpi-dev"
@@ -71,8 +73,8 @@ fi
 
 # Only the plug-in (and the network library it links); `make` builds the
 # trainer and the tests as well.
-say "building the plug-in (make plugin)"
-make -j2 plugin
+say "building the plug-in and the GEGL operations (make plugin gegl)"
+make -j2 plugin gegl
 
 # GIMP creates its profile (brushes, gradients, scripts...) on its first
 # start only if the profile folder does not exist yet; make install would
@@ -89,4 +91,5 @@ if [ ! -d "$profile" ]; then
 fi
 
 make install
-say "done; restart GIMP and look in Filters > Colorize"
+say "done; restart GIMP and look in Filters > Colorize, or in Tools > GEGL"
+say "Operation for colorize:resnet18 (a non-destructive filter in GIMP 3.0)"

@@ -3,7 +3,7 @@
 #include "activation.h"
 
 void
-relu_forward (const float *x, float *y, size_t n)
+nn_relu_forward (const float *x, float *y, size_t n)
 {
 #pragma omp parallel for simd schedule(static)
   for (size_t i = 0; i < n; i++)
@@ -11,7 +11,7 @@ relu_forward (const float *x, float *y, size_t n)
 }
 
 void
-relu_backward (const float *y, const float *dy, float *dx, size_t n)
+nn_relu_backward (const float *y, const float *dy, float *dx, size_t n)
 {
 #pragma omp parallel for simd schedule(static)
   for (size_t i = 0; i < n; i++)
@@ -22,7 +22,7 @@ relu_backward (const float *y, const float *dy, float *dx, size_t n)
 }
 
 void
-tanh_forward (const float *x, float *y, size_t n)
+nn_tanh_forward (const float *x, float *y, size_t n)
 {
 #pragma omp parallel for simd schedule(static)
   for (size_t i = 0; i < n; i++)
@@ -30,7 +30,7 @@ tanh_forward (const float *x, float *y, size_t n)
 }
 
 void
-tanh_backward (const float *y, const float *dy, float *dx, size_t n)
+nn_tanh_backward (const float *y, const float *dy, float *dx, size_t n)
 {
 #pragma omp parallel for simd schedule(static)
   for (size_t i = 0; i < n; i++)
@@ -38,7 +38,7 @@ tanh_backward (const float *y, const float *dy, float *dx, size_t n)
 }
 
 void
-add_forward (const float *a, const float *b, float *y, size_t n)
+nn_add_forward (const float *a, const float *b, float *y, size_t n)
 {
 #pragma omp parallel for simd schedule(static)
   for (size_t i = 0; i < n; i++)

@@ -5,16 +5,16 @@
 
 #include <stddef.h>
 
-void relu_forward (const float *x, float *y, size_t n);
+void nn_relu_forward (const float *x, float *y, size_t n);
 /* dx = dy where y > 0, else 0 (uses the output, so in-place is fine);
  * dx may alias dy. */
-void relu_backward (const float *y, const float *dy, float *dx, size_t n);
+void nn_relu_backward (const float *y, const float *dy, float *dx, size_t n);
 
-void tanh_forward (const float *x, float *y, size_t n);
+void nn_tanh_forward (const float *x, float *y, size_t n);
 /* dx = dy * (1 - y^2); dx may alias dy. */
-void tanh_backward (const float *y, const float *dy, float *dx, size_t n);
+void nn_tanh_backward (const float *y, const float *dy, float *dx, size_t n);
 
 /* y = a + b; y may alias a or b.  Backward: both inputs get dy. */
-void add_forward (const float *a, const float *b, float *y, size_t n);
+void nn_add_forward (const float *a, const float *b, float *y, size_t n);
 
 #endif

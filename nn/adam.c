@@ -5,7 +5,7 @@
 #include "adam.h"
 
 nn_code
-adam_new (const nn_model *model, adam_state **out, nn_error *err)
+nn_adam_new (const nn_model *model, adam_state **out, nn_error *err)
 {
   adam_state *s = calloc (1, sizeof *s);
   *out = NULL;
@@ -33,12 +33,12 @@ adam_new (const nn_model *model, adam_state **out, nn_error *err)
   *out = s;
   return NN_OK;
 nomem:
-  adam_free (s);
+  nn_adam_free (s);
   return nn_error_set (err, NN_ERR_NOMEM, "out of memory for Adam state");
 }
 
 void
-adam_free (adam_state *s)
+nn_adam_free (adam_state *s)
 {
   if (!s)
     return;
@@ -56,7 +56,7 @@ adam_free (adam_state *s)
 }
 
 void
-adam_step (adam_state *s, nn_model *model, const adam_config *cfg)
+nn_adam_step (adam_state *s, nn_model *model, const adam_config *cfg)
 {
   s->step++;
   const double bc1 = 1.0 - pow (cfg->beta1, (double) s->step);

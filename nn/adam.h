@@ -28,14 +28,14 @@ typedef struct adam_state {
   float **m;           /* first moments, one per trainable parameter */
   float **v;           /* second moments */
   float *lr_scale;     /* per trainable parameter: its lr is cfg->lr times
-                          this (all 1 from adam_new; fine-tuning lowers
+                          this (all 1 from nn_adam_new; fine-tuning lowers
                           some); weight decay scales with it */
 } adam_state;
 
-nn_code adam_new (const nn_model *model, adam_state **out, nn_error *err);
-void adam_free (adam_state *s);
+nn_code nn_adam_new (const nn_model *model, adam_state **out, nn_error *err);
+void nn_adam_free (adam_state *s);
 /* One step with the gradients in the model's nn_param.grad; cfg->lr is
  * the learning rate of this step. */
-void adam_step (adam_state *s, nn_model *model, const adam_config *cfg);
+void nn_adam_step (adam_state *s, nn_model *model, const adam_config *cfg);
 
 #endif

@@ -30,7 +30,7 @@ bn_apply (const batchnorm_desc *d, const float *x, float *y, int ch,
 }
 
 int
-batchnorm_forward_train (const batchnorm_desc *d, const float *x,
+nn_batchnorm_forward_train (const batchnorm_desc *d, const float *x,
                          const float *gamma, const float *beta,
                          float *running_mean, float *running_var, float *y,
                          float *save_mean, float *save_invstd)
@@ -98,7 +98,7 @@ batchnorm_forward_train (const batchnorm_desc *d, const float *x,
 }
 
 void
-batchnorm_forward_infer (const batchnorm_desc *d, const float *x,
+nn_batchnorm_forward_infer (const batchnorm_desc *d, const float *x,
                          const float *gamma, const float *beta,
                          const float *running_mean, const float *running_var,
                          float *y)
@@ -115,7 +115,7 @@ batchnorm_forward_infer (const batchnorm_desc *d, const float *x,
 }
 
 int
-batchnorm_backward (const batchnorm_desc *d, int training, const float *x,
+nn_batchnorm_backward (const batchnorm_desc *d, int training, const float *x,
                     const float *dy, const float *gamma, const float *mean,
                     const float *invstd, float *dx, float *dgamma,
                     float *dbeta)

@@ -30,12 +30,12 @@ typedef struct batchnorm_desc {
 /* save_mean, save_invstd (c floats each) receive the batch mean and
  * 1 / sqrt(var + eps) for the backward pass.  Returns -1 when out of
  * memory (nothing written), else 0. */
-int batchnorm_forward_train (const batchnorm_desc *d, const float *x,
+int nn_batchnorm_forward_train (const batchnorm_desc *d, const float *x,
                               const float *gamma, const float *beta,
                               float *running_mean, float *running_var,
                               float *y, float *save_mean, float *save_invstd);
 
-void batchnorm_forward_infer (const batchnorm_desc *d, const float *x,
+void nn_batchnorm_forward_infer (const batchnorm_desc *d, const float *x,
                               const float *gamma, const float *beta,
                               const float *running_mean,
                               const float *running_var, float *y);
@@ -44,7 +44,7 @@ void batchnorm_forward_infer (const batchnorm_desc *d, const float *x,
  * memory, else 0.  mean/invstd are the saved
  * batch statistics (training) or the running ones turned into
  * 1 / sqrt(var + eps) (inference, where the statistics are constants). */
-int batchnorm_backward (const batchnorm_desc *d, int training,
+int nn_batchnorm_backward (const batchnorm_desc *d, int training,
                          const float *x, const float *dy, const float *gamma,
                          const float *mean, const float *invstd, float *dx,
                          float *dgamma, float *dbeta);

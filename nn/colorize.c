@@ -4,7 +4,7 @@
  * Steps, with the fraction reported to the progress callback:
  *   0.00  check arguments
  *   0.00  downscale L to the working size (antialiased bilinear, see
- *         colorize_resample_region), pad to multiples of 8
+ *         nn_colorize_resample_region), pad to multiples of 8
  *   0.10  run the network (NN_PASS_INFER)
  *   0.80  fast guided filter (He and Sun 2015) at working resolution: per
  *         channel, a,b ~ A * L + B fitted in 5x5 windows
@@ -42,7 +42,7 @@
 /* ---- Arguments and sizes ------------------------------------------------ */
 
 int
-colorize_default_working_size (const nn_model *m)
+nn_colorize_default_working_size (const nn_model *m)
 {
   double v;
   if (nn_metadata_number (m ? m->metadata : NULL, "working_size", &v) > 0
@@ -53,7 +53,7 @@ colorize_default_working_size (const nn_model *m)
 }
 
 float
-colorize_chroma_scale (const nn_model *m)
+nn_colorize_chroma_scale (const nn_model *m)
 {
   double v;
   if (nn_metadata_number (m ? m->metadata : NULL, "chroma_scale", &v) > 0
@@ -63,7 +63,7 @@ colorize_chroma_scale (const nn_model *m)
 }
 
 float
-colorize_default_temperature (const nn_model *m)
+nn_colorize_default_temperature (const nn_model *m)
 {
   double v;
   if (nn_metadata_number (m ? m->metadata : NULL, "temperature", &v) > 0
@@ -73,7 +73,7 @@ colorize_default_temperature (const nn_model *m)
 }
 
 nn_code
-colorize_working_dims (int width, int height, int working_size,
+nn_colorize_working_dims (int width, int height, int working_size,
                        int *out_w, int *out_h, int *out_pw, int *out_ph,
                        nn_error *err)
 {
@@ -184,7 +184,7 @@ taps_build (taps *t, int src_n, double x0, double len, int dst_n)
 }
 
 nn_code
-colorize_resample_region (const float *src, int sw, int sh, int src_step,
+nn_colorize_resample_region (const float *src, int sw, int sh, int src_step,
                           double x0, double y0, double rw, double rh,
                           float *dst, int dw, int dh, int dst_step,
                           nn_error *err)
@@ -475,10 +475,11 @@ check_options (const float *pixels, int width, int height, int channels,
                          "colorize: %d channels per pixel: expected 3 (CIE "
                          "Lab float) or 4 (CIE Lab alpha float)", channels);
   if (!isfinite (opt->strength) || opt->strength < 0.0f
-      || opt->strength > 100.0f)
+      || opt->strength > COLORIZE_MAX_STRENGTH)
     return nn_error_set (err, NN_ERR_ARG,
-                         "colorize: strength %g: expected 0..100",
-                         (double) opt->strength);
+                         "colorize: strength %g: expected 0..%g",
+                         (double) opt->strength,
+                         (double) COLORIZE_MAX_STRENGTH);
   if (opt->temperature != 0.0f
       && !(opt->temperature >= NN_HEAD_MIN_TEMPERATURE
            && opt->temperature <= NN_HEAD_MAX_TEMPERATURE))
@@ -654,7 +655,7 @@ hints_at_full_size (const colorize_options *opt, float *pixels, int width,
 }
 
 nn_code
-colorize_image (nn_model *m, float *pixels, int width, int height,
+nn_colorize_image (nn_model *m, float *pixels, int width, int height,
                 int channels, const colorize_options *options, nn_error *err)
 {
   colorize_options opt = options ? *options : COLORIZE_OPTIONS_DEFAULT;
@@ -662,9 +663,9 @@ colorize_image (nn_model *m, float *pixels, int width, int height,
   if (rc != NN_OK)
     return rc;
   int S = opt.working_size ? opt.working_size
-                           : colorize_default_working_size (m);
+                           : nn_colorize_default_working_size (m);
   int w, h, pw, ph;
-  rc = colorize_working_dims (width, height, S, &w, &h, &pw, &ph, err);
+  rc = nn_colorize_working_dims (width, height, S, &w, &h, &pw, &ph, err);
   if (rc != NN_OK)
     return rc;
   if (report (&opt, 0.0))
@@ -683,7 +684,7 @@ colorize_image (nn_model *m, float *pixels, int width, int height,
     }
 
   /* Downscale L (the network's input is padded and scaled from it). */
-  rc = colorize_resample_region (pixels, width, height, channels, 0.0, 0.0,
+  rc = nn_colorize_resample_region (pixels, width, height, channels, 0.0, 0.0,
                                  width, height, L, w, h, 1, err);
   if (rc != NN_OK)
     goto done;
@@ -693,7 +694,7 @@ colorize_image (nn_model *m, float *pixels, int width, int height,
       goto done;
     }
   float t = opt.temperature > 0.0f ? opt.temperature
-                                   : colorize_default_temperature (m);
+                                   : nn_colorize_default_temperature (m);
   float lo[2], hi[2];
   rc = network_ab (m, L, w, h, pw, ph, in, t, ab, lo, hi, err);
   if (rc != NN_OK)
@@ -703,7 +704,7 @@ colorize_image (nn_model *m, float *pixels, int width, int height,
       rc = nn_error_set (err, NN_ERR_CANCELLED, "colorize: cancelled");
       goto done;
     }
-  float s = opt.strength * colorize_chroma_scale (m);
+  float s = opt.strength * nn_colorize_chroma_scale (m);
   if (opt.n_hints)
     {
       rc = hints_at_working_size (&opt, L, w, h, width, height, s, !m, ab,

@@ -6,7 +6,7 @@
  * float" (4 floats: L, a, b, alpha); `channels` says which (>= 3).  Rows are
  * contiguous, `width * channels` floats each.
  *
- * colorize_image() reads L of every pixel, downscales L so that the longer
+ * nn_colorize_image() reads L of every pixel, downscales L so that the longer
  * side is at most the working size (rounded down to a multiple of 8, at
  * least 8), runs the network, upsamples the predicted a,b to full
  * resolution guided by the full-resolution L, multiplies chroma by
@@ -46,6 +46,8 @@
 #define COLORIZE_DEFAULT_WORKING_SIZE 256
 #define COLORIZE_MIN_WORKING_SIZE 64
 #define COLORIZE_MAX_WORKING_SIZE 2048
+/* options.strength: 0 (grey) .. this; the one range of every host */
+#define COLORIZE_MAX_STRENGTH 10.0f
 
 /* Called with fraction 0..1 as the work advances; return non-zero to cancel. */
 typedef int (*colorize_progress_fn) (double fraction, void *user_data);
@@ -69,16 +71,16 @@ typedef struct colorize_options {
 /* The working size a model uses when options ask for 0: the model's
  * metadata key "working_size" when present and valid, else
  * COLORIZE_DEFAULT_WORKING_SIZE. */
-int colorize_default_working_size (const nn_model *m);
+int nn_colorize_default_working_size (const nn_model *m);
 
 /* Colorizes pixels in place (see above).  On error or cancel the pixels
  * are left unchanged.  The network's last output (1 x 2 x ph x pw, see
- * colorize_working_dims) stays in the model until its next pass. */
+ * nn_colorize_working_dims) stays in the model until its next pass. */
 /* The temperature a class-head model uses when options ask for 0: its
  * metadata key "temperature" when present and within
  * NN_HEAD_MIN..MAX_TEMPERATURE, else NN_HEAD_DEFAULT_TEMPERATURE.  (A
  * regression model ignores the temperature.) */
-float colorize_default_temperature (const nn_model *m);
+float nn_colorize_default_temperature (const nn_model *m);
 
 /* The model's calibration of its chroma: its metadata key "chroma_scale"
  * (0.05..4) when present, else 1.  The pipeline multiplies the predicted
@@ -86,12 +88,12 @@ float colorize_default_temperature (const nn_model *m);
  * calibrated prediction (a class head trained with rebalancing predicts
  * more chroma than the truth has; weights/README.md says how it was
  * chosen). */
-float colorize_chroma_scale (const nn_model *m);
+float nn_colorize_chroma_scale (const nn_model *m);
 
 /* Hints must lie inside the image (0 <= x < width, 0 <= y < height) with
  * alpha in (0, 1] and finite a,b: else NN_ERR_ARG naming the first bad
  * one. */
-nn_code colorize_image (nn_model *m, float *pixels, int width, int height,
+nn_code nn_colorize_image (nn_model *m, float *pixels, int width, int height,
                         int channels, const colorize_options *opt,
                         nn_error *err);
 
@@ -102,7 +104,7 @@ nn_code colorize_image (nn_model *m, float *pixels, int width, int height,
  * multiples of 8 by repeating the last column and row (pw x ph, what the
  * network sees).  Any out pointer may be NULL.  NN_ERR_ARG for a working
  * size outside COLORIZE_MIN..MAX_WORKING_SIZE or a side outside 1..2^20. */
-nn_code colorize_working_dims (int width, int height, int working_size,
+nn_code nn_colorize_working_dims (int width, int height, int working_size,
                                int *w, int *h, int *pw, int *ph,
                                nn_error *err);
 
@@ -115,7 +117,7 @@ nn_code colorize_working_dims (int width, int height, int working_size,
  * destination pixel): bilinear when enlarging, antialiased when
  * shrinking; outside the source the edge pixels repeat.  The pipeline
  * downscales L with it; the trainer makes its crops with it. */
-nn_code colorize_resample_region (const float *src, int sw, int sh,
+nn_code nn_colorize_resample_region (const float *src, int sw, int sh,
                                   int src_step, double x0, double y0,
                                   double rw, double rh, float *dst, int dw,
                                   int dh, int dst_step, nn_error *err);

@@ -17,7 +17,7 @@
 #define CONV2D_MAX_SEGMENTS 256
 
 int
-conv2d_desc_init (conv2d_desc *d, int n, int cin, int h, int w, int cout,
+nn_conv2d_desc_init (conv2d_desc *d, int n, int cin, int h, int w, int cout,
                   int k, int stride, int pad)
 {
   d->n = n;
@@ -39,7 +39,7 @@ conv2d_desc_init (conv2d_desc *d, int n, int cin, int h, int w, int cout,
 }
 
 int
-conv2d_shift_ok (const conv2d_desc *d)
+nn_conv2d_shift_ok (const conv2d_desc *d)
 {
   return d->kh == 3 && d->kw == 3 && d->stride == 1 && d->pad == 1;
 }
@@ -477,7 +477,7 @@ up2_backward (const conv2d_desc *d, const float *x, const float *weight,
 }
 
 size_t
-conv2d_workspace_floats (const conv2d_desc *d)
+nn_conv2d_workspace_floats (const conv2d_desc *d)
 {
   if (d->algo == CONV2D_UP2)
     return up2_workspace_floats (d);
@@ -490,7 +490,7 @@ conv2d_workspace_floats (const conv2d_desc *d)
 }
 
 double
-conv2d_flops (const conv2d_desc *d)
+nn_conv2d_flops (const conv2d_desc *d)
 {
   return 2.0 * d->n * d->cout * d->oh * d->ow * (double) d->cin * d->kh * d->kw;
 }
@@ -641,14 +641,14 @@ conv2d_segments (size_t g0, size_t gc, size_t P, conv2d_segment *seg, int max)
 
 
 void
-conv2d_forward (const conv2d_desc *d, const float *x, const float *weight,
+nn_conv2d_forward (const conv2d_desc *d, const float *x, const float *weight,
                 const float *bias, float *y, float *workspace)
 {
-  conv2d_forward_fused (d, x, weight, bias, 0, y, workspace);
+  nn_conv2d_forward_fused (d, x, weight, bias, 0, y, workspace);
 }
 
 void
-conv2d_forward_fused (const conv2d_desc *d, const float *x,
+nn_conv2d_forward_fused (const conv2d_desc *d, const float *x,
                       const float *weight, const float *bias, int relu,
                       float *y, float *workspace)
 {
@@ -709,7 +709,7 @@ conv2d_forward_fused (const conv2d_desc *d, const float *x,
 }
 
 void
-conv2d_backward (const conv2d_desc *d, const float *x, const float *weight,
+nn_conv2d_backward (const conv2d_desc *d, const float *x, const float *weight,
                  const float *dy, float *dx, float *dweight, float *dbias,
                  float *workspace)
 {

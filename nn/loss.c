@@ -2,7 +2,7 @@
 #include "loss.h"
 
 double
-mse_loss (const float *pred, const float *target, const float *weight,
+nn_mse_loss (const float *pred, const float *target, const float *weight,
           size_t n, float *dpred)
 {
   double sum = 0.0;

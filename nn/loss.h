@@ -7,7 +7,7 @@
 /* Returns sum(w_i * (pred_i - target_i)^2) / n, with w_i = 1 when weight is
  * NULL.  When dpred is non-NULL it receives the gradient of that value
  * with respect to pred. */
-double mse_loss (const float *pred, const float *target, const float *weight,
+double nn_mse_loss (const float *pred, const float *target, const float *weight,
                  size_t n, float *dpred);
 
 #endif

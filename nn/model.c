@@ -5,6 +5,14 @@
  * Channel counts are fixed when the graph is built; heights and widths
  * follow from the input at each forward pass.
  *
+ * Each pass first plans (graph_plan): which ops run, what each reads,
+ * and which following ops it does the work of (a folded batch norm, a
+ * fused ReLU, a skipped upsampling); forward and backward are then plain
+ * loops over the plan.  (Batch norm is folded into the convolution's
+ * weights at every inference pass, one pass over those weights, and not
+ * cached: a cache would go stale whenever a caller writes the parameters
+ * it gets from nn_model_find.)
+ *
  * Memory: ReLU, tanh and the residual add work in place when their input
  * has no other consumer (their backward needs only the output, or
  * nothing); batch norm does too in NN_PASS_INFER, where activations are
@@ -57,10 +65,16 @@ typedef struct op {
   /* bn */
   int gamma, beta, rmean, rvar;
   float *save_mean, *save_invstd;
-  /* set at forward time */
-  int fused_relu;                /* bn: the next op, a ReLU, done by this one */
-  int up_fused;                  /* upsample: done by the conv reading it */
-  int up_src;                    /* conv (CONV2D_UP2): the act before it */
+  /* the plan (graph_plan), for the current shape and pass */
+  int runs;                      /* 0: another op does this one's work */
+  int src;                       /* the activation it reads: in, or for a
+                                    CONV2D_UP2 convolution the input of the
+                                    upsampling before it (which then does
+                                    not run) */
+  int fold_bn;                   /* conv, inference: the BN op after it,
+                                    folded into its weights; else -1 */
+  int fuse_relu;                 /* conv (inference), bn: the ReLU op after
+                                    it, applied in its epilogue; else -1 */
   conv2d_desc cd;
   maxpool_desc pd;
 } op;
@@ -768,6 +782,71 @@ nn_model_zero_grad (nn_model *m)
 /* ------------------------------------------------------------------ */
 /* Shapes                                                               */
 
+/* The op that writes op i's input, or -1 (the network input). */
+static int
+producer (const nn_graph *g, int i)
+{
+  for (int j = i - 1; j >= 0; j--)
+    if (g->ops[j].out == g->ops[i].in)
+      return j;
+  return -1;
+}
+
+/* Whether op j exists, is of kind k, and alone reads op i's output. */
+static int
+sole_reader (const nn_graph *g, int i, int j, op_kind k)
+{
+  return j < g->n_ops && g->ops[j].kind == k
+         && g->ops[j].in == g->ops[i].out
+         && g->acts[g->ops[i].out].consumers == 1;
+}
+
+/* The plan of every op for a pass (after graph_set_shapes): what runs,
+ * what it reads, and what it does for the ops after it.
+ *   - a CONV2D_UP2 convolution reads the small image before the
+ *     upsampling, which does not run;
+ *   - inference: a convolution folds the batch norm that alone reads its
+ *     output into its weights and bias, and applies the ReLU that alone
+ *     reads the result in its epilogue; neither of those runs;
+ *   - a batch norm (not folded) applies the ReLU that alone reads its
+ *     output, which does not run (its output is the same buffer).
+ * Forward and backward are loops over this plan; the buffers the
+ * fused ops' outputs name are the fusing op's (graph_alias). */
+static void
+graph_plan (nn_graph *g, nn_pass pass)
+{
+  for (int i = 0; i < g->n_ops; i++)
+    {
+      op *o = &g->ops[i];
+      o->runs = 1;
+      o->src = o->in;
+      o->fold_bn = o->fuse_relu = -1;
+    }
+  for (int i = 0; i < g->n_ops; i++)
+    {
+      op *o = &g->ops[i];
+      if (!o->runs)
+        continue;
+      if (o->kind == OP_CONV && o->cd.algo == CONV2D_UP2)
+        {
+          int j = producer (g, i);
+          o->src = g->ops[j].in;
+          g->ops[j].runs = 0;
+        }
+      int last = i;
+      if (o->kind == OP_CONV && pass == NN_PASS_INFER
+          && sole_reader (g, i, i + 1, OP_BN))
+        last = o->fold_bn = i + 1;
+      if ((o->kind == OP_BN || (o->kind == OP_CONV && pass == NN_PASS_INFER))
+          && sole_reader (g, last, last + 1, OP_RELU))
+        o->fuse_relu = last + 1;
+      if (o->fold_bn >= 0)
+        g->ops[o->fold_bn].runs = 0;
+      if (o->fuse_relu >= 0)
+        g->ops[o->fuse_relu].runs = 0;
+    }
+}
+
 /* Largest CONV2D_SHIFT workspace an inference pass uses (16 MiB). */
 #define SHIFT_INFER_FLOATS ((size_t) 1 << 22)
 
@@ -781,8 +860,6 @@ graph_set_shapes (nn_graph *g, int n, int h, int w, int shift)
   g->acts[0].w = w;
   g->workspace_floats = 0;
   for (int i = 0; i < g->n_ops; i++)
-    g->ops[i].up_fused = 0;
-  for (int i = 0; i < g->n_ops; i++)
     {
       op *o = &g->ops[i];
       act *in = &g->acts[o->in], *out = &g->acts[o->out];
@@ -791,7 +868,7 @@ graph_set_shapes (nn_graph *g, int n, int h, int w, int shift)
       switch (o->kind)
         {
         case OP_CONV:
-          if (conv2d_desc_init (&o->cd, n, o->cin, in->h, in->w, o->cout, o->k,
+          if (nn_conv2d_desc_init (&o->cd, n, o->cin, in->h, in->w, o->cout, o->k,
                                 o->stride, o->pad))
             return -1;
           /* not for one input channel: 9 GEMMs with K = 1 are slower than
@@ -801,34 +878,27 @@ graph_set_shapes (nn_graph *g, int n, int h, int w, int shift)
            * im2col there), im2col's bounded blocks for large images */
           conv2d_desc sd = o->cd;
           sd.algo = CONV2D_SHIFT;
-          if (conv2d_shift_ok (&o->cd) && o->cin >= 4
-              && (shift || conv2d_workspace_floats (&sd) <= SHIFT_INFER_FLOATS))
+          if (nn_conv2d_shift_ok (&o->cd) && o->cin >= 4
+              && (shift || nn_conv2d_workspace_floats (&sd) <= SHIFT_INFER_FLOATS))
             {
               o->cd.algo = CONV2D_SHIFT;
               /* after an upsampling that only it reads: the folded
-               * kernels on the small image (CONV2D_UP2) */
-              for (int j = i - 1; j >= 0 && shift; j--)
-                if (g->ops[j].out == o->in)
-                  {
-                    if (g->ops[j].kind == OP_UPSAMPLE2 && in->consumers == 1)
-                      {
-                        o->cd.algo = CONV2D_UP2;
-                        o->up_src = g->ops[j].in;
-                        g->ops[j].up_fused = 1;
-                      }
-                    break;
-                  }
+               * kernels on the small image (CONV2D_UP2; graph_plan) */
+              int j = producer (g, i);
+              if (shift && j >= 0 && g->ops[j].kind == OP_UPSAMPLE2
+                  && in->consumers == 1)
+                o->cd.algo = CONV2D_UP2;
             }
           out->h = o->cd.oh;
           out->w = o->cd.ow;
           {
-            size_t ws = conv2d_workspace_floats (&o->cd);
+            size_t ws = nn_conv2d_workspace_floats (&o->cd);
             if (ws > g->workspace_floats)
               g->workspace_floats = ws;
           }
           break;
         case OP_MAXPOOL:
-          if (maxpool_desc_init (&o->pd, n, in->c, in->h, in->w, o->k,
+          if (nn_maxpool_desc_init (&o->pd, n, in->c, in->h, in->w, o->k,
                                  o->stride, o->pad))
             return -1;
           out->h = o->pd.oh;
@@ -865,7 +935,7 @@ nn_model_forward_flops (const nn_model *m, int h, int w)
   if (graph_set_shapes (g, 1, h, w, 0) == 0)
     for (int i = 0; i < g->n_ops; i++)
       if (g->ops[i].kind == OP_CONV)
-        flops += conv2d_flops (&g->ops[i].cd);
+        flops += nn_conv2d_flops (&g->ops[i].cd);
   if (saved_n > 0)
     graph_set_shapes (g, saved_n, saved_h, saved_w, g->pass != NN_PASS_INFER);
   return flops;
@@ -950,7 +1020,7 @@ nn_model_profile_get (const nn_model *m, int *count)
       p->stride = o->stride;
       p->h = o->cd.h;
       p->w = o->cd.w;
-      p->flops = conv2d_flops (&o->cd);
+      p->flops = nn_conv2d_flops (&o->cd);
       p->has_dx = o->in != 0;
     }
   *count = g->n_ops;
@@ -985,30 +1055,14 @@ graph_drop (nn_graph *g, int a)
   g->acts[a].owns = 0;
 }
 
-/* Inference: op i, a convolution, with the batch norm that alone reads
- * its output folded into its weights and bias, and the ReLU that alone
- * reads the result applied in its epilogue.  Returns how many of the
- * following ops it did (0..2), or -1 when out of memory. */
+/* Inference: a convolution with the batch norm it folds (o->fold_bn)
+ * into its weights and bias and the ReLU it fuses (o->fuse_relu) applied
+ * in its epilogue.  -1 when out of memory. */
 static int
-conv_forward_infer (nn_model *m, int i, const float *x, float *y)
+conv_forward_infer (nn_model *m, const op *o, const float *x, float *y)
 {
   nn_graph *g = m->graph;
-  const op *o = &g->ops[i];
-  const op *bn = NULL;
-  int skip = 0, relu = 0;
-  if (i + 1 < g->n_ops && g->ops[i + 1].kind == OP_BN
-      && g->acts[o->out].consumers == 1)
-    {
-      bn = &g->ops[i + 1];
-      skip = 1;
-    }
-  const op *last = &g->ops[i + skip];
-  if (i + skip + 1 < g->n_ops && g->ops[i + skip + 1].kind == OP_RELU
-      && g->acts[last->out].consumers == 1)
-    {
-      relu = 1;
-      skip++;
-    }
+  const op *bn = o->fold_bn >= 0 ? &g->ops[o->fold_bn] : NULL;
   const float *w = m->params[o->weight].data;
   const float *b = o->bias >= 0 ? m->params[o->bias].data : NULL;
   float *wf = NULL, *bf = NULL;
@@ -1031,9 +1085,111 @@ conv_forward_infer (nn_model *m, int i, const float *x, float *y)
       w = wf;
       b = bf;
     }
-  conv2d_forward_fused (&o->cd, x, w, b, relu, y, g->workspace);
+  nn_conv2d_forward_fused (&o->cd, x, w, b, o->fuse_relu >= 0, y,
+                           g->workspace);
   pool_put (g, wf);
-  return skip;
+  return 0;
+}
+
+/* The ops op i did the work of (its folded BN, its fused ReLU): their
+ * outputs are its buffer, which the last of them owns; in inference the
+ * ones between hold nothing (nothing reads them). */
+static void
+graph_alias (nn_graph *g, const op *o, nn_pass pass)
+{
+  act *out = &g->acts[o->out];
+  const int fused[2] = { o->fold_bn, o->fuse_relu };
+  for (int k = 0; k < 2; k++)
+    if (fused[k] >= 0)
+      {
+        act *fo = &g->acts[g->ops[fused[k]].out];
+        fo->data = out->data;
+        fo->owns = out->owns;
+        out->owns = 0;
+        if (pass == NN_PASS_INFER)
+          out->data = NULL;
+        out = fo;
+      }
+}
+
+/* Op i's output buffer: its input's, handed over, when the op can work in
+ * place and nothing else reads the input; else a pool buffer.  -1 when
+ * out of memory. */
+static int
+graph_out_buffer (nn_graph *g, const op *o, nn_pass pass)
+{
+  act *in = &g->acts[o->in], *out = &g->acts[o->out];
+  if (elementwise_in_place (o, pass) && in->consumers == 1 && in->owns)
+    {
+      out->data = in->data;
+      out->owns = 1;
+      in->owns = 0;
+      if (pass == NN_PASS_INFER)
+        in->data = NULL;
+      return 0;
+    }
+  out->data = pool_get (g, act_size (g, o->out));
+  out->owns = 1;
+  return out->data ? 0 : -1;
+}
+
+/* Runs one planned op (its buffer is ready).  -1 when out of memory. */
+static int
+op_forward (nn_model *m, const op *o, nn_pass pass)
+{
+  nn_graph *g = m->graph;
+  act *in = &g->acts[o->in], *out = &g->acts[o->out];
+  const int n = g->batch;
+  const size_t count = act_size (g, o->out);
+  const float *x = in->data ? in->data : out->data;  /* in place: out's */
+  switch (o->kind)
+    {
+    case OP_CONV:
+      if (pass == NN_PASS_INFER)
+        return conv_forward_infer (m, o, x, out->data);
+      nn_conv2d_forward (&o->cd, g->acts[o->src].data,
+                         m->params[o->weight].data,
+                         o->bias >= 0 ? m->params[o->bias].data : NULL,
+                         out->data, g->workspace);
+      return 0;
+    case OP_BN:
+      {
+        batchnorm_desc bd = { n, in->c, in->h * in->w, m->bn_eps,
+                              m->bn_momentum, m->bn_reduce,
+                              m->bn_reduce_data, o->fuse_relu >= 0, NULL };
+        float *rm = m->params[o->rmean].data, *rv = m->params[o->rvar].data;
+        const float *gamma = m->params[o->gamma].data;
+        const float *beta = m->params[o->beta].data;
+        if (pass == NN_PASS_TRAIN)
+          return nn_batchnorm_forward_train (&bd, x, gamma, beta, rm, rv,
+                                             out->data, o->save_mean,
+                                             o->save_invstd) ? -1 : 0;
+        for (int c = 0; c < in->c; c++)
+          {
+            o->save_mean[c] = rm[c];
+            o->save_invstd[c] = (float) (1.0 / sqrt ((double) rv[c]
+                                                     + m->bn_eps));
+          }
+        nn_batchnorm_forward_infer (&bd, x, gamma, beta, rm, rv, out->data);
+        return 0;
+      }
+    case OP_RELU:
+      nn_relu_forward (x, out->data, count);
+      return 0;
+    case OP_TANH:
+      nn_tanh_forward (x, out->data, count);
+      return 0;
+    case OP_MAXPOOL:
+      nn_maxpool_forward (&o->pd, in->data, out->data);
+      return 0;
+    case OP_UPSAMPLE2:
+      nn_upsample2_forward (in->data, out->data, n * in->c, in->h, in->w);
+      return 0;
+    case OP_ADD:
+      nn_add_forward (x, g->acts[o->in2].data, out->data, count);
+      return 0;
+    }
+  return 0;
 }
 
 nn_code
@@ -1052,6 +1208,7 @@ nn_model_forward (nn_model *m, const float *input, int n, int h, int w,
   if (graph_set_shapes (g, n, h, w, pass != NN_PASS_INFER))
     return nn_error_set (err, NN_ERR_ARG, "input %d x %d is too small for %s",
                          h, w, nn_arch_name (m->arch));
+  graph_plan (g, pass);
   g->pass = pass;
   g->workspace = pool_get (g, g->workspace_floats);
   act *a0 = &g->acts[0];
@@ -1064,118 +1221,22 @@ nn_model_forward (nn_model *m, const float *input, int n, int h, int w,
   for (int i = 0; i < g->n_ops; i++)
     {
       op *o = &g->ops[i];
-      act *in = &g->acts[o->in], *out = &g->acts[o->out];
-      const size_t count = act_size (g, o->out);
-      const double t0 = g->profiling ? omp_get_wtime () : 0.0;
-      if (o->kind == OP_UPSAMPLE2 && o->up_fused)
+      if (!o->runs)  /* done by another op, which also names its buffer */
         {
-          /* the next convolution reads the small image itself */
-          out->data = NULL;
-          out->owns = 0;
+          if (o->kind == OP_UPSAMPLE2)
+            {
+              g->acts[o->out].data = NULL;   /* nothing reads it */
+              g->acts[o->out].owns = 0;
+            }
           continue;
         }
-      if (elementwise_in_place (o, pass) && in->consumers == 1 && in->owns)
-        {
-          out->data = in->data;
-          out->owns = 1;
-          in->owns = 0;
-          if (pass == NN_PASS_INFER)
-            in->data = NULL;
-        }
-      else
-        {
-          out->data = pool_get (g, count);
-          out->owns = 1;
-          if (!out->data)
-            goto nomem;
-        }
-      switch (o->kind)
-        {
-        case OP_CONV:
-          if (pass == NN_PASS_INFER)
-            {
-              const int skip = conv_forward_infer (m, i, in->data, out->data);
-              if (skip < 0)
-                goto nomem;
-              /* the folded BN and the fused ReLU: their outputs are this
-               * buffer */
-              for (int k = 1; k <= skip; k++)
-                {
-                  act *fo = &g->acts[g->ops[i + k].out];
-                  fo->data = out->data;
-                  fo->owns = 1;
-                  out->owns = 0;
-                  out->data = NULL;
-                  out = fo;
-                }
-              if (in->last_use == i)
-                graph_drop (g, o->in);
-              profile_add (g, i, t0, 0);
-              i += skip;
-              continue;
-            }
-          conv2d_forward (&o->cd, o->cd.algo == CONV2D_UP2
-                                    ? g->acts[o->up_src].data : in->data,
-                          m->params[o->weight].data,
-                          o->bias >= 0 ? m->params[o->bias].data : NULL,
-                          out->data, g->workspace);
-          break;
-        case OP_BN:
-          {
-            batchnorm_desc bd = { n, in->c, in->h * in->w, m->bn_eps, m->bn_momentum,
-                                  m->bn_reduce, m->bn_reduce_data, 0, NULL };
-            /* a ReLU that alone reads this output is applied here; it then
-             * runs in place on this buffer and has nothing left to do */
-            o->fused_relu = i + 1 < g->n_ops && g->ops[i + 1].kind == OP_RELU
-                            && out->consumers == 1 && g->ops[i + 1].in == o->out;
-            bd.relu = o->fused_relu;
-            float *rm = m->params[o->rmean].data, *rv = m->params[o->rvar].data;
-            if (pass == NN_PASS_TRAIN)
-              {
-                if (batchnorm_forward_train (&bd, in->data ? in->data : out->data,
-                                             m->params[o->gamma].data,
-                                             m->params[o->beta].data, rm, rv,
-                                             out->data, o->save_mean,
-                                             o->save_invstd))
-                  goto nomem;
-              }
-            else
-              {
-                for (int c = 0; c < in->c; c++)
-                  {
-                    o->save_mean[c] = rm[c];
-                    o->save_invstd[c] = (float) (1.0 / sqrt ((double) rv[c] + m->bn_eps));
-                  }
-                batchnorm_forward_infer (&bd, in->data ? in->data : out->data,
-                                         m->params[o->gamma].data,
-                                         m->params[o->beta].data, rm, rv,
-                                         out->data);
-              }
-          }
-          break;
-        case OP_RELU:
-          if (i > 0 && g->ops[i - 1].kind == OP_BN && g->ops[i - 1].fused_relu
-              && in->data == out->data)
-            break;
-          relu_forward (in->data ? in->data : out->data, out->data, count);
-          break;
-        case OP_TANH:
-          tanh_forward (in->data ? in->data : out->data, out->data, count);
-          break;
-        case OP_MAXPOOL:
-          maxpool_forward (&o->pd, in->data, out->data);
-          break;
-        case OP_UPSAMPLE2:
-          upsample2_forward (in->data, out->data, n * in->c, in->h, in->w);
-          break;
-        case OP_ADD:
-          add_forward (in->data ? in->data : out->data,
-                       g->acts[o->in2].data, out->data, count);
-          break;
-        }
+      const double t0 = g->profiling ? omp_get_wtime () : 0.0;
+      if (graph_out_buffer (g, o, pass) || op_forward (m, o, pass))
+        goto nomem;
+      graph_alias (g, o, pass);
       if (pass == NN_PASS_INFER)
         {
-          if (in->last_use == i)
+          if (g->acts[o->in].last_use == i)
             graph_drop (g, o->in);
           if (o->in2 >= 0 && g->acts[o->in2].last_use == i)
             graph_drop (g, o->in2);
@@ -1277,7 +1338,7 @@ grad_commit (nn_graph *g, int a, float *buf)
       x->grad = buf;
       return;
     }
-  add_forward (x->grad, buf, x->grad, act_size (g, a));
+  nn_add_forward (x->grad, buf, x->grad, act_size (g, a));
   pool_put (g, buf);
 }
 
@@ -1302,10 +1363,9 @@ nn_model_backward (nn_model *m, const float *doutput, float *dinput,
       act *in = &g->acts[o->in], *out = &g->acts[o->out];
       float *dy = out->grad;
       const size_t count = act_size (g, o->out);
-      /* the act whose gradient this op computes: a CONV2D_UP2 convolution
-       * skips the upsampling before it */
-      const int gin = o->kind == OP_CONV && o->cd.algo == CONV2D_UP2
-                      ? o->up_src : o->in;
+      /* the act whose gradient this op computes (graph_plan: a CONV2D_UP2
+       * convolution skips the upsampling before it) */
+      const int gin = o->src;
       const int need_dx = gin != 0 || dinput != NULL;
       float *dx = NULL;
       if (!dy)
@@ -1323,7 +1383,7 @@ nn_model_backward (nn_model *m, const float *doutput, float *dinput,
       switch (o->kind)
         {
         case OP_CONV:
-          conv2d_backward (&o->cd, g->acts[gin].data, m->params[o->weight].data, dy, dx,
+          nn_conv2d_backward (&o->cd, g->acts[gin].data, m->params[o->weight].data, dy, dx,
                            m->params[o->weight].grad,
                            o->bias >= 0 ? m->params[o->bias].grad : NULL,
                            g->workspace);
@@ -1334,9 +1394,9 @@ nn_model_backward (nn_model *m, const float *doutput, float *dinput,
                                   m->bn_momentum, m->bn_reduce, m->bn_reduce_data,
                                   0, NULL };
             /* dy is the fused ReLU's: masked by its output */
-            if (o->fused_relu)
-              bd.relu_y = g->acts[g->ops[i + 1].out].data;
-            if (batchnorm_backward (&bd, g->pass == NN_PASS_TRAIN, in->data, dy,
+            if (o->fuse_relu >= 0)
+              bd.relu_y = g->acts[g->ops[o->fuse_relu].out].data;
+            if (nn_batchnorm_backward (&bd, g->pass == NN_PASS_TRAIN, in->data, dy,
                                     m->params[o->gamma].data, o->save_mean,
                                     o->save_invstd, dx, m->params[o->gamma].grad,
                                     m->params[o->beta].grad))
@@ -1345,21 +1405,20 @@ nn_model_backward (nn_model *m, const float *doutput, float *dinput,
           break;
         case OP_RELU:
           /* fused into the batch norm before it, which masks dy itself */
-          if (dx && !(i > 0 && g->ops[i - 1].kind == OP_BN
-                      && g->ops[i - 1].fused_relu && dx == dy))
-            relu_backward (out->data, dy, dx, count);
+          if (dx && !(!o->runs && dx == dy))
+            nn_relu_backward (out->data, dy, dx, count);
           break;
         case OP_TANH:
           if (dx)
-            tanh_backward (out->data, dy, dx, count);
+            nn_tanh_backward (out->data, dy, dx, count);
           break;
         case OP_MAXPOOL:
           if (dx)
-            maxpool_backward (&o->pd, in->data, dy, dx);
+            nn_maxpool_backward (&o->pd, in->data, dy, dx);
           break;
         case OP_UPSAMPLE2:
           if (dx)
-            upsample2_backward (dy, dx, g->batch * in->c, in->h, in->w);
+            nn_upsample2_backward (dy, dx, g->batch * in->c, in->h, in->w);
           break;
         case OP_ADD:
           {

@@ -3,7 +3,7 @@
  * Usage:
  *   nn_model *m;
  *   nn_error err;
- *   if (weights_load ("cnn.weights", &m, &err) != NN_OK) ... err.message ...
+ *   if (nn_weights_load ("cnn.weights", &m, &err) != NN_OK) ... err.message ...
  *   nn_model_forward (m, input, n, h, w, NN_PASS_INFER, &err);
  *   const float *ab = nn_model_output (m, NULL, NULL, NULL, NULL);
  *   nn_model_free (m);

@@ -6,7 +6,7 @@
 #include "pool.h"
 
 int
-maxpool_desc_init (maxpool_desc *d, int n, int c, int h, int w, int k,
+nn_maxpool_desc_init (maxpool_desc *d, int n, int c, int h, int w, int k,
                    int stride, int pad)
 {
   d->n = n;
@@ -142,7 +142,7 @@ maxpool_plane (const maxpool_desc *d, const float *xp, float *yp,
 }
 
 void
-maxpool_forward (const maxpool_desc *d, const float *x, float *y)
+nn_maxpool_forward (const maxpool_desc *d, const float *x, float *y)
 {
   const int planes = d->n * d->c;
 #pragma omp parallel
@@ -165,7 +165,7 @@ maxpool_forward (const maxpool_desc *d, const float *x, float *y)
 }
 
 void
-maxpool_backward (const maxpool_desc *d, const float *x, const float *dy,
+nn_maxpool_backward (const maxpool_desc *d, const float *x, const float *dy,
                   float *dx)
 {
   const int planes = d->n * d->c;

@@ -8,12 +8,12 @@ typedef struct maxpool_desc {
   int n, c, h, w, k, stride, pad, oh, ow;
 } maxpool_desc;
 
-int maxpool_desc_init (maxpool_desc *d, int n, int c, int h, int w, int k,
+int nn_maxpool_desc_init (maxpool_desc *d, int n, int c, int h, int w, int k,
                        int stride, int pad);
-void maxpool_forward (const maxpool_desc *d, const float *x, float *y);
+void nn_maxpool_forward (const maxpool_desc *d, const float *x, float *y);
 /* dx = the gradient routed to the first maximum of each window
  * (overwrites dx). */
-void maxpool_backward (const maxpool_desc *d, const float *x, const float *dy,
+void nn_maxpool_backward (const maxpool_desc *d, const float *x, const float *dy,
                        float *dx);
 
 #endif

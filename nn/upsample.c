@@ -3,7 +3,7 @@
 #include "upsample.h"
 
 void
-upsample2_forward (const float *x, float *y, int planes, int h, int w)
+nn_upsample2_forward (const float *x, float *y, int planes, int h, int w)
 {
   const int W = 2 * w;
 #pragma omp parallel for schedule(static)
@@ -26,7 +26,7 @@ upsample2_forward (const float *x, float *y, int planes, int h, int w)
 }
 
 void
-upsample2_backward (const float *dy, float *dx, int planes, int h, int w)
+nn_upsample2_backward (const float *dy, float *dx, int planes, int h, int w)
 {
   const int W = 2 * w;
 #pragma omp parallel for schedule(static)

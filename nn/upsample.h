@@ -3,8 +3,8 @@
 #ifndef NN_UPSAMPLE_H
 #define NN_UPSAMPLE_H
 
-void upsample2_forward (const float *x, float *y, int planes, int h, int w);
+void nn_upsample2_forward (const float *x, float *y, int planes, int h, int w);
 /* dx[i][j] = sum of the four dy it was copied to (overwrites dx). */
-void upsample2_backward (const float *dy, float *dx, int planes, int h, int w);
+void nn_upsample2_backward (const float *dy, float *dx, int planes, int h, int w);
 
 #endif

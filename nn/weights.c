@@ -210,7 +210,7 @@ load_tensors (cursor *c, nn_model *m, int copy, int *missing_index,
 }
 
 nn_code
-weights_load_memory (const void *data, size_t size, const char *what,
+nn_weights_load_memory (const void *data, size_t size, const char *what,
                      nn_model **out, nn_error *err)
 {
   cursor c = { data, size, 0, what ? what : "weights", err };
@@ -354,7 +354,7 @@ fail:
 }
 
 nn_code
-weights_load (const char *path, nn_model **out, nn_error *err)
+nn_weights_load (const char *path, nn_model **out, nn_error *err)
 {
   *out = NULL;
   int fd = open (path, O_RDONLY | O_CLOEXEC);
@@ -393,7 +393,7 @@ weights_load (const char *path, nn_model **out, nn_error *err)
       got += (size_t) r;
     }
   close (fd);
-  nn_code rc = weights_load_memory (buf, got, path, out, err);
+  nn_code rc = nn_weights_load_memory (buf, got, path, out, err);
   free (buf);
   return rc;
 }
@@ -420,7 +420,7 @@ put_u32 (sink *s, uint32_t v)
 }
 
 nn_code
-weights_save_memory (const nn_model *m, void **data, size_t *size,
+nn_weights_save_memory (const nn_model *m, void **data, size_t *size,
                      nn_error *err)
 {
   const char *arch = nn_arch_name (m->arch);
@@ -478,16 +478,28 @@ write_all (int fd, const unsigned char *p, size_t n)
   return 0;
 }
 
+char *
+nn_temp_path (const char *path)
+{
+  const char *slash = strrchr (path, '/');
+  size_t dir = slash ? (size_t) (slash - path) + 1 : 0;
+  size_t len = strlen (path) + sizeof NN_TEMP_PREFIX + 24;
+  char *tmp = malloc (len);
+  if (tmp)
+    snprintf (tmp, len, "%.*s" NN_TEMP_PREFIX "%ld-%s", (int) dir, path,
+              (long) getpid (), path + dir);
+  return tmp;
+}
+
 nn_code
-weights_save (const nn_model *m, const char *path, nn_error *err)
+nn_weights_save (const nn_model *m, const char *path, nn_error *err)
 {
   void *data;
   size_t size;
-  nn_code rc = weights_save_memory (m, &data, &size, err);
+  nn_code rc = nn_weights_save_memory (m, &data, &size, err);
   if (rc)
     return rc;
-  size_t plen = strlen (path);
-  char *tmp = malloc (plen + 16);
+  char *tmp = nn_temp_path (path);
   char *dir = strdup (path);
   if (!tmp || !dir)
     {
@@ -496,8 +508,7 @@ weights_save (const nn_model *m, const char *path, nn_error *err)
       free (dir);
       return nn_error_set (err, NN_ERR_NOMEM, "out of memory saving weights");
     }
-  snprintf (tmp, plen + 16, "%s.tmp.XXXXXX", path);
-  int fd = mkstemp (tmp);
+  int fd = open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0)
     {
       rc = nn_error_set (err, NN_ERR_IO, "%s: cannot create a temporary file "

@@ -11,6 +11,7 @@
 
 #include "blas.h"
 #include "colorize-core.h"
+#include "gamut.h"
 #include "weights.h"
 
 #define LAB_FORMAT "CIE Lab alpha float"
@@ -19,14 +20,9 @@
 #define COLORIZE_BAND_ROWS 128
 /* Pixels per parallel chunk of the gamut mapping. */
 #define GAMUT_CHUNK 8192
-/* Bisection steps on the chroma factor: 2^-12 of the chroma. */
-#define GAMUT_STEPS 12
 /* Painted pixels of a band of hints below which they are converted in
  * one thread. */
 #define HINTS_PARALLEL_MIN (4 * GAMUT_CHUNK)
-/* How far outside 0..1 a linear RGB channel may be and still count as in
- * gamut (integer precisions round it away). */
-#define GAMUT_EPS 1e-4f
 
 G_DEFINE_QUARK (colorize-error-quark, colorize_error)
 
@@ -100,7 +96,7 @@ colorize_model_load (const gchar *path, nn_arch expected, GError **error)
     }
 
   memset (&err, 0, sizeof err);
-  code = weights_load (path, &model, &err);
+  code = nn_weights_load (path, &model, &err);
   if (code != NN_OK)
     {
       g_set_error (error, COLORIZE_ERROR, code,
@@ -168,13 +164,13 @@ colorize_model_temperature (const nn_model *m, gdouble vividness)
 
   /* As colorize_options.temperature: 0 is the model's default; and in
    * float, as the pipeline gets it. */
-  return t > 0.0 ? (gdouble) (gfloat) t : colorize_default_temperature (m);
+  return t > 0.0 ? (gdouble) (gfloat) t : nn_colorize_default_temperature (m);
 }
 
 gdouble
 colorize_model_default_vividness (const nn_model *m)
 {
-  return colorize_temperature_to_vividness (colorize_default_temperature (m));
+  return colorize_temperature_to_vividness (nn_colorize_default_temperature (m));
 }
 
 gboolean
@@ -248,7 +244,7 @@ run_network (nn_model *model, gfloat *lab, gint width, gint height,
   opt.n_hints       = hints ? hints->n : 0;
 
   memset (&err, 0, sizeof err);
-  code = colorize_image (model, lab, width, height, 4, &opt, &err);
+  code = nn_colorize_image (model, lab, width, height, 4, &opt, &err);
   if (code != NN_OK)
     {
       if (code == NN_ERR_CANCELLED)
@@ -277,97 +273,21 @@ colorize_pixels (nn_model *model, gfloat *lab, gint width, gint height,
 
 /* ---- gamut mapping ----------------------------------------------------- */
 
-static inline gboolean
-rgb_out_of_gamut (const gfloat *p)
+/* nn_gamut_map's conversion: babl's fish from LAB_FORMAT. */
+static void
+babl_lab_to_rgb (const float *lab, float *rgb, size_t n, void *fish)
 {
-  gint c;
-
-  for (c = 0; c < 3; c++)
-    if (! (p[c] >= -GAMUT_EPS && p[c] <= 1.0f + GAMUT_EPS))
-      return TRUE;
-  return FALSE;
+  babl_process ((const Babl *) fish, lab, rgb, n);
 }
 
-/* One chunk of n pixels; rgba must hold 4 * n floats. */
+/* One chunk of n pixels; rgba must hold 4 * n floats.  Without memory
+ * for the mapping the plain conversion stays (clipped later). */
 static void
 gamut_map_chunk (const Babl *fish, gfloat *lab, gfloat *rgba, gsize n)
 {
-  gsize   *idx;
-  gfloat  *lo, *hi, *cand_lab, *cand_rgb;
-  gsize    m = 0;
-  gsize    i;
-  gint     step;
+  nn_error err;
 
-  for (i = 0; i < n; i++)
-    if (! isfinite (lab[4 * i + 1]) || ! isfinite (lab[4 * i + 2]))
-      lab[4 * i + 1] = lab[4 * i + 2] = 0.0f;
-
-  babl_process (fish, lab, rgba, n);
-
-  for (i = 0; i < n; i++)
-    if (rgb_out_of_gamut (rgba + 4 * i))
-      m++;
-  if (m == 0)
-    return;
-
-  idx      = g_new (gsize, m);
-  lo       = g_new (gfloat, m);
-  hi       = g_new (gfloat, m);
-  cand_lab = g_new (gfloat, 4 * m);
-  cand_rgb = g_new (gfloat, 4 * m);
-
-  m = 0;
-  for (i = 0; i < n; i++)
-    if (rgb_out_of_gamut (rgba + 4 * i))
-      {
-        idx[m] = i;
-        lo[m]  = 0.0f;
-        hi[m]  = 1.0f;
-        m++;
-      }
-
-  /* Bisect the chroma factor t: Lab (L, t a, t b) in gamut at lo. */
-  for (step = 0; step < GAMUT_STEPS; step++)
-    {
-      for (i = 0; i < m; i++)
-        {
-          const gfloat *p = lab + 4 * idx[i];
-          gfloat        t = 0.5f * (lo[i] + hi[i]);
-
-          cand_lab[4 * i + 0] = p[0];
-          cand_lab[4 * i + 1] = p[1] * t;
-          cand_lab[4 * i + 2] = p[2] * t;
-          cand_lab[4 * i + 3] = p[3];
-        }
-      babl_process (fish, cand_lab, cand_rgb, m);
-      for (i = 0; i < m; i++)
-        {
-          gfloat t = 0.5f * (lo[i] + hi[i]);
-
-          if (rgb_out_of_gamut (cand_rgb + 4 * i))
-            hi[i] = t;
-          else
-            lo[i] = t;
-        }
-    }
-
-  for (i = 0; i < m; i++)
-    {
-      gfloat *p = lab + 4 * idx[i];
-
-      p[1] *= lo[i];
-      p[2] *= lo[i];
-      memcpy (cand_lab + 4 * i, p, 4 * sizeof (gfloat));
-    }
-  babl_process (fish, cand_lab, cand_rgb, m);
-  for (i = 0; i < m; i++)
-    memcpy (rgba + 4 * idx[i], cand_rgb + 4 * i, 4 * sizeof (gfloat));
-
-  g_free (cand_rgb);
-  g_free (cand_lab);
-  g_free (hi);
-  g_free (lo);
-  g_free (idx);
+  nn_gamut_map (lab, rgba, n, 4, babl_lab_to_rgb, (void *) fish, &err);
 }
 
 void

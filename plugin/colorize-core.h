@@ -53,7 +53,7 @@ const gchar *colorize_arch_label (nn_arch arch);
  * log-linear from vividness 0, T = 1.0 (the distribution's mean: dull,
  * safe) to vividness 1, T = 0.2 (near its mode: vivid); the model default
  * 0.38 is vividness 0.60.  COLORIZE_VIVIDNESS_DEFAULT (-1) asks for the
- * model's own temperature (colorize_default_temperature: its metadata key
+ * model's own temperature (nn_colorize_default_temperature: its metadata key
  * "temperature", else 0.38).  A model without colour classes
  * (head_bins == 0, the a,b regression) ignores the vividness. */
 #define COLORIZE_VIVIDNESS_DEFAULT (-1.0)
@@ -174,7 +174,7 @@ gboolean colorize_write (gfloat              *lab,
 gfloat *colorize_read_scaled (GeglBuffer *src, gint max_side,
                               gint *width, gint *height, GError **error);
 
-/* Runs the network on a Lab-alpha array in place (see colorize_image),
+/* Runs the network on a Lab-alpha array in place (see nn_colorize_image),
  * mapping nn errors to GError.  hints as colorize_compute's, in the
  * array's coordinates; cancel may be NULL. */
 gboolean colorize_pixels (nn_model *model, gfloat *lab, gint width,

@@ -1062,7 +1062,8 @@ colorize_create_procedure (GimpPlugIn *plug_in, const gchar *name)
                                           "_Strength",
                                           "Chroma multiplier (1.0 = as "
                                           "predicted)",
-                                          0.0, 10.0, 1.0, G_PARAM_READWRITE);
+                                          0.0, COLORIZE_MAX_STRENGTH, 1.0,
+                                          G_PARAM_READWRITE);
       gimp_procedure_add_file_argument (procedure, "weights-file",
                                         "Weights _file",
                                         "A .weights file (none = the "

@@ -199,7 +199,7 @@ preview_job_done (gpointer data)
     {
       gchar *text;
       gint   ws = job->working_size ? job->working_size
-                  : colorize_default_working_size (job->model);
+                  : nn_colorize_default_working_size (job->model);
 
       g_free (preview->shown);
       preview->shown        = job->rgba;
@@ -281,7 +281,7 @@ preview_start (ColorizePreview *preview)
     }
 
   ws   = preview->working_size ? preview->working_size
-         : colorize_default_working_size (preview->hints_only ? NULL
+         : nn_colorize_default_working_size (preview->hints_only ? NULL
                                           : preview->model);
   side = MAX (ws, COLORIZE_PREVIEW_SIZE);
   if (! preview->lab || preview->lab_side != side)

@@ -41,11 +41,12 @@ INSTALL_TARGETS :=
 xdg_config_home = $(or $(XDG_CONFIG_HOME),$(HOME)/.config)
 gimp_user_dir   = $(if $($(1)),$(if $(filter /%,$($(1))),$($(1)),$(HOME)/$($(1))),$(xdg_config_home)/GIMP/$(2))
 
-# Installs a plug-in binary ($1) and the bundled weights into folder $2.
+# Installs a plug-in binary ($1) and the bundled weights into folder $2,
+# the binary named $3 (default: $(PLUGIN_NAME)).
 define plugin_install_into
 	@echo "install $(1) -> $(2)/"
 	install -d "$(2)" "$(2)/weights"
-	install -m 755 $(1) "$(2)/$(PLUGIN_NAME)"
+	install -m 755 $(1) "$(2)/$(or $(3),$(PLUGIN_NAME))"
 	@set -e; n=0; for w in weights/*.weights; do \
 	  [ -f "$$w" ] || continue; \
 	  install -m 644 "$$w" "$(2)/weights/"; n=$$((n + 1)); \
@@ -125,9 +126,10 @@ install: $(INSTALL_TARGETS)
 	@[ -n "$(INSTALL_TARGETS)" ] || \
 	  echo "note: no GIMP development files found (pkg-config gimp-3.0 / gimp-2.0): no plug-in installed"
 
-# The GIMP 3 plug-in built in the Debian 13 root (Debian 12 has no GIMP 3).
+# The GIMP 3 plug-in and the GEGL operations (plugin/gegl/gegl.mk) built
+# in the Debian 13 root (Debian 12 has no GIMP 3).
 gimp3:
-	.ci/gimp3-root.sh run $(MAKE) BUILD=$(BUILD)/gimp3 plugin
+	.ci/gimp3-root.sh run $(MAKE) BUILD=$(BUILD)/gimp3 plugin gegl
 
 demo: install
 	tests/gimp/demo.sh

@@ -88,7 +88,7 @@ test_dims (void)
   for (size_t i = 0; i < sizeof c / sizeof c[0]; i++)
     {
       int w = -1, h = -1, pw = -1, ph = -1;
-      nn_code rc = colorize_working_dims (c[i].W, c[i].H, c[i].S, &w, &h,
+      nn_code rc = nn_colorize_working_dims (c[i].W, c[i].H, c[i].S, &w, &h,
                                           &pw, &ph, NULL);
       CHECK (rc == NN_OK && w == c[i].w && h == c[i].h && pw == c[i].pw
              && ph == c[i].ph,
@@ -97,23 +97,23 @@ test_dims (void)
              c[i].ph);
     }
   nn_error err;
-  CHECK (colorize_working_dims (100, 100, 63, NULL, NULL, NULL, NULL, &err)
+  CHECK (nn_colorize_working_dims (100, 100, 63, NULL, NULL, NULL, NULL, &err)
          == NN_ERR_ARG, "working size 63 refused");
-  CHECK (colorize_working_dims (100, 100, 4096, NULL, NULL, NULL, NULL, &err)
+  CHECK (nn_colorize_working_dims (100, 100, 4096, NULL, NULL, NULL, NULL, &err)
          == NN_ERR_ARG, "working size 4096 refused");
-  CHECK (colorize_working_dims (0, 100, 256, NULL, NULL, NULL, NULL, &err)
+  CHECK (nn_colorize_working_dims (0, 100, 256, NULL, NULL, NULL, NULL, &err)
          == NN_ERR_ARG, "width 0 refused: %s", err.message);
 
   nn_model *m;
   nn_model_new (NN_ARCH_RESNET18, &m, NULL);
-  CHECK (colorize_default_working_size (m) == COLORIZE_DEFAULT_WORKING_SIZE,
+  CHECK (nn_colorize_default_working_size (m) == COLORIZE_DEFAULT_WORKING_SIZE,
          "default working size without metadata");
   nn_model_set_metadata (m, "steps=3\nworking_size=324\nx=1\n", NULL);
-  CHECK (colorize_default_working_size (m) == 320,
+  CHECK (nn_colorize_default_working_size (m) == 320,
          "working_size=324 in metadata gives 320, got %d",
-         colorize_default_working_size (m));
+         nn_colorize_default_working_size (m));
   nn_model_set_metadata (m, "working_size=13\n", NULL);
-  CHECK (colorize_default_working_size (m) == COLORIZE_DEFAULT_WORKING_SIZE,
+  CHECK (nn_colorize_default_working_size (m) == COLORIZE_DEFAULT_WORKING_SIZE,
          "working_size=13 ignored");
   nn_model_free (m);
 }
@@ -131,13 +131,13 @@ test_resample (void)
       src[y * N + x] = (float) x;
   /* Halving: output j is centred on source coordinate 2j + 1, the mean of
    * pixels 2j and 2j+1 (tent of radius 2: weights 1/8 3/8 3/8 1/8). */
-  colorize_resample_region (src, N, 4, 1, 0, 0, N, 4, dst, N / 2, 2, 1, NULL);
+  nn_colorize_resample_region (src, N, 4, 1, 0, 0, N, 4, dst, N / 2, 2, 1, NULL);
   double e = 0;
   for (int j = 1; j < N / 2 - 1; j++)
     e = fmax (e, fabs (dst[j] - (2.0 * j + 0.5)));
   CHECK (e < 1e-5, "halved ramp: max error %g", e);
   /* Doubling: output j centred on (j + 0.5) / 2, linear interpolation. */
-  colorize_resample_region (src, N, 1, 1, 0, 0, N, 1, dst, 2 * N, 1, 1, NULL);
+  nn_colorize_resample_region (src, N, 1, 1, 0, 0, N, 1, dst, 2 * N, 1, 1, NULL);
   e = 0;
   for (int j = 2; j < 2 * N - 2; j++)
     e = fmax (e, fabs (dst[j] - ((j + 0.5) / 2.0 - 0.5)));
@@ -149,7 +149,7 @@ test_resample (void)
   for (int y = 0; y < 4; y++)
     for (int x = 0; x < N; x++)
       src[y * N + x] = (float) ((x + y) & 1);
-  colorize_resample_region (src, N, 4, 1, 0, 0, N, 4, dst, N / 2, 2, 1, NULL);
+  nn_colorize_resample_region (src, N, 4, 1, 0, 0, N, 4, dst, N / 2, 2, 1, NULL);
   e = 0;
   for (int j = 1; j < N / 2 - 1; j++)
     e = fmax (e, fabs (dst[j] - 0.5));
@@ -159,14 +159,14 @@ test_resample (void)
   for (int i = 0; i < 300; i++)
     rgb[i] = (float) (i % 3) * 7.0f;
   memset (out, 0, sizeof out);
-  colorize_resample_region (rgb + 1, 10, 10, 3, 2.5, 1.0, 6.0, 7.0, out + 1,
+  nn_colorize_resample_region (rgb + 1, 10, 10, 3, 2.5, 1.0, 6.0, 7.0, out + 1,
                             5, 5, 3, NULL);
   int ok = 1;
   for (int i = 0; i < 25; i++)
     ok &= fabsf (out[i * 3 + 1] - 7.0f) < 1e-5f && out[i * 3] == 0.0f
           && out[i * 3 + 2] == 0.0f;
   CHECK (ok, "interleaved constant channel resampled alone");
-  CHECK (colorize_resample_region (src, N, 4, 1, 0, 0, 0, 4, dst, 4, 4, 1, NULL)
+  CHECK (nn_colorize_resample_region (src, N, 4, 1, 0, 0, 0, 4, dst, 4, 4, 1, NULL)
          == NN_ERR_ARG, "empty region refused");
 }
 
@@ -278,7 +278,7 @@ test_constant (nn_arch arch)
   opt.progress = progress_cb;
   opt.progress_data = &pl;
   nn_error err;
-  nn_code rc = colorize_image (m, img, W, H, 4, &opt, &err);
+  nn_code rc = nn_colorize_image (m, img, W, H, 4, &opt, &err);
   CHECK (rc == NN_OK, "%s: colorize: %s", name, rc ? err.message : "");
   /* resnet18 outputs its bias exactly; cnn its tanh, computed in float. */
   float ea = arch == NN_ARCH_CNN ? tanhf (atanhf (A / 128.0f)) * 128.0f : A;
@@ -312,7 +312,7 @@ test_constant (nn_arch arch)
       float s = k ? 2.5f : 0.0f;
       memcpy (img, orig, (size_t) W * H * 4 * sizeof *img);
       opt.strength = s;
-      colorize_image (m, img, W, H, 4, &opt, NULL);
+      nn_colorize_image (m, img, W, H, 4, &opt, NULL);
       double e = 0;
       for (size_t i = 0; i < (size_t) W * H; i++)
         {
@@ -342,7 +342,7 @@ test_unchanged_on_failure (void)
 
   volatile int cancel = 1;
   opt.cancel = &cancel;
-  nn_code rc = colorize_image (m, img, W, H, 3, &opt, &err);
+  nn_code rc = nn_colorize_image (m, img, W, H, 3, &opt, &err);
   CHECK (rc == NN_ERR_CANCELLED && !memcmp (img, orig, bytes),
          "cancel flag set: cancelled (%s), pixels unchanged", nn_code_name (rc));
   opt.cancel = NULL;
@@ -353,7 +353,7 @@ test_unchanged_on_failure (void)
       progress_log pl = { 0, 0, 1, stops[i] };
       opt.progress = progress_cb;
       opt.progress_data = &pl;
-      rc = colorize_image (m, img, W, H, 3, &opt, &err);
+      rc = nn_colorize_image (m, img, W, H, 3, &opt, &err);
       CHECK (rc == NN_ERR_CANCELLED && !memcmp (img, orig, bytes),
              "progress cancels at %g: %s, pixels unchanged", stops[i],
              nn_code_name (rc));
@@ -366,18 +366,19 @@ test_unchanged_on_failure (void)
     { W, H, 3, 32, 1.0f, "working size 32" },
     { W, H, 3, 64, -1.0f, "strength -1" },
     { W, H, 3, 64, NAN, "strength NaN" },
+    { W, H, 3, 64, COLORIZE_MAX_STRENGTH * 1.01f, "strength above the range" },
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
     {
       opt.working_size = bad[i].size;
       opt.strength = bad[i].strength;
-      rc = colorize_image (m, img, bad[i].w, bad[i].h, bad[i].ch, &opt, &err);
+      rc = nn_colorize_image (m, img, bad[i].w, bad[i].h, bad[i].ch, &opt, &err);
       CHECK (rc == NN_ERR_ARG && !memcmp (img, orig, bytes),
              "%s: refused (%s: %s), pixels unchanged", bad[i].what,
              nn_code_name (rc), err.message);
     }
   /* No model and no hints (hints only, nothing painted): grey. */
-  rc = colorize_image (NULL, img, W, H, 3, NULL, &err);
+  rc = nn_colorize_image (NULL, img, W, H, 3, NULL, &err);
   double chroma = 0.0;
   for (size_t i = 0; i < (size_t) W * H; i++)
     chroma = fmax (chroma, fmax (fabs (img[i * 3 + 1]), fabs (img[i * 3 + 2])));
@@ -399,7 +400,7 @@ test_large (void)
   opt.working_size = 128;
   struct timespec t0, t1;
   clock_gettime (CLOCK_MONOTONIC, &t0);
-  nn_code rc = colorize_image (m, img, W, H, 3, &opt, NULL);
+  nn_code rc = nn_colorize_image (m, img, W, H, 3, &opt, NULL);
   clock_gettime (CLOCK_MONOTONIC, &t1);
   int oh, ow;
   nn_model_output (m, NULL, NULL, &oh, &ow);
@@ -426,7 +427,7 @@ write_weights (int argc, char **argv)
   nn_model *m = constant_model (arch, (float) atof (argv[4]),
                                 (float) atof (argv[5]));
   nn_error err;
-  if (!m || weights_save (m, argv[3], &err) != NN_OK)
+  if (!m || nn_weights_save (m, argv[3], &err) != NN_OK)
     {
       fprintf (stderr, "test_colorize: cannot write %s\n", argv[3]);
       nn_model_free (m);

@@ -73,7 +73,7 @@ golden_case (nn_arch arch, const char *mode, int h, int w)
   float *dout = malloc (y->size * sizeof (float));
   float *dx = malloc (x->size * sizeof (float));
   nn_model_zero_grad (m);
-  double loss = mse_loss (out, target->data, NULL, y->size, dout);
+  double loss = nn_mse_loss (out, target->data, NULL, y->size, dout);
   CHECK (fabs (loss - loss_ref->data[0]) <= 1e-5 * fabs (loss_ref->data[0]) + 1e-7,
          "%s: loss %.8g, PyTorch %.8g", label, loss, loss_ref->data[0]);
   rc = nn_model_backward (m, dout, dx, &err);
@@ -197,7 +197,7 @@ adam_case (void)
       nn_model fake = { .n_params = 1, .params = &param };
       adam_state *s;
       nn_error err;
-      if (!CHECK (adam_new (&fake, &s, &err) == NN_OK, "adam_new: %s", err.message))
+      if (!CHECK (nn_adam_new (&fake, &s, &err) == NN_OK, "nn_adam_new: %s", err.message))
         break;
       adam_config cfg = { 0.01f, 0.9f, 0.999f, 1e-8f, cases[c].wd, cases[c].decoupled };
       for (int step = 0; step < 3; step++)
@@ -205,12 +205,12 @@ adam_case (void)
           char key[64];
           snprintf (key, sizeof key, "grad%d", step);
           memcpy (param.grad, fixture_get (&f, key)->data, p0->size * sizeof (float));
-          adam_step (s, &fake, &cfg);
+          nn_adam_step (s, &fake, &cfg);
           snprintf (key, sizeof key, "%s/step%d", cases[c].label, step);
           double e = max_abs_diff (param.data, fixture_get (&f, key)->data, p0->size);
           CHECK (e <= 1e-6, "%s step %d: max abs error %.3g", cases[c].label, step, e);
         }
-      adam_free (s);
+      nn_adam_free (s);
       free (param.data);
       free (param.grad);
     }

@@ -7,7 +7,7 @@
  *     the mode as T -> 0, and the x2 pixel repetition;
  *   - models with the head: output shape, weight file round trip (the
  *     metadata says head_bins=Q; the bins come back), nn_model_ab, and
- *     colorize_image with a temperature, which rejects one out of range. */
+ *     nn_colorize_image with a temperature, which rejects one out of range. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -268,9 +268,9 @@ test_models (void)
       CHECK (!strncmp (m->metadata, "head_bins=263\nnote=x\n", 21),
              "%s: metadata starts with the head and drops others (%s)",
              nn_arch_name (a), m->metadata);
-      if (weights_save_memory (m, &data, &size, &err) == NN_OK)
+      if (nn_weights_save_memory (m, &data, &size, &err) == NN_OK)
         {
-          CHECK (weights_load_memory (data, size, "mem", &back, &err) == NN_OK
+          CHECK (nn_weights_load_memory (data, size, "mem", &back, &err) == NN_OK
                  && back->head_bins == q
                  && !memcmp (nn_model_find (back, "head.bins")->data, centres,
                              sizeof (float) * 2 * q),
@@ -287,10 +287,10 @@ test_models (void)
       colorize_options opt = COLORIZE_OPTIONS_DEFAULT;
       opt.working_size = 64;
       opt.temperature = 0.5f;
-      CHECK (back && colorize_image (back, px, 16, 16, 3, &opt, &err) == NN_OK,
-             "%s: colorize_image with T 0.5", nn_arch_name (a));
+      CHECK (back && nn_colorize_image (back, px, 16, 16, 3, &opt, &err) == NN_OK,
+             "%s: nn_colorize_image with T 0.5", nn_arch_name (a));
       opt.temperature = 20.0f;
-      CHECK (back && colorize_image (back, px, 16, 16, 3, &opt, &err)
+      CHECK (back && nn_colorize_image (back, px, 16, 16, 3, &opt, &err)
              == NN_ERR_ARG && strstr (err.message, "temperature"),
              "%s: T 20 is refused by name", nn_arch_name (a));
       nn_model_free (back);

@@ -9,7 +9,7 @@
  *     from it) and region B by less than 2;
  *   - a working-size grid (256 x 192): residual and iterations bounded;
  *   - no hints: u is zero; bad input refused by name;
- *   - the pipeline (colorize_image with options.hints): stroke pixels hold
+ *   - the pipeline (nn_colorize_image with options.hints): stroke pixels hold
  *     the stroke's a,b, L is never written, the stroke's region changes
  *     and the far side of an edge does not, alpha blends, "hints only"
  *     without a model, and bad hints are refused by name. */
@@ -266,7 +266,7 @@ test_pipeline (void)
   float *orig = disk_image (), *plain = disk_image (), *hinted = disk_image ();
   colorize_options opt = COLORIZE_OPTIONS_DEFAULT;
   opt.working_size = 64;
-  nn_code rc = colorize_image (m, plain, 160, 120, 3, &opt, &err);
+  nn_code rc = nn_colorize_image (m, plain, 160, 120, 3, &opt, &err);
   CHECK (rc == NN_OK, "plain: %s", rc ? err.message : "ok");
   /* A stroke across the disk, a few pixels wide; half alpha on its last
    * row. */
@@ -278,7 +278,7 @@ test_pipeline (void)
         h[nh++] = (nn_hint) { x, y, 40.0f, 30.0f, y == 62 ? 0.5f : 1.0f };
   opt.hints = h;
   opt.n_hints = (size_t) nh;
-  rc = colorize_image (m, hinted, 160, 120, 3, &opt, &err);
+  rc = nn_colorize_image (m, hinted, 160, 120, 3, &opt, &err);
   CHECK (rc == NN_OK, "hinted: %s", rc ? err.message : "ok");
   double l_diff = 0.0, stroke = 0.0, blend = 0.0, far = 0.0, inside = 0.0;
   for (size_t i = 0; i < N; i++)
@@ -321,10 +321,10 @@ test_pipeline (void)
   o4.strength = 4.0f;
   o4.n_hints = 0;
   float *p4 = disk_image (), *h4 = disk_image ();
-  rc = colorize_image (m, p4, 160, 120, 3, &o4, &err);
+  rc = nn_colorize_image (m, p4, 160, 120, 3, &o4, &err);
   o4.n_hints = (size_t) nh;
   if (rc == NN_OK)
-    rc = colorize_image (m, h4, 160, 120, 3, &o4, &err);
+    rc = nn_colorize_image (m, h4, 160, 120, 3, &o4, &err);
   CHECK (rc == NN_OK, "strength 4: %s", rc ? err.message : "ok");
   double ma = 0.0, mb = 0.0, spread = 0.0, dev = 0.0;
   int cnt = 0;
@@ -356,7 +356,7 @@ test_pipeline (void)
 
   /* Hints only: no network, neutral outside the disk. */
   float *only = disk_image ();
-  rc = colorize_image (NULL, only, 160, 120, 3, &opt, &err);
+  rc = nn_colorize_image (NULL, only, 160, 120, 3, &opt, &err);
   CHECK (rc == NN_OK, "hints only: %s", rc ? err.message : "ok");
   double out_disk = 0.0, in_disk = 0.0;
   for (size_t i = 0; i < N; i++)
@@ -377,17 +377,17 @@ test_pipeline (void)
   nn_hint bad[2] = { { 3, 4, 10.0f, 10.0f, 1.0f }, { 160, 4, 0.0f, 0.0f, 1.0f } };
   opt.hints = bad;
   opt.n_hints = 2;
-  rc = colorize_image (m, only, 160, 120, 3, &opt, &err);
+  rc = nn_colorize_image (m, only, 160, 120, 3, &opt, &err);
   CHECK (rc == NN_ERR_ARG && strstr (err.message, "hint 1 at (160, 4)"),
          "a hint outside the image is refused by index: %s", err.message);
   bad[1] = (nn_hint) { 5, 4, 0.0f, 0.0f, 0.0f };
-  rc = colorize_image (m, only, 160, 120, 3, &opt, &err);
+  rc = nn_colorize_image (m, only, 160, 120, 3, &opt, &err);
   CHECK (rc == NN_ERR_ARG && strstr (err.message, "alpha 0"),
          "a hint with alpha 0 is refused: %s", err.message);
   opt.n_hints = 0;
   for (size_t i = 0; i < N; i++)
     only[i * 3 + 1] = only[i * 3 + 2] = 7.0f;
-  rc = colorize_image (NULL, only, 160, 120, 3, &opt, &err);
+  rc = nn_colorize_image (NULL, only, 160, 120, 3, &opt, &err);
   double chroma = 0.0;
   for (size_t i = 0; i < N; i++)
     chroma = fmax (chroma, fmax (fabs (only[i * 3 + 1]), fabs (only[i * 3 + 2])));

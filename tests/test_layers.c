@@ -80,7 +80,7 @@ static double
 conv_loss (void *p)
 {
   conv_ctx *c = p;
-  conv2d_forward (&c->d, c->x, c->w, c->b, c->y, c->ws);
+  nn_conv2d_forward (&c->d, c->x, c->w, c->b, c->y, c->ws);
   return dot (c->y, c->r, (size_t) c->d.n * c->d.cout * c->d.oh * c->d.ow);
 }
 
@@ -117,10 +117,10 @@ test_conv_algo (int n, int cin, int h, int w, int cout, int k, int stride,
             cout, k, stride, pad, bias ? " bias" : "",
             algo == CONV2D_SHIFT ? " shift" : algo == CONV2D_UP2 ? " after x2 upsampling" : "");
   conv_ctx c;
-  if (!CHECK (conv2d_desc_init (&c.d, n, cin, h, w, cout, k, stride, pad) == 0, "%s: desc", label))
+  if (!CHECK (nn_conv2d_desc_init (&c.d, n, cin, h, w, cout, k, stride, pad) == 0, "%s: desc", label))
     return;
   if (algo != CONV2D_IM2COL
-      && !CHECK (conv2d_shift_ok (&c.d), "%s: shift must apply", label))
+      && !CHECK (nn_conv2d_shift_ok (&c.d), "%s: shift must apply", label))
     return;
   c.d.algo = algo;
   /* CONV2D_UP2 takes the image before its nearest x2 upsampling */
@@ -132,9 +132,9 @@ test_conv_algo (int n, int cin, int h, int w, int cout, int k, int stride,
   c.b = bias ? randv ((size_t) cout, 0.5f) : NULL;
   c.y = malloc (yn * sizeof (float));
   c.r = randv (yn, 1.0f);
-  c.ws = malloc (conv2d_workspace_floats (&c.d) * sizeof (float) + 4);
+  c.ws = malloc (nn_conv2d_workspace_floats (&c.d) * sizeof (float) + 4);
   float *ref = malloc (yn * sizeof (float));
-  conv2d_forward (&c.d, c.x, c.w, c.b, c.y, c.ws);
+  nn_conv2d_forward (&c.d, c.x, c.w, c.b, c.y, c.ws);
   if (up)
     {
       float *xu = malloc ((size_t) n * cin * h * w * sizeof (float));
@@ -159,7 +159,7 @@ test_conv_algo (int n, int cin, int h, int w, int cout, int k, int stride,
          e, scale);
   float *dx = malloc (xn * sizeof (float)), *dw = calloc (wn, sizeof (float));
   float *db = bias ? calloc ((size_t) cout, sizeof (float)) : NULL;
-  conv2d_backward (&c.d, c.x, c.w, c.r, dx, dw, db, c.ws);
+  nn_conv2d_backward (&c.d, c.x, c.w, c.r, dx, dw, db, c.ws);
   char sub[128];
   snprintf (sub, sizeof sub, "%s dx", label);
   fd_check (sub, conv_loss, &c, c.x, dx, xn);
@@ -173,7 +173,7 @@ test_conv_algo (int n, int cin, int h, int w, int cout, int k, int stride,
   /* gradients accumulate: a second backward doubles dw */
   float *dw2 = malloc (wn * sizeof (float));
   memcpy (dw2, dw, wn * sizeof (float));
-  conv2d_backward (&c.d, c.x, c.w, c.r, NULL, dw2, NULL, c.ws);
+  nn_conv2d_backward (&c.d, c.x, c.w, c.r, NULL, dw2, NULL, c.ws);
   for (size_t i = 0; i < wn; i++)
     dw[i] *= 2.0f;
   CHECK (rel_err (dw2, dw, wn) <= 1e-6, "%s: weight gradients do not accumulate", label);
@@ -200,11 +200,11 @@ bn_loss (void *p)
       float rm[64], rv[64];
       memcpy (rm, c->rm, sizeof (float) * c->d.c);
       memcpy (rv, c->rv, sizeof (float) * c->d.c);
-      batchnorm_forward_train (&c->d, c->x, c->gamma, c->beta, rm, rv, c->y,
+      nn_batchnorm_forward_train (&c->d, c->x, c->gamma, c->beta, rm, rv, c->y,
                                c->mean, c->invstd);
     }
   else
-    batchnorm_forward_infer (&c->d, c->x, c->gamma, c->beta, c->rm, c->rv, c->y);
+    nn_batchnorm_forward_infer (&c->d, c->x, c->gamma, c->beta, c->rm, c->rv, c->y);
   return dot (c->y, c->r, n);
 }
 
@@ -255,7 +255,7 @@ test_bn (int training, int relu)
   float *dx = malloc (n * sizeof (float)), dg[4] = { 0 }, dbeta[4] = { 0 };
   batchnorm_desc bd = c.d;
   bd.relu_y = relu ? c.y : NULL; /* dy (c.r) is the ReLU output's */
-  batchnorm_backward (&bd, training, c.x, c.r, c.gamma, c.mean, c.invstd, dx, dg, dbeta);
+  nn_batchnorm_backward (&bd, training, c.x, c.r, c.gamma, c.mean, c.invstd, dx, dg, dbeta);
   if (relu)
     {
       /* the fused output is exactly max(0, batch norm) */
@@ -266,9 +266,9 @@ test_bn (int training, int relu)
       memcpy (rm, c.rm, sizeof rm);
       memcpy (rv, c.rv, sizeof rv);
       if (training)
-        batchnorm_forward_train (&pd, c.x, c.gamma, c.beta, rm, rv, plain, sm, si);
+        nn_batchnorm_forward_train (&pd, c.x, c.gamma, c.beta, rm, rv, plain, sm, si);
       else
-        batchnorm_forward_infer (&pd, c.x, c.gamma, c.beta, rm, rv, plain);
+        nn_batchnorm_forward_infer (&pd, c.x, c.gamma, c.beta, rm, rv, plain);
       size_t bad = 0, zeros = 0;
       for (size_t i = 0; i < n; i++)
         {
@@ -296,7 +296,7 @@ test_bn (int training, int relu)
       float rm[4], rv[4];
       memcpy (rm, c.rm, sizeof rm);
       memcpy (rv, c.rv, sizeof rv);
-      batchnorm_forward_train (&c.d, c.x, c.gamma, c.beta, rm, rv, c.y, c.mean, c.invstd);
+      nn_batchnorm_forward_train (&c.d, c.x, c.gamma, c.beta, rm, rv, c.y, c.mean, c.invstd);
       int ok = 1;
       for (int ch = 0; ch < 4; ch++)
         {
@@ -336,12 +336,12 @@ simple_loss (void *p)
   simple_ctx *c = p;
   switch (c->kind)
     {
-    case 0: relu_forward (c->x, c->y, c->n); break;
-    case 1: tanh_forward (c->x, c->y, c->n); break;
-    case 2: maxpool_forward (&c->pd, c->x, c->y); break;
-    case 3: upsample2_forward (c->x, c->y, c->planes, c->h, c->w); break;
-    case 4: add_forward (c->x, c->x2, c->y, c->n); break;
-    case 5: return mse_loss (c->x, c->x2, c->r, c->n, NULL);
+    case 0: nn_relu_forward (c->x, c->y, c->n); break;
+    case 1: nn_tanh_forward (c->x, c->y, c->n); break;
+    case 2: nn_maxpool_forward (&c->pd, c->x, c->y); break;
+    case 3: nn_upsample2_forward (c->x, c->y, c->planes, c->h, c->w); break;
+    case 4: nn_add_forward (c->x, c->x2, c->y, c->n); break;
+    case 5: return nn_mse_loss (c->x, c->x2, c->r, c->n, NULL);
     }
   return dot (c->y, c->r, c->yn);
 }
@@ -356,7 +356,7 @@ test_simple (int kind)
   c.yn = c.n;
   if (kind == 2)
     {
-      maxpool_desc_init (&c.pd, 2, 3, c.h, c.w, 3, 2, 1);
+      nn_maxpool_desc_init (&c.pd, 2, 3, c.h, c.w, 3, 2, 1);
       c.yn = (size_t) 6 * c.pd.oh * c.pd.ow;
     }
   if (kind == 3)
@@ -378,12 +378,12 @@ test_simple (int kind)
   float *dx = malloc (c.n * sizeof (float));
   switch (kind)
     {
-    case 0: relu_backward (c.y, c.r, dx, c.n); break;
-    case 1: tanh_backward (c.y, c.r, dx, c.n); break;
-    case 2: maxpool_backward (&c.pd, c.x, c.r, dx); break;
-    case 3: upsample2_backward (c.r, dx, c.planes, c.h, c.w); break;
+    case 0: nn_relu_backward (c.y, c.r, dx, c.n); break;
+    case 1: nn_tanh_backward (c.y, c.r, dx, c.n); break;
+    case 2: nn_maxpool_backward (&c.pd, c.x, c.r, dx); break;
+    case 3: nn_upsample2_backward (c.r, dx, c.planes, c.h, c.w); break;
     case 4: memcpy (dx, c.r, c.n * sizeof (float)); break;
-    case 5: mse_loss (c.x, c.x2, c.r, c.n, dx); break;
+    case 5: nn_mse_loss (c.x, c.x2, c.r, c.n, dx); break;
     }
   char sub[64];
   snprintf (sub, sizeof sub, "%s dx", names[kind]);
@@ -402,8 +402,8 @@ test_maxpool_values (void)
   /* padding never wins, even when every real value is negative */
   float x[4] = { -5, -3, -4, -6 }, y[1];
   maxpool_desc d;
-  maxpool_desc_init (&d, 1, 1, 2, 2, 3, 2, 1);
-  maxpool_forward (&d, x, y);
+  nn_maxpool_desc_init (&d, 1, 1, 2, 2, 3, 2, 1);
+  nn_maxpool_forward (&d, x, y);
   CHECK (d.oh == 1 && d.ow == 1 && y[0] == -3.0f, "maxpool with padding: %g, expected -3", y[0]);
 }
 
@@ -421,7 +421,7 @@ test_maxpool_shapes (void)
       int h = cases[t][0], w = cases[t][1], k = cases[t][2];
       int st = cases[t][3], pad = cases[t][4];
       maxpool_desc d;
-      if (maxpool_desc_init (&d, 2, 3, h, w, k, st, pad))
+      if (nn_maxpool_desc_init (&d, 2, 3, h, w, k, st, pad))
         {
           CHECK (0, "maxpool %dx%d k%d s%d p%d: descriptor refused", h, w, k,
                  st, pad);
@@ -433,7 +433,7 @@ test_maxpool_shapes (void)
         x[i] = (float) nn_rng_normal (&rng);
       x[nx / 3] = NAN;
       x[nx - 1] = NAN;
-      maxpool_forward (&d, x, y);
+      nn_maxpool_forward (&d, x, y);
       int same = 1;
       for (int pl = 0; pl < 6; pl++)
         for (int oy = 0; oy < d.oh; oy++)

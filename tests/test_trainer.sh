@@ -296,6 +296,85 @@ expect "a teacher for an MSE student" 2 "needs a colour-class student" \
 expect "a teacher file that is not there" 2 "teacher: .*nothere.weights" \
   "$T" train $dist --teacher "$tmp/nothere.weights" --out "$tmp/x.weights"
 
+# ---- SIGKILL at random moments: train and apply ----------------------------------
+# Killed anywhere (mid-step, mid-checkpoint, mid-save), a run leaves its
+# old files or complete new ones, never a part; the next run removes the
+# temporaries it left (trainer/tmpfile.h); a resumed run still ends with
+# the uninterrupted run's weights; the input is never touched.
+inputs_sum () { find "$FIX" -type f | sort | xargs cat | cksum; }
+in_before=$(inputs_sum)
+K=$tmp/kill
+mkdir -p "$K"
+krun="--arch resnet18 --data $FIX/train --steps 30 --batch 2 --crop 32 --threads 1 \
+  --workers 1 --seed 9 --checkpoint-minutes 0.0005"
+t0=$(date +%s%N)
+"$T" train $krun --out "$K/ref.weights" >/dev/null 2>&1
+t1=$(date +%s%N)
+"$T" forward --weights "$K/ref.weights" --input "$PROBE" --output "$K/ref.npy"
+# kill times: 5 % to 30 % of the uninterrupted run's wall time
+delays=$(awk -v ns=$((t1 - t0)) 'BEGIN { srand (17); for (i = 0; i < 8; i++)
+  printf "%.3f ", ns / 1e9 * (0.05 + 0.25 * rand ()) }')
+kills=0 partial=0
+for d in $delays; do
+  if [ -s "$K/k.ckpt" ]; then
+    "$T" train --resume "$K/k.ckpt" --data "$FIX/train" --out "$K/k.weights" \
+      --threads 1 >/dev/null 2>>"$K/k.err" &
+  else
+    "$T" train $krun --out "$K/k.weights" >/dev/null 2>>"$K/k.err" &
+  fi
+  pid=$!
+  sleep "$d"
+  kill -9 $pid 2>/dev/null && kills=$((kills + 1))
+  wait $pid 2>/dev/null
+  if [ -e "$K/k.weights" ] && ! "$T" info "$K/k.weights" >/dev/null 2>&1; then
+    partial=$((partial + 1))
+  fi
+  [ -e "$K/k.weights" ] && break
+done
+check "train killed $kills times at random moments: weights only whole or absent" \
+  test "$kills" -ge 5 -a "$partial" -eq 0
+rm -f "$K/k.weights"
+if [ -s "$K/k.ckpt" ]; then
+  "$T" train --resume "$K/k.ckpt" --data "$FIX/train" --out "$K/k.weights" \
+    --threads 1 >/dev/null 2>"$K/k2.err"
+else
+  "$T" train $krun --out "$K/k.weights" >/dev/null 2>"$K/k2.err"
+fi
+check "after the kills the rerun completes" test $? -eq 0 -a -s "$K/k.weights"
+"$T" forward --weights "$K/k.weights" --input "$PROBE" --output "$K/k.npy"
+check "after $kills kills the resumed weights equal the uninterrupted ones" \
+  cmp -s "$K/ref.npy" "$K/k.npy"
+check "no temporary left beside the outputs" \
+  test -z "$(ls -A "$K" | grep -v -e '^ref\.' -e '^k\.' -e '^k2\.err$')"
+# apply: a photo large enough that the save takes a while
+convert "$FIX/val/bsds_97010.jpg" -resize 2400x1600! "$K/big.png"
+t0=$(date +%s%N)
+"$T" apply --weights weights/resnet18.weights "$K/big.png" "$K/ref.png" >/dev/null 2>&1
+t1=$(date +%s%N)
+big_sum=$(cksum <"$K/big.png")
+delays=$(awk -v ns=$((t1 - t0)) 'BEGIN { srand (23); for (i = 0; i < 8; i++)
+  printf "%.3f ", ns / 1e9 * (0.05 + 0.9 * rand ()) }')
+kills=0 bad_out=0
+for d in $delays; do
+  rm -f "$K/out.png"
+  "$T" apply --weights weights/resnet18.weights "$K/big.png" "$K/out.png" >/dev/null 2>&1 &
+  pid=$!
+  sleep "$d"
+  kill -9 $pid 2>/dev/null && kills=$((kills + 1))
+  wait $pid 2>/dev/null
+  if [ -e "$K/out.png" ] && ! cmp -s "$K/out.png" "$K/ref.png"; then
+    bad_out=$((bad_out + 1))
+  fi
+done
+check "apply killed $kills times at random moments: the output whole or absent" \
+  test "$kills" -ge 4 -a "$bad_out" -eq 0
+"$T" apply --weights weights/resnet18.weights "$K/big.png" "$K/out.png" >/dev/null 2>"$K/a2.err"
+check "after the kills apply completes and gives the same file" cmp -s "$K/out.png" "$K/ref.png"
+check "the rerun removed what the kills left" \
+  test -z "$(ls -A "$K" | grep '^\.colorize-')"
+check "the killed apply never touched its input" test "$(cksum <"$K/big.png")" = "$big_sum"
+check "the input photos are unchanged" test "$(inputs_sum)" = "$in_before"
+
 # ---- colour hints (apply --hints, eval --hints, make-strokes) -------------------
 STROKES=$BUILD/make-strokes
 R18=weights/resnet18.weights

@@ -147,7 +147,7 @@ load (buf b, nn_error *err)
   /* an exact-size copy, so that ASan sees any read past the end */
   unsigned char *exact = malloc (b.n ? b.n : 1);
   memcpy (exact, b.p, b.n);
-  nn_code rc = weights_load_memory (exact, b.n, "test.weights", &m, err);
+  nn_code rc = nn_weights_load_memory (exact, b.n, "test.weights", &m, err);
   free (exact);
   nn_model_free (m);
   return rc;
@@ -234,7 +234,7 @@ test_errors (nn_arch arch)
         continue;
       memcpy (arena + b.n - cut, b.p, cut);
       nn_model *mm = NULL;
-      nn_code rc = weights_load_memory (arena + b.n - cut, cut, "test.weights", &mm, &err);
+      nn_code rc = nn_weights_load_memory (arena + b.n - cut, cut, "test.weights", &mm, &err);
       nn_model_free (mm);
       tried++;
       if (rc != NN_ERR_TRUNCATED && wrong++ < 5)
@@ -265,9 +265,9 @@ test_round_trip (void)
   CHECK (mkdtemp (dir) != NULL, "mkdtemp");
   char path[256];
   snprintf (path, sizeof path, "%s/model.weights", dir);
-  CHECK (weights_save (m, path, &err) == NN_OK, "save: %s", err.message);
-  CHECK (weights_save (m, path, &err) == NN_OK, "save over an existing file: %s", err.message);
-  CHECK (weights_load (path, &back, &err) == NN_OK, "load: %s", err.message);
+  CHECK (nn_weights_save (m, path, &err) == NN_OK, "save: %s", err.message);
+  CHECK (nn_weights_save (m, path, &err) == NN_OK, "save over an existing file: %s", err.message);
+  CHECK (nn_weights_load (path, &back, &err) == NN_OK, "load: %s", err.message);
   if (back)
     {
       int same = back->arch == m->arch && back->n_params == m->n_params
@@ -285,11 +285,11 @@ test_round_trip (void)
   /* errors from the file system name the file */
   back = NULL;
   snprintf (path, sizeof path, "%s/missing.weights", dir);
-  CHECK (weights_load (path, &back, &err) == NN_ERR_IO && strstr (err.message, "missing.weights"),
+  CHECK (nn_weights_load (path, &back, &err) == NN_ERR_IO && strstr (err.message, "missing.weights"),
          "missing file: %s", err.message);
-  CHECK (weights_load (dir, &back, &err) == NN_ERR_IO, "a directory: %s", err.message);
+  CHECK (nn_weights_load (dir, &back, &err) == NN_ERR_IO, "a directory: %s", err.message);
   snprintf (path, sizeof path, "%s/no/such/dir/x.weights", dir);
-  CHECK (weights_save (m, path, &err) == NN_ERR_IO, "save into a missing folder: %s", err.message);
+  CHECK (nn_weights_save (m, path, &err) == NN_ERR_IO, "save into a missing folder: %s", err.message);
   snprintf (cmd, sizeof cmd, "rm -rf %s", dir);
   CHECK (system (cmd) == 0, "cleanup");
   nn_model_free (m);

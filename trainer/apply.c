@@ -24,6 +24,7 @@
 #include "commands.h"
 #include "hintfile.h"
 #include "image.h"
+#include "tmpfile.h"
 #include "weights.h"
 
 
@@ -101,10 +102,12 @@ cmd_apply (int argc, char **argv)
       else if (!strcmp (o, "--strength"))
         {
           strength = strtod (v, &end);
-          if (!*v || *end || errno || !(strength >= 0.0 && strength <= 100.0))
+          if (!*v || *end || errno
+              || !(strength >= 0.0 && strength <= COLORIZE_MAX_STRENGTH))
             {
               fprintf (stderr, "colorize-train apply: --strength expects a "
-                       "number in 0..100, got '%s'\n", v);
+                       "number in 0..%g, got '%s'\n",
+                       (double) COLORIZE_MAX_STRENGTH, v);
               return 2;
             }
         }
@@ -148,7 +151,7 @@ cmd_apply (int argc, char **argv)
     }
   nn_model *m = NULL;
   nn_error err;
-  if (weights && weights_load (weights, &m, &err) != NN_OK)
+  if (weights && nn_weights_load (weights, &m, &err) != NN_OK)
     {
       fprintf (stderr, "colorize-train apply: %s\n", err.message);
       return 1;
@@ -188,7 +191,7 @@ cmd_apply (int argc, char **argv)
   opt.temperature = (float) temperature;
   opt.hints = hint;
   opt.n_hints = n_hints;
-  if (colorize_image (m, lab, w, h, 4, &opt, &err) != NN_OK)
+  if (nn_colorize_image (m, lab, w, h, 4, &opt, &err) != NN_OK)
     {
       fprintf (stderr, "colorize-train apply: %s: %s\n", in, err.message);
       goto done;
@@ -217,6 +220,7 @@ cmd_apply (int argc, char **argv)
           rgb[i * 4 + 3] = (unsigned char) (a < 0 ? 0 : a > 255 ? 255 : a);
         }
     }
+  tmpfile_remove_stale (out, "colorize-train apply");
   if (image_save (out, rgb, w, h, alpha ? "R'G'B'A u8" : "R'G'B' u8", msg,
                   sizeof msg))
     {

@@ -193,7 +193,7 @@ bench_one (nn_arch arch, int size, int train, int runs, int profile)
   adam_state *adam = NULL;
   double times[64];
   int rc = 0;
-  if (!x || !target || !dout || (train && adam_new (m, &adam, &err)))
+  if (!x || !target || !dout || (train && nn_adam_new (m, &adam, &err)))
     {
       fprintf (stderr, "colorize-train bench: out of memory\n");
       rc = 1;
@@ -221,7 +221,7 @@ bench_one (nn_arch arch, int size, int train, int runs, int profile)
           if (!rc)
             {
               double tl = now_ms ();
-              mse_loss (nn_model_output (m, NULL, NULL, NULL, NULL), target,
+              nn_mse_loss (nn_model_output (m, NULL, NULL, NULL, NULL), target,
                         NULL, 2 * in_n, dout);
               t_other += now_ms () - tl;
               rc = nn_model_backward (m, dout, NULL, &err);
@@ -229,7 +229,7 @@ bench_one (nn_arch arch, int size, int train, int runs, int profile)
           if (!rc)
             {
               double ta = now_ms ();
-              adam_step (adam, m, &cfg);
+              nn_adam_step (adam, m, &cfg);
               t_other += now_ms () - ta;
             }
         }
@@ -257,7 +257,7 @@ bench_one (nn_arch arch, int size, int train, int runs, int profile)
                          ms, other_ms);
   fflush (stdout);
 done:
-  adam_free (adam);
+  nn_adam_free (adam);
   free (x);
   free (target);
   free (dout);

@@ -81,20 +81,18 @@ checkpoint_save (const char *path, const nn_model *m, const adam_state *adam,
   void *wdata = NULL;
   size_t wsize = 0;
   nn_error err;
-  if (weights_save_memory (m, &wdata, &wsize, &err) != NN_OK)
+  if (nn_weights_save_memory (m, &wdata, &wsize, &err) != NN_OK)
     {
       snprintf (msg, len, "%s", err.message);
       return -1;
     }
-  size_t pl = strlen (path) + 16;
-  char *tmp = malloc (pl);
+  char *tmp = nn_temp_path (path);
   if (!tmp)
     {
       free (wdata);
       snprintf (msg, len, "out of memory");
       return -1;
     }
-  snprintf (tmp, pl, "%s.tmp", path);
   FILE *f = fopen (tmp, "wb");
   if (!f)
     {
@@ -183,13 +181,13 @@ parse_state (rbuf *r, const char *what, nn_model **m, adam_state **adam,
       snprintf (msg, len, "checkpoint %s: truncated in its model", what);
       return -1;
     }
-  if (weights_load_memory (r->p + r->off, wl, what, m, &err) != NN_OK)
+  if (nn_weights_load_memory (r->p + r->off, wl, what, m, &err) != NN_OK)
     {
       snprintf (msg, len, "checkpoint %s: %s", what, err.message);
       return -1;
     }
   r->off += wl;
-  if (adam_new (*m, adam, &err) != NN_OK)
+  if (nn_adam_new (*m, adam, &err) != NN_OK)
     {
       snprintf (msg, len, "%s", err.message);
       return -1;
@@ -251,7 +249,7 @@ checkpoint_parse (const unsigned char *data, size_t n, const char *what,
   if (bad || damaged)
     {
       free (text);
-      adam_free (adam);
+      nn_adam_free (adam);
       nn_model_free (m);
       return -1;
     }

@@ -83,7 +83,7 @@ init_from (nn_model *m, const char *from)
 {
   nn_model *src;
   nn_error err;
-  if (weights_load (from, &src, &err))
+  if (nn_weights_load (from, &src, &err))
     {
       fprintf (stderr, "colorize-train init: --from: %s\n", err.message);
       return 1;
@@ -214,7 +214,7 @@ cmd_init (int argc, char **argv)
             data ? data : "", encoder ? "\n" : "", from ? "from=" : "",
             from ? from : "", from ? "\n" : "");
   int rc = 0;
-  if (nn_model_set_metadata (m, meta, &err) || weights_save (m, out, &err))
+  if (nn_model_set_metadata (m, meta, &err) || nn_weights_save (m, out, &err))
     {
       fprintf (stderr, "colorize-train init: %s\n", err.message);
       rc = 1;
@@ -250,7 +250,7 @@ cmd_info (int argc, char **argv)
     }
   nn_model *m;
   nn_error err;
-  if (weights_load (argv[0], &m, &err))
+  if (nn_weights_load (argv[0], &m, &err))
     {
       fprintf (stderr, "colorize-train info: %s\n", err.message);
       return 1;
@@ -266,7 +266,7 @@ cmd_info (int argc, char **argv)
   printf ("tensors=%d\n", m->n_params);
   if (m->head_bins)
     printf ("head=class bins=%d default_temperature=%g\n", m->head_bins,
-            colorize_default_temperature (m));
+            nn_colorize_default_temperature (m));
   else
     printf ("head=ab\n");
   printf ("l_offset=%g\nl_scale=%g\nab_scale=%g\n", m->scaling.l_offset,
@@ -310,7 +310,7 @@ cmd_forward (int argc, char **argv)
   nn_error err;
   npy_array in = { 0 };
   int rc = 1;
-  if (weights_load (weights, &m, &err) || npy_read (input, &in, &err))
+  if (nn_weights_load (weights, &m, &err) || npy_read (input, &in, &err))
     goto fail;
   if (in.ndim != 4 || in.shape[1] != 1 || in.shape[0] == 0
       || in.shape[2] > 65536 || in.shape[3] > 65536 || in.shape[0] > 65536)

@@ -25,6 +25,7 @@
 #include "image.h"
 #include "pack.h"
 #include "rng.h"
+#include "tmpfile.h"
 
 #define PACK_CHUNK 64           /* files per thread decoded ahead */
 #define PACK_MAX_DIRS 256
@@ -429,6 +430,7 @@ cmd_pack (int argc, char **argv)
                           1, stderr, &pack_stop, 0 };
   char msg[1024];
   pack_writer *w;
+  tmpfile_remove_stale (a.out, "colorize-train pack");
   if (pack_writer_open (&w, a.out, kind, a.short_side, a.gray, msg,
                         sizeof msg))
     {

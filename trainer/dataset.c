@@ -198,7 +198,7 @@ dataset_image_load (const char *path, const dataset_options *opt,
       small = malloc ((size_t) cw * ch * 3 * sizeof *small);
       int bad = !small;
       for (int c = 0; c < 3 && !bad; c++)
-        bad = colorize_resample_region (lab + c, w, h, 3, 0, 0, w, h,
+        bad = nn_colorize_resample_region (lab + c, w, h, 3, 0, 0, w, h,
                                         small + c, cw, ch, 3, NULL) != NN_OK;
       if (bad)
         {
@@ -571,7 +571,7 @@ dataset_sample_image (const ds_image *im, uint64_t seed, uint64_t sample,
       return -1;
     }
   for (int c = 0; c < 3; c++)
-    if (colorize_resample_region (lab + c, im->w, im->h, 3, x0, y0, rw, rh,
+    if (nn_colorize_resample_region (lab + c, im->w, im->h, 3, x0, y0, rw, rh,
                                   out + c, crop, crop, 3, NULL) != NN_OK)
       {
         free (lab);

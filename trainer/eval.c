@@ -1,6 +1,6 @@
 /* eval.c - colorize-train eval: the pipeline's figures on a folder.
  *
- * Every image GEGL can load under --data is evaluated as evaluate.h
+ * Every image GEGL can load under --data is evaluated as metrics.h
  * describes (unreadable files are named and left out; near-grayscale
  * images are kept: eval measures what a user would get).  One line per
  * image (its figures, ending with auc_raw=XX.XX auc_rebal=XX.XX over the
@@ -37,7 +37,7 @@
 #include "head.h"
 #include "commands.h"
 #include "dataset.h"
-#include "evaluate.h"
+#include "metrics.h"
 #include "font.h"
 #include "hintfile.h"
 #include "image.h"
@@ -102,7 +102,7 @@ sheet_image (sheet *s, int x, int y, const unsigned char *rgb, int w, int h)
   for (size_t i = 0; i < n * 3; i++)
     src[i] = rgb[i];
   for (int c = 0; c < 3; c++)
-    colorize_resample_region (src + c, w, h, 3, 0, 0, w, h, dst + c, dw, dh,
+    nn_colorize_resample_region (src + c, w, h, 3, 0, 0, w, h, dst + c, dw, dh,
                               3, NULL);
   int ox = x + (CELL_W - dw) / 2, oy = y + (CELL_H - dh) / 2;
   for (int j = 0; j < dh; j++)
@@ -319,10 +319,12 @@ cmd_eval (int argc, char **argv)
       else if (!strcmp (o, "--strength"))
         {
           strength = strtod (v, &end);
-          if (!*v || *end || errno || !(strength >= 0.0 && strength <= 100.0))
+          if (!*v || *end || errno
+              || !(strength >= 0.0 && strength <= COLORIZE_MAX_STRENGTH))
             {
               fprintf (stderr, "colorize-train eval: --strength expects a "
-                       "number in 0..100, got '%s'\n", v);
+                       "number in 0..%g, got '%s'\n",
+                       (double) COLORIZE_MAX_STRENGTH, v);
               return 2;
             }
         }
@@ -366,7 +368,7 @@ cmd_eval (int argc, char **argv)
     }
   nn_model *m = NULL;
   nn_error err;
-  if (weights && weights_load (weights, &m, &err) != NN_OK)
+  if (weights && nn_weights_load (weights, &m, &err) != NN_OK)
     {
       fprintf (stderr, "colorize-train eval: %s\n", err.message);
       return 1;

@@ -21,11 +21,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <gegl.h>
 #include <gegl-plugin.h>
 #include <gio/gio.h>
 #include <jpeglib.h>
+#include "gamut.h"
 #include "image.h"
+#include "weights.h"
 
 static pthread_mutex_t gegl_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -311,6 +314,12 @@ image_save (const char *path, const void *pixels, int width, int height,
                 "(expected .png, .jpg, .tif, .webp ...)", path);
       return -1;
     }
+  char *tmp = nn_temp_path (path);  /* whole or not at all (tmpfile.h) */
+  if (!tmp)
+    {
+      snprintf (msg, msg_len, "out of memory");
+      return -1;
+    }
   const Babl *fmt = babl_format (format);
   GeglRectangle r = { 0, 0, width, height };
   char warn[256] = "";
@@ -322,7 +331,7 @@ image_save (const char *path, const void *pixels, int width, int height,
   GeglNode *src = gegl_node_new_child (graph, "operation", "gegl:buffer-source",
                                        "buffer", buf, NULL);
   GeglNode *save = gegl_node_new_child (graph, "operation", saver, "path",
-                                        path, NULL);
+                                        tmp, NULL);
   if (!strcmp (saver, "gegl:png-save"))
     gegl_node_set (save, "bitdepth", 8, NULL);
   gegl_node_link (src, save);
@@ -332,12 +341,18 @@ image_save (const char *path, const void *pixels, int width, int height,
   captured = NULL;
   pthread_mutex_unlock (&gegl_lock);
   struct stat st;
-  if (warn[0] || stat (path, &st) || st.st_size == 0)
+  if (warn[0] || stat (tmp, &st) || st.st_size == 0)
+    snprintf (msg, msg_len, "%s", warn[0] ? warn : "nothing written");
+  else if (rename (tmp, path))
+    snprintf (msg, msg_len, "cannot replace %s: %s", path, strerror (errno));
+  else
     {
-      snprintf (msg, msg_len, "%s", warn[0] ? warn : "nothing written");
-      return -1;
+      free (tmp);
+      return 0;
     }
-  return 0;
+  unlink (tmp);
+  free (tmp);
+  return -1;
 }
 
 void
@@ -351,86 +366,38 @@ image_convert (const void *src, const char *src_format, void *dst,
 /* ---- Gamut mapping -------------------------------------------------------- */
 
 #define GAMUT_CHUNK 4096
-#define GAMUT_SLACK (0.5f / 255.0f)
 
-static int
-in_gamut (const float *rgb)
+/* nn_gamut_map's conversion: babl's fish to linear RGB. */
+static void
+babl_lab_to_rgb (const float *lab, float *rgb, size_t n, void *fish)
 {
-  for (int c = 0; c < 3; c++)
-    if (!(rgb[c] >= -GAMUT_SLACK && rgb[c] <= 1.0f + GAMUT_SLACK))
-      return 0;
-  return 1;
+  babl_process ((const Babl *) fish, lab, rgb, (long) n);
 }
 
+/* As the plug-in writes a layer (plugin/colorize-core.c): gamut-mapped
+ * linear RGB float (nn/gamut.h), then 8-bit sRGB from it. */
 void
 image_lab_to_rgb_u8 (const float *lab, int channels, unsigned char *rgb,
                      long n)
 {
-  const Babl *to_rgb = babl_fish (babl_format ("CIE Lab float"),
-                                  babl_format ("R'G'B' float"));
-  const Babl *to_u8 = babl_fish (babl_format ("CIE Lab float"),
+  const Babl *to_lin = babl_fish (babl_format ("CIE Lab float"),
+                                  babl_format ("RGB float"));
+  const Babl *to_u8 = babl_fish (babl_format ("RGB float"),
                                  babl_format ("R'G'B' u8"));
-  float *buf = malloc (GAMUT_CHUNK * 3 * sizeof *buf * 4);
-  int *idx = malloc (GAMUT_CHUNK * sizeof *idx);
-  if (!buf || !idx)
+  float *buf = malloc (GAMUT_CHUNK * 6 * sizeof *buf);
+  float one[6];
+  long chunk = buf ? GAMUT_CHUNK : 1;  /* no memory: a pixel at a time */
+  float *cur = buf ? buf : one, *lin = cur + 3 * chunk;
+  nn_error err;
+  for (long start = 0; start < n; start += chunk)
     {
-      /* No memory for mapping: plain conversion, clipped per channel. */
-      for (long i = 0; i < n; i++)
-        {
-          float p[3] = { lab[i * channels], lab[i * channels + 1],
-                         lab[i * channels + 2] };
-          babl_process (to_u8, p, rgb + 3 * i, 1);
-        }
-      free (buf);
-      free (idx);
-      return;
-    }
-  float *cur = buf, *out = buf + GAMUT_CHUNK * 3;
-  float *lo = buf + GAMUT_CHUNK * 6, *hi = lo + GAMUT_CHUNK;
-  float *trial = buf + GAMUT_CHUNK * 9;
-  for (long start = 0; start < n; start += GAMUT_CHUNK)
-    {
-      int m = n - start < GAMUT_CHUNK ? (int) (n - start) : GAMUT_CHUNK;
+      int m = n - start < chunk ? (int) (n - start) : (int) chunk;
       for (int i = 0; i < m; i++)
         for (int c = 0; c < 3; c++)
           cur[i * 3 + c] = lab[(start + i) * channels + c];
-      babl_process (to_rgb, cur, out, m);
-      int k = 0;
-      for (int i = 0; i < m; i++)
-        if (!in_gamut (out + i * 3))
-          {
-            idx[k] = i;
-            lo[k] = 0.0f;
-            hi[k] = 1.0f;
-            k++;
-          }
-      for (int it = 0; it < 10 && k; it++)
-        {
-          for (int j = 0; j < k; j++)
-            {
-              float f = 0.5f * (lo[j] + hi[j]);
-              const float *p = cur + idx[j] * 3;
-              trial[j * 3] = p[0];
-              trial[j * 3 + 1] = p[1] * f;
-              trial[j * 3 + 2] = p[2] * f;
-            }
-          babl_process (to_rgb, trial, out, k);
-          for (int j = 0; j < k; j++)
-            {
-              float f = 0.5f * (lo[j] + hi[j]);
-              if (in_gamut (out + j * 3))
-                lo[j] = f;
-              else
-                hi[j] = f;
-            }
-        }
-      for (int j = 0; j < k; j++)
-        {
-          cur[idx[j] * 3 + 1] *= lo[j];
-          cur[idx[j] * 3 + 2] *= lo[j];
-        }
-      babl_process (to_u8, cur, rgb + start * 3, m);
+      nn_gamut_map (cur, lin, (size_t) m, 3, babl_lab_to_rgb, (void *) to_lin,
+                    &err);  /* out of memory: lin is the plain conversion */
+      babl_process (to_u8, lin, rgb + start * 3, m);
     }
   free (buf);
-  free (idx);
 }

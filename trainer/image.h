@@ -39,8 +39,9 @@ void image_convert (const void *src, const char *src_format, void *dst,
 
 /* CIE Lab (`channels` floats per pixel, L a b first) to "R'G'B' u8",
  * keeping L and hue: a pixel whose colour falls outside sRGB has its
- * chroma reduced (bisection, 10 steps) until it fits, instead of being
- * clipped channel by channel, which would change its lightness. */
+ * chroma reduced until it fits (nn/gamut.h, the plug-in's very rule and
+ * conversion path), instead of being clipped channel by channel, which
+ * would change its lightness. */
 void image_lab_to_rgb_u8 (const float *lab, int channels, unsigned char *rgb,
                           long n);
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include "checkpoint.h"
 #include "pack.h"
+#include "weights.h"
 
 #define RICE_ESCAPE 24
 #define RICE_RAW_BITS 18
@@ -707,15 +708,13 @@ pack_writer_open (pack_writer **out, const char *path, pack_kind kind,
                   int short_side, float gray_threshold, char *msg, size_t len)
 {
   pack_writer *w = calloc (1, sizeof *w);
-  size_t pl = strlen (path) + 16;
-  if (!w || !(w->path = strdup (path)) || !(w->tmp = malloc (pl)))
+  if (!w || !(w->path = strdup (path)) || !(w->tmp = nn_temp_path (path)))
     {
       snprintf (msg, len, "out of memory");
       pack_writer_abort (w);
       return -1;
     }
-  snprintf (w->tmp, pl, "%s.tmp-XXXXXX", path);
-  int fd = mkstemp (w->tmp);
+  int fd = open (w->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0 || !(w->f = fdopen (fd, "wb")))
     {
       snprintf (msg, len, "cannot write %s: %s", w->tmp, strerror (errno));
@@ -729,7 +728,6 @@ pack_writer_open (pack_writer **out, const char *path, pack_kind kind,
       pack_writer_abort (w);
       return -1;
     }
-  fchmod (fd, 0644);
   w->kind = kind;
   w->short_side = kind == PACK_LAB16 ? short_side : 0;
   w->gray_threshold = kind == PACK_LAB16 ? gray_threshold : 0.0f;

@@ -62,9 +62,10 @@
  *     u64 string table size, then the table: NUL-terminated UTF-8 paths.
  * The FNV-1a 64 is checkpoint.h's (seed CHECKPOINT_FNV_SEED).
  *
- * Writing (pack_writer_*): to a temporary file beside the output, then
- * fsync, rename and fsync of the folder: an interrupted run never leaves a
- * file under the final name.
+ * Writing (pack_writer_*): to the temporary nn_temp_path (path) beside the
+ * output (".colorize-PID-NAME", trainer/tmpfile.h), then fsync, rename
+ * and fsync of the folder: an interrupted run never leaves a file under
+ * the final name.
  */
 #ifndef TRAINER_PACK_H
 #define TRAINER_PACK_H

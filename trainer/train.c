@@ -58,11 +58,12 @@
 #include "colorize.h"
 #include "commands.h"
 #include "dataset.h"
-#include "evaluate.h"
+#include "metrics.h"
 #include "head.h"
 #include "image.h"
 #include "model.h"
 #include "mpijob.h"
+#include "tmpfile.h"
 #include "trainset.h"
 #include "weights.h"
 
@@ -344,8 +345,8 @@ feeder_stop (feeder *fd)
 /* nn/loss.c's MSE when this process holds n of the n_global elements of
  * the batch: returns this share's sum of w (pred - target)^2 (the loss is
  * the sum over the processes divided by n_global) and writes to dpred the
- * gradient of that global mean, with mse_loss's float expression, so one
- * process computes exactly what mse_loss does. */
+ * gradient of that global mean, with nn_mse_loss's float expression, so one
+ * process computes exactly what nn_mse_loss does. */
 static double
 loss_share (const float *pred, const float *target, const float *weight,
             size_t n, size_t n_global, float *dpred)
@@ -418,7 +419,7 @@ load_teacher (const char *path, const nn_model *m, nn_model **out,
                 "class)");
       return -1;
     }
-  if (weights_load (path, out, &err) != NN_OK)
+  if (nn_weights_load (path, out, &err) != NN_OK)
     {
       snprintf (msg, len, "teacher: %s", err.message);
       return -1;
@@ -443,7 +444,7 @@ load_teacher (const char *path, const nn_model *m, nn_model **out,
 
 /* ---- Validation ------------------------------------------------------------ */
 
-/* Means over the images, but the auc figures are the set's (evaluate.h). */
+/* Means over the images, but the auc figures are the set's (metrics.h). */
 typedef struct val_result {
   int n;
   double loss, psnr, gray_psnr, colorfulness, truth_colorfulness, local_gain;
@@ -1137,6 +1138,8 @@ train_run (int argc, char **argv, mpijob *job)
       fprintf (stderr, "colorize-train train: %s\n", msg);
       goto done;
     }
+  if (job->rank == 0)
+    tmpfile_remove_stale (out, "colorize-train train");
   if (val_dir && job->rank == 0)
     {
       struct stat vs;
@@ -1154,7 +1157,7 @@ train_run (int argc, char **argv, mpijob *job)
     {
       if (init)
         {
-          if (weights_load (init, &m, &err) != NN_OK)
+          if (nn_weights_load (init, &m, &err) != NN_OK)
             {
               fprintf (stderr, "colorize-train train: %s\n", err.message);
               goto done;
@@ -1182,7 +1185,7 @@ train_run (int argc, char **argv, mpijob *job)
             }
           nn_model_init (m, s.seed);
         }
-      if (adam_new (m, &adam, &err) != NN_OK)
+      if (nn_adam_new (m, &adam, &err) != NN_OK)
         {
           fprintf (stderr, "colorize-train train: %s\n", err.message);
           goto done;
@@ -1440,7 +1443,7 @@ train_run (int argc, char **argv, mpijob *job)
           goto done_gegl;
         }
       mpijob_sum_floats (job, m->grad_block, ngrad);
-      adam_step (adam, m, &acfg);
+      nn_adam_step (adam, m, &acfg);
       st.step = step + 1;
       loss_sum += loss;
       loss_n++;
@@ -1661,7 +1664,7 @@ train_run (int argc, char **argv, mpijob *job)
       if (*p == '\r')
         *p = ' ';
     if (nn_model_set_metadata (m, meta, &err) != NN_OK
-        || weights_save (m, out, &err) != NN_OK)
+        || nn_weights_save (m, out, &err) != NN_OK)
       {
         fprintf (stderr, "colorize-train train: %s\n", err.message);
         free (meta);
@@ -1690,7 +1693,7 @@ done:
   free (csv_path);
   free (png_path);
   free (ckpt_path);
-  adam_free (adam);
+  nn_adam_free (adam);
   nn_model_free (m);
   nn_model_free (teacher);
   return rc;

@@ -20,7 +20,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
       if (!text || !m || !adam)
         __builtin_trap ();
       free (text);
-      adam_free (adam);
+      nn_adam_free (adam);
       nn_model_free (m);
     }
   else if (!msg[0])

@@ -46,9 +46,9 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     {
       if (nn_metadata_head_bins (class_model->metadata) != 263)
         __builtin_trap ();
-      int ws = colorize_default_working_size (class_model);
-      float t = colorize_default_temperature (class_model);
-      float c = colorize_chroma_scale (class_model);
+      int ws = nn_colorize_default_working_size (class_model);
+      float t = nn_colorize_default_temperature (class_model);
+      float c = nn_colorize_chroma_scale (class_model);
       if (ws < COLORIZE_MIN_WORKING_SIZE || ws > COLORIZE_MAX_WORKING_SIZE
           || !(t >= NN_HEAD_MIN_TEMPERATURE && t <= NN_HEAD_MAX_TEMPERATURE)
           || !(c >= 0.05f && c <= 4.0f))

@@ -11,13 +11,13 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
   nn_model *m = NULL;
   nn_error err;
-  nn_code rc = weights_load_memory (data, size, "fuzz", &m, &err);
+  nn_code rc = nn_weights_load_memory (data, size, "fuzz", &m, &err);
   if (rc == NN_OK)
     {
       /* a file that loads must save to the same bytes */
       void *back;
       size_t n;
-      if (weights_save_memory (m, &back, &n, &err) == NN_OK)
+      if (nn_weights_save_memory (m, &back, &n, &err) == NN_OK)
         {
           if (n != size)
             __builtin_trap ();

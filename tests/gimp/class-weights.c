@@ -51,7 +51,7 @@ main (int argc, char **argv)
       return 2;
     }
   memset (&err, 0, sizeof err);
-  if (weights_load (argv[1], &m, &err) != NN_OK)
+  if (nn_weights_load (argv[1], &m, &err) != NN_OK)
     return fail (argv[1], err.message);
   if (m->head_bins <= 0)
     return fail (argv[1], "not a colour-class model");
@@ -75,7 +75,7 @@ main (int argc, char **argv)
                                         bins->data[2 * i + 1] * db));
 
   if (nn_model_set_metadata (m, "created=tests/gimp/class-weights\n", &err)
-      != NN_OK || weights_save (m, argv[2], &err) != NN_OK)
+      != NN_OK || nn_weights_save (m, argv[2], &err) != NN_OK)
     return fail (argv[2], err.message);
   nn_model_free (m);
   return 0;

@@ -1,7 +1,7 @@
-/* evaluate.h - the figures of `eval` (and of validation while training).
+/* metrics.h - the figures of `eval` (and of validation while training).
  *
  * For one 8-bit sRGB image (the truth): its L (babl "CIE Lab float" of
- * the 8-bit pixels) goes through the plug-in's pipeline (colorize_image);
+ * the 8-bit pixels) goes through the plug-in's pipeline (nn_colorize_image);
  * the result is turned back into 8-bit sRGB keeping L
  * (image_lab_to_rgb_u8) and compared with the truth:
  *
@@ -39,8 +39,8 @@
  *   gray_auc_raw, gray_auc_rebal
  *               the same for the grayscale baseline (a = b = 0).
  */
-#ifndef TRAINER_EVALUATE_H
-#define TRAINER_EVALUATE_H
+#ifndef TRAINER_METRICS_H
+#define TRAINER_METRICS_H
 
 #include <stddef.h>
 #include "accuracy.h"

@@ -1,8 +1,8 @@
-/* evaluate.c - the figures of `eval` (see evaluate.h). */
+/* metrics.c - the figures of `eval` (see metrics.h). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include "evaluate.h"
+#include "metrics.h"
 #include "image.h"
 
 double
@@ -130,7 +130,7 @@ evaluate_image (nn_model *m, const unsigned char *rgb, int w, int h,
   if (gray_rgb)
     memcpy (gray_rgb, buf, n * 3);
 
-  rc = colorize_image (m, lab, w, h, 3, opt, err);
+  rc = nn_colorize_image (m, lab, w, h, 3, opt, err);
   if (rc != NN_OK)
     goto done;
   image_lab_to_rgb_u8 (lab, 3, buf, (long) n);
@@ -150,18 +150,18 @@ evaluate_image (nn_model *m, const unsigned char *rgb, int w, int h,
   /* The training loss at the working size. */
   int oh, ow, sw, sh, S = opt && opt->working_size
                               ? opt->working_size
-                              : colorize_default_working_size (m);
-  /* the class head's prediction decoded as colorize_image did */
+                              : nn_colorize_default_working_size (m);
+  /* the class head's prediction decoded as nn_colorize_image did */
   float t = opt && opt->temperature > 0.0f ? opt->temperature
-                                           : colorize_default_temperature (m);
+                                           : nn_colorize_default_temperature (m);
   const float *raw = m ? nn_model_ab (m, t, NULL, &oh, &ow, NULL) : NULL;
   f->loss = NAN;
-  if (raw && colorize_working_dims (w, h, S, &sw, &sh, NULL, NULL, NULL) == NN_OK
+  if (raw && nn_colorize_working_dims (w, h, S, &sw, &sh, NULL, NULL, NULL) == NN_OK
       && (small = malloc ((size_t) sw * sh * 2 * sizeof *small)))
     {
       int ok = 1;
       for (int c = 0; c < 2 && ok; c++)
-        ok = colorize_resample_region (truth + 1 + c, w, h, 3, 0, 0, w, h,
+        ok = nn_colorize_resample_region (truth + 1 + c, w, h, 3, 0, 0, w, h,
                                        small + (size_t) c * sw * sh, sw, sh, 1,
                                        NULL) == NN_OK;
       if (ok)
