@@ -149,6 +149,32 @@ cp "$tmp/t.pack" "$tmp/wh.pack"
 flip "$tmp/wh.pack" $((64 + ioff + 3900 + 7 * 40 + 23))
 expect "an impossible record size is named" 1 "wh.pack: record 7 (.*): size [0-9]*x[0-9]*, expected 1..65535" \
   "$T" info "$tmp/wh.pack"
+# A real SIGTERM and a SIGKILL in the middle of packing (16 variants a
+# photo: about a second of work).
+"$T" pack "$FIX/train" --variants 16 --out "$tmp/k.pack" 2>"$tmp/k.err" &
+pid=$!
+sleep 0.3
+kill -TERM $pid
+wait $pid
+rc=$?
+if [ $rc -eq 0 ]; then
+  check "SIGTERM came after the end: a whole pack" sh -c "'$T' info '$tmp/k.pack' --check >/dev/null"
+else
+  check "SIGTERM: exit 143, nothing under the name, no temporary (exit $rc)" \
+    test $rc -eq 143 -a -z "$(ls -A "$tmp" | grep -e '^k.pack' -e '^\.colorize-')"
+fi
+rm -f "$tmp/k.pack"
+"$T" pack "$FIX/train" --variants 16 --out "$tmp/k.pack" 2>/dev/null &
+pid=$!
+sleep 0.3
+kill -KILL $pid
+wait $pid 2>/dev/null
+check "SIGKILL: no pack under the name, or a whole one" \
+  sh -c "test ! -e '$tmp/k.pack' || '$T' info '$tmp/k.pack' --check >/dev/null"
+left=$(ls -A "$tmp" | grep -c '^\.colorize-.*-k.pack$')
+"$T" pack "$FIX/val" --out "$tmp/k.pack" 2>"$tmp/k2.err"
+check "the next pack removes the killed run's temporary ($left left)" \
+  test -z "$(ls -A "$tmp" | grep '^\.colorize-')" -a "$(grep -c 'left by a run that was killed' "$tmp/k2.err")" -eq "$left"
 
 # ---- train from a pack equals train from the folder --------------------------------
 run="--arch resnet18 --steps 8 --batch 4 --crop 32 --seed 7 --threads 1
