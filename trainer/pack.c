@@ -636,6 +636,11 @@ pack_read (const pack *p, uint32_t k, void *out, char *msg, size_t len)
     }
   const pack_record *r = &p->records[k];
   const unsigned char *b = p->data + r->offset;
+  long pg = sysconf (_SC_PAGESIZE);
+  uintptr_t a = (uintptr_t) b & ~(uintptr_t) (pg - 1);
+  size_t span = (uintptr_t) (b + r->size) - a;
+  if (p->mapped)  /* one read of the record, not a page fault a page */
+    madvise ((void *) a, span, MADV_WILLNEED);
   uint64_t sum = checkpoint_fnv1a (CHECKPOINT_FNV_SEED, b, r->size);
   char why[256];
   int rc = 0;
@@ -652,14 +657,10 @@ pack_read (const pack *p, uint32_t k, void *out, char *msg, size_t len)
                 r->w, r->h, why);
       rc = -1;
     }
+  /* Keep resident memory bounded: the pages stay in the page cache
+   * (shared by the processes of a node), not in this process. */
   if (p->mapped)
-    {
-      /* Keep resident memory bounded: the pages stay in the page cache
-       * (shared by the processes of a node), not in this process. */
-      long pg = sysconf (_SC_PAGESIZE);
-      uintptr_t a = (uintptr_t) b & ~(uintptr_t) (pg - 1);
-      madvise ((void *) a, (uintptr_t) (b + r->size) - a, MADV_DONTNEED);
-    }
+    madvise ((void *) a, span, MADV_DONTNEED);
   return rc;
 }
 
