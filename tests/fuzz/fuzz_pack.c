@@ -35,7 +35,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   if (size >= 3)
     {
       pack_kind kind = data[0] & 1 ? PACK_RGB8 : PACK_LAB16;
-      uint32_t w = 1 + data[1] % 48, h = 1 + data[2] % 48;
+      uint32_t w = 1 + data[1] % 24, h = 1 + data[2] % 24;
       void *values = malloc ((size_t) w * h * 3 * 2);
       msg[0] = 0;
       if (values && pack_decode (kind, data + 3, size - 3, w, h, values, msg,
