@@ -72,10 +72,12 @@ typedef struct rice {
 static int
 rice_k (const rice *r)
 {
-  int k = 0;
-  while (k < RICE_MAX_K && ((uint64_t) r->n << k) < r->a)
-    k++;
-  return k;
+  /* the smallest k with n << k >= a: the bit length of (a - 1) / n */
+  if (r->a <= r->n)
+    return 0;
+  uint32_t q = (r->a - 1) / r->n;
+  int k = 32 - __builtin_clz (q);
+  return k < RICE_MAX_K ? k : RICE_MAX_K;
 }
 
 static void
@@ -100,13 +102,9 @@ med_predict (int32_t a, int32_t b, int32_t c)
   return a + b - c;
 }
 
-/* The context of value (x, y): the bit length of the local activity
- * |a - c| + |b - c| (0 on the first row and column), at most
- * RICE_CONTEXTS - 1. */
+/* The context of a value: the bit length of the local activity |a - c| +
+ * |b - c| (0 on the first row and column), at most RICE_CONTEXTS - 1. */
 #define RICE_CONTEXTS 16
-#define CONTEXT(v, x, y)                                                     \
-  ((x) == 0 || (y) == 0 ? 0                                                  \
-   : rice_context (v ((x) - 1, (y)), v ((x), (y) - 1), v ((x) - 1, (y) - 1)))
 
 static int
 rice_context (int32_t a, int32_t b, int32_t c)
@@ -116,11 +114,30 @@ rice_context (int32_t a, int32_t b, int32_t c)
   return k < RICE_CONTEXTS ? k : RICE_CONTEXTS - 1;
 }
 
-/* The prediction of value (x, y) of one channel; v reads the plane. */
-#define PREDICT(v, x, y)                                                     \
-  ((y) == 0 ? ((x) == 0 ? 0 : v ((x) - 1, 0))                                \
-   : (x) == 0 ? v (0, (y) - 1)                                               \
-   : med_predict (v ((x) - 1, (y)), v ((x), (y) - 1), v ((x) - 1, (y) - 1)))
+/* Value (x, y) of channel c of an interleaved w x h x 3 plane of int16_t
+ * (PACK_LAB16) or unsigned char: its prediction and its context. */
+static inline __attribute__ ((always_inline)) int32_t
+plane_at (pack_kind kind, const void *v, size_t i)
+{
+  return kind == PACK_LAB16 ? (int32_t) ((const int16_t *) v)[i]
+                            : (int32_t) ((const unsigned char *) v)[i];
+}
+
+static inline __attribute__ ((always_inline)) int32_t
+predict (pack_kind kind, const void *v, uint32_t w, uint32_t x, uint32_t y,
+         size_t i, int *ctx)
+{
+  size_t row = (size_t) w * 3;
+  *ctx = 0;
+  if (y == 0)
+    return x ? plane_at (kind, v, i - 3) : 0;
+  if (x == 0)
+    return plane_at (kind, v, i - row);
+  int32_t a = plane_at (kind, v, i - 3), b = plane_at (kind, v, i - row);
+  int32_t c = plane_at (kind, v, i - row - 3);
+  *ctx = rice_context (a, b, c);
+  return med_predict (a, b, c);
+}
 
 typedef struct bitw {
   unsigned char *b;
@@ -179,27 +196,35 @@ zigzag (int32_t e)
   return e >= 0 ? (uint32_t) e * 2 : (uint32_t) (-(int64_t) e) * 2 - 1;
 }
 
-int
-pack_encode (pack_kind kind, const void *values, uint32_t w, uint32_t h,
-             unsigned char **out, size_t *out_size)
+static inline __attribute__ ((always_inline)) void
+encode_planes (pack_kind kind, const void *values, uint32_t w, uint32_t h,
+               bitw *bw)
 {
-  const int16_t *s16 = values;
-  const unsigned char *u8 = values;
-  bitw bw = { 0 };
   for (int c = 0; c < 3; c++)
     {
       rice r[RICE_CONTEXTS];
       for (int i = 0; i < RICE_CONTEXTS; i++)
         r[i] = (rice) { 8, 1 };
-#define V(x, y) (kind == PACK_LAB16                                         \
-                 ? (int32_t) s16[((size_t) (y) * w + (x)) * 3 + c]           \
-                 : (int32_t) u8[((size_t) (y) * w + (x)) * 3 + c])
       for (uint32_t y = 0; y < h; y++)
         for (uint32_t x = 0; x < w; x++)
-          bw_rice (&bw, &r[CONTEXT (V, x, y)],
-                   zigzag (V (x, y) - PREDICT (V, x, y)));
-#undef V
+          {
+            size_t i = ((size_t) y * w + x) * 3 + c;
+            int ctx;
+            int32_t pred = predict (kind, values, w, x, y, i, &ctx);
+            bw_rice (bw, &r[ctx], zigzag (plane_at (kind, values, i) - pred));
+          }
     }
+}
+
+int
+pack_encode (pack_kind kind, const void *values, uint32_t w, uint32_t h,
+             unsigned char **out, size_t *out_size)
+{
+  bitw bw = { 0 };
+  if (kind == PACK_LAB16)
+    encode_planes (PACK_LAB16, values, w, h, &bw);
+  else
+    encode_planes (PACK_RGB8, values, w, h, &bw);
   if (bw.nb)
     bw_put (&bw, 0, 8 - bw.nb);
   if (bw.bad || !bw.n)
@@ -284,41 +309,49 @@ decode_fail (char *msg, size_t len, const char *what, int c, uint32_t x,
   return -1;
 }
 
-int
-pack_decode (pack_kind kind, const unsigned char *in, size_t size, uint32_t w,
-             uint32_t h, void *values, char *msg, size_t len)
+static inline __attribute__ ((always_inline)) int
+decode_planes (pack_kind kind, bitr *br, uint32_t w, uint32_t h,
+               void *values, char *msg, size_t len)
 {
-  int16_t *s16 = values;
-  unsigned char *u8 = values;
   int32_t lo = kind == PACK_LAB16 ? INT16_MIN : 0;
   int32_t hi = kind == PACK_LAB16 ? INT16_MAX : 255;
-  bitr br = { in, in + size, 0, 0 };
   for (int c = 0; c < 3; c++)
     {
       rice r[RICE_CONTEXTS];
       for (int i = 0; i < RICE_CONTEXTS; i++)
         r[i] = (rice) { 8, 1 };
-#define V(x, y) (kind == PACK_LAB16                                         \
-                 ? (int32_t) s16[((size_t) (y) * w + (x)) * 3 + c]           \
-                 : (int32_t) u8[((size_t) (y) * w + (x)) * 3 + c])
       for (uint32_t y = 0; y < h; y++)
         for (uint32_t x = 0; x < w; x++)
           {
-            int64_t u = br_rice (&br, &r[CONTEXT (V, x, y)]);
+            size_t i = ((size_t) y * w + x) * 3 + c;
+            int ctx;
+            int32_t pred = predict (kind, values, w, x, y, i, &ctx);
+            int64_t u = br_rice (br, &r[ctx]);
             if (u < 0)
               return decode_fail (msg, len, "", c, x, y, INT64_MIN);
-            int64_t e = u & 1 ? -(u >> 1) - 1 : u >> 1;
-            int64_t v = PREDICT (V, x, y) + e;
+            int64_t v = pred + (u & 1 ? -(u >> 1) - 1 : u >> 1);
             if (v < lo || v > hi)
               return decode_fail (msg, len, kind == PACK_LAB16 ? "int16"
                                   : "8-bit", c, x, y, v);
             if (kind == PACK_LAB16)
-              s16[((size_t) y * w + x) * 3 + c] = (int16_t) v;
+              ((int16_t *) values)[i] = (int16_t) v;
             else
-              u8[((size_t) y * w + x) * 3 + c] = (unsigned char) v;
+              ((unsigned char *) values)[i] = (unsigned char) v;
           }
-#undef V
     }
+  return 0;
+}
+
+int
+pack_decode (pack_kind kind, const unsigned char *in, size_t size, uint32_t w,
+             uint32_t h, void *values, char *msg, size_t len)
+{
+  bitr br = { in, in + size, 0, 0 };
+  int rc = kind == PACK_LAB16
+           ? decode_planes (PACK_LAB16, &br, w, h, values, msg, len)
+           : decode_planes (PACK_RGB8, &br, w, h, values, msg, len);
+  if (rc)
+    return rc;
   size_t used = (size_t) (br.p - in) - (size_t) (br.nb / 8);
   if (used != size)
     {

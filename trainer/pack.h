@@ -29,7 +29,7 @@
  * 64.  Bits fill bytes from the most significant bit; the last byte is
  * padded with zeros.  Measured on ../shared/data/train (1524 records at
  * shorter side 160): 136 KB a record, 0.632 of the int16 cache's 216 KB;
- * decoding with the checksum about 1.5 ms a record (README).
+ * decoding with the checksum 1.7 ms a record on a loaded core (README).
  *
  * File layout (little-endian; offsets from the start of the file):
  *   header, PACK_HEADER_SIZE (64) bytes:
