@@ -189,6 +189,11 @@ same "a pack on 2 processes: the weights of 1 within $TOL" pk1 pk2
 probe cnn1
 probe pk1
 check "a pack on 1 process: the folder run's weights" cmp -s "$tmp/pk1.npy" "$tmp/cnn1.npy"
+$MPIRUN -np 2 "$TM" train $pk --stop-after 3 --out "$tmp/pkr.weights" >/dev/null 2>&1
+"$T" train --resume "$tmp/pkr.ckpt" --data "$tmp/t.pack" --threads 1 \
+  --checkpoint-minutes 0 --out "$tmp/pkr.weights" >/dev/null 2>&1
+check "a pack: 2 processes stopped, resumed on 1 (exit $?)" test -s "$tmp/pkr.weights"
+same "a pack, 2 processes then 1: the uninterrupted run's weights" pk1 pkr
 
 # ---- Errors before training --------------------------------------------------
 $MPIRUN -np 2 "$TM" train --arch cnn $base --batch 3 --steps 2 --out "$tmp/odd.weights" >"$tmp/odd.out" 2>&1
