@@ -11,6 +11,7 @@
 
 #include "colorize-core.h"
 #include "colorize-dir.h"
+#include "colorize-layer.h"
 #include "colorize-preview.h"
 
 #define PLUG_IN_BINARY "colorize"
@@ -113,36 +114,114 @@ pdb_error (void)
   return msg && *msg ? msg : "unknown error";
 }
 
-/* ---- one layer --------------------------------------------------------- */
+/* ---- one layer: the host of colorize-layer.c --------------------------- */
 
 static gboolean
-check_drawable (GimpImage *image, GimpDrawable *drawable, GError **error)
+h_in_image (gpointer image, gpointer item)
 {
-  if (! drawable || gimp_item_get_image (GIMP_ITEM (drawable)) != image)
-    {
-      g_set_error (error, COLORIZE_ERROR, NN_ERR_ARG,
-                   "The drawable is not part of the image.");
-      return FALSE;
-    }
-  if (! GIMP_IS_LAYER (drawable))
-    {
-      g_set_error (error, COLORIZE_ERROR, NN_ERR_ARG,
-                   "Colorize works on a layer: select a layer, not a "
-                   "channel or a layer mask.");
-      return FALSE;
-    }
-  if (gimp_item_is_group (GIMP_ITEM (drawable)))
-    {
-      gchar *name = gimp_item_get_name (GIMP_ITEM (drawable));
-
-      g_set_error (error, COLORIZE_ERROR, NN_ERR_ARG,
-                   "'%s' is a layer group: select one of its layers.",
-                   name);
-      g_free (name);
-      return FALSE;
-    }
-  return TRUE;
+  return gimp_item_get_image (GIMP_ITEM (item)) == image;
 }
+
+static gboolean h_is_layer (gpointer item) { return GIMP_IS_LAYER (item); }
+static gboolean h_is_group (gpointer item) { return gimp_item_is_group (GIMP_ITEM (item)); }
+static gchar   *h_name (gpointer item)     { return gimp_item_get_name (GIMP_ITEM (item)); }
+static gint     h_width (gpointer d)       { return gimp_drawable_get_width (GIMP_DRAWABLE (d)); }
+static gint     h_height (gpointer d)      { return gimp_drawable_get_height (GIMP_DRAWABLE (d)); }
+static void     h_progress_end (void)      { gimp_progress_end (); }
+static gboolean h_is_rgb (gpointer image)  { return gimp_image_get_base_type (image) == GIMP_RGB; }
+static gboolean h_convert_rgb (gpointer i) { return gimp_image_convert_rgb (i); }
+
+static void
+h_offsets (gpointer drawable, gint *x, gint *y)
+{
+  gimp_drawable_get_offsets (GIMP_DRAWABLE (drawable), x, y);
+}
+
+static GeglBuffer *
+h_buffer (gpointer drawable)
+{
+  return gimp_drawable_get_buffer (GIMP_DRAWABLE (drawable));
+}
+
+static gboolean
+h_mask_intersect (gpointer drawable)
+{
+  gint x, y, w, h;
+
+  return gimp_drawable_mask_intersect (GIMP_DRAWABLE (drawable), &x, &y, &w,
+                                       &h);
+}
+
+static gboolean
+h_selection_empty (gpointer image)
+{
+  return gimp_selection_is_empty (image);
+}
+
+static void
+h_progress_init (const gchar *message)
+{
+  gimp_progress_init (message);
+}
+
+static void
+h_undo_group (gpointer image, gboolean start)
+{
+  if (start)
+    gimp_image_undo_group_start (image);
+  else
+    gimp_image_undo_group_end (image);
+}
+
+static gpointer
+h_new_layer_above (gpointer image, gpointer drawable, const gchar *name,
+                   gint w, gint h)
+{
+  GimpItem  *item = GIMP_ITEM (drawable);
+  gint       off_x, off_y;
+  GimpLayer *layer = gimp_layer_new (image, name, w, h, GIMP_RGBA_IMAGE,
+                                     100.0,
+                                     gimp_image_get_default_new_layer_mode (
+                                       image));
+
+  if (! layer ||
+      ! gimp_image_insert_layer (image, layer,
+                                 GIMP_LAYER (gimp_item_get_parent (item)),
+                                 gimp_image_get_item_position (image, item)))
+    return NULL;
+  gimp_drawable_get_offsets (GIMP_DRAWABLE (drawable), &off_x, &off_y);
+  gimp_layer_set_offsets (layer, off_x, off_y);
+  return layer;
+}
+
+static gboolean
+h_add_selection_mask (gpointer layer)
+{
+  GimpLayerMask *mask = gimp_layer_create_mask (layer,
+                                                GIMP_ADD_MASK_SELECTION);
+
+  return mask && gimp_layer_add_mask (layer, mask);
+}
+
+static void
+h_update (gpointer layer, gint w, gint h)
+{
+  gimp_drawable_update (GIMP_DRAWABLE (layer), 0, 0, w, h);
+}
+
+static void
+h_remove_layer (gpointer image, gpointer layer)
+{
+  gimp_image_remove_layer (image, layer);
+}
+
+static const ColorizeHost host = {
+  h_in_image, h_is_layer, h_is_group, h_name, h_offsets, h_width, h_height,
+  h_buffer, h_mask_intersect, h_selection_empty, h_progress_init,
+  progress_cb, h_progress_end, h_undo_group, h_is_rgb, h_convert_rgb,
+  h_new_layer_above, h_add_selection_mask, h_update, h_remove_layer,
+  pdb_error
+};
 
 /* The weights file of the procedure's config, or the bundled one. */
 static gchar *
@@ -166,229 +245,24 @@ config_weights_path (GimpProcedureConfig *config, nn_arch arch)
   return path;
 }
 
-/* The colour hints layer of a run: none (NULL), or a layer of the image
- * other than the one colorized. */
-static gboolean
-check_hints_layer (GimpImage *image, GimpDrawable *drawable,
-                   GimpLayer *hints, gboolean hints_only, GError **error)
-{
-  gchar *name;
-
-  if (! hints)
-    {
-      if (hints_only)
-        g_set_error (error, COLORIZE_ERROR, NN_ERR_ARG,
-                     "Hints only colours from the colour hints alone: "
-                     "choose a colour hints layer.");
-      return ! hints_only;
-    }
-  if (gimp_item_get_image (GIMP_ITEM (hints)) != image ||
-      gimp_item_is_group (GIMP_ITEM (hints)))
-    {
-      g_set_error (error, COLORIZE_ERROR, NN_ERR_ARG,
-                   "The colour hints must be a layer of the image (not a "
-                   "layer group).");
-      return FALSE;
-    }
-  if (GIMP_DRAWABLE (hints) == drawable)
-    {
-      name = gimp_item_get_name (GIMP_ITEM (drawable));
-      g_set_error (error, COLORIZE_ERROR, NN_ERR_ARG,
-                   "The colour hints layer is '%s', the layer being "
-                   "colorized: paint the hints on a layer of their own "
-                   "(a new transparent layer above it) and choose that.",
-                   name);
-      g_free (name);
-      return FALSE;
-    }
-  return TRUE;
-}
-
-/* The hints of layer `hints` (NULL: none) over `drawable`, in its
- * pixels. */
-static gboolean
-read_layer_hints (GimpDrawable *drawable, GimpLayer *hints,
-                  ColorizeHints *out, GError **error)
-{
-  GeglBuffer *buffer;
-  gint        hx, hy, tx, ty;
-  gboolean    ok;
-
-  *out = COLORIZE_HINTS_NONE;
-  if (! hints)
-    return TRUE;
-  gimp_drawable_get_offsets (GIMP_DRAWABLE (hints), &hx, &hy);
-  gimp_drawable_get_offsets (drawable, &tx, &ty);
-  buffer = gimp_drawable_get_buffer (GIMP_DRAWABLE (hints));
-  ok = colorize_hints_read (buffer, hx, hy, tx, ty,
-                            gimp_drawable_get_width (drawable),
-                            gimp_drawable_get_height (drawable), out, error);
-  g_object_unref (buffer);
-  return ok;
-}
-
-/* Step 1 of colorize_layer, which changes nothing in the image: the
- * model (none for hints only), the hints, the new pixels. */
-static gfloat *
-colorize_layer_compute (GimpDrawable *drawable, nn_arch arch,
-                        GimpProcedureConfig *config, GimpLayer *hints_layer,
-                        gboolean hints_only, gint64 *t_loaded,
-                        GError **error)
-{
-  nn_model      *model = NULL;
-  ColorizeHints  hints;
-  GeglBuffer    *buffer;
-  gfloat        *lab;
-  gchar         *path;
-  gint           working_size;
-  gdouble        strength, vividness;
-
-  g_object_get (config, "working-size", &working_size,
-                "strength", &strength, "vividness", &vividness, NULL);
-  if (! hints_only)
-    {
-      path  = config_weights_path (config, arch);
-      model = colorize_model_load (path, arch, error);
-      g_free (path);
-      if (! model)
-        return NULL;
-    }
-  *t_loaded = g_get_monotonic_time ();
-
-  gimp_progress_init_printf ("Colorizing with %s",
-                             colorize_run_label (arch, hints_only));
-  if (! read_layer_hints (drawable, hints_layer, &hints, error))
-    {
-      nn_model_free (model);
-      return NULL;
-    }
-  if (hints_layer && hints.n == 0)
-    {
-      gchar *name   = gimp_item_get_name (GIMP_ITEM (hints_layer));
-      gchar *target = gimp_item_get_name (GIMP_ITEM (drawable));
-
-      colorize_hints_note_empty (name, target);
-      g_free (name);
-      g_free (target);
-    }
-  buffer = gimp_drawable_get_buffer (drawable);
-  lab = colorize_compute (model, buffer, working_size, strength, vividness,
-                          &hints, progress_cb, NULL, error);
-  g_object_unref (buffer);
-  colorize_hints_clear (&hints);
-  nn_model_free (model);
-  return lab;
-}
-
 static gboolean
 colorize_layer (GimpImage *image, GimpDrawable *drawable, nn_arch arch,
                 GimpProcedureConfig *config, GError **error)
 {
-  GeglBuffer *buffer;
-  GimpLayer  *layer, *hints = NULL;
-  gfloat     *lab;
-  gchar      *name;
-  gboolean    hints_only;
-  gint        x, y, w, h, off_x, off_y, position;
-  gboolean    ok;
-  gint64      t_start = g_get_monotonic_time ();
-  gint64      t_loaded, t_computed;
+  GimpLayer  *hints = NULL;
+  gboolean    hints_only, ok;
+  ColorizeRun run = { arch, NULL, gimp_get_progname (), 0, 1.0, -1.0, NULL,
+                      FALSE };
 
-  g_object_get (config, "hints", &hints, "hints-only", &hints_only, NULL);
-  ok = check_drawable (image, drawable, error) &&
-       check_hints_layer (image, drawable, hints, hints_only, error);
-  if (ok && ! gimp_drawable_mask_intersect (drawable, &x, &y, &w, &h))
-    {
-      name = gimp_item_get_name (GIMP_ITEM (drawable));
-      g_set_error (error, COLORIZE_ERROR, NN_ERR_ARG,
-                   "The selection does not overlap the layer '%s': "
-                   "nothing to colorize.", name);
-      g_free (name);
-      ok = FALSE;
-    }
-
-  /* Everything that can fail or be cancelled runs before the image is
-   * touched. */
-  w   = gimp_drawable_get_width (drawable);
-  h   = gimp_drawable_get_height (drawable);
-  lab = ok ? colorize_layer_compute (drawable, arch, config, hints,
-                                     hints_only, &t_loaded, error)
-           : NULL;
+  g_object_get (config, "hints", &hints, "hints-only", &hints_only,
+                "working-size", &run.working_size, "strength", &run.strength,
+                "vividness", &run.vividness, NULL);
+  run.weights    = hints_only ? NULL : config_weights_path (config, arch);
+  run.hints      = hints;
+  run.hints_only = hints_only;
+  ok = colorize_layer_run (&host, image, drawable, &run, error);
+  g_free (run.weights);
   g_clear_object (&hints);
-  if (! lab)
-    return FALSE;
-  t_computed = g_get_monotonic_time ();
-
-  /* The point of no return.  GIMP cancels a plug-in by killing it, and
-   * only while the plug-in's progress is on: ending the progress
-   * disconnects GIMP's cancel handler, so a run that changes the image
-   * can no longer be cancelled halfway.  Nothing below may report
-   * progress (that would start a new, cancellable one): the bar stops at
-   * 0.85, the write (a fraction of a second for 12 megapixels) runs
-   * without it. */
-  gimp_progress_end ();
-
-  gimp_image_undo_group_start (image);
-
-  if (gimp_image_get_base_type (image) != GIMP_RGB &&
-      ! gimp_image_convert_rgb (image))
-    {
-      gimp_image_undo_group_end (image);
-      g_free (lab);
-      g_set_error (error, COLORIZE_ERROR, NN_ERR_ARG,
-                   "Could not convert the image to RGB: %s", pdb_error ());
-      return FALSE;
-    }
-
-  gimp_drawable_get_offsets (drawable, &off_x, &off_y);
-  position = gimp_image_get_item_position (image, GIMP_ITEM (drawable));
-  name     = g_strdup_printf ("Colorized (%s)",
-                              colorize_run_label (arch, hints_only));
-  layer    = gimp_layer_new (image, name, w, h, GIMP_RGBA_IMAGE, 100.0,
-                             gimp_image_get_default_new_layer_mode (image));
-  g_free (name);
-  if (! layer ||
-      ! gimp_image_insert_layer (image, layer,
-                                 GIMP_LAYER (gimp_item_get_parent (
-                                               GIMP_ITEM (drawable))),
-                                 position))
-    {
-      gimp_image_undo_group_end (image);
-      g_free (lab);
-      g_set_error (error, COLORIZE_ERROR, NN_ERR_ARG,
-                   "Could not add the new layer: %s", pdb_error ());
-      return FALSE;
-    }
-  gimp_layer_set_offsets (layer, off_x, off_y);
-
-  buffer = gimp_drawable_get_buffer (GIMP_DRAWABLE (layer));
-  ok = colorize_write (lab, buffer, w, h, NULL, NULL, error);
-  g_object_unref (buffer);
-  g_free (lab);
-
-  if (ok && ! gimp_selection_is_empty (image))
-    {
-      GimpLayerMask *mask = gimp_layer_create_mask (layer,
-                                                    GIMP_ADD_MASK_SELECTION);
-
-      if (! mask || ! gimp_layer_add_mask (layer, mask))
-        {
-          g_set_error (error, COLORIZE_ERROR, NN_ERR_ARG,
-                       "Could not add the selection as a layer mask: %s",
-                       pdb_error ());
-          ok = FALSE;
-        }
-    }
-  if (ok)
-    gimp_drawable_update (GIMP_DRAWABLE (layer), 0, 0, w, h);
-  else
-    gimp_image_remove_layer (image, layer);
-
-  gimp_image_undo_group_end (image);
-  if (ok)
-    colorize_log_times (colorize_run_label (arch, hints_only), w, h,
-                        t_start, t_loaded, t_computed,
-                        g_get_monotonic_time ());
   return ok;
 }
 
@@ -450,7 +324,8 @@ dialog_load_hints (DialogState *st)
   GError        *error = NULL;
 
   g_object_get (st->config, "hints", &layer, NULL);
-  if (! read_layer_hints (st->drawable, layer, &hints, &error))
+  if (! colorize_layer_read_hints (&host, st->drawable, layer, &hints,
+                                  &error))
     {
       g_message ("%s", error->message);
       g_error_free (error);
@@ -657,7 +532,7 @@ colorize_image_run (GimpProcedure        *procedure,
                                                GIMP_PDB_CALLING_ERROR,
                                                error);
     }
-  if (! check_drawable (image, drawables[0], &error))
+  if (! colorize_layer_check (&host, image, drawables[0], &error))
     return gimp_procedure_new_return_values (procedure,
                                              GIMP_PDB_EXECUTION_ERROR,
                                              error);
