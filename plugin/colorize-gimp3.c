@@ -11,7 +11,7 @@
 
 #include "colorize-core.h"
 #include "colorize-dir.h"
-#include "colorize-layer.h"
+#include "colorize-host.h"
 #include "colorize-preview.h"
 
 #define PLUG_IN_BINARY "colorize"
@@ -114,7 +114,7 @@ pdb_error (void)
   return msg && *msg ? msg : "unknown error";
 }
 
-/* ---- one layer: the host of colorize-layer.c --------------------------- */
+/* ---- one layer: the host of colorize-host.c --------------------------- */
 
 static gboolean
 h_in_image (gpointer image, gpointer item)
@@ -215,13 +215,7 @@ h_remove_layer (gpointer image, gpointer layer)
   gimp_image_remove_layer (image, layer);
 }
 
-static const ColorizeHost host = {
-  h_in_image, h_is_layer, h_is_group, h_name, h_offsets, h_width, h_height,
-  h_buffer, h_mask_intersect, h_selection_empty, h_progress_init,
-  progress_cb, h_progress_end, h_undo_group, h_is_rgb, h_convert_rgb,
-  h_new_layer_above, h_add_selection_mask, h_update, h_remove_layer,
-  pdb_error
-};
+static const ColorizeHost host;  /* the table, after the folder calls */
 
 /* The weights file of the procedure's config, or the bundled one. */
 static gchar *
@@ -557,75 +551,39 @@ colorize_image_run (GimpProcedure        *procedure,
                                            NULL);
 }
 
-/* ---- the folder procedure ---------------------------------------------- */
+/* ---- the folder procedure: the host's file calls ---------------------- */
 
-/* The folder procedure's model and settings, for each file. */
-typedef struct
+static gpointer
+h_file_load (const gchar *path)
 {
-  nn_model *model;      /* NULL: hints only */
-  gdouble   vividness;
-  gchar    *hints_dir;  /* NULL: plug-in-colorize-dir */
-} DirJob;
+  GFile     *file  = g_file_new_for_path (path);
+  GimpImage *image = gimp_file_load (GIMP_RUN_NONINTERACTIVE, file);
 
-/* The photo's hints from the job's hints folder: none when it has no
- * hints file there (an error for hints only); an error when the file
- * does not load or its size is not the photo's w x h. */
-static gboolean
-load_file_hints (const DirJob *job, const gchar *in_path, gint w, gint h,
-                 ColorizeHints *out, GError **error)
-{
-  gchar      *path;
-  GFile      *file;
-  GimpImage  *image;
-  GimpLayer  *layer;
-  GeglBuffer *buffer;
-  gboolean    ok;
-
-  *out = COLORIZE_HINTS_NONE;
-  if (! job->hints_dir)
-    return TRUE;
-  if (! colorize_dir_find_hints (job->hints_dir, in_path, job->model == NULL,
-                                 &path, error))
-    return FALSE;
-  if (! path)
-    return TRUE;
-  file  = g_file_new_for_path (path);
-  image = gimp_file_load (GIMP_RUN_NONINTERACTIVE, file);
   g_object_unref (file);
-  if (! image)
-    {
-      g_set_error (error, COLORIZE_ERROR, NN_ERR_IO,
-                   "GIMP could not load the hints file '%s': %s", path,
-                   pdb_error ());
-      g_free (path);
-      return FALSE;
-    }
-  layer = gimp_image_merge_visible_layers (image, GIMP_CLIP_TO_IMAGE);
-  ok = layer &&
-       colorize_hints_check_size (path, gimp_image_get_width (image),
-                                  gimp_image_get_height (image), w, h,
-                                  error);
-  if (! layer)
-    g_set_error (error, COLORIZE_ERROR, NN_ERR_ARG, "the hints file '%s' "
-                 "has no visible layer", path);
-  if (ok)
-    {
-      buffer = gimp_drawable_get_buffer (GIMP_DRAWABLE (layer));
-      ok = colorize_hints_read (buffer, 0, 0, 0, 0, w, h, out, error);
-      g_object_unref (buffer);
-    }
-  if (ok && out->n == 0)
-    g_printerr ("colorize: %s: the hints file '%s' is empty: colorized "
-                "without hints\n", in_path, path);
-  gimp_image_delete (image);
-  g_free (path);
-  return ok;
+  return image;
+}
+
+static void     h_image_delete (gpointer image) { gimp_image_delete (image); }
+static gboolean h_has_alpha (gpointer d)        { return gimp_drawable_has_alpha (GIMP_DRAWABLE (d)); }
+static gboolean h_flatten (gpointer layer)      { return gimp_layer_flatten (layer); }
+
+static void
+h_image_size (gpointer image, gint *w, gint *h)
+{
+  *w = gimp_image_get_width (image);
+  *h = gimp_image_get_height (image);
+}
+
+static gpointer
+h_merge_visible (gpointer image)
+{
+  return gimp_image_merge_visible_layers (image, GIMP_CLIP_TO_IMAGE);
 }
 
 /* Whether any layer of the image has an alpha channel: an output keeps
  * the input's kind, and merging visible layers adds one. */
 static gboolean
-image_has_alpha (GimpImage *image)
+h_image_has_alpha (gpointer image)
 {
   GimpLayer **layers = gimp_image_get_layers (image);
   gboolean    alpha  = FALSE;
@@ -640,7 +598,7 @@ image_has_alpha (GimpImage *image)
 /* The quality of the JPEG the image was loaded from (its "jpeg-settings"
  * parasite), else COLORIZE_DIR_JPEG_QUALITY_DEFAULT. */
 static gint
-image_jpeg_quality (GimpImage *image)
+h_jpeg_quality (gpointer image)
 {
   GimpParasite *parasite = gimp_image_get_parasite (image, "jpeg-settings");
   guint32       size = 0;
@@ -708,132 +666,41 @@ export_with_options (GimpImage *image, GFile *file, const gchar *proc_name,
   return ok;
 }
 
-/* The colorized image made ready for its output file and saved to path:
- * without alpha when the input had none, indexed for GIF, a JPEG with
- * the input's quality (jpeg_quality), the colour profile kept. */
 static gboolean
-save_output (GimpImage *image, GimpLayer *layer, gboolean had_alpha,
-             gint jpeg_quality, const gchar *path, GError **error)
+h_convert_indexed (gpointer image)
+{
+  return gimp_image_convert_indexed (image, GIMP_CONVERT_DITHER_FS,
+                                     GIMP_CONVERT_PALETTE_GENERATE,
+                                     COLORIZE_DIR_INDEXED_COLOURS, FALSE,
+                                     FALSE, "");
+}
+
+/* Through the format's export procedure where it has options we set
+ * (colour profile, JPEG quality), else gimp_file_save. */
+static gboolean
+h_save (gpointer image, gpointer layer, const gchar *path, gint quality)
 {
   const gchar *proc_name = export_procedure (path);
-  GFile       *file;
+  GFile       *file      = g_file_new_for_path (path);
   gboolean     saved;
 
-  if (! had_alpha && gimp_drawable_has_alpha (GIMP_DRAWABLE (layer)) &&
-      ! gimp_layer_flatten (layer))
-    {
-      g_set_error (error, COLORIZE_ERROR, NN_ERR_ARG, "could not remove "
-                   "the alpha channel: %s", pdb_error ());
-      return FALSE;
-    }
-  if (colorize_dir_indexed_only (path) &&
-      ! gimp_image_convert_indexed (image, GIMP_CONVERT_DITHER_FS,
-                                    GIMP_CONVERT_PALETTE_GENERATE,
-                                    COLORIZE_DIR_INDEXED_COLOURS, FALSE,
-                                    FALSE, ""))
-    {
-      g_set_error (error, COLORIZE_ERROR, NN_ERR_ARG,
-                   "could not convert it back to indexed colour for "
-                   "'%s': %s", path, pdb_error ());
-      return FALSE;
-    }
-  file  = g_file_new_for_path (path);
+  (void) layer;
   saved = proc_name
-          ? export_with_options (image, file, proc_name, jpeg_quality)
+          ? export_with_options (image, file, proc_name, quality)
           : gimp_file_save (GIMP_RUN_NONINTERACTIVE, image, file, NULL);
   g_object_unref (file);
-  if (! saved)
-    g_set_error (error, COLORIZE_ERROR, NN_ERR_IO,
-                 "GIMP could not save '%s': %s", path, pdb_error ());
   return saved;
 }
 
-/* Colorizes the loaded image's merged layer in place (RGB first). */
-static gboolean
-colorize_loaded (const DirJob *job, const gchar *in_path, GimpImage *image,
-                 GimpLayer *layer, GError **error)
-{
-  GeglBuffer   *buffer;
-  ColorizeHints hints;
-  gfloat       *lab;
-  gint          w = gimp_drawable_get_width (GIMP_DRAWABLE (layer));
-  gint          h = gimp_drawable_get_height (GIMP_DRAWABLE (layer));
-  gboolean      ok;
-
-  if (! load_file_hints (job, in_path, w, h, &hints, error))
-    return FALSE;
-  buffer = gimp_drawable_get_buffer (GIMP_DRAWABLE (layer));
-  lab = colorize_compute (job->model, buffer, 0, 1.0, job->vividness,
-                          &hints, progress_cb, NULL, error);
-  g_object_unref (buffer);
-  colorize_hints_clear (&hints);
-  if (! lab)
-    return FALSE;
-
-  if (gimp_image_get_base_type (image) != GIMP_RGB &&
-      ! gimp_image_convert_rgb (image))
-    {
-      g_set_error (error, COLORIZE_ERROR, NN_ERR_ARG,
-                   "could not convert it to RGB: %s", pdb_error ());
-      g_free (lab);
-      return FALSE;
-    }
-
-  /* The loaded copy's own layer takes the colour: L and alpha are the
-   * source's, so this is the colour layer merged onto the original. */
-  buffer = gimp_drawable_get_buffer (GIMP_DRAWABLE (layer));
-  ok = colorize_write (lab, buffer, w, h, progress_cb, NULL, error);
-  g_object_unref (buffer);
-  g_free (lab);
-  return ok;
-}
-
-static gboolean
-colorize_file (const DirJob *job, const gchar *in_path,
-               const gchar *tmp_path, GError **error)
-{
-  GimpImage *image;
-  GimpLayer *layer;
-  GFile     *file;
-  gboolean   ok, had_alpha;
-  gint       quality;
-
-  file  = g_file_new_for_path (in_path);
-  image = gimp_file_load (GIMP_RUN_NONINTERACTIVE, file);
-  g_object_unref (file);
-  if (! image)
-    {
-      g_set_error (error, COLORIZE_ERROR, NN_ERR_IO,
-                   "GIMP could not load it: %s", pdb_error ());
-      return FALSE;
-    }
-  had_alpha = image_has_alpha (image);
-  quality   = image_jpeg_quality (image);
-
-  layer = gimp_image_merge_visible_layers (image, GIMP_CLIP_TO_IMAGE);
-  if (! layer)
-    {
-      g_set_error (error, COLORIZE_ERROR, NN_ERR_ARG,
-                   "it has no visible layer: %s", pdb_error ());
-      gimp_image_delete (image);
-      return FALSE;
-    }
-  ok = colorize_loaded (job, in_path, image, layer, error) &&
-       save_output (image, layer, had_alpha, quality, tmp_path, error);
-  gimp_image_delete (image);
-  return ok;
-}
-
-/* colorize_dir_each's per-file step: progress, then colorize_file. */
-static gboolean
-colorize_dir_file (const gchar *name, gint index, gint count,
-                   const gchar *in_path, const gchar *tmp_path,
-                   gpointer data, GError **error)
-{
-  gimp_progress_init_printf ("Colorizing %s (%d of %d)", name, index + 1,
-                             count);
-  return colorize_file (data, in_path, tmp_path, error);
-}
+static const ColorizeHost host = {
+  h_in_image, h_is_layer, h_is_group, h_name, h_offsets, h_width, h_height,
+  h_buffer, h_mask_intersect, h_selection_empty, h_progress_init,
+  progress_cb, h_progress_end, h_undo_group, h_is_rgb, h_convert_rgb,
+  h_new_layer_above, h_add_selection_mask, h_update, h_remove_layer,
+  pdb_error, h_file_load, h_image_delete, h_image_size, h_merge_visible,
+  h_image_has_alpha, h_jpeg_quality, h_has_alpha, h_flatten,
+  h_convert_indexed, h_save
+};
 
 /* plug-in-colorize-dir and (run_data non-NULL) plug-in-colorize-dir-hints. */
 static GimpValueArray *
@@ -841,30 +708,21 @@ colorize_dir_run (GimpProcedure       *procedure,
                   GimpProcedureConfig *config,
                   gpointer             run_data)
 {
-  DirJob    job   = { NULL, COLORIZE_VIVIDNESS_DEFAULT, NULL };
-  gchar   **names = NULL;
   gchar    *model_arg = NULL, *in_dir = NULL, *out_dir = NULL;
+  gchar    *hints_dir = NULL;
+  gdouble   vividness = COLORIZE_VIVIDNESS_DEFAULT;
   GError   *error = NULL;
-  gboolean  ok, hints_only;
+  gboolean  ok;
 
   g_object_get (config, "model", &model_arg, "input-dir", &in_dir,
-                "output-dir", &out_dir, "vividness", &job.vividness, NULL);
+                "output-dir", &out_dir, "vividness", &vividness, NULL);
   if (run_data)
-    g_object_get (config, "hints-dir", &job.hints_dir, NULL);
-
-  ok = (! run_data ||
-        colorize_dir_check_hints (in_dir, job.hints_dir, &error)) &&
-       colorize_vividness_check (job.vividness, &error) &&
-       (names = colorize_dir_prepare (in_dir, out_dir, &error)) &&
-       colorize_dir_load_model (gimp_get_progname (), model_arg,
-                                run_data != NULL, &job.model, &hints_only,
-                                &error) &&
-       colorize_dir_each (in_dir, out_dir, names, colorize_dir_file, &job,
-                          &error);
-
-  nn_model_free (job.model);
-  g_strfreev (names);
-  g_free (job.hints_dir);
+    g_object_get (config, "hints-dir", &hints_dir, NULL);
+  ok = colorize_folder_run (&host, gimp_get_progname (), model_arg, in_dir,
+                            out_dir, vividness,
+                            run_data ? (hints_dir ? hints_dir : "") : NULL,
+                            &error);
+  g_free (hints_dir);
   g_free (model_arg);
   g_free (in_dir);
   g_free (out_dir);

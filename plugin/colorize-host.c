@@ -1,7 +1,8 @@
-/* colorize-layer.c - "Colorize" on one layer, for both hosts (see
- * colorize-layer.h). */
+/* colorize-host.c - what the plug-in does in GIMP, for both hosts (see
+ * colorize-host.h). */
 #include "colorize-core.h"
-#include "colorize-layer.h"
+#include "colorize-dir.h"
+#include "colorize-host.h"
 
 static gboolean
 fail (GError **error, const gchar *fmt, const gchar *arg)
@@ -207,5 +208,183 @@ colorize_layer_run (const ColorizeHost *host, gpointer image,
                         host->width (drawable), host->height (drawable),
                         t_start, t_loaded, t_computed,
                         g_get_monotonic_time ());
+  return ok;
+}
+
+/* ---- the folder procedures --------------------------------------------- */
+
+typedef struct
+{
+  const ColorizeHost *host;
+  nn_model           *model;      /* NULL: hints only */
+  gdouble             vividness;
+  const gchar        *hints_dir;  /* NULL: plug-in-colorize-dir */
+} FolderJob;
+
+static gboolean
+set_error (GError **error, gint code, const gchar *fmt, const gchar *a,
+           const gchar *b)
+{
+  g_set_error (error, COLORIZE_ERROR, code, fmt, a, b);
+  return FALSE;
+}
+
+/* The photo's hints from the job's hints folder: none when it has no
+ * hints file there (an error for hints only); an error when the file
+ * does not load or its size is not the photo's w x h. */
+static gboolean
+load_file_hints (const FolderJob *job, const gchar *in_path, gint w, gint h,
+                 ColorizeHints *out, GError **error)
+{
+  const ColorizeHost *host = job->host;
+  gchar              *path;
+  gpointer            image, layer;
+  GeglBuffer         *buffer;
+  gint                hw, hh;
+  gboolean            ok;
+
+  *out = COLORIZE_HINTS_NONE;
+  if (! job->hints_dir)
+    return TRUE;
+  if (! colorize_dir_find_hints (job->hints_dir, in_path, job->model == NULL,
+                                 &path, error))
+    return FALSE;
+  if (! path)
+    return TRUE;
+  image = host->file_load (path);
+  if (! image)
+    {
+      set_error (error, NN_ERR_IO, "GIMP could not load the hints file "
+                 "'%s': %s", path, host->pdb_error ());
+      g_free (path);
+      return FALSE;
+    }
+  layer = host->merge_visible (image);
+  host->image_size (image, &hw, &hh);
+  ok = layer && colorize_hints_check_size (path, hw, hh, w, h, error);
+  if (! layer)
+    set_error (error, NN_ERR_ARG, "the hints file '%s' has no visible "
+               "layer%s", path, "");
+  if (ok)
+    {
+      buffer = host->buffer (layer);
+      ok = colorize_hints_read (buffer, 0, 0, 0, 0, w, h, out, error);
+      g_object_unref (buffer);
+    }
+  if (ok && out->n == 0)
+    g_printerr ("colorize: %s: the hints file '%s' is empty: colorized "
+                "without hints\n", in_path, path);
+  host->image_delete (image);
+  g_free (path);
+  return ok;
+}
+
+/* The colorized image made ready for its output file and saved to path:
+ * without alpha when the input had none, indexed for GIF. */
+static gboolean
+save_output (const ColorizeHost *host, gpointer image, gpointer layer,
+             gboolean had_alpha, gint jpeg_quality, const gchar *path,
+             GError **error)
+{
+  if (! had_alpha && host->has_alpha (layer) && ! host->flatten (layer))
+    return set_error (error, NN_ERR_ARG, "could not remove the alpha "
+                      "channel: %s%s", host->pdb_error (), "");
+  if (colorize_dir_indexed_only (path) && ! host->convert_indexed (image))
+    return set_error (error, NN_ERR_ARG, "could not convert it back to "
+                      "indexed colour for '%s': %s", path,
+                      host->pdb_error ());
+  if (! host->save (image, layer, path, jpeg_quality))
+    return set_error (error, NN_ERR_IO, "GIMP could not save '%s': %s",
+                      path, host->pdb_error ());
+  return TRUE;
+}
+
+/* Colorizes the loaded image's merged layer in place (RGB first). */
+static gboolean
+colorize_loaded (const FolderJob *job, const gchar *in_path, gpointer image,
+                 gpointer layer, GError **error)
+{
+  const ColorizeHost *host = job->host;
+  GeglBuffer         *buffer;
+  ColorizeHints       hints;
+  gfloat             *lab;
+  gint                w = host->width (layer), h = host->height (layer);
+  gboolean            ok;
+
+  if (! load_file_hints (job, in_path, w, h, &hints, error))
+    return FALSE;
+  buffer = host->buffer (layer);
+  lab = colorize_compute (job->model, buffer, 0, 1.0, job->vividness,
+                          &hints, host->progress, NULL, error);
+  g_object_unref (buffer);
+  colorize_hints_clear (&hints);
+  if (! lab)
+    return FALSE;
+  if (! host->is_rgb (image) && ! host->convert_rgb (image))
+    {
+      g_free (lab);
+      return set_error (error, NN_ERR_ARG, "could not convert it to RGB: "
+                        "%s%s", host->pdb_error (), "");
+    }
+  buffer = host->buffer (layer);
+  ok = colorize_write (lab, buffer, w, h, host->progress, NULL, error);
+  g_object_unref (buffer);
+  g_free (lab);
+  return ok;
+}
+
+/* colorize_dir_each's per-file step. */
+static gboolean
+colorize_file (const gchar *name, gint index, gint count,
+               const gchar *in_path, const gchar *tmp_path, gpointer data,
+               GError **error)
+{
+  const FolderJob    *job  = data;
+  const ColorizeHost *host = job->host;
+  gpointer            image, layer;
+  gboolean            ok, had_alpha;
+  gint                quality;
+  gchar              *message;
+
+  message = g_strdup_printf ("Colorizing %s (%d of %d)", name, index + 1,
+                             count);
+  host->progress_init (message);
+  g_free (message);
+  image = host->file_load (in_path);
+  if (! image)
+    return set_error (error, NN_ERR_IO, "GIMP could not load it: %s%s",
+                      host->pdb_error (), "");
+  had_alpha = host->image_has_alpha (image);
+  quality   = host->jpeg_quality (image);
+  layer     = host->merge_visible (image);
+  ok = layer
+       ? colorize_loaded (job, in_path, image, layer, error) &&
+         save_output (host, image, layer, had_alpha, quality, tmp_path,
+                      error)
+       : set_error (error, NN_ERR_ARG, "it has no visible layer: %s%s",
+                    host->pdb_error (), "");
+  host->image_delete (image);
+  return ok;
+}
+
+gboolean
+colorize_folder_run (const ColorizeHost *host, const gchar *progname,
+                     const gchar *model_arg, const gchar *in_dir,
+                     const gchar *out_dir, gdouble vividness,
+                     const gchar *hints_dir, GError **error)
+{
+  FolderJob  job   = { host, NULL, vividness, hints_dir };
+  gchar    **names = NULL;
+  gboolean   ok, hints_only;
+
+  ok = (! hints_dir || colorize_dir_check_hints (in_dir, hints_dir, error)) &&
+       colorize_vividness_check (vividness, error) &&
+       (names = colorize_dir_prepare (in_dir, out_dir, error)) &&
+       colorize_dir_load_model (progname, model_arg, hints_dir != NULL,
+                                &job.model, &hints_only, error) &&
+       colorize_dir_each (in_dir, out_dir, names, colorize_file, &job,
+                          error);
+  nn_model_free (job.model);
+  g_strfreev (names);
   return ok;
 }

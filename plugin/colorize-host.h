@@ -1,8 +1,9 @@
-/* colorize-layer.h - "Colorize" on one layer, written once for both GIMP
- * hosts over the little each must provide (ColorizeHost: a table of
- * libgimp calls, in each host's own spelling).
+/* colorize-host.h - what the plug-in does in GIMP, written once for both
+ * GIMP hosts over the little each must provide (ColorizeHost: a table of
+ * libgimp calls, in each host's own spelling): "Colorize" on one layer,
+ * and the folder procedures.
  *
- * The sequence (colorize_layer_run):
+ * One layer (colorize_layer_run):
  *   1. checks: the drawable is a layer of the image (not a channel, a
  *      mask or a group), the hints layer (if any) another layer of the
  *      image, the selection overlaps the layer;
@@ -16,12 +17,20 @@
  *      the selection as its mask; on any failure the new layer is removed
  *      again, so the image is as it was or has the whole result.
  *
+ * A folder (colorize_folder_run): the model once, then for each file
+ * (colorize-dir.h: names, temporaries, hints files) GIMP loads it, its
+ * visible layers are merged, the merged layer is colorized in place (RGB
+ * first; L and alpha are the source's, so this is the colour layer
+ * merged onto the original), and it is saved as a file of the input's
+ * kind: no alpha channel added, indexed again for GIF, a JPEG at the
+ * input's quality (the host's save keeps the rest: colour profile).
+ *
  * Items (images, drawables, layers) are the host's own handles passed as
  * gpointer: GIMP 2.10's IDs through GINT_TO_POINTER, GIMP 3.0's objects;
  * NULL is "none".
  */
-#ifndef COLORIZE_LAYER_H
-#define COLORIZE_LAYER_H
+#ifndef COLORIZE_HOST_H
+#define COLORIZE_HOST_H
 
 #include <glib.h>
 #include <gegl.h>
@@ -57,6 +66,18 @@ typedef struct ColorizeHost
   void         (*remove_layer)      (gpointer image, gpointer layer);
   /* the last PDB error, for messages */
   const gchar *(*pdb_error)         (void);
+  /* files (the folder procedures) */
+  gpointer     (*file_load)         (const gchar *path);  /* NULL: failed */
+  void         (*image_delete)      (gpointer image);
+  void         (*image_size)        (gpointer image, gint *w, gint *h);
+  gpointer     (*merge_visible)     (gpointer image);     /* its layer */
+  gboolean     (*image_has_alpha)   (gpointer image);     /* any layer */
+  gint         (*jpeg_quality)      (gpointer image);     /* as loaded */
+  gboolean     (*has_alpha)         (gpointer drawable);
+  gboolean     (*flatten)           (gpointer layer);
+  gboolean     (*convert_indexed)   (gpointer image);
+  gboolean     (*save)              (gpointer image, gpointer layer,
+                                     const gchar *path, gint jpeg_quality);
 } ColorizeHost;
 
 /* One run's settings (the procedure's arguments). */
@@ -87,5 +108,14 @@ gboolean colorize_layer_read_hints (const ColorizeHost *host,
 gboolean colorize_layer_run (const ColorizeHost *host, gpointer image,
                              gpointer drawable, const ColorizeRun *run,
                              GError **error);
+
+/* plug-in-colorize-dir (hints_dir NULL) and plug-in-colorize-dir-hints:
+ * every file of in_dir colorized into out_dir (see above and
+ * colorize-dir.h); model_arg as colorize_dir_load_model takes it. */
+gboolean colorize_folder_run (const ColorizeHost *host,
+                              const gchar *progname, const gchar *model_arg,
+                              const gchar *in_dir, const gchar *out_dir,
+                              gdouble vividness, const gchar *hints_dir,
+                              GError **error);
 
 #endif
