@@ -11,6 +11,7 @@
 
 #include "colorize-core.h"
 #include "colorize-dir.h"
+#include "colorize-host.h"
 #include "colorize-preview.h"
 
 #define PLUG_IN_BINARY   "colorize"
@@ -163,254 +164,122 @@ progress_cb (gdouble fraction, gpointer data)
   return TRUE;
 }
 
-/* ---- one layer --------------------------------------------------------- */
+/* ---- one layer: the host of colorize-host.c --------------------------- */
+
+/* Items travel as GINT_TO_POINTER (ID); -1 (none) as NULL. */
+#define ID(p)     GPOINTER_TO_INT (p)
+#define ITEM(id)  ((id) == -1 ? NULL : GINT_TO_POINTER (id))
 
 static gboolean
-check_drawable (gint32 image, gint32 drawable, GError **error)
+h_in_image (gpointer image, gpointer item)
 {
-  gchar *name;
-
-  if (! gimp_item_is_valid (drawable) ||
-      gimp_item_get_image (drawable) != image)
-    {
-      g_set_error (error, COLORIZE_ERROR, NN_ERR_ARG,
-                   "The drawable is not part of the image.");
-      return FALSE;
-    }
-  if (! gimp_item_is_layer (drawable))
-    {
-      g_set_error (error, COLORIZE_ERROR, NN_ERR_ARG,
-                   "Colorize works on a layer: select a layer, not a "
-                   "channel or a layer mask.");
-      return FALSE;
-    }
-  if (gimp_item_is_group (drawable))
-    {
-      name = gimp_item_get_name (drawable);
-      g_set_error (error, COLORIZE_ERROR, NN_ERR_ARG,
-                   "'%s' is a layer group: select one of its layers.",
-                   name);
-      g_free (name);
-      return FALSE;
-    }
-  return TRUE;
+  return gimp_item_is_valid (ID (item)) &&
+         gimp_item_get_image (ID (item)) == ID (image);
 }
 
-/* The colour hints layer of a run: none (-1), or a layer of the image
- * other than the one colorized. */
+static gboolean h_is_layer (gpointer item) { return gimp_item_is_layer (ID (item)); }
+static gboolean h_is_group (gpointer item) { return gimp_item_is_group (ID (item)); }
+static gchar   *h_name (gpointer item)     { return gimp_item_get_name (ID (item)); }
+static gint     h_width (gpointer d)       { return gimp_drawable_width (ID (d)); }
+static gint     h_height (gpointer d)      { return gimp_drawable_height (ID (d)); }
+static void     h_progress_end (void)      { gimp_progress_end (); }
+static gboolean h_is_rgb (gpointer image)  { return gimp_image_base_type (ID (image)) == GIMP_RGB; }
+static gboolean h_convert_rgb (gpointer i) { return gimp_image_convert_rgb (ID (i)); }
+static const gchar *h_pdb_error (void)     { return gimp_get_pdb_error (); }
+
+static void
+h_offsets (gpointer drawable, gint *x, gint *y)
+{
+  gimp_drawable_offsets (ID (drawable), x, y);
+}
+
+static GeglBuffer *
+h_buffer (gpointer drawable)
+{
+  return gimp_drawable_get_buffer (ID (drawable));
+}
+
 static gboolean
-check_hints_layer (gint32 image, gint32 drawable, gint32 hints,
-                   gboolean hints_only, GError **error)
+h_mask_intersect (gpointer drawable)
 {
-  gchar *name;
+  gint x, y, w, h;
 
-  if (hints == -1)
-    {
-      if (hints_only)
-        g_set_error (error, COLORIZE_ERROR, NN_ERR_ARG,
-                     "Hints only colours from the colour hints alone: "
-                     "choose a colour hints layer.");
-      return ! hints_only;
-    }
-  if (! gimp_item_is_valid (hints) || gimp_item_get_image (hints) != image ||
-      ! gimp_item_is_layer (hints) || gimp_item_is_group (hints))
-    {
-      g_set_error (error, COLORIZE_ERROR, NN_ERR_ARG,
-                   "The colour hints must be a layer of the image (not a "
-                   "channel, a mask or a layer group).");
-      return FALSE;
-    }
-  if (hints == drawable)
-    {
-      name = gimp_item_get_name (drawable);
-      g_set_error (error, COLORIZE_ERROR, NN_ERR_ARG,
-                   "The colour hints layer is '%s', the layer being "
-                   "colorized: paint the hints on a layer of their own "
-                   "(a new transparent layer above it) and choose that.",
-                   name);
-      g_free (name);
-      return FALSE;
-    }
-  return TRUE;
+  return gimp_drawable_mask_intersect (ID (drawable), &x, &y, &w, &h);
 }
 
-/* The hints of layer `hints` (-1: none) over `drawable`, in its pixels. */
 static gboolean
-read_layer_hints (gint32 drawable, gint32 hints, ColorizeHints *out,
-                  GError **error)
+h_selection_empty (gpointer image)
 {
-  GeglBuffer *buffer;
-  gint        hx, hy, tx, ty;
-  gboolean    ok;
-
-  *out = COLORIZE_HINTS_NONE;
-  if (hints == -1)
-    return TRUE;
-  gimp_drawable_offsets (hints, &hx, &hy);
-  gimp_drawable_offsets (drawable, &tx, &ty);
-  buffer = gimp_drawable_get_buffer (hints);
-  ok = colorize_hints_read (buffer, hx, hy, tx, ty,
-                            gimp_drawable_width (drawable),
-                            gimp_drawable_height (drawable), out, error);
-  g_object_unref (buffer);
-  return ok;
+  return gimp_selection_is_empty (ID (image));
 }
 
-/* Step 1 of colorize_layer, which changes nothing in the image: the
- * model (none for hints only), the hints, the new pixels. */
-static gfloat *
-colorize_layer_compute (gint32 drawable, nn_arch arch,
-                        const ColorizeVals *vals, gint64 *t_loaded,
-                        GError **error)
+static void
+h_progress_init (const gchar *message)
 {
-  nn_model      *model = NULL;
-  ColorizeHints  hints;
-  GeglBuffer    *buffer;
-  gfloat        *lab;
-  gchar         *path, *name;
-
-  if (! vals->hints_only)
-    {
-      path = vals->weights[0] ? g_strdup (vals->weights)
-             : colorize_weights_path (gimp_get_progname (),
-                                      nn_arch_name (arch));
-      model = colorize_model_load (path, arch, error);
-      g_free (path);
-      if (! model)
-        return NULL;
-    }
-  *t_loaded = g_get_monotonic_time ();
-
-  gimp_progress_init_printf ("Colorizing with %s",
-                             colorize_run_label (arch, vals->hints_only));
-  if (! read_layer_hints (drawable, vals->hints, &hints, error))
-    {
-      nn_model_free (model);
-      return NULL;
-    }
-  if (vals->hints != -1 && hints.n == 0)
-    {
-      gchar *target = gimp_item_get_name (drawable);
-
-      name = gimp_item_get_name (vals->hints);
-      colorize_hints_note_empty (name, target);
-      g_free (name);
-      g_free (target);
-    }
-  buffer = gimp_drawable_get_buffer (drawable);
-  lab = colorize_compute (model, buffer, vals->working_size, vals->strength,
-                          vals->vividness, &hints, progress_cb, NULL, error);
-  g_object_unref (buffer);
-  colorize_hints_clear (&hints);
-  nn_model_free (model);
-  return lab;
+  gimp_progress_init (message);
 }
+
+static void
+h_undo_group (gpointer image, gboolean start)
+{
+  if (start)
+    gimp_image_undo_group_start (ID (image));
+  else
+    gimp_image_undo_group_end (ID (image));
+}
+
+static gpointer
+h_new_layer_above (gpointer image, gpointer drawable, const gchar *name,
+                   gint w, gint h)
+{
+  gint   off_x, off_y;
+  gint32 layer = gimp_layer_new (ID (image), name, w, h, GIMP_RGBA_IMAGE,
+                                 100.0, GIMP_LAYER_MODE_NORMAL);
+
+  if (layer < 0 ||
+      ! gimp_image_insert_layer (ID (image), layer,
+                                 gimp_item_get_parent (ID (drawable)),
+                                 gimp_image_get_item_position (ID (image),
+                                                               ID (drawable))))
+    return NULL;
+  gimp_drawable_offsets (ID (drawable), &off_x, &off_y);
+  gimp_layer_set_offsets (layer, off_x, off_y);
+  return GINT_TO_POINTER (layer);
+}
+
+static gboolean
+h_add_selection_mask (gpointer layer)
+{
+  gint32 mask = gimp_layer_create_mask (ID (layer), GIMP_ADD_MASK_SELECTION);
+
+  return mask >= 0 && gimp_layer_add_mask (ID (layer), mask);
+}
+
+static void
+h_update (gpointer layer, gint w, gint h)
+{
+  gimp_drawable_update (ID (layer), 0, 0, w, h);
+}
+
+static void
+h_remove_layer (gpointer image, gpointer layer)
+{
+  gimp_image_remove_layer (ID (image), ID (layer));
+}
+
+static const ColorizeHost host;  /* the table, after the folder calls */
 
 /* Colorizes `drawable` of `image` into a new layer above it. */
 static gboolean
 colorize_layer (gint32 image, gint32 drawable, nn_arch arch,
                 const ColorizeVals *vals, GError **error)
 {
-  GeglBuffer *buffer;
-  gfloat     *lab;
-  gint        x, y, w, h, off_x, off_y, position;
-  gint32      parent, layer;
-  gchar      *name;
-  gboolean    ok;
-  gint64      t_start = g_get_monotonic_time ();
-  gint64      t_loaded, t_computed;
+  ColorizeRun run = { arch, (gchar *) vals->weights, gimp_get_progname (),
+                      vals->working_size, vals->strength, vals->vividness,
+                      ITEM (vals->hints), vals->hints_only };
 
-  if (! check_drawable (image, drawable, error) ||
-      ! check_hints_layer (image, drawable, vals->hints, vals->hints_only,
-                           error))
-    return FALSE;
-  if (! gimp_drawable_mask_intersect (drawable, &x, &y, &w, &h))
-    {
-      name = gimp_item_get_name (drawable);
-      g_set_error (error, COLORIZE_ERROR, NN_ERR_ARG,
-                   "The selection does not overlap the layer '%s': "
-                   "nothing to colorize.", name);
-      g_free (name);
-      return FALSE;
-    }
-
-  /* Everything that can fail or be cancelled runs before the image is
-   * touched. */
-  w   = gimp_drawable_width (drawable);
-  h   = gimp_drawable_height (drawable);
-  lab = colorize_layer_compute (drawable, arch, vals, &t_loaded, error);
-  if (! lab)
-    return FALSE;
-  t_computed = g_get_monotonic_time ();
-
-  /* The point of no return.  GIMP cancels a plug-in by killing it, and
-   * only while the plug-in's progress is on: ending the progress
-   * disconnects GIMP's cancel handler, so a run that changes the image
-   * can no longer be cancelled halfway.  Nothing below may report
-   * progress (that would start a new, cancellable one): the bar stops at
-   * 0.85, the write (a fraction of a second for 12 megapixels) runs
-   * without it. */
-  gimp_progress_end ();
-
-  gimp_image_undo_group_start (image);
-
-  if (gimp_image_base_type (image) != GIMP_RGB &&
-      ! gimp_image_convert_rgb (image))
-    {
-      gimp_image_undo_group_end (image);
-      g_free (lab);
-      g_set_error (error, COLORIZE_ERROR, NN_ERR_ARG,
-                   "Could not convert the image to RGB: %s",
-                   gimp_get_pdb_error ());
-      return FALSE;
-    }
-
-  gimp_drawable_offsets (drawable, &off_x, &off_y);
-  parent   = gimp_item_get_parent (drawable);
-  position = gimp_image_get_item_position (image, drawable);
-  name     = g_strdup_printf ("Colorized (%s)",
-                              colorize_run_label (arch, vals->hints_only));
-  layer    = gimp_layer_new (image, name, w, h, GIMP_RGBA_IMAGE, 100.0,
-                             GIMP_LAYER_MODE_NORMAL);
-  g_free (name);
-  if (layer < 0 || ! gimp_image_insert_layer (image, layer, parent, position))
-    {
-      gimp_image_undo_group_end (image);
-      g_free (lab);
-      g_set_error (error, COLORIZE_ERROR, NN_ERR_ARG,
-                   "Could not add the new layer: %s", gimp_get_pdb_error ());
-      return FALSE;
-    }
-  gimp_layer_set_offsets (layer, off_x, off_y);
-
-  buffer = gimp_drawable_get_buffer (layer);
-  ok = colorize_write (lab, buffer, w, h, NULL, NULL, error);
-  g_object_unref (buffer);
-  g_free (lab);
-
-  if (ok && ! gimp_selection_is_empty (image))
-    {
-      gint32 mask = gimp_layer_create_mask (layer, GIMP_ADD_MASK_SELECTION);
-
-      if (mask < 0 || ! gimp_layer_add_mask (layer, mask))
-        {
-          g_set_error (error, COLORIZE_ERROR, NN_ERR_ARG,
-                       "Could not add the selection as a layer mask: %s",
-                       gimp_get_pdb_error ());
-          ok = FALSE;
-        }
-    }
-  if (ok)
-    gimp_drawable_update (layer, 0, 0, w, h);
-  else
-    gimp_image_remove_layer (image, layer);
-
-  gimp_image_undo_group_end (image);
-  if (ok)
-    colorize_log_times (colorize_run_label (arch, vals->hints_only), w, h,
-                        t_start, t_loaded, t_computed,
-                        g_get_monotonic_time ());
-  return ok;
+  return colorize_layer_run (&host, ITEM (image), ITEM (drawable), &run,
+                             error);
 }
 
 /* ---- dialog ------------------------------------------------------------ */
@@ -538,7 +407,8 @@ dialog_hints_changed (GtkWidget *combo, DialogState *st)
 
   gimp_int_combo_box_get_active (GIMP_INT_COMBO_BOX (combo), &id);
   st->vals->hints = id;
-  if (! read_layer_hints (st->drawable, id, &hints, &error))
+  if (! colorize_layer_read_hints (&host, ITEM (st->drawable), ITEM (id),
+                                  &hints, &error))
     {
       g_message ("%s", error->message);
       g_error_free (error);
@@ -715,73 +585,39 @@ colorize_dialog (gint32 drawable, nn_arch arch, const gchar *proc,
   return run;
 }
 
-/* ---- the folder procedure ---------------------------------------------- */
+/* ---- the folder procedure: the host's file calls ---------------------- */
 
-/* The folder procedure's model and settings, for each file. */
-typedef struct
+static gpointer
+h_file_load (const gchar *path)
 {
-  nn_model    *model;      /* NULL: hints only */
-  gdouble      vividness;
-  const gchar *hints_dir;  /* NULL: plug-in-colorize-dir */
-} DirJob;
+  return ITEM (gimp_file_load (GIMP_RUN_NONINTERACTIVE, path, path));
+}
 
-/* The photo's hints from the job's hints folder: none when it has no
- * hints file there (an error for hints only); an error when the file
- * does not load or its size is not the photo's w x h. */
-static gboolean
-load_file_hints (const DirJob *job, const gchar *in_path, gint w, gint h,
-                 ColorizeHints *out, GError **error)
+static void     h_image_delete (gpointer image) { gimp_image_delete (ID (image)); }
+static gboolean h_has_alpha (gpointer d)        { return gimp_drawable_has_alpha (ID (d)); }
+static gboolean h_flatten (gpointer layer)      { return gimp_layer_flatten (ID (layer)); }
+
+static void
+h_image_size (gpointer image, gint *w, gint *h)
 {
-  gchar      *path;
-  gint32      image, layer;
-  GeglBuffer *buffer;
-  gboolean    ok;
+  *w = gimp_image_width (ID (image));
+  *h = gimp_image_height (ID (image));
+}
 
-  *out = COLORIZE_HINTS_NONE;
-  if (! job->hints_dir)
-    return TRUE;
-  if (! colorize_dir_find_hints (job->hints_dir, in_path, job->model == NULL,
-                                 &path, error))
-    return FALSE;
-  if (! path)
-    return TRUE;
-  image = gimp_file_load (GIMP_RUN_NONINTERACTIVE, path, path);
-  if (image < 0)
-    {
-      g_set_error (error, COLORIZE_ERROR, NN_ERR_IO,
-                   "GIMP could not load the hints file '%s': %s", path,
-                   gimp_get_pdb_error ());
-      g_free (path);
-      return FALSE;
-    }
-  layer = gimp_image_merge_visible_layers (image, GIMP_CLIP_TO_IMAGE);
-  ok = layer >= 0 &&
-       colorize_hints_check_size (path, gimp_image_width (image),
-                                  gimp_image_height (image), w, h, error);
-  if (layer < 0)
-    g_set_error (error, COLORIZE_ERROR, NN_ERR_ARG, "the hints file '%s' "
-                 "has no visible layer", path);
-  if (ok)
-    {
-      buffer = gimp_drawable_get_buffer (layer);
-      ok = colorize_hints_read (buffer, 0, 0, 0, 0, w, h, out, error);
-      g_object_unref (buffer);
-    }
-  if (ok && out->n == 0)
-    g_printerr ("colorize: %s: the hints file '%s' is empty: colorized "
-                "without hints\n", in_path, path);
-  gimp_image_delete (image);
-  g_free (path);
-  return ok;
+static gpointer
+h_merge_visible (gpointer image)
+{
+  return ITEM (gimp_image_merge_visible_layers (ID (image),
+                                                GIMP_CLIP_TO_IMAGE));
 }
 
 /* Whether any layer of the image has an alpha channel: an output keeps
  * the input's kind, and merging visible layers adds one. */
 static gboolean
-image_has_alpha (gint32 image)
+h_image_has_alpha (gpointer image)
 {
   gint    n, i;
-  gint32 *layers = gimp_image_get_layers (image, &n);
+  gint32 *layers = gimp_image_get_layers (ID (image), &n);
   gboolean alpha = FALSE;
 
   for (i = 0; i < n && ! alpha; i++)
@@ -793,9 +629,9 @@ image_has_alpha (gint32 image)
 /* The quality of the JPEG the image was loaded from (its "jpeg-settings"
  * parasite), else COLORIZE_DIR_JPEG_QUALITY_DEFAULT. */
 static gint
-image_jpeg_quality (gint32 image)
+h_jpeg_quality (gpointer image)
 {
-  GimpParasite *parasite = gimp_image_get_parasite (image, "jpeg-settings");
+  GimpParasite *parasite = gimp_image_get_parasite (ID (image), "jpeg-settings");
   gint          q = -1;
 
   if (parasite)
@@ -836,158 +672,35 @@ save_jpeg (gint32 image, gint32 layer, const gchar *path, gint quality)
   return ok;
 }
 
-/* The colorized image made ready for its output file and saved to path:
- * without alpha when the input had none, indexed for GIF, a JPEG with
- * the input's quality (jpeg_quality). */
 static gboolean
-save_output (gint32 image, gint32 layer, gboolean had_alpha,
-             gint jpeg_quality, const gchar *path, GError **error)
+h_convert_indexed (gpointer image)
 {
-  gboolean saved;
-
-  if (! had_alpha && gimp_drawable_has_alpha (layer) &&
-      ! gimp_layer_flatten (layer))
-    {
-      g_set_error (error, COLORIZE_ERROR, NN_ERR_ARG, "could not remove "
-                   "the alpha channel: %s", gimp_get_pdb_error ());
-      return FALSE;
-    }
-  if (colorize_dir_indexed_only (path) &&
-      ! gimp_image_convert_indexed (image, GIMP_CONVERT_DITHER_FS,
-                                    GIMP_CONVERT_PALETTE_GENERATE,
-                                    COLORIZE_DIR_INDEXED_COLOURS, FALSE,
-                                    FALSE, ""))
-    {
-      g_set_error (error, COLORIZE_ERROR, NN_ERR_ARG,
-                   "could not convert it back to indexed colour for "
-                   "'%s': %s", path, gimp_get_pdb_error ());
-      return FALSE;
-    }
-  saved = colorize_dir_is_jpeg (path)
-          ? save_jpeg (image, layer, path, jpeg_quality)
-          : gimp_file_save (GIMP_RUN_NONINTERACTIVE, image, layer, path,
-                            path);
-  if (! saved)
-    g_set_error (error, COLORIZE_ERROR, NN_ERR_IO,
-                 "GIMP could not save '%s': %s", path,
-                 gimp_get_pdb_error ());
-  return saved;
+  return gimp_image_convert_indexed (ID (image), GIMP_CONVERT_DITHER_FS,
+                                     GIMP_CONVERT_PALETTE_GENERATE,
+                                     COLORIZE_DIR_INDEXED_COLOURS, FALSE,
+                                     FALSE, "");
 }
 
-/* Colorizes the loaded image's merged layer in place (RGB first). */
+/* JPEG through save_jpeg (the input's quality), the rest through
+ * gimp_file_save. */
 static gboolean
-colorize_loaded (const DirJob *job, const gchar *in_path, gint32 image,
-                 gint32 layer, GError **error)
+h_save (gpointer image, gpointer layer, const gchar *path, gint quality)
 {
-  GeglBuffer   *buffer;
-  ColorizeHints hints;
-  gfloat       *lab;
-  gint          w = gimp_drawable_width (layer);
-  gint          h = gimp_drawable_height (layer);
-  gboolean      ok;
-
-  if (! load_file_hints (job, in_path, w, h, &hints, error))
-    return FALSE;
-  buffer = gimp_drawable_get_buffer (layer);
-  lab = colorize_compute (job->model, buffer, 0, 1.0, job->vividness,
-                          &hints, progress_cb, NULL, error);
-  g_object_unref (buffer);
-  colorize_hints_clear (&hints);
-  if (! lab)
-    return FALSE;
-
-  if (gimp_image_base_type (image) != GIMP_RGB &&
-      ! gimp_image_convert_rgb (image))
-    {
-      g_set_error (error, COLORIZE_ERROR, NN_ERR_ARG,
-                   "could not convert it to RGB: %s", gimp_get_pdb_error ());
-      g_free (lab);
-      return FALSE;
-    }
-
-  /* The loaded copy's own layer takes the colour: L and alpha are the
-   * source's, so this is the colour layer merged onto the original. */
-  buffer = gimp_drawable_get_buffer (layer);
-  ok = colorize_write (lab, buffer, w, h, progress_cb, NULL, error);
-  g_object_unref (buffer);
-  g_free (lab);
-  return ok;
+  return colorize_dir_is_jpeg (path)
+         ? save_jpeg (ID (image), ID (layer), path, quality)
+         : gimp_file_save (GIMP_RUN_NONINTERACTIVE, ID (image), ID (layer),
+                           path, path);
 }
 
-static gboolean
-colorize_file (const DirJob *job, const gchar *in_path,
-               const gchar *tmp_path, GError **error)
-{
-  gint32   image, layer;
-  gboolean ok, had_alpha;
-  gint     quality;
-
-  image = gimp_file_load (GIMP_RUN_NONINTERACTIVE, in_path, in_path);
-  if (image < 0)
-    {
-      g_set_error (error, COLORIZE_ERROR, NN_ERR_IO,
-                   "GIMP could not load it: %s", gimp_get_pdb_error ());
-      return FALSE;
-    }
-  had_alpha = image_has_alpha (image);
-  quality   = image_jpeg_quality (image);
-
-  layer = gimp_image_merge_visible_layers (image, GIMP_CLIP_TO_IMAGE);
-  if (layer < 0)
-    {
-      g_set_error (error, COLORIZE_ERROR, NN_ERR_ARG,
-                   "it has no visible layer: %s", gimp_get_pdb_error ());
-      gimp_image_delete (image);
-      return FALSE;
-    }
-  ok = colorize_loaded (job, in_path, image, layer, error) &&
-       save_output (image, layer, had_alpha, quality, tmp_path, error);
-  gimp_image_delete (image);
-  return ok;
-}
-
-/* colorize_dir_each's per-file step: progress, then colorize_file. */
-static gboolean
-colorize_dir_file (const gchar *name, gint index, gint count,
-                   const gchar *in_path, const gchar *tmp_path,
-                   gpointer data, GError **error)
-{
-  gimp_progress_init_printf ("Colorizing %s (%d of %d)", name, index + 1,
-                             count);
-  return colorize_file (data, in_path, tmp_path, error);
-}
-
-/* plug-in-colorize-dir (hints_dir NULL) and plug-in-colorize-dir-hints. */
-static gboolean
-colorize_dir (const gchar *model_arg, const gchar *in_dir,
-              const gchar *out_dir, gdouble vividness,
-              const gchar *hints_dir, GError **error)
-{
-  DirJob    job  = { NULL, vividness, hints_dir };
-  gchar   **names;
-  gboolean  ok, hints_only;
-
-  if (hints_dir && ! colorize_dir_check_hints (in_dir, hints_dir, error))
-    return FALSE;
-  if (! colorize_vividness_check (vividness, error))
-    return FALSE;
-  names = colorize_dir_prepare (in_dir, out_dir, error);
-  if (! names)
-    return FALSE;
-  if (! colorize_dir_load_model (gimp_get_progname (), model_arg,
-                                 hints_dir != NULL, &job.model, &hints_only,
-                                 error))
-    {
-      g_strfreev (names);
-      return FALSE;
-    }
-
-  ok = colorize_dir_each (in_dir, out_dir, names, colorize_dir_file, &job,
-                          error);
-  nn_model_free (job.model);
-  g_strfreev (names);
-  return ok;
-}
+static const ColorizeHost host = {
+  h_in_image, h_is_layer, h_is_group, h_name, h_offsets, h_width, h_height,
+  h_buffer, h_mask_intersect, h_selection_empty, h_progress_init,
+  progress_cb, h_progress_end, h_undo_group, h_is_rgb, h_convert_rgb,
+  h_new_layer_above, h_add_selection_mask, h_update, h_remove_layer,
+  h_pdb_error, h_file_load, h_image_delete, h_image_size, h_merge_visible,
+  h_image_has_alpha, h_jpeg_quality, h_has_alpha, h_flatten,
+  h_convert_indexed, h_save
+};
 
 /* ---- run --------------------------------------------------------------- */
 
@@ -1018,23 +731,27 @@ run (const gchar      *name,
       /* 4 parameters: a caller from before the vividness. */
       if (nparams != 4 && nparams != 5)
         status = GIMP_PDB_CALLING_ERROR;
-      else if (! colorize_dir (param[1].data.d_string,
-                               param[2].data.d_string,
-                               param[3].data.d_string,
-                               nparams > 4 ? param[4].data.d_float
-                               : COLORIZE_VIVIDNESS_DEFAULT, NULL, &error))
+      else if (! colorize_folder_run (&host, gimp_get_progname (),
+                                      param[1].data.d_string,
+                                      param[2].data.d_string,
+                                      param[3].data.d_string,
+                                      nparams > 4 ? param[4].data.d_float
+                                      : COLORIZE_VIVIDNESS_DEFAULT, NULL,
+                                      &error))
         status = GIMP_PDB_EXECUTION_ERROR;
     }
   else if (! strcmp (name, PROC_DIR_HINTS))
     {
       if (nparams != 6)
         status = GIMP_PDB_CALLING_ERROR;
-      else if (! colorize_dir (param[1].data.d_string,
-                               param[2].data.d_string,
-                               param[3].data.d_string,
-                               param[4].data.d_float,
-                               param[5].data.d_string ? param[5].data.d_string
-                               : "", &error))
+      else if (! colorize_folder_run (&host, gimp_get_progname (),
+                                      param[1].data.d_string,
+                                      param[2].data.d_string,
+                                      param[3].data.d_string,
+                                      param[4].data.d_float,
+                                      param[5].data.d_string
+                                      ? param[5].data.d_string : "",
+                                      &error))
         status = GIMP_PDB_EXECUTION_ERROR;
     }
   else if (! strcmp (name, PROC_CNN) || ! strcmp (name, PROC_RESNET18))
@@ -1057,7 +774,8 @@ run (const gchar      *name,
         case GIMP_RUN_INTERACTIVE:
           gimp_get_data (name, &vals);
           vals.weights[WEIGHTS_PATH_MAX - 1] = '\0';
-          if (! check_drawable (image, drawable, &error))
+          if (! colorize_layer_check (&host, ITEM (image), ITEM (drawable),
+                                      &error))
             {
               status = GIMP_PDB_EXECUTION_ERROR;
               goto done;

@@ -11,6 +11,7 @@
 
 #include "colorize-core.h"
 #include "colorize-dir.h"
+#include "colorize-host.h"
 #include "colorize-preview.h"
 
 #define PLUG_IN_BINARY "colorize"
@@ -113,36 +114,108 @@ pdb_error (void)
   return msg && *msg ? msg : "unknown error";
 }
 
-/* ---- one layer --------------------------------------------------------- */
+/* ---- one layer: the host of colorize-host.c --------------------------- */
 
 static gboolean
-check_drawable (GimpImage *image, GimpDrawable *drawable, GError **error)
+h_in_image (gpointer image, gpointer item)
 {
-  if (! drawable || gimp_item_get_image (GIMP_ITEM (drawable)) != image)
-    {
-      g_set_error (error, COLORIZE_ERROR, NN_ERR_ARG,
-                   "The drawable is not part of the image.");
-      return FALSE;
-    }
-  if (! GIMP_IS_LAYER (drawable))
-    {
-      g_set_error (error, COLORIZE_ERROR, NN_ERR_ARG,
-                   "Colorize works on a layer: select a layer, not a "
-                   "channel or a layer mask.");
-      return FALSE;
-    }
-  if (gimp_item_is_group (GIMP_ITEM (drawable)))
-    {
-      gchar *name = gimp_item_get_name (GIMP_ITEM (drawable));
-
-      g_set_error (error, COLORIZE_ERROR, NN_ERR_ARG,
-                   "'%s' is a layer group: select one of its layers.",
-                   name);
-      g_free (name);
-      return FALSE;
-    }
-  return TRUE;
+  return gimp_item_get_image (GIMP_ITEM (item)) == image;
 }
+
+static gboolean h_is_layer (gpointer item) { return GIMP_IS_LAYER (item); }
+static gboolean h_is_group (gpointer item) { return gimp_item_is_group (GIMP_ITEM (item)); }
+static gchar   *h_name (gpointer item)     { return gimp_item_get_name (GIMP_ITEM (item)); }
+static gint     h_width (gpointer d)       { return gimp_drawable_get_width (GIMP_DRAWABLE (d)); }
+static gint     h_height (gpointer d)      { return gimp_drawable_get_height (GIMP_DRAWABLE (d)); }
+static void     h_progress_end (void)      { gimp_progress_end (); }
+static gboolean h_is_rgb (gpointer image)  { return gimp_image_get_base_type (image) == GIMP_RGB; }
+static gboolean h_convert_rgb (gpointer i) { return gimp_image_convert_rgb (i); }
+
+static void
+h_offsets (gpointer drawable, gint *x, gint *y)
+{
+  gimp_drawable_get_offsets (GIMP_DRAWABLE (drawable), x, y);
+}
+
+static GeglBuffer *
+h_buffer (gpointer drawable)
+{
+  return gimp_drawable_get_buffer (GIMP_DRAWABLE (drawable));
+}
+
+static gboolean
+h_mask_intersect (gpointer drawable)
+{
+  gint x, y, w, h;
+
+  return gimp_drawable_mask_intersect (GIMP_DRAWABLE (drawable), &x, &y, &w,
+                                       &h);
+}
+
+static gboolean
+h_selection_empty (gpointer image)
+{
+  return gimp_selection_is_empty (image);
+}
+
+static void
+h_progress_init (const gchar *message)
+{
+  gimp_progress_init (message);
+}
+
+static void
+h_undo_group (gpointer image, gboolean start)
+{
+  if (start)
+    gimp_image_undo_group_start (image);
+  else
+    gimp_image_undo_group_end (image);
+}
+
+static gpointer
+h_new_layer_above (gpointer image, gpointer drawable, const gchar *name,
+                   gint w, gint h)
+{
+  GimpItem  *item = GIMP_ITEM (drawable);
+  gint       off_x, off_y;
+  GimpLayer *layer = gimp_layer_new (image, name, w, h, GIMP_RGBA_IMAGE,
+                                     100.0,
+                                     gimp_image_get_default_new_layer_mode (
+                                       image));
+
+  if (! layer ||
+      ! gimp_image_insert_layer (image, layer,
+                                 GIMP_LAYER (gimp_item_get_parent (item)),
+                                 gimp_image_get_item_position (image, item)))
+    return NULL;
+  gimp_drawable_get_offsets (GIMP_DRAWABLE (drawable), &off_x, &off_y);
+  gimp_layer_set_offsets (layer, off_x, off_y);
+  return layer;
+}
+
+static gboolean
+h_add_selection_mask (gpointer layer)
+{
+  GimpLayerMask *mask = gimp_layer_create_mask (layer,
+                                                GIMP_ADD_MASK_SELECTION);
+
+  return mask && gimp_layer_add_mask (layer, mask);
+}
+
+static void
+h_update (gpointer layer, gint w, gint h)
+{
+  gimp_drawable_update (GIMP_DRAWABLE (layer), 0, 0, w, h);
+}
+
+static void
+h_remove_layer (gpointer image, gpointer layer)
+{
+  gimp_image_remove_layer (image, layer);
+}
+
+static const ColorizeHost host;  /* the table, after the folder calls */
 
 /* The weights file of the procedure's config, or the bundled one. */
 static gchar *
@@ -166,229 +239,24 @@ config_weights_path (GimpProcedureConfig *config, nn_arch arch)
   return path;
 }
 
-/* The colour hints layer of a run: none (NULL), or a layer of the image
- * other than the one colorized. */
-static gboolean
-check_hints_layer (GimpImage *image, GimpDrawable *drawable,
-                   GimpLayer *hints, gboolean hints_only, GError **error)
-{
-  gchar *name;
-
-  if (! hints)
-    {
-      if (hints_only)
-        g_set_error (error, COLORIZE_ERROR, NN_ERR_ARG,
-                     "Hints only colours from the colour hints alone: "
-                     "choose a colour hints layer.");
-      return ! hints_only;
-    }
-  if (gimp_item_get_image (GIMP_ITEM (hints)) != image ||
-      gimp_item_is_group (GIMP_ITEM (hints)))
-    {
-      g_set_error (error, COLORIZE_ERROR, NN_ERR_ARG,
-                   "The colour hints must be a layer of the image (not a "
-                   "layer group).");
-      return FALSE;
-    }
-  if (GIMP_DRAWABLE (hints) == drawable)
-    {
-      name = gimp_item_get_name (GIMP_ITEM (drawable));
-      g_set_error (error, COLORIZE_ERROR, NN_ERR_ARG,
-                   "The colour hints layer is '%s', the layer being "
-                   "colorized: paint the hints on a layer of their own "
-                   "(a new transparent layer above it) and choose that.",
-                   name);
-      g_free (name);
-      return FALSE;
-    }
-  return TRUE;
-}
-
-/* The hints of layer `hints` (NULL: none) over `drawable`, in its
- * pixels. */
-static gboolean
-read_layer_hints (GimpDrawable *drawable, GimpLayer *hints,
-                  ColorizeHints *out, GError **error)
-{
-  GeglBuffer *buffer;
-  gint        hx, hy, tx, ty;
-  gboolean    ok;
-
-  *out = COLORIZE_HINTS_NONE;
-  if (! hints)
-    return TRUE;
-  gimp_drawable_get_offsets (GIMP_DRAWABLE (hints), &hx, &hy);
-  gimp_drawable_get_offsets (drawable, &tx, &ty);
-  buffer = gimp_drawable_get_buffer (GIMP_DRAWABLE (hints));
-  ok = colorize_hints_read (buffer, hx, hy, tx, ty,
-                            gimp_drawable_get_width (drawable),
-                            gimp_drawable_get_height (drawable), out, error);
-  g_object_unref (buffer);
-  return ok;
-}
-
-/* Step 1 of colorize_layer, which changes nothing in the image: the
- * model (none for hints only), the hints, the new pixels. */
-static gfloat *
-colorize_layer_compute (GimpDrawable *drawable, nn_arch arch,
-                        GimpProcedureConfig *config, GimpLayer *hints_layer,
-                        gboolean hints_only, gint64 *t_loaded,
-                        GError **error)
-{
-  nn_model      *model = NULL;
-  ColorizeHints  hints;
-  GeglBuffer    *buffer;
-  gfloat        *lab;
-  gchar         *path;
-  gint           working_size;
-  gdouble        strength, vividness;
-
-  g_object_get (config, "working-size", &working_size,
-                "strength", &strength, "vividness", &vividness, NULL);
-  if (! hints_only)
-    {
-      path  = config_weights_path (config, arch);
-      model = colorize_model_load (path, arch, error);
-      g_free (path);
-      if (! model)
-        return NULL;
-    }
-  *t_loaded = g_get_monotonic_time ();
-
-  gimp_progress_init_printf ("Colorizing with %s",
-                             colorize_run_label (arch, hints_only));
-  if (! read_layer_hints (drawable, hints_layer, &hints, error))
-    {
-      nn_model_free (model);
-      return NULL;
-    }
-  if (hints_layer && hints.n == 0)
-    {
-      gchar *name   = gimp_item_get_name (GIMP_ITEM (hints_layer));
-      gchar *target = gimp_item_get_name (GIMP_ITEM (drawable));
-
-      colorize_hints_note_empty (name, target);
-      g_free (name);
-      g_free (target);
-    }
-  buffer = gimp_drawable_get_buffer (drawable);
-  lab = colorize_compute (model, buffer, working_size, strength, vividness,
-                          &hints, progress_cb, NULL, error);
-  g_object_unref (buffer);
-  colorize_hints_clear (&hints);
-  nn_model_free (model);
-  return lab;
-}
-
 static gboolean
 colorize_layer (GimpImage *image, GimpDrawable *drawable, nn_arch arch,
                 GimpProcedureConfig *config, GError **error)
 {
-  GeglBuffer *buffer;
-  GimpLayer  *layer, *hints = NULL;
-  gfloat     *lab;
-  gchar      *name;
-  gboolean    hints_only;
-  gint        x, y, w, h, off_x, off_y, position;
-  gboolean    ok;
-  gint64      t_start = g_get_monotonic_time ();
-  gint64      t_loaded, t_computed;
+  GimpLayer  *hints = NULL;
+  gboolean    hints_only, ok;
+  ColorizeRun run = { arch, NULL, gimp_get_progname (), 0, 1.0, -1.0, NULL,
+                      FALSE };
 
-  g_object_get (config, "hints", &hints, "hints-only", &hints_only, NULL);
-  ok = check_drawable (image, drawable, error) &&
-       check_hints_layer (image, drawable, hints, hints_only, error);
-  if (ok && ! gimp_drawable_mask_intersect (drawable, &x, &y, &w, &h))
-    {
-      name = gimp_item_get_name (GIMP_ITEM (drawable));
-      g_set_error (error, COLORIZE_ERROR, NN_ERR_ARG,
-                   "The selection does not overlap the layer '%s': "
-                   "nothing to colorize.", name);
-      g_free (name);
-      ok = FALSE;
-    }
-
-  /* Everything that can fail or be cancelled runs before the image is
-   * touched. */
-  w   = gimp_drawable_get_width (drawable);
-  h   = gimp_drawable_get_height (drawable);
-  lab = ok ? colorize_layer_compute (drawable, arch, config, hints,
-                                     hints_only, &t_loaded, error)
-           : NULL;
+  g_object_get (config, "hints", &hints, "hints-only", &hints_only,
+                "working-size", &run.working_size, "strength", &run.strength,
+                "vividness", &run.vividness, NULL);
+  run.weights    = hints_only ? NULL : config_weights_path (config, arch);
+  run.hints      = hints;
+  run.hints_only = hints_only;
+  ok = colorize_layer_run (&host, image, drawable, &run, error);
+  g_free (run.weights);
   g_clear_object (&hints);
-  if (! lab)
-    return FALSE;
-  t_computed = g_get_monotonic_time ();
-
-  /* The point of no return.  GIMP cancels a plug-in by killing it, and
-   * only while the plug-in's progress is on: ending the progress
-   * disconnects GIMP's cancel handler, so a run that changes the image
-   * can no longer be cancelled halfway.  Nothing below may report
-   * progress (that would start a new, cancellable one): the bar stops at
-   * 0.85, the write (a fraction of a second for 12 megapixels) runs
-   * without it. */
-  gimp_progress_end ();
-
-  gimp_image_undo_group_start (image);
-
-  if (gimp_image_get_base_type (image) != GIMP_RGB &&
-      ! gimp_image_convert_rgb (image))
-    {
-      gimp_image_undo_group_end (image);
-      g_free (lab);
-      g_set_error (error, COLORIZE_ERROR, NN_ERR_ARG,
-                   "Could not convert the image to RGB: %s", pdb_error ());
-      return FALSE;
-    }
-
-  gimp_drawable_get_offsets (drawable, &off_x, &off_y);
-  position = gimp_image_get_item_position (image, GIMP_ITEM (drawable));
-  name     = g_strdup_printf ("Colorized (%s)",
-                              colorize_run_label (arch, hints_only));
-  layer    = gimp_layer_new (image, name, w, h, GIMP_RGBA_IMAGE, 100.0,
-                             gimp_image_get_default_new_layer_mode (image));
-  g_free (name);
-  if (! layer ||
-      ! gimp_image_insert_layer (image, layer,
-                                 GIMP_LAYER (gimp_item_get_parent (
-                                               GIMP_ITEM (drawable))),
-                                 position))
-    {
-      gimp_image_undo_group_end (image);
-      g_free (lab);
-      g_set_error (error, COLORIZE_ERROR, NN_ERR_ARG,
-                   "Could not add the new layer: %s", pdb_error ());
-      return FALSE;
-    }
-  gimp_layer_set_offsets (layer, off_x, off_y);
-
-  buffer = gimp_drawable_get_buffer (GIMP_DRAWABLE (layer));
-  ok = colorize_write (lab, buffer, w, h, NULL, NULL, error);
-  g_object_unref (buffer);
-  g_free (lab);
-
-  if (ok && ! gimp_selection_is_empty (image))
-    {
-      GimpLayerMask *mask = gimp_layer_create_mask (layer,
-                                                    GIMP_ADD_MASK_SELECTION);
-
-      if (! mask || ! gimp_layer_add_mask (layer, mask))
-        {
-          g_set_error (error, COLORIZE_ERROR, NN_ERR_ARG,
-                       "Could not add the selection as a layer mask: %s",
-                       pdb_error ());
-          ok = FALSE;
-        }
-    }
-  if (ok)
-    gimp_drawable_update (GIMP_DRAWABLE (layer), 0, 0, w, h);
-  else
-    gimp_image_remove_layer (image, layer);
-
-  gimp_image_undo_group_end (image);
-  if (ok)
-    colorize_log_times (colorize_run_label (arch, hints_only), w, h,
-                        t_start, t_loaded, t_computed,
-                        g_get_monotonic_time ());
   return ok;
 }
 
@@ -450,7 +318,8 @@ dialog_load_hints (DialogState *st)
   GError        *error = NULL;
 
   g_object_get (st->config, "hints", &layer, NULL);
-  if (! read_layer_hints (st->drawable, layer, &hints, &error))
+  if (! colorize_layer_read_hints (&host, st->drawable, layer, &hints,
+                                  &error))
     {
       g_message ("%s", error->message);
       g_error_free (error);
@@ -657,7 +526,7 @@ colorize_image_run (GimpProcedure        *procedure,
                                                GIMP_PDB_CALLING_ERROR,
                                                error);
     }
-  if (! check_drawable (image, drawables[0], &error))
+  if (! colorize_layer_check (&host, image, drawables[0], &error))
     return gimp_procedure_new_return_values (procedure,
                                              GIMP_PDB_EXECUTION_ERROR,
                                              error);
@@ -682,75 +551,39 @@ colorize_image_run (GimpProcedure        *procedure,
                                            NULL);
 }
 
-/* ---- the folder procedure ---------------------------------------------- */
+/* ---- the folder procedure: the host's file calls ---------------------- */
 
-/* The folder procedure's model and settings, for each file. */
-typedef struct
+static gpointer
+h_file_load (const gchar *path)
 {
-  nn_model *model;      /* NULL: hints only */
-  gdouble   vividness;
-  gchar    *hints_dir;  /* NULL: plug-in-colorize-dir */
-} DirJob;
+  GFile     *file  = g_file_new_for_path (path);
+  GimpImage *image = gimp_file_load (GIMP_RUN_NONINTERACTIVE, file);
 
-/* The photo's hints from the job's hints folder: none when it has no
- * hints file there (an error for hints only); an error when the file
- * does not load or its size is not the photo's w x h. */
-static gboolean
-load_file_hints (const DirJob *job, const gchar *in_path, gint w, gint h,
-                 ColorizeHints *out, GError **error)
-{
-  gchar      *path;
-  GFile      *file;
-  GimpImage  *image;
-  GimpLayer  *layer;
-  GeglBuffer *buffer;
-  gboolean    ok;
-
-  *out = COLORIZE_HINTS_NONE;
-  if (! job->hints_dir)
-    return TRUE;
-  if (! colorize_dir_find_hints (job->hints_dir, in_path, job->model == NULL,
-                                 &path, error))
-    return FALSE;
-  if (! path)
-    return TRUE;
-  file  = g_file_new_for_path (path);
-  image = gimp_file_load (GIMP_RUN_NONINTERACTIVE, file);
   g_object_unref (file);
-  if (! image)
-    {
-      g_set_error (error, COLORIZE_ERROR, NN_ERR_IO,
-                   "GIMP could not load the hints file '%s': %s", path,
-                   pdb_error ());
-      g_free (path);
-      return FALSE;
-    }
-  layer = gimp_image_merge_visible_layers (image, GIMP_CLIP_TO_IMAGE);
-  ok = layer &&
-       colorize_hints_check_size (path, gimp_image_get_width (image),
-                                  gimp_image_get_height (image), w, h,
-                                  error);
-  if (! layer)
-    g_set_error (error, COLORIZE_ERROR, NN_ERR_ARG, "the hints file '%s' "
-                 "has no visible layer", path);
-  if (ok)
-    {
-      buffer = gimp_drawable_get_buffer (GIMP_DRAWABLE (layer));
-      ok = colorize_hints_read (buffer, 0, 0, 0, 0, w, h, out, error);
-      g_object_unref (buffer);
-    }
-  if (ok && out->n == 0)
-    g_printerr ("colorize: %s: the hints file '%s' is empty: colorized "
-                "without hints\n", in_path, path);
-  gimp_image_delete (image);
-  g_free (path);
-  return ok;
+  return image;
+}
+
+static void     h_image_delete (gpointer image) { gimp_image_delete (image); }
+static gboolean h_has_alpha (gpointer d)        { return gimp_drawable_has_alpha (GIMP_DRAWABLE (d)); }
+static gboolean h_flatten (gpointer layer)      { return gimp_layer_flatten (layer); }
+
+static void
+h_image_size (gpointer image, gint *w, gint *h)
+{
+  *w = gimp_image_get_width (image);
+  *h = gimp_image_get_height (image);
+}
+
+static gpointer
+h_merge_visible (gpointer image)
+{
+  return gimp_image_merge_visible_layers (image, GIMP_CLIP_TO_IMAGE);
 }
 
 /* Whether any layer of the image has an alpha channel: an output keeps
  * the input's kind, and merging visible layers adds one. */
 static gboolean
-image_has_alpha (GimpImage *image)
+h_image_has_alpha (gpointer image)
 {
   GimpLayer **layers = gimp_image_get_layers (image);
   gboolean    alpha  = FALSE;
@@ -765,7 +598,7 @@ image_has_alpha (GimpImage *image)
 /* The quality of the JPEG the image was loaded from (its "jpeg-settings"
  * parasite), else COLORIZE_DIR_JPEG_QUALITY_DEFAULT. */
 static gint
-image_jpeg_quality (GimpImage *image)
+h_jpeg_quality (gpointer image)
 {
   GimpParasite *parasite = gimp_image_get_parasite (image, "jpeg-settings");
   guint32       size = 0;
@@ -833,132 +666,41 @@ export_with_options (GimpImage *image, GFile *file, const gchar *proc_name,
   return ok;
 }
 
-/* The colorized image made ready for its output file and saved to path:
- * without alpha when the input had none, indexed for GIF, a JPEG with
- * the input's quality (jpeg_quality), the colour profile kept. */
 static gboolean
-save_output (GimpImage *image, GimpLayer *layer, gboolean had_alpha,
-             gint jpeg_quality, const gchar *path, GError **error)
+h_convert_indexed (gpointer image)
+{
+  return gimp_image_convert_indexed (image, GIMP_CONVERT_DITHER_FS,
+                                     GIMP_CONVERT_PALETTE_GENERATE,
+                                     COLORIZE_DIR_INDEXED_COLOURS, FALSE,
+                                     FALSE, "");
+}
+
+/* Through the format's export procedure where it has options we set
+ * (colour profile, JPEG quality), else gimp_file_save. */
+static gboolean
+h_save (gpointer image, gpointer layer, const gchar *path, gint quality)
 {
   const gchar *proc_name = export_procedure (path);
-  GFile       *file;
+  GFile       *file      = g_file_new_for_path (path);
   gboolean     saved;
 
-  if (! had_alpha && gimp_drawable_has_alpha (GIMP_DRAWABLE (layer)) &&
-      ! gimp_layer_flatten (layer))
-    {
-      g_set_error (error, COLORIZE_ERROR, NN_ERR_ARG, "could not remove "
-                   "the alpha channel: %s", pdb_error ());
-      return FALSE;
-    }
-  if (colorize_dir_indexed_only (path) &&
-      ! gimp_image_convert_indexed (image, GIMP_CONVERT_DITHER_FS,
-                                    GIMP_CONVERT_PALETTE_GENERATE,
-                                    COLORIZE_DIR_INDEXED_COLOURS, FALSE,
-                                    FALSE, ""))
-    {
-      g_set_error (error, COLORIZE_ERROR, NN_ERR_ARG,
-                   "could not convert it back to indexed colour for "
-                   "'%s': %s", path, pdb_error ());
-      return FALSE;
-    }
-  file  = g_file_new_for_path (path);
+  (void) layer;
   saved = proc_name
-          ? export_with_options (image, file, proc_name, jpeg_quality)
+          ? export_with_options (image, file, proc_name, quality)
           : gimp_file_save (GIMP_RUN_NONINTERACTIVE, image, file, NULL);
   g_object_unref (file);
-  if (! saved)
-    g_set_error (error, COLORIZE_ERROR, NN_ERR_IO,
-                 "GIMP could not save '%s': %s", path, pdb_error ());
   return saved;
 }
 
-/* Colorizes the loaded image's merged layer in place (RGB first). */
-static gboolean
-colorize_loaded (const DirJob *job, const gchar *in_path, GimpImage *image,
-                 GimpLayer *layer, GError **error)
-{
-  GeglBuffer   *buffer;
-  ColorizeHints hints;
-  gfloat       *lab;
-  gint          w = gimp_drawable_get_width (GIMP_DRAWABLE (layer));
-  gint          h = gimp_drawable_get_height (GIMP_DRAWABLE (layer));
-  gboolean      ok;
-
-  if (! load_file_hints (job, in_path, w, h, &hints, error))
-    return FALSE;
-  buffer = gimp_drawable_get_buffer (GIMP_DRAWABLE (layer));
-  lab = colorize_compute (job->model, buffer, 0, 1.0, job->vividness,
-                          &hints, progress_cb, NULL, error);
-  g_object_unref (buffer);
-  colorize_hints_clear (&hints);
-  if (! lab)
-    return FALSE;
-
-  if (gimp_image_get_base_type (image) != GIMP_RGB &&
-      ! gimp_image_convert_rgb (image))
-    {
-      g_set_error (error, COLORIZE_ERROR, NN_ERR_ARG,
-                   "could not convert it to RGB: %s", pdb_error ());
-      g_free (lab);
-      return FALSE;
-    }
-
-  /* The loaded copy's own layer takes the colour: L and alpha are the
-   * source's, so this is the colour layer merged onto the original. */
-  buffer = gimp_drawable_get_buffer (GIMP_DRAWABLE (layer));
-  ok = colorize_write (lab, buffer, w, h, progress_cb, NULL, error);
-  g_object_unref (buffer);
-  g_free (lab);
-  return ok;
-}
-
-static gboolean
-colorize_file (const DirJob *job, const gchar *in_path,
-               const gchar *tmp_path, GError **error)
-{
-  GimpImage *image;
-  GimpLayer *layer;
-  GFile     *file;
-  gboolean   ok, had_alpha;
-  gint       quality;
-
-  file  = g_file_new_for_path (in_path);
-  image = gimp_file_load (GIMP_RUN_NONINTERACTIVE, file);
-  g_object_unref (file);
-  if (! image)
-    {
-      g_set_error (error, COLORIZE_ERROR, NN_ERR_IO,
-                   "GIMP could not load it: %s", pdb_error ());
-      return FALSE;
-    }
-  had_alpha = image_has_alpha (image);
-  quality   = image_jpeg_quality (image);
-
-  layer = gimp_image_merge_visible_layers (image, GIMP_CLIP_TO_IMAGE);
-  if (! layer)
-    {
-      g_set_error (error, COLORIZE_ERROR, NN_ERR_ARG,
-                   "it has no visible layer: %s", pdb_error ());
-      gimp_image_delete (image);
-      return FALSE;
-    }
-  ok = colorize_loaded (job, in_path, image, layer, error) &&
-       save_output (image, layer, had_alpha, quality, tmp_path, error);
-  gimp_image_delete (image);
-  return ok;
-}
-
-/* colorize_dir_each's per-file step: progress, then colorize_file. */
-static gboolean
-colorize_dir_file (const gchar *name, gint index, gint count,
-                   const gchar *in_path, const gchar *tmp_path,
-                   gpointer data, GError **error)
-{
-  gimp_progress_init_printf ("Colorizing %s (%d of %d)", name, index + 1,
-                             count);
-  return colorize_file (data, in_path, tmp_path, error);
-}
+static const ColorizeHost host = {
+  h_in_image, h_is_layer, h_is_group, h_name, h_offsets, h_width, h_height,
+  h_buffer, h_mask_intersect, h_selection_empty, h_progress_init,
+  progress_cb, h_progress_end, h_undo_group, h_is_rgb, h_convert_rgb,
+  h_new_layer_above, h_add_selection_mask, h_update, h_remove_layer,
+  pdb_error, h_file_load, h_image_delete, h_image_size, h_merge_visible,
+  h_image_has_alpha, h_jpeg_quality, h_has_alpha, h_flatten,
+  h_convert_indexed, h_save
+};
 
 /* plug-in-colorize-dir and (run_data non-NULL) plug-in-colorize-dir-hints. */
 static GimpValueArray *
@@ -966,30 +708,21 @@ colorize_dir_run (GimpProcedure       *procedure,
                   GimpProcedureConfig *config,
                   gpointer             run_data)
 {
-  DirJob    job   = { NULL, COLORIZE_VIVIDNESS_DEFAULT, NULL };
-  gchar   **names = NULL;
   gchar    *model_arg = NULL, *in_dir = NULL, *out_dir = NULL;
+  gchar    *hints_dir = NULL;
+  gdouble   vividness = COLORIZE_VIVIDNESS_DEFAULT;
   GError   *error = NULL;
-  gboolean  ok, hints_only;
+  gboolean  ok;
 
   g_object_get (config, "model", &model_arg, "input-dir", &in_dir,
-                "output-dir", &out_dir, "vividness", &job.vividness, NULL);
+                "output-dir", &out_dir, "vividness", &vividness, NULL);
   if (run_data)
-    g_object_get (config, "hints-dir", &job.hints_dir, NULL);
-
-  ok = (! run_data ||
-        colorize_dir_check_hints (in_dir, job.hints_dir, &error)) &&
-       colorize_vividness_check (job.vividness, &error) &&
-       (names = colorize_dir_prepare (in_dir, out_dir, &error)) &&
-       colorize_dir_load_model (gimp_get_progname (), model_arg,
-                                run_data != NULL, &job.model, &hints_only,
-                                &error) &&
-       colorize_dir_each (in_dir, out_dir, names, colorize_dir_file, &job,
-                          &error);
-
-  nn_model_free (job.model);
-  g_strfreev (names);
-  g_free (job.hints_dir);
+    g_object_get (config, "hints-dir", &hints_dir, NULL);
+  ok = colorize_folder_run (&host, gimp_get_progname (), model_arg, in_dir,
+                            out_dir, vividness,
+                            run_data ? (hints_dir ? hints_dir : "") : NULL,
+                            &error);
+  g_free (hints_dir);
   g_free (model_arg);
   g_free (in_dir);
   g_free (out_dir);

@@ -21,7 +21,7 @@
 #   make demo              colorize tests/gimp/samples through the installed
 #                          plug-in in batch mode, write a before/after sheet
 
-PLUGIN_COMMON_SRC := plugin/colorize-core.c plugin/colorize-dir.c \
+PLUGIN_COMMON_SRC := plugin/colorize-core.c plugin/colorize-dir.c plugin/colorize-host.c \
                      plugin/colorize-preview.c
 PLUGIN_HDR        := $(wildcard plugin/*.h) $(wildcard nn/*.h)
 PLUGIN_NAME       := colorize
