@@ -173,6 +173,10 @@ pack_chunk (pack_job *job, int threads)
 
 /* ---- One folder ------------------------------------------------------------------- */
 
+typedef struct folder_counts {
+  int kept, unreadable, gray;
+} folder_counts;
+
 typedef struct pack_counts {
   int files, records, unreadable, gray;
   long long stop_after;     /* testing: stop as if interrupted */
@@ -198,6 +202,46 @@ pack_write_item (pack_writer *w, pack_item *it, const char *path,
   return 0;
 }
 
+/* Writes the decoded chunk items[0..m) of files paths[0..m) in order,
+ * counting them into fc; frees what the items hold. */
+static int
+pack_write_chunk (pack_writer *w, pack_item *items, int m, char **paths,
+                  const dataset_options *opt, pack_kind kind,
+                  pack_counts *total, folder_counts *fc, char *msg,
+                  size_t len)
+{
+  int rc = 0;
+  for (int i = 0; i < m; i++)
+    {
+      pack_item *it = &items[i];
+      if (!rc && pack_stop)
+        {
+          snprintf (msg, len, "interrupted");
+          rc = -1;
+        }
+      else if (!rc && it->error)
+        {
+          fc->unreadable++;
+          if (opt->log)
+            fprintf (opt->log, "unreadable: %s: %s\n", paths[i], it->error);
+        }
+      else if (!rc && it->gray)
+        fc->gray++;
+      else if (!rc)
+        {
+          rc = pack_write_item (w, it, paths[i], kind, total->variants, msg,
+                                len);
+          fc->kept++;
+          if (total->stop_after && ++total->done >= total->stop_after)
+            pack_stop = 1;
+        }
+      for (int v = 0; v < PACK_MAX_VARIANTS; v++)
+        free (it->enc[v]);
+      free (it->error);
+    }
+  return rc;
+}
+
 static int
 pack_folder (pack_writer *w, const char *dir, const dataset_options *opt,
              pack_kind kind, int threads, pack_counts *total, char *msg,
@@ -218,7 +262,8 @@ pack_folder (pack_writer *w, const char *dir, const dataset_options *opt,
       dataset_free_paths (paths, n);
       return -1;
     }
-  int chunk = PACK_CHUNK * threads, kept = 0, unreadable = 0, gray = 0, rc = 0;
+  int chunk = PACK_CHUNK * threads, rc = 0;
+  folder_counts fc = { 0 };
   pack_item *items = calloc ((size_t) chunk, sizeof *items);
   if (!items)
     {
@@ -232,61 +277,34 @@ pack_folder (pack_writer *w, const char *dir, const dataset_options *opt,
       pack_job job = { .paths = paths + at, .n = m, .opt = opt, .kind = kind,
                        .variants = total->variants, .items = items };
       pack_chunk (&job, threads);
-      for (int i = 0; i < m; i++)
-        {
-          pack_item *it = &items[i];
-          if (!rc && pack_stop)
-            {
-              snprintf (msg, len, "interrupted");
-              rc = -1;
-            }
-          else if (!rc && it->error)
-            {
-              unreadable++;
-              if (opt->log)
-                fprintf (opt->log, "unreadable: %s: %s\n", paths[at + i],
-                         it->error);
-            }
-          else if (!rc && it->gray)
-            gray++;
-          else if (!rc)
-            {
-              rc = pack_write_item (w, it, paths[at + i], kind,
-                                    total->variants, msg, len);
-              kept++;
-              if (total->stop_after && ++total->done >= total->stop_after)
-                pack_stop = 1;
-            }
-          for (int v = 0; v < PACK_MAX_VARIANTS; v++)
-            free (it->enc[v]);
-          free (it->error);
-        }
+      rc = pack_write_chunk (w, items, m, paths + at, opt, kind, total, &fc,
+                             msg, len);
     }
   free (items);
   if (opt->log && !rc)
     {
-      fprintf (opt->log, "%s: %d files, %d images used", dir, n, kept);
-      if (unreadable)
-        fprintf (opt->log, ", %d left out as unreadable", unreadable);
-      if (gray)
+      fprintf (opt->log, "%s: %d files, %d images used", dir, n, fc.kept);
+      if (fc.unreadable)
+        fprintf (opt->log, ", %d left out as unreadable", fc.unreadable);
+      if (fc.gray)
         fprintf (opt->log, ", %d left out as near-grayscale (mean chroma "
-                 "below %.1f)", gray, (double) opt->gray_threshold);
+                 "below %.1f)", fc.gray, (double) opt->gray_threshold);
       fprintf (opt->log, "\n");
     }
-  if (!rc && kept == 0)
+  if (!rc && fc.kept == 0)
     {
       snprintf (msg, len, "data folder %s: no usable image among %d files "
-                "(%d unreadable, %d near-grayscale)", dir, n, unreadable,
-                gray);
+                "(%d unreadable, %d near-grayscale)", dir, n, fc.unreadable,
+                fc.gray);
       rc = -1;
     }
   if (!rc)
-    pack_writer_end_source (w, (uint32_t) n, (uint32_t) unreadable,
-                            (uint32_t) gray, (uint32_t) total->variants);
+    pack_writer_end_source (w, (uint32_t) n, (uint32_t) fc.unreadable,
+                            (uint32_t) fc.gray, (uint32_t) total->variants);
   total->files += n;
-  total->records += kept * total->variants;
-  total->unreadable += unreadable;
-  total->gray += gray;
+  total->records += fc.kept * total->variants;
+  total->unreadable += fc.unreadable;
+  total->gray += fc.gray;
   dataset_free_paths (paths, n);
   return rc;
 }
