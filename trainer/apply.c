@@ -32,7 +32,7 @@ static void
 apply_usage (void)
 {
   fprintf (stderr, "usage: colorize-train apply --weights W IN OUT "
-           "[--size S] [--strength X] [--temperature T] [--threads N] [--verify]\n"
+           "[--working-size S] [--strength X] [--temperature T] [--threads N] [--verify]\n"
            "         [--hints HINTS.png [--hints-only]]\n");
 }
 
@@ -82,9 +82,11 @@ cmd_apply (int argc, char **argv)
         weights = v;
       else if (!strcmp (o, "--hints"))
         hints = v;
-      else if (!strcmp (o, "--size") || !strcmp (o, "--threads"))
+      else if (!strcmp (o, "--working-size") || !strcmp (o, "--size")
+               || !strcmp (o, "--threads"))
         {
-          int is_size = !strcmp (o, "--size");
+          /* --size: the name before train's --working-size, kept */
+          int is_size = strcmp (o, "--threads") != 0;
           long lo = is_size ? COLORIZE_MIN_WORKING_SIZE : 1;
           long hi = is_size ? COLORIZE_MAX_WORKING_SIZE : 256;
           long x = strtol (v, &end, 10);

@@ -248,7 +248,7 @@ static void
 eval_usage (void)
 {
   fprintf (stderr, "usage: colorize-train eval --weights W --data DIR "
-           "[--size S] [--strength X] [--temperature T]\n"
+           "[--working-size S] [--strength X] [--temperature T]\n"
            "         [--sheet OUT.png] [--sheet-rows N] [--csv OUT.csv] "
            "[--threads N]\n"
            "         [--hints DIR [--hints-only]]\n");
@@ -295,11 +295,12 @@ cmd_eval (int argc, char **argv)
         csv_path = v;
       else if (!strcmp (o, "--hints"))
         hints_dir = v;
-      else if (!strcmp (o, "--size") || !strcmp (o, "--sheet-rows")
-               || !strcmp (o, "--threads"))
+      else if (!strcmp (o, "--working-size") || !strcmp (o, "--size")
+               || !strcmp (o, "--sheet-rows") || !strcmp (o, "--threads"))
         {
           long x = strtol (v, &end, 10);
-          int is_size = !strcmp (o, "--size");
+          /* --size: the name before train's --working-size, kept */
+          int is_size = !strcmp (o, "--working-size") || !strcmp (o, "--size");
           long lo = is_size ? COLORIZE_MIN_WORKING_SIZE : 1;
           long hi = is_size ? COLORIZE_MAX_WORKING_SIZE : 10000;
           if (!*v || *end || errno || x < lo || x > hi)
