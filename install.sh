@@ -46,8 +46,9 @@ packages="gcc make pkg-config libc6-dev libopenblas-dev libopenblas-openmp-dev l
 # the gegl command-line tool (the GEGL operations' test, and for users)
 packages="$packages gegl"
 # for make test: the fuzzer (clang), the GIMP 3.0 root on Debian 12
-# (debootstrap), the MPI trainer (OpenMPI)
-packages="$packages clang debootstrap openmpi-bin libopenmpi-dev"
+# (debootstrap), the MPI trainer (OpenMPI), the test fixtures and checks
+# (ImageMagick, bc), the trainer's loss plot (gnuplot)
+packages="$packages clang debootstrap openmpi-bin libopenmpi-dev imagemagick bc gnuplot-nox"
 
 missing=
 for p in $packages; do

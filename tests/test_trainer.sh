@@ -240,6 +240,15 @@ expect "apply to an unknown format" 1 "no GEGL saver" \
 expect "apply on a corrupt file" 1 "corrupt JPEG" \
   "$T" apply --weights "$tmp/a.weights" "$FIX/train/corrupt.jpg" "$tmp/out3.png"
 
+# ---- one name per setting: --working-size (eval and apply also take --size) ----
+"$T" eval --weights "$tmp/a.weights" --data "$FIX/val" --working-size 64 >"$tmp/ws1.out" 2>&1
+"$T" eval --weights "$tmp/a.weights" --data "$FIX/val" --size 64 >"$tmp/ws2.out" 2>&1
+check "eval --working-size 64 = eval --size 64 (the old spelling)" \
+  test -n "$(tail -n 1 "$tmp/ws1.out")" -a "$(tail -n 1 "$tmp/ws1.out")" = "$(tail -n 1 "$tmp/ws2.out")"
+"$T" eval --weights "$tmp/a.weights" --data "$FIX/val" >"$tmp/ws3.out" 2>&1
+check "eval --working-size changes what is measured" \
+  test "$(tail -n 1 "$tmp/ws1.out")" != "$(tail -n 1 "$tmp/ws3.out")"
+
 # ---- init --from: a warm start across heads ----------------------------------
 "$T" init --arch cnn --seed 3 --out "$tmp/cnn-ab.weights" >/dev/null 2>&1
 "$T" init --arch cnn --head class --seed 4 --from "$tmp/cnn-ab.weights" \

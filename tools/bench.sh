@@ -9,7 +9,7 @@ THREADS=${BENCH_THREADS:-2}
 TRAINER="$BUILD/colorize-train"
 echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores"
 echo "OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset} threads=$THREADS date=$(date -u +%Y-%m-%d)"
-echo "kernel: $("$TRAINER" bench --arch resnet18 --size 64 --runs 5 | sed -n 's/^bench kernel //p')"
+echo "kernel: $("$TRAINER" bench --arch resnet18 --input-size 64 --runs 5 | sed -n 's/^bench kernel //p')"
 have_torch=0
 /usr/bin/python3 -c 'import torch' 2>/dev/null && have_torch=1
 [ $have_torch = 1 ] || echo "python3-torch not installed: C figures only"
@@ -17,7 +17,7 @@ field () { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 printf '%-9s %-8s %5s %10s %8s %8s %10s %8s %8s %6s\n' arch mode size C_ms C_gflops C_mb torch_ms t_gflops torch_mb ratio
 run () { # arch mode size
   flag=""; [ "$2" = train ] && flag="--train"
-  c=$("$TRAINER" bench --arch "$1" --size "$3" $flag --threads "$THREADS" | grep '^bench')
+  c=$("$TRAINER" bench --arch "$1" --input-size "$3" $flag --threads "$THREADS" | grep '^bench')
   t=""
   [ $have_torch = 1 ] && t=$(/usr/bin/python3 tools/bench_torch.py --arch "$1" --size "$3" $flag --threads "$THREADS" | grep '^bench')
   cms=$(field "$c" ms); tms=$(field "$t" ms)
@@ -39,5 +39,5 @@ for arch in resnet18 cnn; do
   "$TRAINER" bench --arch "$arch" --train --threads "$THREADS" --profile | sed -n 's/^profile //p' | head -14
   echo
   echo "per layer: $arch forward 1024x1024"
-  "$TRAINER" bench --arch "$arch" --size 1024 --threads "$THREADS" --profile | sed -n 's/^profile //p' | head -12
+  "$TRAINER" bench --arch "$arch" --input-size 1024 --threads "$THREADS" --profile | sed -n 's/^profile //p' | head -12
 done

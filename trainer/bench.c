@@ -287,23 +287,27 @@ cmd_bench (int argc, char **argv)
           archs[0] = a;
           n_archs = 1;
         }
-      else if (i + 1 < argc && (!strcmp (argv[i], "--size")
+      else if (i + 1 < argc && (!strcmp (argv[i], "--input-size")
+                                || !strcmp (argv[i], "--size")
                                 || !strcmp (argv[i], "--threads")
                                 || !strcmp (argv[i], "--runs")))
         {
           char *end;
           long v = strtol (argv[i + 1], &end, 10);
-          int lo = !strcmp (argv[i], "--size") ? 8 : 1;
-          int hi = !strcmp (argv[i], "--size") ? 8192 : !strcmp (argv[i], "--runs") ? 63 : 256;
-          if (*end || v < lo || v > hi || (!strcmp (argv[i], "--size") && v % 8))
+          /* --size: the name before --input-size (the network's input,
+           * not a working size), kept */
+          int is_size = !strcmp (argv[i], "--input-size")
+                        || !strcmp (argv[i], "--size");
+          int lo = is_size ? 8 : 1;
+          int hi = is_size ? 8192 : !strcmp (argv[i], "--runs") ? 63 : 256;
+          if (*end || v < lo || v > hi || (is_size && v % 8))
             {
               fprintf (stderr, "colorize-train bench: %s expects an integer in "
                        "%d..%d%s, got '%s'\n", argv[i], lo, hi,
-                       !strcmp (argv[i], "--size") ? " (a multiple of 8)" : "",
-                       argv[i + 1]);
+                       is_size ? " (a multiple of 8)" : "", argv[i + 1]);
               return 2;
             }
-          if (!strcmp (argv[i], "--size"))
+          if (is_size)
             size = (int) v;
           else if (!strcmp (argv[i], "--threads"))
             threads = (int) v;

@@ -249,30 +249,34 @@ static void
 eval_usage (void)
 {
   fprintf (stderr, "usage: colorize-train eval --weights W --data DIR "
-           "[--size S] [--strength X] [--temperature T]\n"
+           "[--working-size S] [--strength X] [--temperature T]\n"
            "         [--sheet OUT.png] [--sheet-rows N] [--csv OUT.csv] "
            "[--threads N]\n"
            "         [--hints DIR [--hints-only]]\n");
 }
 
-int
-cmd_eval (int argc, char **argv)
+/* The command line. */
+typedef struct eval_args {
+  const char *weights, *data, *sheet, *csv, *hints;
+  int size, rows, threads, hints_only;
+  double strength, temperature;
+} eval_args;
+
+/* Fills a from argv: -1 to go on, else the exit status (0: --help). */
+static int
+eval_parse (int argc, char **argv, eval_args *a)
 {
-  const char *weights = NULL, *data = NULL, *sheet_path = NULL,
-             *csv_path = NULL, *hints_dir = NULL;
-  int size = 0, rows = 16, threads = 0, hints_only = 0;
-  double strength = 1.0, temperature = 0.0;
   for (int i = 0; i < argc; i++)
     {
       const char *o = argv[i];
       if (!strcmp (o, "-h") || !strcmp (o, "--help"))
         {
           eval_usage ();
-          return 0;
+          return 0;   /* done: help */
         }
       if (!strcmp (o, "--hints-only"))
         {
-          hints_only = 1;
+          a->hints_only = 1;
           continue;
         }
       if (i + 1 >= argc || strncmp (o, "--", 2))
@@ -287,20 +291,21 @@ cmd_eval (int argc, char **argv)
       char *end;
       errno = 0;
       if (!strcmp (o, "--weights"))
-        weights = v;
+        a->weights = v;
       else if (!strcmp (o, "--data"))
-        data = v;
+        a->data = v;
       else if (!strcmp (o, "--sheet"))
-        sheet_path = v;
+        a->sheet = v;
       else if (!strcmp (o, "--csv"))
-        csv_path = v;
+        a->csv = v;
       else if (!strcmp (o, "--hints"))
-        hints_dir = v;
-      else if (!strcmp (o, "--size") || !strcmp (o, "--sheet-rows")
-               || !strcmp (o, "--threads"))
+        a->hints = v;
+      else if (!strcmp (o, "--working-size") || !strcmp (o, "--size")
+               || !strcmp (o, "--sheet-rows") || !strcmp (o, "--threads"))
         {
           long x = strtol (v, &end, 10);
-          int is_size = !strcmp (o, "--size");
+          /* --size: the name before train's --working-size, kept */
+          int is_size = !strcmp (o, "--working-size") || !strcmp (o, "--size");
           long lo = is_size ? COLORIZE_MIN_WORKING_SIZE : 1;
           long hi = is_size ? COLORIZE_MAX_WORKING_SIZE : 10000;
           if (!*v || *end || errno || x < lo || x > hi)
@@ -310,17 +315,17 @@ cmd_eval (int argc, char **argv)
               return 2;
             }
           if (is_size)
-            size = (int) x;
+            a->size = (int) x;
           else if (!strcmp (o, "--threads"))
-            threads = (int) x;
+            a->threads = (int) x;
           else
-            rows = (int) x;
+            a->rows = (int) x;
         }
       else if (!strcmp (o, "--strength"))
         {
-          strength = strtod (v, &end);
+          a->strength = strtod (v, &end);
           if (!*v || *end || errno
-              || !(strength >= 0.0 && strength <= COLORIZE_MAX_STRENGTH))
+              || !(a->strength >= 0.0 && a->strength <= COLORIZE_MAX_STRENGTH))
             {
               fprintf (stderr, "colorize-train eval: --strength expects a "
                        "number in 0..%g, got '%s'\n",
@@ -330,9 +335,10 @@ cmd_eval (int argc, char **argv)
         }
       else if (!strcmp (o, "--temperature"))
         {
-          temperature = strtod (v, &end);
-          if (!*v || *end || errno || !(temperature >= NN_HEAD_MIN_TEMPERATURE
-                                        && temperature <= NN_HEAD_MAX_TEMPERATURE))
+          a->temperature = strtod (v, &end);
+          if (!*v || *end || errno
+              || !(a->temperature >= NN_HEAD_MIN_TEMPERATURE
+                   && a->temperature <= NN_HEAD_MAX_TEMPERATURE))
             {
               fprintf (stderr, "colorize-train eval: --temperature expects a "
                        "number in %g..%g, got '%s'\n", NN_HEAD_MIN_TEMPERATURE,
@@ -347,175 +353,209 @@ cmd_eval (int argc, char **argv)
           return 2;
         }
     }
-  if ((!weights && !hints_only) || !data || (hints_only && !hints_dir))
+  if ((!a->weights && !a->hints_only) || !a->data
+      || (a->hints_only && !a->hints))
     {
       fprintf (stderr, "colorize-train eval: %s is required\n",
-               hints_only && !hints_dir ? "--hints DIR (for --hints-only)"
-               : !data ? "--data DIR" : "--weights W");
+               a->hints_only && !a->hints ? "--hints DIR (for --hints-only)"
+               : !a->data ? "--data DIR" : "--weights W");
       eval_usage ();
       return 2;
     }
-  if (hints_only && weights)
+  if (a->hints_only && a->weights)
     {
       fprintf (stderr, "colorize-train eval: --hints-only takes no "
                "--weights\n");
       return 2;
     }
-  if (threads)
+  return -1;      /* go on */
+}
+
+/* One run's state, image after image. */
+typedef struct eval_run {
+  const eval_args *a;
+  nn_model *m;
+  dataset ds;
+  FILE *csv;
+  sheet sh;
+  int n_rows;
+  eval_accuracy *acc;
+  colorize_options opt;
+  eval_figures sum;
+  int hinted;
+  nn_hint *hint;
+  unsigned char *out_rgb, *gray_rgb;
+} eval_run;
+
+/* Opens the --csv file with its header. */
+static int
+eval_open_csv (eval_run *r)
+{
+  r->csv = fopen (r->a->csv, "w");
+  if (!r->csv)
     {
-      nn_blas_set_threads (threads);
-      omp_set_num_threads (threads);
+      fprintf (stderr, "colorize-train eval: cannot write %s: %s\n",
+               r->a->csv, strerror (errno));
+      return -1;
     }
-  nn_model *m = NULL;
+  fprintf (r->csv, "file,width,height,psnr,gray_psnr,colorfulness,"
+           "truth_colorfulness,local_gain,loss,auc_raw,auc_rebal,"
+           "gray_auc_raw,gray_auc_rebal\n");
+  return 0;
+}
+
+/* Image i: its hints, figures, line, CSV row, sheet row. */
+static int
+eval_one (eval_run *r, int i)
+{
+  char msg[1024];
   nn_error err;
-  if (weights && nn_weights_load (weights, &m, &err) != NN_OK)
+  const ds_image *im = &r->ds.images[i];
+  free (r->hint);
+  r->hint = NULL;
+  r->opt.n_hints = 0;
+  if (r->a->hints)
+    {
+      int found = eval_hints (r->a->hints, im, &r->hint, &r->opt.n_hints,
+                              msg, sizeof msg);
+      if (found < 0)
+        {
+          fprintf (stderr, "colorize-train eval: %s\n", msg);
+          return -1;
+        }
+      r->opt.hints = r->hint;
+      r->hinted += found;
+    }
+  size_t n = (size_t) im->w * im->h * 3;
+  int on_sheet = i < r->n_rows;
+  free (r->out_rgb);
+  free (r->gray_rgb);
+  r->out_rgb = on_sheet ? malloc (n) : NULL;
+  r->gray_rgb = on_sheet ? malloc (n) : NULL;
+  if (on_sheet && (!r->out_rgb || !r->gray_rgb))
+    {
+      fprintf (stderr, "colorize-train eval: out of memory\n");
+      return -1;
+    }
+  eval_figures f;
+  if (evaluate_image (r->m, im->rgb, im->w, im->h, &r->opt, &f,
+                      r->out_rgb, r->gray_rgb, r->acc, &err) != NN_OK)
+    {
+      fprintf (stderr, "colorize-train eval: %s: %s\n", im->path,
+               err.message);
+      return -1;
+    }
+  printf ("%s psnr=%.2f gray_psnr=%.2f colorfulness=%.2f "
+          "truth_colorfulness=%.2f local_gain=%.3f auc_raw=%.2f "
+          "auc_rebal=%.2f\n", im->path, f.psnr, f.gray_psnr,
+          f.colorfulness, f.truth_colorfulness, f.local_gain, f.auc_raw,
+          f.auc_rebal);
+  if (r->csv)
+    fprintf (r->csv, "%s,%d,%d,%.4f,%.4f,%.4f,%.4f,%.5f,%.6f,%.4f,%.4f,%.4f,"
+             "%.4f\n", im->path, im->w, im->h, f.psnr, f.gray_psnr,
+             f.colorfulness, f.truth_colorfulness, f.local_gain, f.loss,
+             f.auc_raw, f.auc_rebal, f.gray_auc_raw, f.gray_auc_rebal);
+  r->sum.psnr += f.psnr;
+  r->sum.gray_psnr += f.gray_psnr;
+  r->sum.colorfulness += f.colorfulness;
+  r->sum.truth_colorfulness += f.truth_colorfulness;
+  r->sum.local_gain += f.local_gain;
+  if (on_sheet && sheet_row (&r->sh, i, im, &f, r->gray_rgb, r->out_rgb,
+                             r->a->hints ? r->m : NULL, &r->opt, &err))
+    {
+      fprintf (stderr, "colorize-train eval: %s: %s\n", im->path,
+               err.message);
+      return -1;
+    }
+  return 0;
+}
+
+int
+cmd_eval (int argc, char **argv)
+{
+  eval_args a = { .rows = 16, .strength = 1.0 };
+  int status = eval_parse (argc, argv, &a);
+  if (status >= 0)
+    return status;
+  if (a.threads)
+    {
+      nn_blas_set_threads (a.threads);
+      omp_set_num_threads (a.threads);
+    }
+  eval_run r = { .a = &a };
+  nn_error err;
+  if (a.weights && nn_weights_load (a.weights, &r.m, &err) != NN_OK)
     {
       fprintf (stderr, "colorize-train eval: %s\n", err.message);
       return 1;
     }
   image_init ();
   int rc = 1;
-  dataset ds = { 0 };
-  FILE *csv = NULL;
-  sheet sh = { 0 };
-  unsigned char *out_rgb = NULL, *gray_rgb = NULL;
-  eval_accuracy *acc = calloc (1, sizeof *acc);
   char msg[1024];
   dataset_options dopt = { DATASET_RGB_FULL, 0, 0.0f, 2, stderr, NULL, 0 };
-  if (!acc)
+  r.acc = calloc (1, sizeof *r.acc);
+  if (!r.acc)
     {
       fprintf (stderr, "colorize-train eval: out of memory\n");
       goto done;
     }
-  if (trainset_load_full (&ds, data, &dopt, msg, sizeof msg))
+  if (trainset_load_full (&r.ds, a.data, &dopt, msg, sizeof msg))
     {
       fprintf (stderr, "colorize-train eval: %s\n", msg);
       goto done;
     }
-  if (csv_path)
-    {
-      csv = fopen (csv_path, "w");
-      if (!csv)
-        {
-          fprintf (stderr, "colorize-train eval: cannot write %s: %s\n",
-                   csv_path, strerror (errno));
-          goto done;
-        }
-      fprintf (csv, "file,width,height,psnr,gray_psnr,colorfulness,"
-               "truth_colorfulness,local_gain,loss,auc_raw,auc_rebal,"
-               "gray_auc_raw,gray_auc_rebal\n");
-    }
-  int n_rows = sheet_path ? (rows < ds.n ? rows : ds.n) : 0;
-  int n_cols = hints_dir && m ? 5 : 3;
-  if (sheet_path && sheet_new (&sh, n_rows, n_cols))
+  if (a.csv && eval_open_csv (&r))
+    goto done;
+  r.n_rows = a.sheet ? (a.rows < r.ds.n ? a.rows : r.ds.n) : 0;
+  if (a.sheet && sheet_new (&r.sh, r.n_rows, a.hints && r.m ? 5 : 3))
     {
       fprintf (stderr, "colorize-train eval: out of memory for the sheet\n");
       goto done;
     }
-
-  colorize_options opt = COLORIZE_OPTIONS_DEFAULT;
-  opt.working_size = size;
-  opt.strength = (float) strength;
-  opt.temperature = (float) temperature;
-  eval_figures sum = { 0 };
-  int hinted = 0;
-  nn_hint *hint = NULL;
-  for (int i = 0; i < ds.n; i++)
-    {
-      const ds_image *im = &ds.images[i];
-      free (hint);
-      hint = NULL;
-      opt.n_hints = 0;
-      if (hints_dir)
-        {
-          int found = eval_hints (hints_dir, im, &hint, &opt.n_hints, msg,
-                                  sizeof msg);
-          if (found < 0)
-            {
-              fprintf (stderr, "colorize-train eval: %s\n", msg);
-              goto done;
-            }
-          opt.hints = hint;
-          hinted += found;
-
-        }
-      size_t n = (size_t) im->w * im->h * 3;
-      int on_sheet = i < n_rows;
-      free (out_rgb);
-      free (gray_rgb);
-      out_rgb = on_sheet ? malloc (n) : NULL;
-      gray_rgb = on_sheet ? malloc (n) : NULL;
-      if (on_sheet && (!out_rgb || !gray_rgb))
-        {
-          fprintf (stderr, "colorize-train eval: out of memory\n");
-          goto done;
-        }
-      eval_figures f;
-      if (evaluate_image (m, im->rgb, im->w, im->h, &opt, &f, out_rgb,
-                          gray_rgb, acc, &err) != NN_OK)
-        {
-          fprintf (stderr, "colorize-train eval: %s: %s\n", im->path,
-                   err.message);
-          goto done;
-        }
-      printf ("%s psnr=%.2f gray_psnr=%.2f colorfulness=%.2f "
-              "truth_colorfulness=%.2f local_gain=%.3f auc_raw=%.2f "
-              "auc_rebal=%.2f\n", im->path, f.psnr, f.gray_psnr,
-              f.colorfulness, f.truth_colorfulness, f.local_gain, f.auc_raw,
-              f.auc_rebal);
-      if (csv)
-        fprintf (csv, "%s,%d,%d,%.4f,%.4f,%.4f,%.4f,%.5f,%.6f,%.4f,%.4f,%.4f,"
-                 "%.4f\n", im->path, im->w, im->h, f.psnr, f.gray_psnr,
-                 f.colorfulness, f.truth_colorfulness, f.local_gain, f.loss,
-                 f.auc_raw, f.auc_rebal, f.gray_auc_raw, f.gray_auc_rebal);
-      sum.psnr += f.psnr;
-      sum.gray_psnr += f.gray_psnr;
-      sum.colorfulness += f.colorfulness;
-      sum.truth_colorfulness += f.truth_colorfulness;
-      sum.local_gain += f.local_gain;
-      if (on_sheet && sheet_row (&sh, i, im, &f, gray_rgb, out_rgb, hints_dir
-                                 ? m : NULL, &opt, &err))
-        {
-          fprintf (stderr, "colorize-train eval: %s: %s\n", im->path,
-                   err.message);
-          goto done;
-        }
-    }
-  if (sheet_path && image_save (sheet_path, sh.px, sh.w, sh.h, "R'G'B' u8",
-                                msg, sizeof msg))
+  r.opt = COLORIZE_OPTIONS_DEFAULT;
+  r.opt.working_size = a.size;
+  r.opt.strength = (float) a.strength;
+  r.opt.temperature = (float) a.temperature;
+  for (int i = 0; i < r.ds.n; i++)
+    if (eval_one (&r, i))
+      goto done;
+  if (a.sheet && image_save (a.sheet, r.sh.px, r.sh.w, r.sh.h, "R'G'B' u8",
+                             msg, sizeof msg))
     {
       fprintf (stderr, "colorize-train eval: cannot write %s: %s\n",
-               sheet_path, msg);
+               a.sheet, msg);
       goto done;
     }
-  if (csv && fclose (csv) != 0)
+  if (r.csv && fclose (r.csv) != 0)
     {
-      csv = NULL;
-      fprintf (stderr, "colorize-train eval: cannot write %s\n", csv_path);
+      r.csv = NULL;
+      fprintf (stderr, "colorize-train eval: cannot write %s\n", a.csv);
       goto done;
     }
-  csv = NULL;
-  evaluate_accuracy (acc, &sum);
-  if (hints_dir)
+  r.csv = NULL;
+  eval_figures *sum = &r.sum;
+  evaluate_accuracy (r.acc, sum);
+  if (a.hints)
     fprintf (stderr, "hints: %d of %d images had a hints file in %s\n",
-             hinted, ds.n, hints_dir);
+             r.hinted, r.ds.n, a.hints);
   printf ("images=%d psnr=%.2f gray_psnr=%.2f colorfulness=%.2f "
           "truth_colorfulness=%.2f local_gain=%.3f auc_raw=%.2f "
-          "auc_rebal=%.2f gray_auc_raw=%.2f gray_auc_rebal=%.2f\n", ds.n,
-          sum.psnr / ds.n, sum.gray_psnr / ds.n, sum.colorfulness / ds.n,
-          sum.truth_colorfulness / ds.n, sum.local_gain / ds.n, sum.auc_raw,
-          sum.auc_rebal, sum.gray_auc_raw, sum.gray_auc_rebal);
+          "auc_rebal=%.2f gray_auc_raw=%.2f gray_auc_rebal=%.2f\n", r.ds.n,
+          sum->psnr / r.ds.n, sum->gray_psnr / r.ds.n,
+          sum->colorfulness / r.ds.n, sum->truth_colorfulness / r.ds.n,
+          sum->local_gain / r.ds.n, sum->auc_raw, sum->auc_rebal,
+          sum->gray_auc_raw, sum->gray_auc_rebal);
   rc = 0;
 done:
-  free (hint);
-  if (csv)
-    fclose (csv);
-  free (out_rgb);
-  free (gray_rgb);
-  free (acc);
-  free (sh.px);
-  dataset_free (&ds);
-  nn_model_free (m);
+  free (r.hint);
+  if (r.csv)
+    fclose (r.csv);
+  free (r.out_rgb);
+  free (r.gray_rgb);
+  free (r.acc);
+  free (r.sh.px);
+  dataset_free (&r.ds);
+  nn_model_free (r.m);
   image_exit ();
   return rc;
 }

@@ -56,7 +56,7 @@ cli_exact readme "$OUT/photo.jpg" "colorize:resnet18 strength=1.2" "--weights $W
 cli_exact r18-low "$OUT/photo.jpg" "colorize:resnet18 strength=0.1" "--weights $W/resnet18.weights --strength 0.1"
 cli_exact cnn-hills $S/hills.png "colorize:cnn strength=0.1" "--weights $W/cnn.weights --strength 0.1"
 cli_exact cnn-full $S/portrait.png "colorize:cnn" "--weights $W/cnn.weights"
-cli_close 1 r18-ws $S/church.png "colorize:resnet18 working-size=128" "--weights $W/resnet18.weights --size 128"
+cli_close 1 r18-ws $S/church.png "colorize:resnet18 working-size=128" "--weights $W/resnet18.weights --working-size 128"
 cli_exact hints $S/castle.png "colorize:resnet18-hints aux=[ gegl:load path=$OUT/hints.png ]" \
   "--weights $W/resnet18.weights --hints $OUT/hints.png"
 cli_exact hints-only $S/castle.png "colorize:cnn-hints hints-only=true aux=[ gegl:load path=$OUT/hints.png ]" \
