@@ -62,6 +62,10 @@ mkdir -p "$OUT"
 others=$(pgrep -f 'colorize-train train' | wc -l)
 valid="valid: no other training ran"
 [ "$others" -gt 0 ] && valid="NOT VALID: $others other colorize-train train processes were running"
+# anything else busy (tests, GIMP, builds) spoils the figures as much
+load=$(cut -d' ' -f1 /proc/loadavg)
+awk -v l="$load" 'BEGIN { exit !(l > 0.5) }' && [ "$others" -eq 0 ] \
+  && valid="NOT VALID: load average $load at the start (something else is running)"
 echo "$valid"
 
 # pack_once FILE ARGS...: packs unless FILE exists; prints the time taken
@@ -126,4 +130,6 @@ awk -v pa="$pa" -v pb="$pb" -v ca="$ca" -v cb="$cb" 'BEGIN {
   printf "  difference %.4f dB, %.4f: %s\n", dp, dc, (dp <= 0.02 && dc <= 0.01) ? "within 0.02 dB and 0.01" : "OUTSIDE the limits" }'
 awk -v n="$(sed -n 's/^records=//p' "$OUT/bench.info")" -v a="$(cat "$OUT/A.ips")" -v c="$(cat "$OUT/C.ips")" 'BEGIN {
   if (a > 0) printf "throughput: the %s-record pack at %.1f %% of the folder run\n", n, 100 * c / a }'
+busy=$(ps -eo pcpu=,comm= | awk '$1 > 20 && $2 !~ /^(ps|awk)$/' | wc -l)
+[ "$busy" -gt 0 ] && valid="NOT VALID: $busy other busy processes at the end"
 echo "$valid"
