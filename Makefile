@@ -123,14 +123,16 @@ $(BUILD)/tests/test_accuracy: $(BUILD)/tests/test_accuracy.o \
 -include plugin/gegl/gegl.mk
 
 # libFuzzer targets (clang; Debian's clang package): the weight loader,
-# the checkpoint reader, the .npy reader, the metadata text.
+# the checkpoint reader, the .npy reader, the metadata text, the pack
+# reader (index and record decoder).
 FUZZ_SECONDS ?= 30
-FUZZ_TARGETS := weights checkpoint npy metadata
+FUZZ_TARGETS := weights checkpoint npy metadata pack
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
 FUZZ_BIN := $(BUILD)/fuzz/fuzz_weights
 FUZZ_SRC := $(NN_SRC)
 FUZZ_EXTRA_checkpoint := trainer/checkpoint.c
 FUZZ_EXTRA_npy := trainer/npy.c
+FUZZ_EXTRA_pack := trainer/pack.c trainer/checkpoint.c
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRC) $(wildcard nn/*.h trainer/*.h)
 	@mkdir -p $(dir $@)
 	clang -g -O1 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror \

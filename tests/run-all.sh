@@ -1,7 +1,7 @@
 #!/bin/sh
 # Runs every test program (build/tests/test_*) and every tests/test_*.sh,
 # then, when SAN_BUILD names a build made with ASan and UBSan, the test
-# programs and the trainer tests of that build; and prints the sum of their
+# programs and the trainer and pack tests of that build; and prints the sum of their
 # "N passed, N failed" lines.  Exit status is non-zero when any test failed
 # or a program ended without its count line.
 BUILD=${BUILD:-build}
@@ -17,7 +17,7 @@ for t in "$BUILD"/tests/test_* tests/test_*.sh; do
   [ -e "$t" ] && tests="$tests $BUILD:$t"
 done
 if [ -n "$SAN_BUILD" ]; then
-  for t in "$SAN_BUILD"/tests/test_* tests/test_trainer.sh; do
+  for t in "$SAN_BUILD"/tests/test_* tests/test_trainer.sh tests/test_pack.sh; do
     case "$t" in *.o) continue ;; esac
     [ -e "$t" ] && tests="$tests $SAN_BUILD:$t"
   done

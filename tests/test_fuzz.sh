@@ -2,8 +2,8 @@
 # The fuzz targets (libFuzzer, ASan, UBSan) of tests/fuzz/, each for
 # FUZZ_SECONDS (default 30) from seeds made from real files
 # (tests/fuzz/make_seeds.sh), keeping their corpora in BUILD/fuzz/corpus/:
-# the weight loader, the checkpoint reader, the .npy reader and the
-# weight file's metadata text.  One check per target: it ran that long
+# the weight loader, the checkpoint reader, the .npy reader, the
+# weight file's metadata text and the pack reader.  One check per target: it ran that long
 # and found nothing.  Prints each run's executions and coverage.
 BUILD=${BUILD:-build}
 SECONDS_=${FUZZ_SECONDS:-30}
@@ -14,7 +14,7 @@ tests/fuzz/make_seeds.sh "$BUILD/colorize-train" "$BUILD/fuzz/seeds" || {
   echo "test_fuzz: 0 passed, 1 failed"
   exit 1
 }
-for t in weights checkpoint npy metadata; do
+for t in weights checkpoint npy metadata pack; do
   F=$BUILD/fuzz/fuzz_$t
   if [ ! -x "$F" ]; then
     echo "FAIL: $F not built (make $F)"

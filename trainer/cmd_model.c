@@ -10,6 +10,7 @@
 #include "image.h"
 #include "model.h"
 #include "npy.h"
+#include "pack.h"
 #include "weights.h"
 
 /* The value after argv[*i] for option `name`, or NULL (message printed). */
@@ -225,9 +226,23 @@ cmd_init (int argc, char **argv)
   return rc;
 }
 
+/* 1 when path starts with a pack's magic (pack.h). */
+static int
+is_pack_file (const char *path)
+{
+  FILE *f = fopen (path, "rb");
+  char magic[8];
+  int yes = f && fread (magic, 1, 8, f) == 8 && !memcmp (magic, PACK_MAGIC, 8);
+  if (f)
+    fclose (f);
+  return yes;
+}
+
 int
 cmd_info (int argc, char **argv)
 {
+  if (argc >= 1 && is_pack_file (argv[0]))
+    return cmd_pack_info (argc, argv);
   if (argc != 1)
     {
       fprintf (stderr, "usage: colorize-train info FILE.weights\n");

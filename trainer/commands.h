@@ -11,5 +11,7 @@ int cmd_bench (int argc, char **argv);    /* bench.c */
 int cmd_train (int argc, char **argv);    /* train.c */
 int cmd_eval (int argc, char **argv);     /* eval.c */
 int cmd_apply (int argc, char **argv);    /* apply.c */
+int cmd_pack (int argc, char **argv);     /* cmd_pack.c */
+int cmd_pack_info (int argc, char **argv); /* cmd_pack.c: info SET.pack */
 
 #endif

@@ -155,34 +155,27 @@ typedef struct load_job {
   atomic_int done;
 } load_job;
 
-static void
-load_one (load_job *job, int i)
+int
+dataset_image_load (const char *path, const dataset_options *opt,
+                    ds_image *im, int *gray, char *msg, size_t msg_len)
 {
-  const dataset_options *opt = job->opt;
-  ds_image *im = &job->out[i];
-  char msg[512];
   int w, h;
+  memset (im, 0, sizeof *im);
+  *gray = 0;
   if (opt->mode == DATASET_RGB_FULL)
     {
-      unsigned char *rgb = image_load (job->paths[i], "R'G'B' u8", &w, &h,
-                                       msg, sizeof msg);
+      unsigned char *rgb = image_load (path, "R'G'B' u8", &w, &h, msg,
+                                       msg_len);
       if (!rgb)
-        {
-          job->errors[i] = strdup (msg);
-          return;
-        }
+        return -1;
       im->w = w;
       im->h = h;
       im->rgb = rgb;
-      return;
+      return 0;
     }
-  float *lab = image_load (job->paths[i], "CIE Lab float", &w, &h, msg,
-                           sizeof msg);
+  float *lab = image_load (path, "CIE Lab float", &w, &h, msg, msg_len);
   if (!lab)
-    {
-      job->errors[i] = strdup (msg);
-      return;
-    }
+    return -1;
   size_t n = (size_t) w * h;
   double chroma = 0.0;
   for (size_t p = 0; p < n; p++)
@@ -190,9 +183,9 @@ load_one (load_job *job, int i)
   im->mean_chroma = (float) (chroma / n);
   if (opt->gray_threshold > 0.0f && im->mean_chroma < opt->gray_threshold)
     {
-      job->gray[i] = 1;
+      *gray = 1;
       free (lab);
-      return;
+      return 0;
     }
   int shorter = w < h ? w : h;
   int cw = w, ch = h;
@@ -209,19 +202,19 @@ load_one (load_job *job, int i)
                                         small + c, cw, ch, 3, NULL) != NN_OK;
       if (bad)
         {
-          job->errors[i] = strdup ("out of memory while shrinking");
+          snprintf (msg, msg_len, "out of memory while shrinking");
           free (small);
           free (lab);
-          return;
+          return -1;
         }
       free (lab);
     }
   int16_t *q = malloc ((size_t) cw * ch * 3 * sizeof *q);
   if (!q)
     {
-      job->errors[i] = strdup ("out of memory");
+      snprintf (msg, msg_len, "out of memory");
       free (small);
-      return;
+      return -1;
     }
   for (size_t p = 0; p < (size_t) cw * ch; p++)
     {
@@ -238,6 +231,16 @@ load_one (load_job *job, int i)
   im->w = cw;
   im->h = ch;
   im->lab = q;
+  return 0;
+}
+
+static void
+load_one (load_job *job, int i)
+{
+  char msg[512];
+  if (dataset_image_load (job->paths[i], job->opt, &job->out[i],
+                          &job->gray[i], msg, sizeof msg))
+    job->errors[i] = strdup (msg);
 }
 
 static void *
@@ -405,21 +408,38 @@ dataset_lab (const ds_image *im)
 _Static_assert (DATASET_WBINS == ACCURACY_AB_BINS, "one a,b grid");
 
 void
+dataset_hist_add (const ds_image *im,
+                  uint64_t hist[DATASET_WBINS][DATASET_WBINS])
+{
+  for (size_t p = 0; p < (size_t) im->w * im->h; p++)
+    {
+      float a = im->lab[p * 3 + 1] / DATASET_AB_Q;
+      float b = im->lab[p * 3 + 2] / DATASET_AB_Q;
+      hist[accuracy_ab_bin (a)][accuracy_ab_bin (b)]++;
+    }
+}
+
+void
 dataset_weights_build (const dataset *ds, dataset_weights *out)
 {
-  double hist[DATASET_WBINS][DATASET_WBINS] = { { 0 } };
-  double total = 0.0;
+  uint64_t counts[DATASET_WBINS][DATASET_WBINS] = { { 0 } };
   for (int i = 0; i < ds->n; i++)
-    {
-      const ds_image *im = &ds->images[i];
-      for (size_t p = 0; p < (size_t) im->w * im->h; p++)
-        {
-          float a = im->lab[p * 3 + 1] / DATASET_AB_Q;
-          float b = im->lab[p * 3 + 2] / DATASET_AB_Q;
-          hist[accuracy_ab_bin (a)][accuracy_ab_bin (b)] += 1.0;
-          total += 1.0;
-        }
-    }
+    dataset_hist_add (&ds->images[i], counts);
+  double hist[DATASET_WBINS][DATASET_WBINS];
+  for (int i = 0; i < DATASET_WBINS; i++)
+    for (int j = 0; j < DATASET_WBINS; j++)
+      hist[i][j] = (double) counts[i][j];
+  dataset_weights_from_hist (hist, out);
+}
+
+void
+dataset_weights_from_hist (const double hist[DATASET_WBINS][DATASET_WBINS],
+                           dataset_weights *out)
+{
+  double total = 0.0;
+  for (int i = 0; i < DATASET_WBINS; i++)
+    for (int j = 0; j < DATASET_WBINS; j++)
+      total += hist[i][j];
   /* Gaussian smoothing, sigma 1 bin, kernel radius 3. */
   double k[7], ks = 0.0;
   for (int d = -3; d <= 3; d++)
@@ -507,7 +527,16 @@ dataset_sample (const dataset *ds, int image, uint64_t seed, uint64_t sample,
                 int crop, const nn_scaling *sc, const dataset_weights *wt,
                 float *input, float *target, float *weights)
 {
-  const ds_image *im = &ds->images[image];
+  return dataset_sample_image (&ds->images[image], seed, sample, crop, sc, wt,
+                               input, target, weights);
+}
+
+int
+dataset_sample_image (const ds_image *im, uint64_t seed, uint64_t sample,
+                      int crop, const nn_scaling *sc,
+                      const dataset_weights *wt, float *input, float *target,
+                      float *weights)
+{
   nn_rng r;
   nn_rng_seed (&r, mix64 (seed, sample));
   double W = im->w, H = im->h;

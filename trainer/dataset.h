@@ -77,6 +77,13 @@ int dataset_load (dataset *ds, const char *dir, const dataset_options *opt,
                   char *msg, size_t msg_len);
 void dataset_free (dataset *ds);
 
+/* One file as dataset_load keeps it (opt->mode, short_side,
+ * gray_threshold): returns 0 with im filled (path NULL), or with *gray set
+ * (near-grayscale: only im->mean_chroma is set), or -1 with the reason the
+ * file is unreadable. */
+int dataset_image_load (const char *path, const dataset_options *opt,
+                        ds_image *im, int *gray, char *msg, size_t msg_len);
+
 /* The cached image as float CIE Lab (w * h * 3), malloc'ed. */
 float *dataset_lab (const ds_image *im);
 
@@ -92,6 +99,13 @@ typedef struct dataset_weights {
 } dataset_weights;
 
 void dataset_weights_build (const dataset *ds, dataset_weights *out);
+/* The same in two parts: the pixel counts of one cached image added to
+ * hist, and the weights of a histogram (counts, or counts scaled by how
+ * often a source is drawn). */
+void dataset_hist_add (const ds_image *im,
+                       uint64_t hist[DATASET_WBINS][DATASET_WBINS]);
+void dataset_weights_from_hist (const double hist[DATASET_WBINS][DATASET_WBINS],
+                                dataset_weights *out);
 float dataset_weight_of (const dataset_weights *t, float a, float b);
 
 /* One training sample: a random resized crop (area 30% to 100% of the
@@ -105,6 +119,11 @@ int dataset_sample (const dataset *ds, int image, uint64_t seed,
                     uint64_t sample, int crop, const nn_scaling *sc,
                     const dataset_weights *wt, float *input, float *target,
                     float *weights);
+/* The same from a cached image held elsewhere (a pack's record). */
+int dataset_sample_image (const ds_image *im, uint64_t seed, uint64_t sample,
+                          int crop, const nn_scaling *sc,
+                          const dataset_weights *wt, float *input,
+                          float *target, float *weights);
 
 /* The image index of global sample k in a seeded order: epoch k / n is a
  * permutation of the n images (Fisher-Yates from (seed, epoch)).  perm is

@@ -41,6 +41,7 @@
 #include "font.h"
 #include "hintfile.h"
 #include "image.h"
+#include "trainset.h"
 #include "weights.h"
 
 
@@ -498,7 +499,7 @@ cmd_eval (int argc, char **argv)
       fprintf (stderr, "colorize-train eval: out of memory\n");
       goto done;
     }
-  if (dataset_load (&r.ds, a.data, &dopt, msg, sizeof msg))
+  if (trainset_load_full (&r.ds, a.data, &dopt, msg, sizeof msg))
     {
       fprintf (stderr, "colorize-train eval: %s\n", msg);
       goto done;

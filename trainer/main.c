@@ -13,13 +13,14 @@ static const command commands[] = {
   { "init", cmd_init, "init --arch cnn|resnet18 --out FILE.weights [--seed S]\n"
     "        [--head ab|class] [--encoder DIR --data PHOTOS] (resnet18: ImageNet encoder)\n"
     "        [--from FILE.weights] (copy the tensors of the same name and shape)" },
-  { "info", cmd_info, "info FILE.weights" },
+  { "info", cmd_info, "info FILE.weights | info SET.pack [--records] [--check]" },
   { "forward", cmd_forward, "forward --weights W --input IN.npy --output OUT.npy" },
   { "bench", cmd_bench, "bench [--arch cnn|resnet18] [--input-size S] [--train] [--threads N] [--runs N] [--profile]" },
   { "train", cmd_train, "train --arch cnn|resnet18 --data DIR --out FILE.weights [--val DIR]\n"
     "        [--epochs N | --steps N | --minutes M] [--batch 16] [--crop 128] [--lr 1e-3]\n"
     "        [--threads N] [--seed S] [--init FILE.weights] [--resume FILE.ckpt] (--help: all)" },
-  { "eval", cmd_eval, "eval --weights W --data DIR [--working-size S] [--sheet OUT.png] [--csv OUT.csv]" },
+  { "pack", cmd_pack, "pack DIR... --out SET.pack [--short-side 160] [--gray-threshold 3] [--full]" },
+  { "eval", cmd_eval, "eval --weights W --data DIR|VAL.pack [--working-size S] [--sheet OUT.png] [--csv OUT.csv]" },
   { "apply", cmd_apply, "apply --weights W IN OUT [--working-size S] [--strength X]" },
 };
 

@@ -64,6 +64,7 @@
 #include "model.h"
 #include "mpijob.h"
 #include "tmpfile.h"
+#include "trainset.h"
 #include "weights.h"
 
 
@@ -198,11 +199,12 @@ typedef struct slot {
   int64_t step;            /* the step this slot holds or is filling */
   int ready;
   int failed;
+  char msg[512];           /* why it failed */
   float *input, *target, *weight;
 } slot;
 
 typedef struct feeder {
-  const dataset *ds;
+  trainset *ts;
   const settings *s;
   const nn_scaling *sc;
   const dataset_weights *wt;
@@ -219,18 +221,18 @@ typedef struct feeder {
 } feeder;
 
 static void
-feeder_fill (feeder *fd, slot *sl, int64_t step, int *perm, int64_t *pe)
+feeder_fill (feeder *fd, slot *sl, int64_t step, trainset_cursor *cur)
 {
   const settings *s = fd->s;
   size_t plane = (size_t) s->crop * s->crop;
   sl->failed = 0;
-  for (int i = 0; i < fd->nb; i++)
+  for (int i = 0; i < fd->nb && !sl->failed; i++)
     {
       uint64_t k = (uint64_t) step * s->batch + fd->j0 + i;
-      int img = dataset_order (fd->ds->n, s->seed, k, perm, pe);
-      if (dataset_sample (fd->ds, img, s->seed, k, s->crop, fd->sc, fd->wt,
-                          sl->input + i * plane, sl->target + i * 2 * plane,
-                          sl->weight ? sl->weight + i * 2 * plane : NULL))
+      if (trainset_sample (cur, s->seed, k, s->crop, fd->sc, fd->wt,
+                           sl->input + i * plane, sl->target + i * 2 * plane,
+                           sl->weight ? sl->weight + i * 2 * plane : NULL,
+                           sl->msg, sizeof sl->msg))
         sl->failed = 1;
     }
 }
@@ -239,8 +241,7 @@ static void *
 feeder_main (void *arg)
 {
   feeder *fd = arg;
-  int *perm = malloc ((size_t) fd->ds->n * sizeof *perm);
-  int64_t pe = -1;
+  trainset_cursor *cur = trainset_cursor_new (fd->ts);
   pthread_mutex_lock (&fd->lock);
   while (!fd->quit)
     {
@@ -255,15 +256,18 @@ feeder_main (void *arg)
       sl->step = step;
       sl->ready = 0;
       pthread_mutex_unlock (&fd->lock);
-      if (perm)
-        feeder_fill (fd, sl, step, perm, &pe);
+      if (cur)
+        feeder_fill (fd, sl, step, cur);
+      else
+        snprintf (sl->msg, sizeof sl->msg, "out of memory making batch %lld",
+                  (long long) step);
       pthread_mutex_lock (&fd->lock);
-      sl->failed |= !perm;
+      sl->failed |= !cur;
       sl->ready = 1;
       pthread_cond_broadcast (&fd->cond);
     }
   pthread_mutex_unlock (&fd->lock);
-  free (perm);
+  trainset_cursor_free (cur);
   return NULL;
 }
 
@@ -639,8 +643,8 @@ static void
 train_usage (void)
 {
   fprintf (stderr,
-           "usage: colorize-train train --arch cnn|resnet18 --data DIR --out FILE.weights\n"
-           "         [--val DIR] [--epochs N | --steps N | --minutes M] [--batch 16]\n"
+           "usage: colorize-train train --arch cnn|resnet18 --data DIR|SET.pack[:W]... --out FILE.weights\n"
+           "         [--val DIR|VAL.pack] [--epochs N | --steps N | --minutes M] [--batch 16]\n"
            "         [--crop 128] [--lr 1e-3] [--schedule cosine|constant] [--warmup N]\n"
            "         [--weight-decay X] [--encoder-lr X] [--loss mse|weighted|class] [--threads N] [--workers N]\n"
            "         [--seed S] [--init FILE.weights] [--resume FILE.ckpt]\n"
@@ -726,7 +730,10 @@ train_run (int argc, char **argv, mpijob *job)
                  .working_size = COLORIZE_DEFAULT_WORKING_SIZE };
   given g = { 0 };
   const char *data = NULL, *out = NULL, *val_dir = NULL, *init = NULL,
-             *resume = NULL;
+             *resume = NULL, *trace_reads = NULL;
+  char *data_specs[TRAINSET_MAX_SOURCES];    /* --data A [B ...] */
+  int n_data = 0;
+  char data_text[8192] = "";
   long long threads = 0, workers = 2, stop_after = 0, log_every = 10;
   double ckpt_minutes = 5.0;
   int64_t steps_req = 0;
@@ -765,7 +772,20 @@ train_run (int argc, char **argv, mpijob *job)
           g.arch = 1;
         }
       else if (!strcmp (o, "--data"))
-        data = v;
+        {
+          /* --data A [B ...]: every value up to the next option */
+          data_specs[n_data++] = (char *) v;
+          while (i + 1 < argc && strncmp (argv[i + 1], "--", 2)
+                 && n_data < TRAINSET_MAX_SOURCES)
+            data_specs[n_data++] = argv[++i];
+          for (int d = 0; d < n_data; d++)
+            snprintf (data_text + strlen (data_text),
+                      sizeof data_text - strlen (data_text), "%s%s",
+                      d ? " " : "", data_specs[d]);
+          data = data_text;
+        }
+      else if (!strcmp (o, "--trace-reads"))
+        trace_reads = v;   /* testing: the pack records each process reads */
       else if (!strcmp (o, "--out"))
         out = v;
       else if (!strcmp (o, "--val"))
@@ -981,7 +1001,8 @@ train_run (int argc, char **argv, mpijob *job)
   char *ckpt_text = NULL;
   state st = { 0 };
   int rc = 1;
-  dataset ds = { 0 }, val = { 0 };
+  trainset ts = { 0 };
+  dataset val = { 0 };
   FILE *csv = NULL;
   char *csv_path = path_beside (out, ".csv");
   char *png_path = path_beside (out, ".png");
@@ -1123,10 +1144,10 @@ train_run (int argc, char **argv, mpijob *job)
     {
       struct stat vs;
       int e = stat (val_dir, &vs) ? errno : 0;
-      if (e || !S_ISDIR (vs.st_mode))
+      if (e || !(S_ISDIR (vs.st_mode) || S_ISREG (vs.st_mode)))
         {
           fprintf (stderr, "colorize-train train: validation folder %s: %s\n",
-                   val_dir, e ? strerror (e) : "not a folder");
+                   val_dir, e ? strerror (e) : "not a folder or a pack");
           goto done;
         }
     }
@@ -1210,30 +1231,44 @@ train_run (int argc, char **argv, mpijob *job)
                            (float) s.gray_threshold, (int) workers,
                            job->rank ? NULL : stderr, &stop_flag, 0 };
   double t_load = now_s ();
-  if (dataset_load (&ds, data, &dopt, msg, sizeof msg))
+  /* Packs fix the cache size and grey threshold they were made with. */
+  int adopt = !resume && !g.cache_side && !g.gray_threshold;
+  if (trainset_open (&ts, data_specs, n_data, &dopt, adopt, msg, sizeof msg))
     {
       fprintf (stderr, "colorize-train train: %s\n", msg);
       rc = stop_signal ? 128 + stop_signal : 1;
       goto done_gegl;
     }
-  uint64_t hash = CHECKPOINT_FNV_SEED;
-  for (int i = 0; i < ds.n; i++)
-    hash = checkpoint_fnv1a (hash, ds.images[i].path,
-                             strlen (ds.images[i].path) + 1);
-  if (resume && (st.images != ds.n || st.data_hash != hash))
+  if (dopt.short_side != s.cache_side
+      || dopt.gray_threshold != (float) s.gray_threshold)
     {
-      fprintf (stderr, "colorize-train train: checkpoint %s was made on %d "
-               "images, %s holds %d %s\n", resume, st.images, data, ds.n,
-               st.images == ds.n ? "different ones" : "");
+      s.cache_side = dopt.short_side;
+      s.gray_threshold = dopt.gray_threshold;
+    }
+  char trace_path[4096];
+  snprintf (trace_path, sizeof trace_path, job->size > 1 ? "%s.%d" : "%s",
+            trace_reads ? trace_reads : "", job->rank);
+  if (trace_reads && !(ts.trace = fopen (trace_path, "w")))
+    {
+      fprintf (stderr, "colorize-train train: %s: %s\n", trace_path,
+               strerror (errno));
       goto done_gegl;
     }
-  st.images = ds.n;
+  uint64_t hash = ts.hash;
+  if (resume && (st.images != ts.n || st.data_hash != hash))
+    {
+      fprintf (stderr, "colorize-train train: checkpoint %s was made on %d "
+               "images, %s holds %d %s\n", resume, st.images, data, ts.n,
+               st.images == ts.n ? "different ones" : "");
+      goto done_gegl;
+    }
+  st.images = ts.n;
   st.data_hash = hash;
   if (val_dir && job->rank == 0)
     {
       dataset_options vopt = { DATASET_RGB_FULL, 0, 0.0f, (int) workers,
                                stderr, &stop_flag, 0 };
-      if (dataset_load (&val, val_dir, &vopt, msg, sizeof msg))
+      if (trainset_load_full (&val, val_dir, &vopt, msg, sizeof msg))
         {
           fprintf (stderr, "colorize-train train: %s\n", msg);
           rc = stop_signal ? 128 + stop_signal : 1;
@@ -1242,11 +1277,11 @@ train_run (int argc, char **argv, mpijob *job)
     }
   if (job->rank == 0)
     fprintf (stderr, "loaded %d training and %d validation images in %.1f s\n",
-             ds.n, val.n, now_s () - t_load);
+             ts.n, val.n, now_s () - t_load);
 
   if (!s.total_steps && s.epochs > 0)
     {
-      s.total_steps = (int64_t) ceil (s.epochs * ds.n / s.batch);
+      s.total_steps = (int64_t) ceil (s.epochs * ts.n / s.batch);
       if (s.total_steps < 1)
         s.total_steps = 1;
     }
@@ -1254,7 +1289,7 @@ train_run (int argc, char **argv, mpijob *job)
   dataset_weights wt;
   int weighted = !strcmp (s.loss, "weighted");
   if (weighted || m->head_bins)
-    dataset_weights_build (&ds, &wt);
+    trainset_weights_build (&ts, &wt);
 
   csv = job->rank == 0 ? csv_open (csv_path, st.step) : NULL;
   if (job->rank == 0 && !csv)
@@ -1264,7 +1299,7 @@ train_run (int argc, char **argv, mpijob *job)
       goto done_gegl;
     }
 
-  fd.ds = &ds;
+  fd.ts = &ts;
   fd.s = &s;
   fd.sc = &m->scaling;
   fd.wt = weighted ? &wt : NULL;
@@ -1334,7 +1369,7 @@ train_run (int argc, char **argv, mpijob *job)
   if (job->rank == 0)
     {
       fprintf (stderr, "training %s: %d images, batch %d, crop %d, lr %g "
-               "(%s), loss %s, %s%lld steps, from step %lld\n", s.arch, ds.n,
+               "(%s), loss %s, %s%lld steps, from step %lld\n", s.arch, ts.n,
                s.batch, s.crop, s.lr, s.schedule, s.loss,
                s.total_steps ? "" : "(measuring) ",
                (long long) s.total_steps, (long long) st.step);
@@ -1353,8 +1388,8 @@ train_run (int argc, char **argv, mpijob *job)
       slot *sl = feeder_get (&fd, step);
       if (sl->failed)
         {
-          fprintf (stderr, "colorize-train train: out of memory making batch "
-                   "%lld\n", (long long) step);
+          fprintf (stderr, "%scolorize-train train: step %lld: %s\n",
+                   tty ? "\n" : "", (long long) step, sl->msg);
           goto done_gegl;
         }
       double lr = lr_at (&s, step);
@@ -1431,8 +1466,8 @@ train_run (int argc, char **argv, mpijob *job)
                      per, (long long) s.total_steps, s.minutes);
         }
 
-      double epoch = (double) st.step * s.batch / ds.n;
-      int64_t e_before = step * s.batch / ds.n, e_after = st.step * s.batch / ds.n;
+      double epoch = (double) st.step * s.batch / ts.n;
+      int64_t e_before = step * s.batch / ts.n, e_after = st.step * s.batch / ts.n;
       int last = s.total_steps && st.step >= s.total_steps;
       int do_val = val.n && (s.val_every ? st.step % s.val_every == 0
                                          : e_after > e_before);
@@ -1554,6 +1589,12 @@ train_run (int argc, char **argv, mpijob *job)
                "images/s, %.3f s per step\n", (long long) (st.step - start_step),
                train_s, t_val, (st.step - start_step) * s.batch / train_s,
                train_s / (st.step - start_step));
+      long long reads = atomic_load (&ts.reads);
+      if (reads)
+        fprintf (stderr, "read %lld pack records (%.1f MB, %.1f KB per step) "
+                 "in this process\n", reads, atomic_load (&ts.read_bytes)
+                 / 1e6, atomic_load (&ts.read_bytes) / 1e3
+                 / (double) (st.step - start_step));
       if (job->size > 1)
         {
           double n = (double) (st.step - start_step);
@@ -1595,13 +1636,13 @@ train_run (int argc, char **argv, mpijob *job)
     for (int i = 0; i < argc; i++)
       fprintf (mf, " %s", argv[i]);
     fprintf (mf, "\ndata=%s\nimages=%d\nleft_out_unreadable=%d\n"
-             "left_out_grayscale=%d\nprocesses=%d\n", data, ds.n,
-             ds.n_unreadable, ds.n_gray, job->size);
+             "left_out_grayscale=%d\nprocesses=%d\n", data, ts.n,
+             ts.unreadable, ts.gray, job->size);
     char text[TEXT_MAX];
     settings_text (&s, text, sizeof text);
     fputs (text, mf);
     fprintf (mf, "steps=%lld\nepochs=%.3f\nwall_time_s=%.1f\n",
-             (long long) st.step, (double) st.step * s.batch / ds.n, wall);
+             (long long) st.step, (double) st.step * s.batch / ts.n, wall);
     if (have_val)
       fprintf (mf, "val_data=%s\nval_images=%d\nval_loss=%.6f\nval_psnr=%.4f\n"
                "val_gray_psnr=%.4f\nval_colorfulness=%.3f\n"
@@ -1631,14 +1672,16 @@ train_run (int argc, char **argv, mpijob *job)
       }
     free (meta);
     fprintf (stderr, "wrote %s (%lld steps, %.2f epochs, %.0f s)\n", out,
-             (long long) st.step, (double) st.step * s.batch / ds.n, wall);
+             (long long) st.step, (double) st.step * s.batch / ts.n, wall);
     rc = 0;
   }
 
 done_gegl:
   if (feeder_started)
     feeder_stop (&fd);
-  dataset_free (&ds);
+  if (ts.trace)
+    fclose (ts.trace);
+  trainset_close (&ts);
   dataset_free (&val);
   image_exit ();
 done:

@@ -5,11 +5,13 @@
 #   checkpoint  the first 8 KB of a real checkpoint (a 1-step run on the
 #               fixture photos: header, settings text, model header);
 #   npy         the committed probe array, whole and cut short;
-#   metadata    the metadata text of both shipped weight files.
+#   metadata    the metadata text of both shipped weight files;
+#   pack        a pack of the fixture val photos at shorter side 8 (header,
+#               index, records), whole and cut short.
 # usage: make_seeds.sh BUILD/colorize-train OUT
 set -e
 trainer=$1 out=$2
-mkdir -p "$out/weights" "$out/checkpoint" "$out/npy" "$out/metadata"
+mkdir -p "$out/weights" "$out/checkpoint" "$out/npy" "$out/metadata" "$out/pack"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 for arch in cnn resnet18; do
@@ -39,3 +41,7 @@ for w in weights/cnn.weights weights/resnet18.weights; do
   "$trainer" info "$w" | sed -n '/^metadata:/,$p' | sed '1d; s/^  //' \
     > "$out/metadata/$(basename "$w" .weights)"
 done
+"$trainer" pack tests/fixtures/images/val --short-side 8 --out "$tmp/v.pack" 2>/dev/null
+[ -s "$tmp/v.pack" ] || { echo "make_seeds.sh: no pack made" >&2; exit 1; }
+cp "$tmp/v.pack" "$out/pack/val8.pack"
+head -c 300 "$tmp/v.pack" > "$out/pack/val8-short"
