@@ -28,8 +28,8 @@
 # GIMP 3.0 callers may leave it out; on a colour-class model (made here:
 # colorize-train init --head class, then tests/gimp/class-weights.c gives
 # it a known colour distribution) vividness 1 gives more chroma than 0,
-# in a layer and through the folder procedure; on the bundled regression
-# weights it changes nothing; out-of-range values are refused and the
+# in a layer and through the folder procedure; on a regression model
+# it changes nothing; out-of-range values are refused and the
 # image is left as it was; COLORIZE_VERBOSE names the temperature used.
 # Without GIMP: tests/gimp/core-vividness.c checks the mapping and the
 # core.
@@ -118,6 +118,11 @@ for arch in cnn resnet18; do
       notok "colorize-train init --arch $arch"
   fi
 done
+# The vividness checks' regression CNN (the bundled one has colour
+# classes since 2026-12-02): random weights, the a,b head.
+"$BUILD/colorize-train" init --arch cnn --seed 7 \
+  --out "$WEIGHTS/cnn-regression.weights" > /dev/null ||
+  notok "colorize-train init --arch cnn (the regression model)"
 # The vividness checks' colour-class ResNet18: random, then with the
 # known colour distribution of tests/gimp/class-weights.c.
 rm -f "$WEIGHTS/resnet18-class.weights"
@@ -157,7 +162,7 @@ core_test () {
   fi
 }
 core_test core-cancel "$WEIGHTS/cnn.weights"
-core_test core-vividness "$WEIGHTS/cnn.weights" "$WEIGHTS/resnet18-class.weights"
+core_test core-vividness "$WEIGHTS/cnn-regression.weights" "$WEIGHTS/resnet18-class.weights"
 core_test core-hints "$WEIGHTS/cnn.weights"
 
 # The GIF the folder procedure gets, made outside GIMP.
@@ -310,7 +315,7 @@ check_results () { # check_results VERSION DIR
     check "GIMP $v: vividness: COLORIZE_VERBOSE says 'temperature $t'" \
       grep -qF "colorize: 263 colour classes, temperature $t" "$dir/session.log"
   done
-  # The bundled regression weights: no effect.
+  # A regression model (a,b head): no effect.
   for c in regression-0 regression-1; do
     run_check_dump layer "$dir" $c CNN --ltol 1.0
   done

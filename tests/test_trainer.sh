@@ -298,7 +298,7 @@ check "the resumed distilled run names its teacher" grep -q "distilling from $R1
 "$T" forward --weights "$tmp/e.weights" --input "$PROBE" --output "$tmp/e.npy"
 check "a resumed distilled run equals the uninterrupted one" cmp -s "$tmp/d.npy" "$tmp/e.npy"
 expect "a teacher without colour classes" 2 "colour classes (0 bins) are not the student's (263 bins)" \
-  "$T" train $dist --teacher weights/cnn.weights --out "$tmp/x.weights"
+  "$T" train $dist --teacher "$tmp/cnn-ab.weights" --out "$tmp/x.weights"
 expect "a teacher for an MSE student" 2 "needs a colour-class student" \
   "$T" train --arch cnn --data "$FIX/train" --teacher "$R18T" --steps 1 --batch 2 \
   --crop 32 --out "$tmp/x.weights"

@@ -94,7 +94,7 @@
   t-dir-outputs)
 ;
 ; Vividness.  The colour-class model at vividness 0, 1 and the default (-1):
-; more chroma at 1 than at 0; the bundled (regression) CNN at 0 and 1: the
+; more chroma at 1 than at 0; a regression CNN (a,b head) at 0 and 1: the
 ; same pixels; out-of-range values refused (GIMP 3.0 itself refuses 1.5,
 ; outside the argument's -1..1; the plug-in refuses -0.5).
 (t-case "vivid-0" "castle.png" as-is plug-in-colorize-resnet18 64
@@ -103,8 +103,10 @@
         t-class-weights 1.0)
 (t-case "vivid-default" "castle.png" as-is plug-in-colorize-resnet18 64
         t-class-weights -1.0)
-(t-case "regression-0" "hills.png" as-is plug-in-colorize-cnn 64 "" 0.0)
-(t-case "regression-1" "hills.png" as-is plug-in-colorize-cnn 64 "" 1.0)
+(t-case "regression-0" "hills.png" as-is plug-in-colorize-cnn 64
+        t-regression-weights 0.0)
+(t-case "regression-1" "hills.png" as-is plug-in-colorize-cnn 64
+        t-regression-weights 1.0)
 (t-case "vivid-bad-low" "hills.png" as-is plug-in-colorize-cnn 64 "" -0.5)
 (t-case "vivid-bad-high" "hills.png" as-is plug-in-colorize-resnet18 64
         t-class-weights 1.5)

@@ -40,6 +40,7 @@ printf '\211PNG\r\n\032\nthis is not really a PNG file' > "$out/dir-in/corrupt.p
 # The vividness checks' folder and colour-class weights.
 cp "$here/samples/hills.png" "$out/vdir-in/"
 cp "$weights/resnet18-class.weights" "$out/class.weights"
+cp "$weights/cnn-regression.weights" "$out/regression.weights"
 # Colour hints for the folder procedure: castle's fits, hills' has the
 # wrong size, church has none.
 cp "$here/samples/castle.png" "$here/samples/church.png" \
@@ -58,6 +59,7 @@ prelude="$(cat "$here/compat-$version.scm")
 (define t-out \"$out\")
 (define t-bad-weights \"$out/bad.weights\")
 (define t-class-weights \"$out/class.weights\")
+(define t-regression-weights \"$out/regression.weights\")
 (define t-fixtures \"$fixtures\")
 (define t-dir-outputs '(\"castle.png\" \"church.png\" \"hills.png\"))
 $(cat "$here/common.scm" "$here/hints-lib.scm")"
