@@ -1,13 +1,21 @@
 /* colorize-host.c - what the plug-in does in GIMP, for both hosts (see
  * colorize-host.h). */
+#include <stdarg.h>
+
 #include "colorize-core.h"
 #include "colorize-dir.h"
 #include "colorize-host.h"
 
-static gboolean
-fail (GError **error, const gchar *fmt, const gchar *arg)
+/* Sets error (COLORIZE_ERROR, code) and returns FALSE. */
+static gboolean G_GNUC_PRINTF (3, 4)
+fail (GError **error, gint code, const gchar *fmt, ...)
 {
-  g_set_error (error, COLORIZE_ERROR, NN_ERR_ARG, fmt, arg);
+  va_list ap;
+
+  va_start (ap, fmt);
+  g_propagate_error (error, g_error_new_valist (COLORIZE_ERROR, code, fmt,
+                                                ap));
+  va_end (ap);
   return FALSE;
 }
 
@@ -18,14 +26,16 @@ colorize_layer_check (const ColorizeHost *h, gpointer image,
   gchar    *name;
 
   if (! drawable || ! h->in_image (image, drawable))
-    return fail (error, "The drawable is not part of the image.%s", "");
+    return fail (error, NN_ERR_ARG, "The drawable is not part of the image.");
   if (! h->is_layer (drawable))
-    return fail (error, "Colorize works on a layer: select a layer, not a "
-                 "channel or a layer mask.%s", "");
+    return fail (error, NN_ERR_ARG,
+                 "Colorize works on a layer: select a layer, not a "
+                 "channel or a layer mask.");
   if (! h->is_group (drawable))
     return TRUE;
   name = h->name (drawable);
-  fail (error, "'%s' is a layer group: select one of its layers.", name);
+  fail (error, NN_ERR_ARG,
+        "'%s' is a layer group: select one of its layers.", name);
   g_free (name);
   return FALSE;
 }
@@ -42,19 +52,23 @@ check_items (const ColorizeHost *h, gpointer image, gpointer drawable,
     return FALSE;
   name = h->name (drawable);
   if (! run->hints && run->hints_only)
-    ok = fail (error, "Hints only colours from the colour hints alone: "
-               "choose a colour hints layer.%s", "");
+    ok = fail (error, NN_ERR_ARG,
+               "Hints only colours from the colour hints alone: "
+               "choose a colour hints layer.");
   else if (run->hints && (! h->in_image (image, run->hints) ||
                           ! h->is_layer (run->hints) ||
                           h->is_group (run->hints)))
-    ok = fail (error, "The colour hints must be a layer of the image (not "
-               "a channel, a mask or a layer group).%s", "");
+    ok = fail (error, NN_ERR_ARG,
+               "The colour hints must be a layer of the image (not "
+               "a channel, a mask or a layer group).");
   else if (run->hints == drawable)
-    ok = fail (error, "The colour hints layer is '%s', the layer being "
+    ok = fail (error, NN_ERR_ARG,
+               "The colour hints layer is '%s', the layer being "
                "colorized: paint the hints on a layer of their own (a new "
                "transparent layer above it) and choose that.", name);
   else if (! h->mask_intersect (drawable))
-    ok = fail (error, "The selection does not overlap the layer '%s': "
+    ok = fail (error, NN_ERR_ARG,
+               "The selection does not overlap the layer '%s': "
                "nothing to colorize.", name);
   g_free (name);
   return ok;
@@ -154,20 +168,22 @@ write_layer (const ColorizeHost *h, gpointer image, gpointer drawable,
   gboolean    ok;
 
   if (! h->is_rgb (image) && ! h->convert_rgb (image))
-    return fail (error, "Could not convert the image to RGB: %s",
+    return fail (error, NN_ERR_ARG, "Could not convert the image to RGB: %s",
                  h->pdb_error ());
   name  = g_strdup_printf ("Colorized (%s)",
                            colorize_run_label (run->arch, run->hints_only));
   layer = h->new_layer_above (image, drawable, name, w, hh);
   g_free (name);
   if (! layer)
-    return fail (error, "Could not add the new layer: %s", h->pdb_error ());
+    return fail (error, NN_ERR_ARG,
+                 "Could not add the new layer: %s", h->pdb_error ());
 
   buffer = h->buffer (layer);
   ok = colorize_write (lab, buffer, w, hh, NULL, NULL, error);
   g_object_unref (buffer);
   if (ok && ! h->selection_empty (image) && ! h->add_selection_mask (layer))
-    ok = fail (error, "Could not add the selection as a layer mask: %s",
+    ok = fail (error, NN_ERR_ARG,
+               "Could not add the selection as a layer mask: %s",
                h->pdb_error ());
   if (ok)
     h->update (layer, w, hh);
@@ -221,14 +237,6 @@ typedef struct
   const gchar        *hints_dir;  /* NULL: plug-in-colorize-dir */
 } FolderJob;
 
-static gboolean
-set_error (GError **error, gint code, const gchar *fmt, const gchar *a,
-           const gchar *b)
-{
-  g_set_error (error, COLORIZE_ERROR, code, fmt, a, b);
-  return FALSE;
-}
-
 /* The photo's hints from the job's hints folder: none when it has no
  * hints file there (an error for hints only); an error when the file
  * does not load or its size is not the photo's w x h. */
@@ -254,7 +262,7 @@ load_file_hints (const FolderJob *job, const gchar *in_path, gint w, gint h,
   image = host->file_load (path);
   if (! image)
     {
-      set_error (error, NN_ERR_IO, "GIMP could not load the hints file "
+      fail (error, NN_ERR_IO, "GIMP could not load the hints file "
                  "'%s': %s", path, host->pdb_error ());
       g_free (path);
       return FALSE;
@@ -263,8 +271,8 @@ load_file_hints (const FolderJob *job, const gchar *in_path, gint w, gint h,
   host->image_size (image, &hw, &hh);
   ok = layer && colorize_hints_check_size (path, hw, hh, w, h, error);
   if (! layer)
-    set_error (error, NN_ERR_ARG, "the hints file '%s' has no visible "
-               "layer%s", path, "");
+    fail (error, NN_ERR_ARG, "the hints file '%s' has no visible "
+               "layer", path);
   if (ok)
     {
       buffer = host->buffer (layer);
@@ -287,14 +295,14 @@ save_output (const ColorizeHost *host, gpointer image, gpointer layer,
              GError **error)
 {
   if (! had_alpha && host->has_alpha (layer) && ! host->flatten (layer))
-    return set_error (error, NN_ERR_ARG, "could not remove the alpha "
-                      "channel: %s%s", host->pdb_error (), "");
+    return fail (error, NN_ERR_ARG, "could not remove the alpha "
+                      "channel: %s", host->pdb_error ());
   if (colorize_dir_indexed_only (path) && ! host->convert_indexed (image))
-    return set_error (error, NN_ERR_ARG, "could not convert it back to "
+    return fail (error, NN_ERR_ARG, "could not convert it back to "
                       "indexed colour for '%s': %s", path,
                       host->pdb_error ());
   if (! host->save (image, layer, path, jpeg_quality))
-    return set_error (error, NN_ERR_IO, "GIMP could not save '%s': %s",
+    return fail (error, NN_ERR_IO, "GIMP could not save '%s': %s",
                       path, host->pdb_error ());
   return TRUE;
 }
@@ -323,8 +331,8 @@ colorize_loaded (const FolderJob *job, const gchar *in_path, gpointer image,
   if (! host->is_rgb (image) && ! host->convert_rgb (image))
     {
       g_free (lab);
-      return set_error (error, NN_ERR_ARG, "could not convert it to RGB: "
-                        "%s%s", host->pdb_error (), "");
+      return fail (error, NN_ERR_ARG, "could not convert it to RGB: "
+                        "%s", host->pdb_error ());
     }
   buffer = host->buffer (layer);
   ok = colorize_write (lab, buffer, w, h, host->progress, NULL, error);
@@ -352,8 +360,8 @@ colorize_file (const gchar *name, gint index, gint count,
   g_free (message);
   image = host->file_load (in_path);
   if (! image)
-    return set_error (error, NN_ERR_IO, "GIMP could not load it: %s%s",
-                      host->pdb_error (), "");
+    return fail (error, NN_ERR_IO,
+                 "GIMP could not load it: %s", host->pdb_error ());
   had_alpha = host->image_has_alpha (image);
   quality   = host->jpeg_quality (image);
   layer     = host->merge_visible (image);
@@ -361,8 +369,8 @@ colorize_file (const gchar *name, gint index, gint count,
        ? colorize_loaded (job, in_path, image, layer, error) &&
          save_output (host, image, layer, had_alpha, quality, tmp_path,
                       error)
-       : set_error (error, NN_ERR_ARG, "it has no visible layer: %s%s",
-                    host->pdb_error (), "");
+       : fail (error, NN_ERR_ARG,
+               "it has no visible layer: %s", host->pdb_error ());
   host->image_delete (image);
   return ok;
 }
