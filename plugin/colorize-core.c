@@ -785,6 +785,7 @@ colorize_write (gfloat              *lab,
   return TRUE;
 }
 
+#ifdef COLORIZE_TEST_HOOKS
 void
 colorize_test_cancel_point (gdouble fraction)
 {
@@ -813,6 +814,7 @@ colorize_test_cancel_point (gdouble fraction)
       raise (SIGKILL);
     }
 }
+#endif
 
 void
 colorize_log_times (const gchar *what, gint width, gint height,

@@ -192,6 +192,11 @@ void colorize_gamut_map (const Babl *rgb_format, gfloat *lab, gfloat *rgba,
 /* Environment variable of the cancel test hook (tests only). */
 #define COLORIZE_TEST_CANCEL_ENV "COLORIZE_TEST_CANCEL_FILE"
 
+/* The hook exists only in test builds (compiled with -DCOLORIZE_TEST_HOOKS:
+ * make plugin-test, build/plugin-gimp*-test/); in the shipped plug-in the
+ * hosts' calls compile to nothing. */
+#ifdef COLORIZE_TEST_HOOKS
+
 /* Test hook for cancelling (see "Cancelling a run" in plugin/README.md):
  * the hosts call it with every fraction they report to GIMP's progress.
  * When $COLORIZE_TEST_CANCEL_FILE names a file that holds a number F
@@ -200,6 +205,9 @@ void colorize_gamut_map (const Babl *rgb_format, gfloat *lab, gfloat *rgba,
  * when the user cancels a plug-in's progress.  Does nothing otherwise
  * (no variable, no file, or no number in it). */
 void colorize_test_cancel_point (gdouble fraction);
+#else
+static inline void colorize_test_cancel_point (gdouble fraction) { (void) fraction; }
+#endif
 
 /* When the environment variable COLORIZE_VERBOSE is set, prints to stderr
  * "colorize: <what> WxH: <phase> X.XXX s ..." for the phases of one run

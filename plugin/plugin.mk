@@ -5,6 +5,8 @@
 # GIMP-related is built when neither is found.
 #
 #   make plugin            the plug-in(s) for the GIMPs found here
+#   make plugin-test       the same with the test hooks compiled in
+#                          (build/plugin-gimp*-test/; tests only)
 #   make install           into the user's GIMP profiles, found as GIMP
 #                          finds them (gimp_directory in GIMP's
 #                          libgimpbase/gimpenv.c): $GIMP2_DIRECTORY /
@@ -31,8 +33,9 @@ DESTDIR           ?=
 HAVE_GIMP2 := $(shell pkg-config --exists gimp-2.0 gimpui-2.0 gegl-0.4 babl 2>/dev/null && echo yes)
 HAVE_GIMP3 := $(shell pkg-config --exists gimp-3.0 gimpui-3.0 gegl-0.4 babl-0.1 2>/dev/null && echo yes)
 
-PLUGIN_TARGETS  :=
-INSTALL_TARGETS :=
+PLUGIN_TARGETS      :=
+PLUGIN_TEST_TARGETS :=
+INSTALL_TARGETS     :=
 
 # The user's GIMP profile as GIMP finds it: $(1) the variable naming it
 # (GIMP2_DIRECTORY or GIMP3_DIRECTORY), $(2) the version folder.
@@ -80,8 +83,22 @@ $(GIMP2_OBJDIR)/%.o: plugin/%.c $(PLUGIN_HDR)
 $(GIMP2_PLUGIN): $(GIMP2_OBJ) $(LIBNN)
 	$(CC) $(GIMP2_OBJ) $(LIBNN) $(GIMP2_LIBS) $(ALL_LDLIBS) -o $@
 
-PLUGIN_TARGETS  += $(GIMP2_PLUGIN)
-INSTALL_TARGETS += install-gimp2
+# The test build: the same plug-in with the test hooks compiled in
+# (COLORIZE_TEST_HOOKS, plugin/colorize-core.h), never installed.
+GIMP2_TOBJDIR  := $(BUILD)/plugin-gimp2-test
+GIMP2_TPLUGIN  := $(GIMP2_TOBJDIR)/$(PLUGIN_NAME)
+GIMP2_TOBJ     := $(GIMP2_OBJ:$(GIMP2_OBJDIR)/%=$(GIMP2_TOBJDIR)/%)
+
+$(GIMP2_TOBJDIR)/%.o: plugin/%.c $(PLUGIN_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(GIMP2_CFLAGS) -DCOLORIZE_TEST_HOOKS -Iplugin -c $< -o $@
+
+$(GIMP2_TPLUGIN): $(GIMP2_TOBJ) $(LIBNN)
+	$(CC) $(GIMP2_TOBJ) $(LIBNN) $(GIMP2_LIBS) $(ALL_LDLIBS) -o $@
+
+PLUGIN_TARGETS      += $(GIMP2_PLUGIN)
+PLUGIN_TEST_TARGETS += $(GIMP2_TPLUGIN)
+INSTALL_TARGETS     += install-gimp2
 
 .PHONY: install-gimp2
 install-gimp2: $(GIMP2_PLUGIN)
@@ -110,16 +127,29 @@ $(GIMP3_OBJDIR)/%.o: plugin/%.c $(PLUGIN_HDR)
 $(GIMP3_PLUGIN): $(GIMP3_OBJ) $(LIBNN)
 	$(CC) $(GIMP3_OBJ) $(LIBNN) $(GIMP3_LIBS) $(ALL_LDLIBS) -o $@
 
-PLUGIN_TARGETS  += $(GIMP3_PLUGIN)
-INSTALL_TARGETS += install-gimp3
+GIMP3_TOBJDIR  := $(BUILD)/plugin-gimp3-test
+GIMP3_TPLUGIN  := $(GIMP3_TOBJDIR)/$(PLUGIN_NAME)
+GIMP3_TOBJ     := $(GIMP3_OBJ:$(GIMP3_OBJDIR)/%=$(GIMP3_TOBJDIR)/%)
+
+$(GIMP3_TOBJDIR)/%.o: plugin/%.c $(PLUGIN_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(GIMP3_CFLAGS) -DCOLORIZE_TEST_HOOKS -Iplugin -c $< -o $@
+
+$(GIMP3_TPLUGIN): $(GIMP3_TOBJ) $(LIBNN)
+	$(CC) $(GIMP3_TOBJ) $(LIBNN) $(GIMP3_LIBS) $(ALL_LDLIBS) -o $@
+
+PLUGIN_TARGETS      += $(GIMP3_PLUGIN)
+PLUGIN_TEST_TARGETS += $(GIMP3_TPLUGIN)
+INSTALL_TARGETS     += install-gimp3
 
 .PHONY: install-gimp3
 install-gimp3: $(GIMP3_PLUGIN)
 	$(call plugin_install_into,$(GIMP3_PLUGIN),$(GIMP3_INSTALL_DIR))
 endif
 
-.PHONY: plugin gimp3 demo
+.PHONY: plugin plugin-test gimp3 demo
 plugin: $(PLUGIN_TARGETS)
+plugin-test: $(PLUGIN_TEST_TARGETS)
 all: plugin
 
 install: $(INSTALL_TARGETS)

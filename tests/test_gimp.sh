@@ -14,7 +14,9 @@
 # Cancelling (see "Cancelling a run" in plugin/README.md): GIMP cancels a
 # plug-in by killing it, which no headless GIMP can be made to do, so the
 # plug-in's test hook kills it the same way at a chosen progress report
-# ($COLORIZE_TEST_CANCEL_FILE): for each version, runs killed at the
+# ($COLORIZE_TEST_CANCEL_FILE, compiled only into the test build of
+# make plugin-test; the shipped plug-in is checked to lack it): for each
+# version, runs killed at the
 # first, a middle and the last report leave the image as it was and
 # clean (no undo step), a run past the last report completes (no progress
 # once the image is changed), a killed folder run writes nothing; and the
@@ -87,10 +89,19 @@ exec 8> "$OUT/.lock"
 flock 8
 
 # ---- build what the tests need --------------------------------------------
-if ! make -s BUILD="$BUILD" plugin trainer > "$OUT/make.log" 2>&1; then
+if ! make -s BUILD="$BUILD" plugin plugin-test trainer > "$OUT/make.log" 2>&1; then
   cat "$OUT/make.log"
-  notok "build the plug-in and the trainer (make plugin trainer)"
+  notok "build the plug-in and the trainer (make plugin plugin-test trainer)"
   finish
+fi
+# The cancel test hook is in the test build only, never in the shipped one.
+if [ -x "$BUILD/plugin-gimp2/colorize" ]; then
+  if ! grep -q COLORIZE_TEST_CANCEL_FILE "$BUILD/plugin-gimp2/colorize" &&
+     grep -q COLORIZE_TEST_CANCEL_FILE "$BUILD/plugin-gimp2-test/colorize"; then
+    ok "GIMP 2.10: the cancel test hook is in the test build only"
+  else
+    notok "GIMP 2.10: the cancel test hook is in the test build only"
+  fi
 fi
 if ! cc -O2 -Wall -Wextra -Werror -std=c11 tests/gimp/check-dump.c \
      -o "$OUT/check-dump" -lm; then
@@ -144,7 +155,7 @@ fi
 core_test () {
   name=$1; shift
   if cc $(make_var ALL_CFLAGS) $(make_var GEGL_CFLAGS | sed 's/-I/-isystem /g') \
-       -Iplugin "tests/gimp/$name.c" plugin/colorize-core.c "$BUILD/libnn.a" \
+       -DCOLORIZE_TEST_HOOKS -Iplugin "tests/gimp/$name.c" plugin/colorize-core.c "$BUILD/libnn.a" \
        $(make_var GEGL_LIBS) $(make_var ALL_LDLIBS) -o "$OUT/$name" \
        > "$OUT/$name.log" 2>&1; then
     "$OUT/$name" "$@" > "$OUT/$name.out" 2>&1
@@ -545,7 +556,7 @@ else
     tests/gimp/run-gimp.sh 2.10 "$ROOT/$BUILD/plugin-gimp2/colorize" \
       "$OUT/dump-gimp2" "$WEIGHTS" "$OUT/gimp2" "$FIX"
     check_results 2.10 "$OUT/gimp2"
-    tests/gimp/run-cancel.sh 2.10 "$ROOT/$BUILD/plugin-gimp2/colorize" \
+    tests/gimp/run-cancel.sh 2.10 "$ROOT/$BUILD/plugin-gimp2-test/colorize" \
       "$OUT/dump-gimp2" "$WEIGHTS" "$GIF" "$OUT/gimp2-cancel"
     check_cancel_results 2.10 "$OUT/gimp2-cancel"
     tests/gimp/run-kill.sh 2.10 "$ROOT/$BUILD/plugin-gimp2/colorize" \
@@ -558,20 +569,29 @@ fi
 
 # ---- GIMP 3.0, in the Debian 13 root ---------------------------------------
 B3=$BUILD/gimp3
+rm -f "$OUT/gimp3-hook-ok"
 if .ci/gimp3-root.sh run sh -c "
-     make -s BUILD='$B3' plugin > '$OUT/make-gimp3.log' 2>&1 || { cat '$OUT/make-gimp3.log'; exit 1; }
+     make -s BUILD='$B3' plugin plugin-test > '$OUT/make-gimp3.log' 2>&1 || { cat '$OUT/make-gimp3.log'; exit 1; }
+     ! grep -q COLORIZE_TEST_CANCEL_FILE '$B3/plugin-gimp3/colorize' &&
+       grep -q COLORIZE_TEST_CANCEL_FILE '$B3/plugin-gimp3-test/colorize' &&
+       touch '$OUT/gimp3-hook-ok'
      cc -O2 -Wall -Wextra -Werror -std=c11 -D_GNU_SOURCE \
        \$(pkg-config --cflags gimp-3.0 | sed 's/-I/-isystem /g') \
        tests/gimp/dump.c -o '$OUT/dump-gimp3' \$(pkg-config --libs gimp-3.0) || exit 1
      tests/gimp/run-gimp.sh 3.0 '$ROOT/$B3/plugin-gimp3/colorize' \
        '$OUT/dump-gimp3' '$WEIGHTS' '$OUT/gimp3' '$FIX'
-     tests/gimp/run-cancel.sh 3.0 '$ROOT/$B3/plugin-gimp3/colorize' \
+     tests/gimp/run-cancel.sh 3.0 '$ROOT/$B3/plugin-gimp3-test/colorize' \
        '$OUT/dump-gimp3' '$WEIGHTS' '$GIF' '$OUT/gimp3-cancel'
      tests/gimp/run-kill.sh 3.0 '$ROOT/$B3/plugin-gimp3/colorize' \
        '$WEIGHTS' '$KILL_IN' '$OUT/gimp3-kill' '$KILL_RUNS'
      BUILD='$B3' tests/test_install.sh > '$OUT/install-gimp3.out' 2>&1
      exit 0"; then
   check_results 3.0 "$OUT/gimp3"
+  if [ -f "$OUT/gimp3-hook-ok" ]; then
+    ok "GIMP 3.0: the cancel test hook is in the test build only"
+  else
+    notok "GIMP 3.0: the cancel test hook is in the test build only"
+  fi
   check_cancel_results 3.0 "$OUT/gimp3-cancel"
   check_kill_results 3.0 "$OUT/gimp3-kill"
   # Where make install puts the GIMP 3.0 plug-in (tests/test_install.sh,
