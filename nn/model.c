@@ -8,10 +8,11 @@
  * Each pass first plans (graph_plan): which ops run, what each reads,
  * and which following ops it does the work of (a folded batch norm, a
  * fused ReLU, a skipped upsampling); forward and backward are then plain
- * loops over the plan.  (Batch norm is folded into the convolution's
- * weights at every inference pass, one pass over those weights, and not
- * cached: a cache would go stale whenever a caller writes the parameters
- * it gets from nn_model_find.)
+ * loops over the plan.  Batch norm is folded into the convolution's
+ * weights in inference: once, at the first pass, for a frozen model
+ * (nn_model_freeze: the caller promises the parameters stay as they are;
+ * nn_model_find and nn_model_init drop the folded copies), else at every
+ * pass (training changes the parameters between passes).
  *
  * Memory: ReLU, tanh and the residual add work in place when their input
  * has no other consumer (their backward needs only the output, or
@@ -115,6 +116,9 @@ struct nn_graph {
   size_t workspace_floats;
   int profiling;
   nn_op_profile prof[MAX_OPS];
+  int frozen;                    /* nn_model_freeze: parameters fixed */
+  float *folded[MAX_OPS];        /* frozen: conv op i's weights and bias
+                                    with its BN folded in, or NULL */
 };
 
 /* ------------------------------------------------------------------ */
@@ -610,12 +614,42 @@ nn_model_release (nn_model *m)
   pool_trim (m->graph);
 }
 
+/* Drops the folded copies of a frozen model (they are rebuilt at the
+ * next inference pass). */
+static void
+graph_drop_folded (nn_graph *g)
+{
+  for (int i = 0; g && i < MAX_OPS; i++)
+    {
+      free (g->folded[i]);
+      g->folded[i] = NULL;
+    }
+}
+
+void
+nn_model_freeze (nn_model *m)
+{
+  if (m && m->graph)
+    m->graph->frozen = 1;
+}
+
+void
+nn_model_thaw (nn_model *m)
+{
+  if (m && m->graph)
+    {
+      m->graph->frozen = 0;
+      graph_drop_folded (m->graph);
+    }
+}
+
 void
 nn_model_free (nn_model *m)
 {
   if (!m)
     return;
   nn_model_release (m);
+  graph_drop_folded (m->graph);
   if (m->graph)
     for (int i = 0; i < m->graph->n_ops; i++)
       {
@@ -717,6 +751,7 @@ nn_model_param_count (const nn_model *m)
 nn_param *
 nn_model_find (nn_model *m, const char *name)
 {
+  graph_drop_folded (m->graph); /* the caller may write through it */
   for (int i = 0; i < m->n_params; i++)
     if (!strcmp (m->params[i].name, name))
       return &m->params[i];
@@ -728,6 +763,7 @@ nn_model_init (nn_model *m, uint64_t seed)
 {
   nn_rng rng;
   nn_rng_seed (&rng, seed);
+  graph_drop_folded (m->graph);
   for (int i = 0; i < m->n_params; i++)
     {
       nn_param *p = &m->params[i];
@@ -1058,6 +1094,26 @@ graph_drop (nn_graph *g, int a)
 /* Inference: a convolution with the batch norm it folds (o->fold_bn)
  * into its weights and bias and the ReLU it fuses (o->fuse_relu) applied
  * in its epilogue.  -1 when out of memory. */
+/* Writes conv op o's weights with batch norm bn folded in to wf
+ * (cout x cin*k*k) and its bias after them (cout). */
+static void
+fold_bn (const nn_model *m, const op *o, const op *bn, float *wf)
+{
+  const size_t per = (size_t) o->cin * o->k * o->k;
+  const float *w = m->params[o->weight].data;
+  const float *b = o->bias >= 0 ? m->params[o->bias].data : NULL;
+  const float *gamma = m->params[bn->gamma].data, *beta = m->params[bn->beta].data;
+  const float *rm = m->params[bn->rmean].data, *rv = m->params[bn->rvar].data;
+  float *bf = wf + (size_t) o->cout * per;
+  for (int c = 0; c < o->cout; c++)
+    {
+      const double scale = gamma[c] / sqrt ((double) rv[c] + m->bn_eps);
+      for (size_t k = 0; k < per; k++)
+        wf[c * per + k] = (float) (w[c * per + k] * scale);
+      bf[c] = (float) (beta[c] + ((b ? b[c] : 0.0) - rm[c]) * scale);
+    }
+}
+
 static int
 conv_forward_infer (nn_model *m, const op *o, const float *x, float *y)
 {
@@ -1065,25 +1121,28 @@ conv_forward_infer (nn_model *m, const op *o, const float *x, float *y)
   const op *bn = o->fold_bn >= 0 ? &g->ops[o->fold_bn] : NULL;
   const float *w = m->params[o->weight].data;
   const float *b = o->bias >= 0 ? m->params[o->bias].data : NULL;
-  float *wf = NULL, *bf = NULL;
+  float *wf = NULL;
   if (bn)
     {
       const size_t per = (size_t) o->cin * o->k * o->k;
-      wf = pool_get (g, (size_t) o->cout * per + o->cout);
-      if (!wf)
-        return -1;
-      bf = wf + (size_t) o->cout * per;
-      const float *gamma = m->params[bn->gamma].data, *beta = m->params[bn->beta].data;
-      const float *rm = m->params[bn->rmean].data, *rv = m->params[bn->rvar].data;
-      for (int c = 0; c < o->cout; c++)
+      const size_t n = (size_t) o->cout * per + o->cout;
+      float **keep = g->frozen ? &g->folded[o - g->ops] : NULL;
+      if (keep && *keep)
+        w = *keep;
+      else
         {
-          const double scale = gamma[c] / sqrt ((double) rv[c] + m->bn_eps);
-          for (size_t k = 0; k < per; k++)
-            wf[c * per + k] = (float) (w[c * per + k] * scale);
-          bf[c] = (float) (beta[c] + ((b ? b[c] : 0.0) - rm[c]) * scale);
+          wf = keep ? malloc (n * sizeof *wf) : pool_get (g, n);
+          if (!wf)
+            return -1;
+          fold_bn (m, o, bn, wf);
+          w = wf;
+          if (keep)
+            {
+              *keep = wf;
+              wf = NULL;
+            }
         }
-      w = wf;
-      b = bf;
+      b = w + (size_t) o->cout * per;
     }
   nn_conv2d_forward_fused (&o->cd, x, w, b, o->fuse_relu >= 0, y,
                            g->workspace);

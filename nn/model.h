@@ -183,6 +183,16 @@ void nn_model_profile_reset (nn_model *m);
 /* The model's operations in graph order; *count set. */
 const nn_op_profile *nn_model_profile_get (const nn_model *m, int *count);
 
+/* A promise that m's parameters stay as they are until nn_model_thaw (or
+ * nn_model_free): inference passes then fold each batch norm into its
+ * convolution once, at the first pass, and keep the folded copy (as much
+ * memory again as those convolutions' weights).  Unfrozen (the default,
+ * and what training needs), every inference pass folds again.
+ * nn_model_find and nn_model_init drop the folded copies, since their
+ * callers may write the parameters. */
+void nn_model_freeze (nn_model *m);
+void nn_model_thaw (nn_model *m);
+
 /* Releases the activations kept from the last forward pass. */
 void nn_model_release (nn_model *m);
 

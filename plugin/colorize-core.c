@@ -117,6 +117,7 @@ colorize_model_load (const gchar *path, nn_arch expected, GError **error)
       nn_model_free (model);
       return NULL;
     }
+  nn_model_freeze (model); /* nothing here writes its parameters */
   return model;
 }
 

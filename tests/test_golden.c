@@ -40,6 +40,71 @@ grad_err (const float *c, const float *t, size_t n, double zero_floor)
   return rel_err (c, t, n);
 }
 
+/* Copies the output of one inference pass of m on x into a new array. */
+static float *
+infer_copy (nn_model *m, const float *x, int n, int h, int w, size_t *len)
+{
+  nn_error err;
+  int on, oc, oh, ow;
+  if (nn_model_forward (m, x, n, h, w, NN_PASS_INFER, &err) != NN_OK)
+    return NULL;
+  const float *y = nn_model_output (m, &on, &oc, &oh, &ow);
+  *len = (size_t) on * oc * oh * ow;
+  float *c = malloc (*len * sizeof *c);
+  if (c)
+    memcpy (c, y, *len * sizeof *c);
+  return c;
+}
+
+/* A frozen model (nn_model_freeze: batch norm folded once and kept) gives
+ * bit for bit the unfrozen inference output, at its first and second
+ * pass; a batch-norm scale written through nn_model_find is seen by the
+ * next frozen pass, which again equals the unfrozen one. */
+static void
+frozen_case (nn_model *m, const float *x, int n, int h, int w, const char *label)
+{
+  size_t l0 = 0, l1 = 0, l2 = 0, l3 = 0, l4 = 0;
+  float *ref = infer_copy (m, x, n, h, w, &l0);
+  nn_model_freeze (m);
+  float *f1 = infer_copy (m, x, n, h, w, &l1);
+  float *f2 = infer_copy (m, x, n, h, w, &l2);
+  CHECK (ref && f1 && f2 && l1 == l0 && l2 == l0
+         && !memcmp (f1, ref, l0 * sizeof *ref) && !memcmp (f2, ref, l0 * sizeof *ref),
+         "%s: frozen inference, first and second pass, equal the unfrozen one", label);
+  nn_param *gamma = NULL;
+  for (int i = 0; i < m->n_params && !gamma; i++)
+    {
+      /* a batch norm's scale: "<stem>.weight" beside "<stem>.running_var" */
+      const char *name = m->params[i].name, *dot = strrchr (name, '.');
+      char stem[256];
+      if (!dot || strcmp (dot, ".running_var") || (size_t) (dot - name) >= 200)
+        continue;
+      snprintf (stem, sizeof stem, "%.*s.weight", (int) (dot - name), name);
+      gamma = nn_model_find (m, stem);
+    }
+  /* the CNN has no batch norm */
+  CHECK (gamma || m->arch == NN_ARCH_CNN, "%s: a batch-norm scale to change", label);
+  if (gamma)
+    {
+      for (size_t k = 0; k < gamma->size; k++)
+        gamma->data[k] *= 1.5f;
+      float *f3 = infer_copy (m, x, n, h, w, &l3);
+      nn_model_thaw (m);
+      float *u3 = infer_copy (m, x, n, h, w, &l4);
+      CHECK (f3 && u3 && l3 == l0 && l4 == l0
+             && !memcmp (f3, u3, l0 * sizeof *f3) && memcmp (f3, ref, l0 * sizeof *f3),
+             "%s: frozen, a batch-norm scale changed through nn_model_find is used", label);
+      for (size_t k = 0; k < gamma->size; k++)
+        gamma->data[k] /= 1.5f;
+      free (f3);
+      free (u3);
+    }
+  nn_model_thaw (m);
+  free (ref);
+  free (f1);
+  free (f2);
+}
+
 static void
 golden_case (nn_arch arch, const char *mode, int h, int w)
 {
@@ -162,6 +227,7 @@ golden_case (nn_arch arch, const char *mode, int h, int w)
         {
           e = max_abs_diff (nn_model_output (m, NULL, NULL, NULL, NULL), y->data, y->size);
           CHECK (e <= OUT_TOL, "%s: inference output max abs error %.3g > %g", label, e, OUT_TOL);
+          frozen_case (m, x->data, n, h, w, label);
         }
     }
   printf ("%s: output err %.2g, worst parameter gradient err %.2g (%s), %d tensors\n",

@@ -243,6 +243,7 @@ cmd_apply (int argc, char **argv)
       fprintf (stderr, "colorize-train apply: %s\n", err.message);
       return 1;
     }
+  nn_model_freeze (m);
   image_init ();
   int rc = 1, w, h;
   char msg[1024];

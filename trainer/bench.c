@@ -185,6 +185,8 @@ bench_one (nn_arch arch, int size, int train, int runs, int profile)
       return 1;
     }
   nn_model_init (m, 1);
+  if (!train)
+    nn_model_freeze (m); /* as the plug-in runs it */
   const int batch = train ? 16 : 1;
   const size_t in_n = (size_t) batch * size * size;
   float *x = malloc (in_n * sizeof (float));

@@ -312,6 +312,7 @@ cmd_forward (int argc, char **argv)
   int rc = 1;
   if (nn_weights_load (weights, &m, &err) || npy_read (input, &in, &err))
     goto fail;
+  nn_model_freeze (m);
   if (in.ndim != 4 || in.shape[1] != 1 || in.shape[0] == 0
       || in.shape[2] > 65536 || in.shape[3] > 65536 || in.shape[0] > 65536)
     {

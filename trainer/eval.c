@@ -489,6 +489,7 @@ cmd_eval (int argc, char **argv)
       fprintf (stderr, "colorize-train eval: %s\n", err.message);
       return 1;
     }
+  nn_model_freeze (r.m);
   image_init ();
   int rc = 1;
   char msg[1024];
