@@ -10,6 +10,7 @@
 #include <string.h>
 #include <cblas.h>
 #include "conv2d.h"
+#include "winograd.h"
 
 /* Target size of one column block, in floats (8 MiB). */
 #define CONV2D_BLOCK_FLOATS (1 << 21)
@@ -476,6 +477,31 @@ up2_backward (const conv2d_desc *d, const float *x, const float *weight,
     }
 }
 
+/* The geometry of the input gradient of d as a convolution of dy. */
+static conv2d_desc
+conv2d_transposed (const conv2d_desc *d)
+{
+  conv2d_desc t = *d;
+  t.cin = d->cout;
+  t.cout = d->cin;
+  return t;
+}
+
+static size_t
+im2col_workspace_floats (const conv2d_desc *d)
+{
+  /* column block, its gradient in the backward pass, and a cout x block
+   * matrix for blocks that span several images */
+  return (2 * (size_t) d->cin * d->kh * d->kw + (size_t) d->cout)
+         * conv2d_block_cols (d);
+}
+
+static size_t
+max_size (size_t a, size_t b)
+{
+  return a > b ? a : b;
+}
+
 size_t
 nn_conv2d_workspace_floats (const conv2d_desc *d)
 {
@@ -483,10 +509,16 @@ nn_conv2d_workspace_floats (const conv2d_desc *d)
     return up2_workspace_floats (d);
   if (d->algo == CONV2D_SHIFT)
     return shift_workspace_floats (d);
-  /* column block, its gradient in the backward pass, and a cout x block
-   * matrix for blocks that span several images */
-  return (2 * (size_t) d->cin * d->kh * d->kw + (size_t) d->cout)
-         * conv2d_block_cols (d);
+  if (d->algo == CONV2D_WINO)
+    return max_size (nn_wino_workspace_floats (d), im2col_workspace_floats (d));
+  if (d->algo == CONV2D_WINO_SHIFT)
+    {
+      const conv2d_desc t = conv2d_transposed (d);
+      return max_size (max_size (nn_wino_workspace_floats (d),
+                                 nn_wino_workspace_floats (&t)),
+                       shift_workspace_floats (d));
+    }
+  return im2col_workspace_floats (d);
 }
 
 double
@@ -668,6 +700,11 @@ nn_conv2d_forward_fused (const conv2d_desc *d, const float *x,
       up2_forward (d, x, weight, bias, relu, y, workspace);
       return;
     }
+  if (d->algo == CONV2D_WINO || d->algo == CONV2D_WINO_SHIFT)
+    {
+      nn_wino_forward (d, x, weight, 0, bias, relu, y, workspace);
+      return;
+    }
   for (size_t g0 = 0; g0 < NP; g0 += GC)
     {
       const size_t gc = NP - g0 < GC ? NP - g0 : GC;
@@ -744,6 +781,16 @@ nn_conv2d_backward (const conv2d_desc *d, const float *x, const float *weight,
   if (d->algo == CONV2D_UP2)
     {
       up2_backward (d, x, weight, dy, dx, dweight, workspace);
+      return;
+    }
+  if (d->algo == CONV2D_WINO_SHIFT)
+    {
+      shift_backward (d, x, weight, dy, NULL, dweight, workspace);
+      if (dx)
+        {
+          const conv2d_desc t = conv2d_transposed (d);
+          nn_wino_forward (&t, dy, weight, 1, NULL, 0, dx, workspace);
+        }
       return;
     }
   if (dx)

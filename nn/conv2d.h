@@ -26,7 +26,14 @@ typedef enum conv2d_algo {
    * (y, x parity) sees a 2x2 kernel over the small image whose taps are
    * sums of the 3x3 ones: 16 instead of 36 small-image products, and the
    * upsampled copy is never made.  h and w must be even. */
-  CONV2D_UP2 = 2
+  CONV2D_UP2 = 2,
+  /* 3x3, stride 1, padding 1: forward by Winograd's F(2x2, 3x3)
+   * (winograd.h), backward as CONV2D_IM2COL (inference) */
+  CONV2D_WINO = 3,
+  /* the same for training: forward and input gradient by Winograd (the
+   * gradient as the rotated kernel's convolution of dy), weight gradient
+   * by CONV2D_SHIFT's products */
+  CONV2D_WINO_SHIFT = 4
 } conv2d_algo;
 
 typedef struct conv2d_desc {

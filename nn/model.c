@@ -29,6 +29,7 @@
 #include "batchnorm.h"
 #include "blas.h"
 #include "conv2d.h"
+#include "winograd.h"
 #include "head.h"
 #include "model.h"
 #include "pool.h"
@@ -883,6 +884,10 @@ graph_plan (nn_graph *g, nn_pass pass)
     }
 }
 
+/* Channels in and out from which a 3x3 stride-1 convolution goes
+ * through Winograd (CONV2D_WINO, CONV2D_WINO_SHIFT). */
+#define WINO_MIN_CHANNELS 128
+
 /* Largest CONV2D_SHIFT workspace an inference pass uses (16 MiB). */
 #define SHIFT_INFER_FLOATS ((size_t) 1 << 22)
 
@@ -925,6 +930,11 @@ graph_set_shapes (nn_graph *g, int n, int h, int w, int shift)
                   && in->consumers == 1)
                 o->cd.algo = CONV2D_UP2;
             }
+          /* wide layers: Winograd (fewer products; its transforms cost
+           * more than they save below about 128 channels, measured) */
+          if (nn_wino_ok (&o->cd) && o->cd.algo != CONV2D_UP2
+              && o->cin >= WINO_MIN_CHANNELS && o->cout >= WINO_MIN_CHANNELS)
+            o->cd.algo = shift ? CONV2D_WINO_SHIFT : CONV2D_WINO;
           out->h = o->cd.oh;
           out->w = o->cd.ow;
           {

@@ -115,7 +115,9 @@ test_conv_algo (int n, int cin, int h, int w, int cout, int k, int stride,
   char label[96];
   snprintf (label, sizeof label, "conv %dx%dx%dx%d -> %d k%d s%d p%d%s%s", n, cin, h, w,
             cout, k, stride, pad, bias ? " bias" : "",
-            algo == CONV2D_SHIFT ? " shift" : algo == CONV2D_UP2 ? " after x2 upsampling" : "");
+            algo == CONV2D_SHIFT ? " shift" : algo == CONV2D_UP2 ? " after x2 upsampling"
+            : algo == CONV2D_WINO ? " winograd" : algo == CONV2D_WINO_SHIFT
+            ? " winograd+shift" : "");
   conv_ctx c;
   if (!CHECK (nn_conv2d_desc_init (&c.d, n, cin, h, w, cout, k, stride, pad) == 0, "%s: desc", label))
     return;
@@ -488,6 +490,15 @@ main (void)
   test_conv_algo (2, 3, 8, 10, 4, 3, 1, 1, 1, CONV2D_UP2);
   test_conv_algo (1, 5, 4, 4, 3, 3, 1, 1, 0, CONV2D_UP2);
   test_conv_algo (2, 2, 100, 120, 3, 3, 1, 1, 1, CONV2D_UP2); /* several blocks */
+  /* Winograd F(2x2, 3x3): odd and even sides, one-pixel images, several
+   * blocks of tiles; inference and training variants */
+  test_conv_algo (2, 3, 9, 11, 4, 3, 1, 1, 1, CONV2D_WINO);
+  test_conv_algo (3, 5, 6, 7, 4, 3, 1, 1, 0, CONV2D_WINO);
+  test_conv_algo (1, 2, 1, 1, 3, 3, 1, 1, 1, CONV2D_WINO);
+  test_conv_algo (2, 3, 70, 61, 5, 3, 1, 1, 1, CONV2D_WINO); /* several blocks */
+  test_conv_algo (2, 3, 9, 11, 4, 3, 1, 1, 1, CONV2D_WINO_SHIFT);
+  test_conv_algo (3, 5, 7, 6, 4, 3, 1, 1, 0, CONV2D_WINO_SHIFT);
+  test_conv_algo (2, 3, 50, 60, 5, 3, 1, 1, 1, CONV2D_WINO_SHIFT); /* several blocks */
   test_bn (1, 0);
   test_bn (1, 1);
   test_bn (0, 0);

@@ -1,0 +1,293 @@
+/* winograd.c - F(2x2, 3x3) convolution (see winograd.h).
+ *
+ *   B^T = | 1  0 -1  0 |    G = | 1    0    0   |    A^T = | 1  1  1  0 |
+ *         | 0  1  1  0 |        | 1/2  1/2  1/2 |          | 0  1 -1 -1 |
+ *         | 0 -1  1  0 |        | 1/2 -1/2  1/2 |
+ *         | 0  1  0 -1 |        | 0    0    1   |
+ *
+ * Workspace: U (16 x cout x cin), then per thread V (16 x cin x TB) and
+ * M (16 x cout x TB) for blocks of TB tiles.
+ */
+#include "ompcompat.h"
+#include <string.h>
+#include <cblas.h>
+#include "winograd.h"
+
+/* Floats of V and M per thread, at most (16 MiB); a block has at least
+ * WINO_MIN_TILES tiles. */
+#define WINO_THREAD_FLOATS ((size_t) 1 << 22)
+#define WINO_MIN_TILES 32
+#define WINO_MAX_TILES 1024
+
+typedef struct wino_geom {
+  int th, tw;     /* tiles per column and row of one image */
+  size_t tiles;   /* n th tw */
+  size_t tb;      /* tiles per block */
+  size_t blocks;
+} wino_geom;
+
+int
+nn_wino_ok (const conv2d_desc *d)
+{
+  return d->kh == 3 && d->kw == 3 && d->stride == 1 && d->pad == 1;
+}
+
+static wino_geom
+wino_geom_of (const conv2d_desc *d)
+{
+  wino_geom g;
+  const size_t nt = (size_t) omp_get_max_threads ();
+  g.th = (d->h + 1) / 2;
+  g.tw = (d->w + 1) / 2;
+  g.tiles = (size_t) d->n * g.th * g.tw;
+  size_t tb = WINO_THREAD_FLOATS / (16 * ((size_t) d->cin + d->cout));
+  tb = tb / 16 * 16;
+  if (tb > WINO_MAX_TILES)
+    tb = WINO_MAX_TILES;
+  if (tb < WINO_MIN_TILES)
+    tb = WINO_MIN_TILES;
+  /* every thread gets work when there is enough of it */
+  size_t share = (g.tiles + nt - 1) / nt;
+  share = (share + 15) / 16 * 16;
+  if (share < tb)
+    tb = share < WINO_MIN_TILES ? WINO_MIN_TILES : share;
+  g.tb = tb;
+  g.blocks = (g.tiles + tb - 1) / tb;
+  return g;
+}
+
+/* U[xi] (cout x cin) = G g G^T for every kernel g (see nn_wino_forward
+ * for flip). */
+static void
+wino_weights (const conv2d_desc *d, const float *weight, int flip, float *u)
+{
+  const size_t cc = (size_t) d->cout * d->cin;
+#pragma omp parallel for schedule(static)
+  for (int o = 0; o < d->cout; o++)
+    for (int i = 0; i < d->cin; i++)
+      {
+        float g[3][3], t[4][3];
+        for (int ky = 0; ky < 3; ky++)
+          for (int kx = 0; kx < 3; kx++)
+            g[ky][kx] = flip
+              ? weight[((size_t) i * d->cout + o) * 9 + (2 - ky) * 3 + (2 - kx)]
+              : weight[((size_t) o * d->cin + i) * 9 + ky * 3 + kx];
+        for (int c = 0; c < 3; c++)
+          {
+            t[0][c] = g[0][c];
+            t[1][c] = 0.5f * (g[0][c] + g[1][c] + g[2][c]);
+            t[2][c] = 0.5f * (g[0][c] - g[1][c] + g[2][c]);
+            t[3][c] = g[2][c];
+          }
+        float *dst = u + (size_t) o * d->cin + i;
+        for (int r = 0; r < 4; r++)
+          {
+            dst[(size_t) (r * 4 + 0) * cc] = t[r][0];
+            dst[(size_t) (r * 4 + 1) * cc] = 0.5f * (t[r][0] + t[r][1] + t[r][2]);
+            dst[(size_t) (r * 4 + 2) * cc] = 0.5f * (t[r][0] - t[r][1] + t[r][2]);
+            dst[(size_t) (r * 4 + 3) * cc] = t[r][2];
+          }
+      }
+}
+
+/* A run of tiles of one tile row: image i, tile row ty, tiles tx ..
+ * tx + len - 1, at j0 .. j0 + len - 1 of their block. */
+typedef struct wino_run {
+  size_t i, j0;
+  int ty, tx, len;
+} wino_run;
+
+/* The runs of tiles t0 .. t0 + nb - 1 into runs[] (at most nb); returns
+ * their count. */
+static int
+wino_runs (const wino_geom *g, size_t t0, size_t nb, wino_run *runs)
+{
+  const size_t per = (size_t) g->th * g->tw;
+  int count = 0;
+  for (size_t t = t0; t < t0 + nb;)
+    {
+      wino_run *r = &runs[count++];
+      r->i = t / per;
+      r->ty = (int) (t % per / g->tw);
+      r->tx = (int) (t % g->tw);
+      r->len = g->tw - r->tx;
+      if ((size_t) r->len > t0 + nb - t)
+        r->len = (int) (t0 + nb - t);
+      r->j0 = t - t0;
+      t += (size_t) r->len;
+    }
+  return count;
+}
+
+/* Per-thread scratch floats of the transforms: a padded input row (or an
+ * output row) and the 16 rows of one run's row transforms. */
+static size_t
+wino_scratch_floats (const wino_geom *g)
+{
+  return (18 * (size_t) g->tw + 4 + 15) / 16 * 16;
+}
+
+/* One thread's floats: V, M, the transforms' scratch and the runs of a
+ * block (a multiple of 16 floats, so that every part stays aligned). */
+static size_t
+wino_thread_floats (const conv2d_desc *d, const wino_geom *g)
+{
+  const size_t runs = (g->tb * sizeof (wino_run) + 63) / 64 * 16;
+  return 16 * ((size_t) d->cin + d->cout) * g->tb + wino_scratch_floats (g)
+         + runs;
+}
+
+/* hr (4 x len) = d B, the row transform, for the 4x4 patches of run r
+ * along input row yy of plane xc; rb: 2 len + 2 floats of scratch. */
+static void
+wino_row_in (const conv2d_desc *d, const wino_run *r, const float *xc, int yy,
+             float *rb, float *hr)
+{
+  const int len = r->len;
+  float *h0 = hr, *h1 = hr + len, *h2 = hr + 2 * len, *h3 = hr + 3 * len;
+  if (yy < 0 || yy >= d->h)
+    {
+      memset (hr, 0, 4 * (size_t) len * sizeof *hr);
+      return;
+    }
+  /* rb[m] = input column 2 tx - 1 + m, zero outside the image */
+  const float *row = xc + (size_t) yy * d->w;
+  const int x0 = 2 * r->tx - 1, n = 2 * len + 2;
+  for (int m = 0; m < n; m++)
+    {
+      const int xx = x0 + m;
+      rb[m] = xx >= 0 && xx < d->w ? row[xx] : 0.0f;
+    }
+  for (int k = 0; k < len; k++)
+    {
+      const float p0 = rb[2 * k], p1 = rb[2 * k + 1];
+      const float p2 = rb[2 * k + 2], p3 = rb[2 * k + 3];
+      h0[k] = p0 - p2;
+      h1[k] = p1 + p2;
+      h2[k] = p2 - p1;
+      h3[k] = p1 - p3;
+    }
+}
+
+/* V (16 x cin x tb) = B^T d B for the tiles of the runs, channel by
+ * channel; a run's tiles are consecutive, so each of V's rows is written
+ * in order. */
+static void
+wino_input (const conv2d_desc *d, const wino_geom *g, const float *x,
+            const wino_run *runs, int nruns, float *v, float *scratch)
+{
+  const size_t plane = (size_t) d->h * d->w, step = (size_t) d->cin * g->tb;
+  float *rb = scratch, *hb = scratch + 2 * (size_t) g->tw + 4;
+  for (int c = 0; c < d->cin; c++)
+    for (int ri = 0; ri < nruns; ri++)
+      {
+        const wino_run *r = &runs[ri];
+        const int len = r->len;
+        const float *xc = x + (r->i * d->cin + c) * plane;
+        for (int q = 0; q < 4; q++)
+          wino_row_in (d, r, xc, 2 * r->ty - 1 + q, rb,
+                       hb + (size_t) q * 4 * len);
+        for (int s = 0; s < 4; s++)
+          {
+            const float *a = hb + (size_t) s * len;
+            const float *b = hb + (size_t) (4 + s) * len;
+            const float *e = hb + (size_t) (8 + s) * len;
+            const float *f = hb + (size_t) (12 + s) * len;
+            float *v0 = v + (size_t) s * step + (size_t) c * g->tb + r->j0;
+            float *v1 = v0 + 4 * step, *v2 = v0 + 8 * step, *v3 = v0 + 12 * step;
+            for (int k = 0; k < len; k++)
+              {
+                v0[k] = a[k] - e[k];
+                v1[k] = b[k] + e[k];
+                v2[k] = e[k] - b[k];
+                v3[k] = b[k] - f[k];
+              }
+          }
+      }
+}
+
+/* y's tiles of the runs = A^T M A (+ bias, ReLU), channel by channel. */
+static void
+wino_output (const conv2d_desc *d, const wino_geom *g, const float *m,
+             const wino_run *runs, int nruns, const float *bias, int relu,
+             float *y, float *scratch)
+{
+  const size_t plane = (size_t) d->h * d->w, step = (size_t) d->cout * g->tb;
+  for (int co = 0; co < d->cout; co++)
+    for (int ri = 0; ri < nruns; ri++)
+      {
+        const wino_run *r = &runs[ri];
+        const int len = r->len;
+        const float bv = bias ? bias[co] : 0.0f;
+        float *ub = scratch, *ob = scratch + 8 * (size_t) len;
+        /* ub[q][s] (len each) = (A^T M)[q][s] */
+        for (int s = 0; s < 4; s++)
+          {
+            const float *m0 = m + (size_t) s * step + (size_t) co * g->tb + r->j0;
+            const float *m1 = m0 + 4 * step, *m2 = m0 + 8 * step, *m3 = m0 + 12 * step;
+            float *u0 = ub + (size_t) s * len, *u1 = ub + (size_t) (4 + s) * len;
+            for (int k = 0; k < len; k++)
+              {
+                u0[k] = m0[k] + m1[k] + m2[k];
+                u1[k] = m1[k] - m2[k] - m3[k];
+              }
+          }
+        float *yc = y + (r->i * d->cout + co) * plane;
+        const int cols = 2 * len < d->w - 2 * r->tx ? 2 * len : d->w - 2 * r->tx;
+        for (int q = 0; q < 2 && 2 * r->ty + q < d->h; q++)
+          {
+            const float *u0 = ub + (size_t) q * 4 * len, *u1 = u0 + len;
+            const float *u2 = u0 + 2 * len, *u3 = u0 + 3 * len;
+            for (int k = 0; k < len; k++)
+              {
+                const float a = u0[k] + u1[k] + u2[k] + bv;
+                const float b = u1[k] - u2[k] - u3[k] + bv;
+                ob[2 * k] = relu && !(a > 0.0f) ? 0.0f : a;
+                ob[2 * k + 1] = relu && !(b > 0.0f) ? 0.0f : b;
+              }
+            memcpy (yc + (size_t) (2 * r->ty + q) * d->w + 2 * r->tx, ob,
+                    (size_t) cols * sizeof *ob);
+          }
+      }
+}
+
+size_t
+nn_wino_workspace_floats (const conv2d_desc *d)
+{
+  const wino_geom g = wino_geom_of (d);
+  const size_t nt = (size_t) omp_get_max_threads ();
+  return (16 * (size_t) d->cout * d->cin + 15) / 16 * 16
+         + nt * wino_thread_floats (d, &g);
+}
+
+void
+nn_wino_forward (const conv2d_desc *d, const float *x, const float *weight,
+                 int flip, const float *bias, int relu, float *y,
+                 float *workspace)
+{
+  const wino_geom g = wino_geom_of (d);
+  const size_t cc = (size_t) d->cout * d->cin;
+  float *u = workspace, *scratch = u + (16 * cc + 15) / 16 * 16;
+  const size_t per_thread = wino_thread_floats (d, &g);
+  wino_weights (d, weight, flip, u);
+  /* blocks shared out among the threads, each with its own sgemms
+   * (OpenBLAS runs one thread inside a parallel region) */
+#pragma omp parallel for schedule(static, 1)
+  for (long bi = 0; bi < (long) g.blocks; bi++)
+    {
+      const size_t t0 = (size_t) bi * g.tb;
+      const size_t nb = g.tiles - t0 < g.tb ? g.tiles - t0 : g.tb;
+      float *v = scratch + (size_t) omp_get_thread_num () * per_thread;
+      float *m = v + (size_t) 16 * d->cin * g.tb;
+      float *tmp = m + (size_t) 16 * d->cout * g.tb;
+      wino_run *runs = (wino_run *) (tmp + wino_scratch_floats (&g));
+      const int nruns = wino_runs (&g, t0, nb, runs);
+      wino_input (d, &g, x, runs, nruns, v, tmp);
+      for (int xi = 0; xi < 16; xi++)
+        cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, d->cout,
+                     (int) nb, d->cin, 1.0f, u + xi * cc, d->cin,
+                     v + (size_t) xi * d->cin * g.tb, (int) g.tb, 0.0f,
+                     m + (size_t) xi * d->cout * g.tb, (int) g.tb);
+      wino_output (d, &g, m, runs, nruns, bias, relu, y, tmp);
+    }
+}
