@@ -521,6 +521,24 @@ nn_conv2d_workspace_floats (const conv2d_desc *d)
   return im2col_workspace_floats (d);
 }
 
+size_t
+nn_conv2d_forward_workspace_floats (const conv2d_desc *d)
+{
+  const size_t nt = (size_t) omp_get_max_threads ();
+  const size_t cc = (size_t) d->cout * d->cin;
+  if (d->algo == CONV2D_SHIFT || d->algo == CONV2D_UP2)
+    {
+      /* shift_workspace_taps's forward part */
+      const int up = d->algo == CONV2D_UP2, taps = up ? 16 : 9;
+      const conv2d_desc sd = up ? up2_small (d) : *d;
+      const shift_geom g = shift_geom_of (&sd);
+      return 2 * taps * cc + g.L * d->cin + nt * d->cout * SHIFT_BLOCK;
+    }
+  if (d->algo == CONV2D_WINO || d->algo == CONV2D_WINO_SHIFT)
+    return nn_wino_workspace_floats (d);
+  return im2col_workspace_floats (d);
+}
+
 double
 nn_conv2d_flops (const conv2d_desc *d)
 {

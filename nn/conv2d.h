@@ -54,6 +54,9 @@ int nn_conv2d_shift_ok (const conv2d_desc *d);
 /* Floats of scratch space the forward and backward passes need. */
 size_t nn_conv2d_workspace_floats (const conv2d_desc *d);
 
+/* Floats of scratch space the forward pass alone needs (inference). */
+size_t nn_conv2d_forward_workspace_floats (const conv2d_desc *d);
+
 void nn_conv2d_forward (const conv2d_desc *d, const float *x, const float *weight,
                      const float *bias, float *y, float *workspace);
 

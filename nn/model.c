@@ -891,8 +891,40 @@ graph_plan (nn_graph *g, nn_pass pass)
 /* Largest CONV2D_SHIFT workspace an inference pass uses (16 MiB). */
 #define SHIFT_INFER_FLOATS ((size_t) 1 << 22)
 
-/* shift: 3x3 stride-1 convolutions use CONV2D_SHIFT and CONV2D_UP2
- * (training passes) */
+/* The algorithm of conv op i (its cd set up) for a training pass
+ * (train) or an inference pass.  3x3 stride-1 convolutions:
+ *   - after an upsampling that only they read: the folded kernels on the
+ *     small image (CONV2D_UP2; graph_plan), which never makes the
+ *     upsampled copy, so inference too whatever the size;
+ *   - else wide layers by Winograd (fewer products; its transforms cost
+ *     more than they save below about 128 channels, measured);
+ *   - else the shifted products: in training, and in inference while
+ *     their padded copy is small (a 256-pixel working size; measured
+ *     faster than im2col there);
+ *   - not for one input channel: 9 GEMMs with K = 1 are slower than
+ *     im2col's single one with K = 9 (cnn conv1, measured).
+ * Everything else: im2col's bounded blocks. */
+static conv2d_algo
+conv_algo (nn_graph *g, int i, int train)
+{
+  const op *o = &g->ops[i];
+  if (!nn_conv2d_shift_ok (&o->cd) || o->cin < 4)
+    return CONV2D_IM2COL;
+  const int j = producer (g, i);
+  if (j >= 0 && g->ops[j].kind == OP_UPSAMPLE2
+      && g->acts[o->in].consumers == 1)
+    return CONV2D_UP2;
+  if (nn_wino_ok (&o->cd) && o->cin >= WINO_MIN_CHANNELS
+      && o->cout >= WINO_MIN_CHANNELS)
+    return train ? CONV2D_WINO_SHIFT : CONV2D_WINO;
+  conv2d_desc sd = o->cd;
+  sd.algo = CONV2D_SHIFT;
+  if (train || nn_conv2d_forward_workspace_floats (&sd) <= SHIFT_INFER_FLOATS)
+    return CONV2D_SHIFT;
+  return CONV2D_IM2COL;
+}
+
+/* shift: a training pass (conv_algo) */
 static int
 graph_set_shapes (nn_graph *g, int n, int h, int w, int shift)
 {
@@ -912,33 +944,12 @@ graph_set_shapes (nn_graph *g, int n, int h, int w, int shift)
           if (nn_conv2d_desc_init (&o->cd, n, o->cin, in->h, in->w, o->cout, o->k,
                                 o->stride, o->pad))
             return -1;
-          /* not for one input channel: 9 GEMMs with K = 1 are slower than
-           * im2col's single one with K = 9 (cnn conv1, measured) */
-          /* inference (shift 0): the shifted GEMMs too while their padded
-           * copy is small (a 256-pixel working size; measured faster than
-           * im2col there), im2col's bounded blocks for large images */
-          conv2d_desc sd = o->cd;
-          sd.algo = CONV2D_SHIFT;
-          if (nn_conv2d_shift_ok (&o->cd) && o->cin >= 4
-              && (shift || nn_conv2d_workspace_floats (&sd) <= SHIFT_INFER_FLOATS))
-            {
-              o->cd.algo = CONV2D_SHIFT;
-              /* after an upsampling that only it reads: the folded
-               * kernels on the small image (CONV2D_UP2; graph_plan) */
-              int j = producer (g, i);
-              if (shift && j >= 0 && g->ops[j].kind == OP_UPSAMPLE2
-                  && in->consumers == 1)
-                o->cd.algo = CONV2D_UP2;
-            }
-          /* wide layers: Winograd (fewer products; its transforms cost
-           * more than they save below about 128 channels, measured) */
-          if (nn_wino_ok (&o->cd) && o->cd.algo != CONV2D_UP2
-              && o->cin >= WINO_MIN_CHANNELS && o->cout >= WINO_MIN_CHANNELS)
-            o->cd.algo = shift ? CONV2D_WINO_SHIFT : CONV2D_WINO;
+          o->cd.algo = conv_algo (g, i, shift);
           out->h = o->cd.oh;
           out->w = o->cd.ow;
           {
-            size_t ws = nn_conv2d_workspace_floats (&o->cd);
+            size_t ws = shift ? nn_conv2d_workspace_floats (&o->cd)
+                              : nn_conv2d_forward_workspace_floats (&o->cd);
             if (ws > g->workspace_floats)
               g->workspace_floats = ws;
           }
@@ -1215,7 +1226,8 @@ op_forward (nn_model *m, const op *o, nn_pass pass)
     {
     case OP_CONV:
       if (pass == NN_PASS_INFER)
-        return conv_forward_infer (m, o, x, out->data);
+        return conv_forward_infer (m, o, o->src == o->in ? x
+                                   : g->acts[o->src].data, out->data);
       nn_conv2d_forward (&o->cd, g->acts[o->src].data,
                          m->params[o->weight].data,
                          o->bias >= 0 ? m->params[o->bias].data : NULL,
@@ -1307,6 +1319,10 @@ nn_model_forward (nn_model *m, const float *input, int n, int h, int w,
         {
           if (g->acts[o->in].last_use == i)
             graph_drop (g, o->in);
+          /* a CONV2D_UP2 convolution's small image, whose last reader
+           * was the upsampling it stood in for */
+          if (o->src != o->in && g->acts[o->src].last_use < i)
+            graph_drop (g, o->src);
           if (o->in2 >= 0 && g->acts[o->in2].last_use == i)
             graph_drop (g, o->in2);
         }
