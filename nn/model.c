@@ -885,8 +885,13 @@ graph_plan (nn_graph *g, nn_pass pass)
 }
 
 /* Channels in and out from which a 3x3 stride-1 convolution goes
- * through Winograd (CONV2D_WINO, CONV2D_WINO_SHIFT). */
-#define WINO_MIN_CHANNELS 128
+ * through Winograd (CONV2D_WINO, CONV2D_WINO_SHIFT) at any size: at 64
+ * in and out the shifted products are as fast (measured 2026-12-02,
+ * 2 threads: 32x32 batch 16, 7.9 against 8.6 ms; 64 to 128 channels at
+ * 128x128, 11.4 against 13.4 ms for Winograd; 128 to 128, 21.7 against
+ * 26.5 ms). */
+#define WINO_MIN_CIN 64
+#define WINO_MIN_COUT 128
 
 /* Largest CONV2D_SHIFT workspace an inference pass uses (16 MiB). */
 #define SHIFT_INFER_FLOATS ((size_t) 1 << 22)
@@ -897,10 +902,11 @@ graph_plan (nn_graph *g, nn_pass pass)
  *     small image (CONV2D_UP2; graph_plan), which never makes the
  *     upsampled copy, so inference too whatever the size;
  *   - else wide layers by Winograd (fewer products; its transforms cost
- *     more than they save below about 128 channels, measured);
+ *     as much as they save below WINO_MIN_COUT channels);
  *   - else the shifted products: in training, and in inference while
  *     their padded copy is small (a 256-pixel working size; measured
- *     faster than im2col there);
+ *     faster than im2col there); beyond that, Winograd's bounded blocks
+ *     (1.2 times as fast as im2col at 256x256, 64 channels);
  *   - not for one input channel: 9 GEMMs with K = 1 are slower than
  *     im2col's single one with K = 9 (cnn conv1, measured).
  * Everything else: im2col's bounded blocks. */
@@ -914,13 +920,15 @@ conv_algo (nn_graph *g, int i, int train)
   if (j >= 0 && g->ops[j].kind == OP_UPSAMPLE2
       && g->acts[o->in].consumers == 1)
     return CONV2D_UP2;
-  if (nn_wino_ok (&o->cd) && o->cin >= WINO_MIN_CHANNELS
-      && o->cout >= WINO_MIN_CHANNELS)
+  if (nn_wino_ok (&o->cd) && o->cin >= WINO_MIN_CIN
+      && o->cout >= WINO_MIN_COUT)
     return train ? CONV2D_WINO_SHIFT : CONV2D_WINO;
   conv2d_desc sd = o->cd;
   sd.algo = CONV2D_SHIFT;
   if (train || nn_conv2d_forward_workspace_floats (&sd) <= SHIFT_INFER_FLOATS)
     return CONV2D_SHIFT;
+  if (nn_wino_ok (&o->cd) && o->cin >= 32 && o->cout >= 32)
+    return CONV2D_WINO; /* bounded blocks, fewer products than im2col */
   return CONV2D_IM2COL;
 }
 
