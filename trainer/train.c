@@ -43,7 +43,6 @@
 #include <fcntl.h>
 #include <math.h>
 #include <omp.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -58,6 +57,7 @@
 #include "colorize.h"
 #include "commands.h"
 #include "dataset.h"
+#include "feeder.h"
 #include "metrics.h"
 #include "head.h"
 #include "image.h"
@@ -68,7 +68,6 @@
 #include "weights.h"
 
 
-#define QUEUE_DEPTH 4
 #define TEXT_MAX CHECKPOINT_TEXT_MAX
 
 static volatile sig_atomic_t stop_signal;
@@ -191,153 +190,6 @@ train_checkpoint_save (const char *path, const nn_model *m,
             (long long) st->step, st->elapsed, st->images,
             (unsigned long long) st->data_hash);
   return checkpoint_save (path, m, adam, text, msg, len);
-}
-
-/* ---- Batches made by worker threads --------------------------------------- */
-
-typedef struct slot {
-  int64_t step;            /* the step this slot holds or is filling */
-  int ready;
-  int failed;
-  char msg[512];           /* why it failed */
-  float *input, *target, *weight;
-} slot;
-
-typedef struct feeder {
-  trainset *ts;
-  const settings *s;
-  const nn_scaling *sc;
-  const dataset_weights *wt;
-  int64_t next;            /* next step to make */
-  int64_t consumed;        /* steps below this are done */
-  int64_t end;
-  int j0, nb;              /* this process's samples j0 .. j0+nb-1 of a batch */
-  int quit;
-  slot slots[QUEUE_DEPTH];
-  pthread_mutex_t lock;
-  pthread_cond_t cond;
-  int nthreads;
-  pthread_t threads[16];
-} feeder;
-
-static void
-feeder_fill (feeder *fd, slot *sl, int64_t step, trainset_cursor *cur)
-{
-  const settings *s = fd->s;
-  size_t plane = (size_t) s->crop * s->crop;
-  sl->failed = 0;
-  for (int i = 0; i < fd->nb && !sl->failed; i++)
-    {
-      uint64_t k = (uint64_t) step * s->batch + fd->j0 + i;
-      if (trainset_sample (cur, s->seed, k, s->crop, fd->sc, fd->wt,
-                           sl->input + i * plane, sl->target + i * 2 * plane,
-                           sl->weight ? sl->weight + i * 2 * plane : NULL,
-                           sl->msg, sizeof sl->msg))
-        sl->failed = 1;
-    }
-}
-
-static void *
-feeder_main (void *arg)
-{
-  feeder *fd = arg;
-  trainset_cursor *cur = trainset_cursor_new (fd->ts);
-  pthread_mutex_lock (&fd->lock);
-  while (!fd->quit)
-    {
-      int64_t step = fd->next;
-      if (step >= fd->end || step >= fd->consumed + QUEUE_DEPTH)
-        {
-          pthread_cond_wait (&fd->cond, &fd->lock);
-          continue;
-        }
-      fd->next++;
-      slot *sl = &fd->slots[step % QUEUE_DEPTH];
-      sl->step = step;
-      sl->ready = 0;
-      pthread_mutex_unlock (&fd->lock);
-      if (cur)
-        feeder_fill (fd, sl, step, cur);
-      else
-        snprintf (sl->msg, sizeof sl->msg, "out of memory making batch %lld",
-                  (long long) step);
-      pthread_mutex_lock (&fd->lock);
-      sl->failed |= !cur;
-      sl->ready = 1;
-      pthread_cond_broadcast (&fd->cond);
-    }
-  pthread_mutex_unlock (&fd->lock);
-  trainset_cursor_free (cur);
-  return NULL;
-}
-
-static int
-feeder_start (feeder *fd, int nthreads, int64_t start, int64_t end)
-{
-  size_t plane = (size_t) fd->s->crop * fd->s->crop;
-  for (int i = 0; i < QUEUE_DEPTH; i++)
-    {
-      slot *sl = &fd->slots[i];
-      sl->step = -1;
-      sl->input = malloc (plane * fd->nb * sizeof (float));
-      sl->target = malloc (plane * 2 * fd->nb * sizeof (float));
-      sl->weight = fd->wt ? malloc (plane * 2 * fd->nb * sizeof (float))
-                          : NULL;
-      if (!sl->input || !sl->target || (fd->wt && !sl->weight))
-        return -1;
-    }
-  fd->next = fd->consumed = start;
-  fd->end = end;
-  pthread_mutex_init (&fd->lock, NULL);
-  pthread_cond_init (&fd->cond, NULL);
-  if (nthreads > 16)
-    nthreads = 16;
-  for (int i = 0; i < nthreads; i++)
-    if (pthread_create (&fd->threads[fd->nthreads], NULL, feeder_main, fd) == 0)
-      fd->nthreads++;
-  return fd->nthreads ? 0 : -1;
-}
-
-static slot *
-feeder_get (feeder *fd, int64_t step)
-{
-  slot *sl = &fd->slots[step % QUEUE_DEPTH];
-  pthread_mutex_lock (&fd->lock);
-  while (!(sl->step == step && sl->ready))
-    pthread_cond_wait (&fd->cond, &fd->lock);
-  pthread_mutex_unlock (&fd->lock);
-  return sl;
-}
-
-static void
-feeder_done (feeder *fd, int64_t step)
-{
-  pthread_mutex_lock (&fd->lock);
-  fd->consumed = step + 1;
-  pthread_cond_broadcast (&fd->cond);
-  pthread_mutex_unlock (&fd->lock);
-}
-
-static void
-feeder_stop (feeder *fd)
-{
-  if (fd->nthreads)
-    {
-      pthread_mutex_lock (&fd->lock);
-      fd->quit = 1;
-      pthread_cond_broadcast (&fd->cond);
-      pthread_mutex_unlock (&fd->lock);
-      for (int i = 0; i < fd->nthreads; i++)
-        pthread_join (fd->threads[i], NULL);
-      pthread_mutex_destroy (&fd->lock);
-      pthread_cond_destroy (&fd->cond);
-    }
-  for (int i = 0; i < QUEUE_DEPTH; i++)
-    {
-      free (fd->slots[i].input);
-      free (fd->slots[i].target);
-      free (fd->slots[i].weight);
-    }
 }
 
 /* ---- Loss over the global batch ---------------------------------------------- */
@@ -1300,19 +1152,21 @@ train_run (int argc, char **argv, mpijob *job)
     }
 
   fd.ts = &ts;
-  fd.s = &s;
+  fd.seed = s.seed;
+  fd.batch = s.batch;
+  fd.crop = s.crop;
   fd.sc = &m->scaling;
   fd.wt = weighted ? &wt : NULL;
   fd.nb = s.batch / job->size;
   fd.j0 = job->rank * fd.nb;
   int64_t end = s.total_steps ? s.total_steps : INT64_MAX;
+  feeder_started = 1;       /* feeder_stop frees what a failed start left */
   if (feeder_start (&fd, (int) workers, st.step, end))
     {
       fprintf (stderr, "colorize-train train: cannot start the data "
                "workers (out of memory)\n");
       goto done_gegl;
     }
-  feeder_started = 1;
   size_t plane = (size_t) s.crop * s.crop;
   size_t nout = m->head_bins                /* this process's outputs */
                 ? plane / 4 * m->head_bins * fd.nb : plane * 2 * fd.nb;
@@ -1385,7 +1239,7 @@ train_run (int argc, char **argv, mpijob *job)
   while (s.total_steps == 0 || st.step < s.total_steps)
     {
       int64_t step = st.step;
-      slot *sl = feeder_get (&fd, step);
+      feeder_slot *sl = feeder_get (&fd, step);
       if (sl->failed)
         {
           fprintf (stderr, "%scolorize-train train: step %lld: %s\n",
@@ -1458,9 +1312,7 @@ train_run (int argc, char **argv, mpijob *job)
             s.total_steps = st.step;
           s.total_steps = mpijob_bcast_i64 (job, s.total_steps); /* rank 0's */
           resolve_warmup (&s);
-          pthread_mutex_lock (&fd.lock);
-          fd.end = s.total_steps;
-          pthread_mutex_unlock (&fd.lock);
+          feeder_set_end (&fd, s.total_steps);
           if (job->rank == 0)
             fprintf (stderr, "%.2f s per step: %lld steps in %g minutes\n",
                      per, (long long) s.total_steps, s.minutes);
