@@ -63,6 +63,7 @@
 #include "image.h"
 #include "model.h"
 #include "mpijob.h"
+#include "options.h"
 #include "tmpfile.h"
 #include "trainset.h"
 #include "weights.h"
@@ -112,28 +113,183 @@ typedef struct settings {
   double teacher_share;    /* its share of each pixel's target */
 } settings;
 
-/* Options given on the command line (for conflicts with --resume). */
-typedef struct given {
-  int arch, batch, crop, seed, lr, schedule, warmup, weight_decay, loss,
-      encoder_lr,
-      steps, epochs, minutes, cache_side, gray_threshold, working_size,
-      val_every, teacher, teacher_share;
-} given;
+/* ---- Command line ------------------------------------------------------------ */
 
+/* What the command line gives: the settings (first, so that the table's
+ * settings entries are offsets into a settings struct as well) and the
+ * rest, which checkpoints do not keep. */
+typedef struct train_args {
+  settings s;
+  char *data_specs[TRAINSET_MAX_SOURCES];   /* --data A [B ...] */
+  int n_data;
+  const char *out, *val_dir, *init, *resume, *trace_reads;
+  int threads, workers;
+  int64_t stop_after, log_every;
+  double ckpt_minutes;
+} train_args;
+
+_Static_assert (offsetof (train_args, s) == 0,
+                "the settings entries of train_table are settings offsets");
+
+static const settings settings_default = {
+  .arch = "", .batch = 16, .crop = 128, .seed = 1, .lr = 1e-3,
+  .schedule = "cosine", .warmup = -1, .loss = "mse", .encoder_lr = 1.0,
+  .teacher = "", .teacher_share = 0.8,
+  .cache_side = DATASET_DEFAULT_SHORT_SIDE,
+  .gray_threshold = DATASET_DEFAULT_GRAY_THRESHOLD,
+  .working_size = COLORIZE_DEFAULT_WORKING_SIZE
+};
+
+#define ARG(f) .at = offsetof (train_args, f)
+#define SET(f) .at = offsetof (train_args, s.f),                             \
+               .size = sizeof (((train_args *) 0)->s.f)
+
+/* The entries with a key are the settings, in the order of their text
+ * (options_settings_text): that order and the keys are the checkpoint's
+ * format; do not reorder them.  The optional ones came after the first
+ * checkpoints. */
+static const option train_options[] = {
+  { .name = "--arch", .type = OPT_ENUM, SET (arch), .choices = "cnn|resnet18",
+    .key = "arch", .meta = "cnn|resnet18",
+    .help = "the network (--init and --resume: the file's)" },
+  { .name = "--data", .type = OPT_LIST, ARG (data_specs),
+    .hi = TRAINSET_MAX_SOURCES, .count = offsetof (train_args, n_data),
+    .meta = "DIR|SET.pack[:W]...",
+    .help = "training photos: folders or packs, each with a weight or none" },
+  { .name = "--out", .type = OPT_STRING, ARG (out), .meta = "FILE.weights",
+    .help = "the weights; FILE.csv, FILE.png, FILE.ckpt beside them" },
+  { .name = "--val", .type = OPT_STRING, ARG (val_dir), .meta = "DIR|VAL.pack",
+    .help = "validation photos, whole (pack --full)" },
+  { .name = "--init", .type = OPT_STRING, ARG (init), .meta = "FILE.weights",
+    .help = "start from these weights" },
+  { .name = "--resume", .type = OPT_STRING, ARG (resume), .meta = "FILE.ckpt",
+    .help = "continue a checkpoint, with its settings" },
+  { .name = "--batch", .type = OPT_INT, SET (batch), .lo = 1, .hi = 1024,
+    .key = "batch", .meta = "N",
+    .help = "samples per step, over all processes (default 16)" },
+  { .name = "--crop", .type = OPT_INT, SET (crop), .lo = 8, .hi = 1024,
+    .multiple = 8, .key = "crop", .meta = "N",
+    .help = "side of the training crops (default 128; the networks halve "
+            "it three times)" },
+  { .name = "--seed", .type = OPT_UINT64, SET (seed), .lo = 0,
+    .hi = INT64_MAX, .key = "seed", .meta = "S",
+    .help = "the initialization's and the samples' (default 1)" },
+  { .name = "--lr", .type = OPT_DOUBLE, SET (lr), .min = 1e-9, .max = 10.0,
+    .key = "lr", .meta = "X", .help = "learning rate (default 1e-3)" },
+  { .name = "--schedule", .type = OPT_ENUM, SET (schedule),
+    .choices = "cosine|constant", .key = "schedule", .meta = "cosine|constant",
+    .help = "after the warm-up (default cosine, to lr/100)" },
+  { .name = "--warmup", .type = OPT_INT64, SET (warmup), .lo = 0,
+    .hi = 1000000000LL, .key = "warmup", .meta = "N",
+    .help = "steps of linear warm-up (default 5% of the run, at most 500)" },
+  { .name = "--weight-decay", .type = OPT_DOUBLE, SET (weight_decay),
+    .min = 0.0, .max = 1.0, .key = "weight_decay", .meta = "X",
+    .help = "decoupled weight decay, AdamW (default 0)" },
+  { .name = "--loss", .type = OPT_ENUM, SET (loss),
+    .choices = "mse|weighted|class", .key = "loss",
+    .meta = "mse|weighted|class",
+    .help = "weighted: rare colours count more; class: colour classes "
+            "(default mse)" },
+  { .name = "--steps", .type = OPT_INT64, SET (total_steps), .lo = 1,
+    .hi = 1000000000LL, .key = "total_steps", .meta = "N",
+    .help = "the run's length in steps" },
+  { .name = "--epochs", .type = OPT_DOUBLE, SET (epochs), .min = 1e-3,
+    .max = 1e6, .key = "epochs_requested", .meta = "N",
+    .help = "the run's length in epochs (default 10)" },
+  { .name = "--minutes", .type = OPT_DOUBLE, SET (minutes), .min = 0.01,
+    .max = 1e6, .key = "minutes_requested", .meta = "M",
+    .help = "the run's length in minutes, fixed after 10 steps" },
+  { .name = "--cache-size", .type = OPT_INT, SET (cache_side), .lo = 8,
+    .hi = 100000, .key = "cache_side", .meta = "N",
+    .help = "shorter side of the cached photos (default 160; packs: theirs)" },
+  { .name = "--gray-threshold", .type = OPT_DOUBLE, SET (gray_threshold),
+    .min = 0.0, .max = 100.0, .key = "gray_threshold", .meta = "C",
+    .help = "photos of less mean chroma are left out (default 3)" },
+  { .name = "--working-size", .type = OPT_INT, SET (working_size),
+    .lo = COLORIZE_MIN_WORKING_SIZE, .hi = COLORIZE_MAX_WORKING_SIZE,
+    .key = "working_size", .meta = "S",
+    .help = "validation's working size (default 256)" },
+  { .name = "--val-every", .type = OPT_INT64, SET (val_every), .lo = 0,
+    .hi = 1000000000LL, .key = "val_every", .meta = "N",
+    .help = "validate every N steps (default 0: every epoch)" },
+  { .name = "--encoder-lr", .type = OPT_DOUBLE, SET (encoder_lr), .min = 0.0,
+    .max = 1.0, .key = "encoder_lr", .optional = 1, .meta = "X",
+    .help = "the ResNet encoder's share of the learning rate (default 1)" },
+  { .name = "--teacher", .type = OPT_TEXT, SET (teacher), .key = "teacher",
+    .optional = 1, .meta = "CLASS.weights",
+    .help = "distil from this colour-class model (--loss class)" },
+  { .name = "--teacher-share", .type = OPT_DOUBLE, SET (teacher_share),
+    .min = 0.0, .max = 1.0, .key = "teacher_share", .optional = 1,
+    .meta = "X", .help = "the teacher's share of each target (default 0.8)" },
+  OPTION_THREADS (train_args, threads),
+  { .name = "--workers", .type = OPT_INT, ARG (workers), .lo = 1,
+    .hi = FEEDER_MAX_THREADS, .meta = "N",
+    .help = "threads making the batches (default 2)" },
+  { .name = "--checkpoint-minutes", .type = OPT_DOUBLE, ARG (ckpt_minutes),
+    .min = 0.0, .max = 1e6, .meta = "M",
+    .help = "a checkpoint every M minutes (default 5; 0: on signals only)" },
+  { .name = "--log-every", .type = OPT_INT64, ARG (log_every), .lo = 1,
+    .hi = 1000000000LL, .meta = "N",
+    .help = "a CSV row every N steps (default 10)" },
+  /* testing: behave as if interrupted after this many steps */
+  { .name = "--stop-after", .type = OPT_INT64, ARG (stop_after), .lo = 1,
+    .hi = 1000000000LL },
+  /* testing: the pack records each process reads, into this file */
+  { .name = "--trace-reads", .type = OPT_STRING, ARG (trace_reads) },
+};
+
+#undef ARG
+#undef SET
+
+static const option_table train_table = {
+  .command = "train",
+  .synopsis = "train --arch cnn|resnet18 --data DIR|SET.pack[:W]... "
+              "--out FILE.weights [OPTIONS]",
+  .opts = train_options, .n = OPTIONS_COUNT (train_options)
+};
+
+/* Fills a from argv: -1 to go on, else the exit status (0: --help). */
+static int
+train_parse (int argc, char **argv, train_args *a, unsigned char *given)
+{
+  *a = (train_args) { .s = settings_default, .workers = 2, .log_every = 10,
+                      .ckpt_minutes = 5.0 };
+  int rc = options_parse (&train_table, argc, argv, a, given);
+  if (rc >= 0)
+    return rc;
+  const char *why = NULL;
+  int lengths = options_given (&train_table, given, "--steps")
+                + options_given (&train_table, given, "--epochs")
+                + options_given (&train_table, given, "--minutes");
+  if (!a->n_data || !a->out)
+    {
+      fprintf (stderr, "colorize-train train: %s is required\n",
+               !a->n_data ? "--data DIR" : "--out FILE.weights");
+      options_usage (&train_table);
+      return 2;
+    }
+  if (lengths > 1)
+    why = "give one of --epochs, --steps and --minutes";
+  else if (a->resume && a->init)
+    why = "--init and --resume exclude each other (a checkpoint holds its "
+          "weights)";
+  else if (!a->resume && !a->init
+           && !options_given (&train_table, given, "--arch"))
+    why = "--arch cnn|resnet18 is required (or --init FILE.weights, or "
+          "--resume FILE.ckpt)";
+  if (why)
+    {
+      fprintf (stderr, "colorize-train train: %s\n", why);
+      return 2;
+    }
+  return -1;
+}
+
+/* The settings' text in checkpoints and weight metadata (options.h). */
 static void
 settings_text (const settings *s, char *buf, size_t len)
 {
-  snprintf (buf, len,
-            "arch=%s\nbatch=%d\ncrop=%d\nseed=%llu\nlr=%.9g\nschedule=%s\n"
-            "warmup=%lld\nweight_decay=%.9g\nloss=%s\ntotal_steps=%lld\n"
-            "epochs_requested=%.9g\nminutes_requested=%.9g\ncache_side=%d\n"
-            "gray_threshold=%.9g\nworking_size=%d\nval_every=%lld\n"
-            "encoder_lr=%.9g\nteacher=%s\nteacher_share=%.9g\n",
-            s->arch, s->batch, s->crop, (unsigned long long) s->seed, s->lr,
-            s->schedule, (long long) s->warmup, s->weight_decay, s->loss,
-            (long long) s->total_steps, s->epochs, s->minutes, s->cache_side,
-            s->gray_threshold, s->working_size, (long long) s->val_every,
-            s->encoder_lr, s->teacher, s->teacher_share);
+  options_settings_text (&train_table, s, buf, len);
 }
 
 /* The default warm-up once the step count is known: 5% of the run, at
@@ -190,6 +346,31 @@ train_checkpoint_save (const char *path, const nn_model *m,
             (long long) st->step, st->elapsed, st->images,
             (unsigned long long) st->data_hash);
   return checkpoint_save (path, m, adam, text, msg, len);
+}
+
+/* The counters of a checkpoint's text (train_checkpoint_save).  Returns 0,
+ * or -1 with *bad the first key missing or bad. */
+static int
+train_state_read (const char *text, state *st, const char **bad)
+{
+  static const char *keys[4] = { "step", "elapsed", "images", "data_hash" };
+  double x[4] = { 0 };
+  for (int i = 0; i < 4; i++)
+    if (nn_metadata_number (text, keys[i], &x[i]) != 1)
+      {
+        *bad = keys[i];
+        return -1;
+      }
+  st->step = (int64_t) x[0];
+  st->elapsed = x[1];
+  st->images = (int) x[2];
+  st->data_hash = strtoull (nn_metadata_value (text, "data_hash"), NULL, 10);
+  if (st->step < 0)
+    {
+      *bad = "step";
+      return -1;
+    }
+  return 0;
 }
 
 /* ---- Loss over the global batch ---------------------------------------------- */
@@ -489,56 +670,6 @@ fmt_duration (double s, char *buf, size_t len)
     snprintf (buf, len, "%ldm%02lds", t / 60, t % 60);
 }
 
-/* ---- Command line ------------------------------------------------------------ */
-
-static void
-train_usage (void)
-{
-  fprintf (stderr,
-           "usage: colorize-train train --arch cnn|resnet18 --data DIR|SET.pack[:W]... --out FILE.weights\n"
-           "         [--val DIR|VAL.pack] [--epochs N | --steps N | --minutes M] [--batch 16]\n"
-           "         [--crop 128] [--lr 1e-3] [--schedule cosine|constant] [--warmup N]\n"
-           "         [--weight-decay X] [--encoder-lr X] [--loss mse|weighted|class] [--threads N] [--workers N]\n"
-           "         [--seed S] [--init FILE.weights] [--resume FILE.ckpt]\n"
-           "         [--val-every N] [--working-size S] [--cache-size N]\n"
-           "         [--gray-threshold C] [--checkpoint-minutes M] [--log-every N]\n"
-           "         [--teacher CLASS.weights [--teacher-share 0.8]]\n");
-}
-
-static int
-parse_long (const char *opt, const char *v, long long lo, long long hi,
-            long long *out)
-{
-  char *end;
-  errno = 0;
-  long long x = strtoll (v, &end, 10);
-  if (!*v || *end || errno || x < lo || x > hi)
-    {
-      fprintf (stderr, "colorize-train train: %s expects an integer in "
-               "%lld..%lld, got '%s'\n", opt, lo, hi, v);
-      return -1;
-    }
-  *out = x;
-  return 0;
-}
-
-static int
-parse_double (const char *opt, const char *v, double lo, double hi,
-              double *out)
-{
-  char *end;
-  errno = 0;
-  double x = strtod (v, &end);
-  if (!*v || *end || errno || !isfinite (x) || x < lo || x > hi)
-    {
-      fprintf (stderr, "colorize-train train: %s expects a number in "
-               "%g..%g, got '%s'\n", opt, lo, hi, v);
-      return -1;
-    }
-  *out = x;
-  return 0;
-}
-
 /* Checks that dir can take new files (the output's folder). */
 static int
 check_writable (const char *out, char *msg, size_t len)
@@ -574,276 +705,28 @@ check_writable (const char *out, char *msg, size_t len)
 static int
 train_run (int argc, char **argv, mpijob *job)
 {
-  settings s = { .arch = "", .batch = 16, .crop = 128, .seed = 1, .lr = 1e-3,
-                 .schedule = "cosine", .warmup = -1, .loss = "mse",
-                 .encoder_lr = 1.0, .teacher = "", .teacher_share = 0.8,
-                 .cache_side = DATASET_DEFAULT_SHORT_SIDE,
-                 .gray_threshold = DATASET_DEFAULT_GRAY_THRESHOLD,
-                 .working_size = COLORIZE_DEFAULT_WORKING_SIZE };
-  given g = { 0 };
-  const char *data = NULL, *out = NULL, *val_dir = NULL, *init = NULL,
-             *resume = NULL, *trace_reads = NULL;
-  char *data_specs[TRAINSET_MAX_SOURCES];    /* --data A [B ...] */
-  int n_data = 0;
-  char data_text[8192] = "";
-  long long threads = 0, workers = 2, stop_after = 0, log_every = 10;
-  double ckpt_minutes = 5.0;
-  int64_t steps_req = 0;
-
-  for (int i = 0; i < argc; i++)
-    {
-      const char *o = argv[i];
-      if (!strcmp (o, "-h") || !strcmp (o, "--help"))
-        {
-          train_usage ();
-          return 0;
-        }
-      if (strncmp (o, "--", 2))
-        {
-          fprintf (stderr, "colorize-train train: unexpected argument '%s'\n", o);
-          train_usage ();
-          return 2;
-        }
-      if (i + 1 >= argc)
-        {
-          fprintf (stderr, "colorize-train train: option %s needs a value\n", o);
-          return 2;
-        }
-      const char *v = argv[++i];
-      long long x;
-      if (!strcmp (o, "--arch"))
-        {
-          nn_arch a;
-          if (nn_arch_parse (v, &a) != NN_OK)
-            {
-              fprintf (stderr, "colorize-train train: --arch must be cnn or "
-                       "resnet18, got '%s'\n", v);
-              return 2;
-            }
-          snprintf (s.arch, sizeof s.arch, "%s", v);
-          g.arch = 1;
-        }
-      else if (!strcmp (o, "--data"))
-        {
-          /* --data A [B ...]: every value up to the next option */
-          data_specs[n_data++] = (char *) v;
-          while (i + 1 < argc && strncmp (argv[i + 1], "--", 2)
-                 && n_data < TRAINSET_MAX_SOURCES)
-            data_specs[n_data++] = argv[++i];
-          for (int d = 0; d < n_data; d++)
-            snprintf (data_text + strlen (data_text),
-                      sizeof data_text - strlen (data_text), "%s%s",
-                      d ? " " : "", data_specs[d]);
-          data = data_text;
-        }
-      else if (!strcmp (o, "--trace-reads"))
-        trace_reads = v;   /* testing: the pack records each process reads */
-      else if (!strcmp (o, "--out"))
-        out = v;
-      else if (!strcmp (o, "--val"))
-        val_dir = v;
-      else if (!strcmp (o, "--init"))
-        init = v;
-      else if (!strcmp (o, "--resume"))
-        resume = v;
-      else if (!strcmp (o, "--steps"))
-        {
-          if (parse_long (o, v, 1, 1000000000LL, &x))
-            return 2;
-          steps_req = x;
-          g.steps = 1;
-        }
-      else if (!strcmp (o, "--epochs"))
-        {
-          if (parse_double (o, v, 1e-3, 1e6, &s.epochs))
-            return 2;
-          g.epochs = 1;
-        }
-      else if (!strcmp (o, "--minutes"))
-        {
-          if (parse_double (o, v, 0.01, 1e6, &s.minutes))
-            return 2;
-          g.minutes = 1;
-        }
-      else if (!strcmp (o, "--batch"))
-        {
-          if (parse_long (o, v, 1, 1024, &x))
-            return 2;
-          s.batch = (int) x;
-          g.batch = 1;
-        }
-      else if (!strcmp (o, "--crop"))
-        {
-          if (parse_long (o, v, 8, 1024, &x))
-            return 2;
-          if (x % 8)
-            {
-              fprintf (stderr, "colorize-train train: --crop must be a "
-                       "multiple of 8 (the networks halve it three times), "
-                       "got %lld\n", x);
-              return 2;
-            }
-          s.crop = (int) x;
-          g.crop = 1;
-        }
-      else if (!strcmp (o, "--lr"))
-        {
-          if (parse_double (o, v, 1e-9, 10.0, &s.lr))
-            return 2;
-          g.lr = 1;
-        }
-      else if (!strcmp (o, "--schedule"))
-        {
-          if (strcmp (v, "cosine") && strcmp (v, "constant"))
-            {
-              fprintf (stderr, "colorize-train train: --schedule must be "
-                       "cosine or constant, got '%s'\n", v);
-              return 2;
-            }
-          snprintf (s.schedule, sizeof s.schedule, "%s", v);
-          g.schedule = 1;
-        }
-      else if (!strcmp (o, "--warmup"))
-        {
-          if (parse_long (o, v, 0, 1000000000LL, &x))
-            return 2;
-          s.warmup = x;
-          g.warmup = 1;
-        }
-      else if (!strcmp (o, "--weight-decay"))
-        {
-          if (parse_double (o, v, 0.0, 1.0, &s.weight_decay))
-            return 2;
-          g.weight_decay = 1;
-        }
-      else if (!strcmp (o, "--encoder-lr"))
-        {
-          if (parse_double (o, v, 0.0, 1.0, &s.encoder_lr))
-            return 2;
-          g.encoder_lr = 1;
-        }
-      else if (!strcmp (o, "--teacher"))
-        {
-          if (!*v || strlen (v) >= sizeof s.teacher || strchr (v, '\n'))
-            {
-              fprintf (stderr, "colorize-train train: --teacher expects a "
-                       "weight file's path (one line, under %zu bytes)\n",
-                       sizeof s.teacher);
-              return 2;
-            }
-          snprintf (s.teacher, sizeof s.teacher, "%s", v);
-          g.teacher = 1;
-        }
-      else if (!strcmp (o, "--teacher-share"))
-        {
-          if (parse_double (o, v, 0.0, 1.0, &s.teacher_share))
-            return 2;
-          g.teacher_share = 1;
-        }
-      else if (!strcmp (o, "--loss"))
-        {
-          if (strcmp (v, "mse") && strcmp (v, "weighted") && strcmp (v, "class"))
-            {
-              fprintf (stderr, "colorize-train train: --loss must be mse, "
-                       "weighted or class, got '%s'\n", v);
-              return 2;
-            }
-          snprintf (s.loss, sizeof s.loss, "%s", v);
-          g.loss = 1;
-        }
-      else if (!strcmp (o, "--seed"))
-        {
-          if (parse_long (o, v, 0, INT64_MAX, &x))
-            return 2;
-          s.seed = (uint64_t) x;
-          g.seed = 1;
-        }
-      else if (!strcmp (o, "--threads"))
-        {
-          if (parse_long (o, v, 1, 256, &threads))
-            return 2;
-        }
-      else if (!strcmp (o, "--workers"))
-        {
-          if (parse_long (o, v, 1, 16, &workers))
-            return 2;
-        }
-      else if (!strcmp (o, "--val-every"))
-        {
-          if (parse_long (o, v, 0, 1000000000LL, &x))
-            return 2;
-          s.val_every = x;
-          g.val_every = 1;
-        }
-      else if (!strcmp (o, "--working-size"))
-        {
-          if (parse_long (o, v, COLORIZE_MIN_WORKING_SIZE,
-                          COLORIZE_MAX_WORKING_SIZE, &x))
-            return 2;
-          s.working_size = (int) x;
-          g.working_size = 1;
-        }
-      else if (!strcmp (o, "--cache-size"))
-        {
-          if (parse_long (o, v, 8, 100000, &x))
-            return 2;
-          s.cache_side = (int) x;
-          g.cache_side = 1;
-        }
-      else if (!strcmp (o, "--gray-threshold"))
-        {
-          if (parse_double (o, v, 0.0, 100.0, &s.gray_threshold))
-            return 2;
-          g.gray_threshold = 1;
-        }
-      else if (!strcmp (o, "--checkpoint-minutes"))
-        {
-          if (parse_double (o, v, 0.0, 1e6, &ckpt_minutes))
-            return 2;
-        }
-      else if (!strcmp (o, "--log-every"))
-        {
-          if (parse_long (o, v, 1, 1000000000LL, &log_every))
-            return 2;
-        }
-      else if (!strcmp (o, "--stop-after"))
-        {
-          /* Testing: behave as if interrupted after this many steps. */
-          if (parse_long (o, v, 1, 1000000000LL, &stop_after))
-            return 2;
-        }
-      else
-        {
-          fprintf (stderr, "colorize-train train: unknown option '%s'\n", o);
-          train_usage ();
-          return 2;
-        }
-    }
-  if (!data || !out)
-    {
-      fprintf (stderr, "colorize-train train: %s is required\n",
-               !data ? "--data DIR" : "--out FILE.weights");
-      train_usage ();
-      return 2;
-    }
-  if (g.steps + g.epochs + g.minutes > 1)
-    {
-      fprintf (stderr, "colorize-train train: give one of --epochs, --steps "
-               "and --minutes\n");
-      return 2;
-    }
-  if (resume && init)
-    {
-      fprintf (stderr, "colorize-train train: --init and --resume exclude "
-               "each other (a checkpoint holds its weights)\n");
-      return 2;
-    }
-  if (!resume && !init && !g.arch)
-    {
-      fprintf (stderr, "colorize-train train: --arch cnn|resnet18 is "
-               "required (or --init FILE.weights, or --resume FILE.ckpt)\n");
-      return 2;
-    }
+  train_args args;
+  unsigned char given[OPTIONS_MAX];
+  int prc = train_parse (argc, argv, &args, given);
+  if (prc >= 0)
+    return prc;
+  settings s = args.s;
+  const char *out = args.out, *val_dir = args.val_dir, *init = args.init,
+             *resume = args.resume, *trace_reads = args.trace_reads;
+  char **data_specs = args.data_specs;
+  int n_data = args.n_data;
+  char data_text[8192] = "";    /* the --data values, for messages */
+  for (int d = 0; d < n_data; d++)
+    snprintf (data_text + strlen (data_text),
+              sizeof data_text - strlen (data_text), "%s%s", d ? " " : "",
+              data_specs[d]);
+  const char *data = data_text;
+  long long threads = args.threads, workers = args.workers,
+            stop_after = args.stop_after, log_every = args.log_every;
+  double ckpt_minutes = args.ckpt_minutes;
+  int given_steps = options_given (&train_table, given, "--steps"),
+      given_epochs = options_given (&train_table, given, "--epochs"),
+      given_minutes = options_given (&train_table, given, "--minutes");
   mpijob_quiet_end (job);
 
   char msg[1024];
@@ -874,106 +757,29 @@ train_run (int argc, char **argv, mpijob *job)
           rc = 1;
           goto done;
         }
-      settings c = s;
-      double x;
-      int bad = nn_metadata_string (ckpt_text, "arch", c.arch,
-                                    sizeof c.arch) != 1
-                || nn_metadata_string (ckpt_text, "schedule", c.schedule,
-                                       sizeof c.schedule) != 1
-                || nn_metadata_string (ckpt_text, "loss", c.loss,
-                                       sizeof c.loss) != 1;
-#define NUM(key, field, type)                                            \
-  bad |= nn_metadata_number (ckpt_text, key, &x) != 1;                                 \
-  c.field = (type) x;
-      NUM ("batch", batch, int);
-      NUM ("crop", crop, int);
-      NUM ("seed", seed, uint64_t);
-      NUM ("lr", lr, double);
-      NUM ("warmup", warmup, int64_t);
-      NUM ("weight_decay", weight_decay, double);
-      NUM ("total_steps", total_steps, int64_t);
-      NUM ("epochs_requested", epochs, double);
-      NUM ("minutes_requested", minutes, double);
-      NUM ("cache_side", cache_side, int);
-      NUM ("gray_threshold", gray_threshold, double);
-      NUM ("working_size", working_size, int);
-      NUM ("val_every", val_every, int64_t);
-      c.encoder_lr = nn_metadata_number (ckpt_text, "encoder_lr", &x) == 1
-                     ? x : 1.0;
-      if (nn_metadata_string (ckpt_text, "teacher", c.teacher,
-                              sizeof c.teacher) != 1)
-        c.teacher[0] = 0;        /* checkpoints from before --teacher */
-      c.teacher_share = nn_metadata_number (ckpt_text, "teacher_share", &x)
-                        == 1 ? x : 0.8;
-      bad |= nn_metadata_number (ckpt_text, "step", &x) != 1;
-      st.step = (int64_t) x;
-      bad |= nn_metadata_number (ckpt_text, "elapsed", &x) != 1;
-      st.elapsed = x;
-      bad |= nn_metadata_number (ckpt_text, "images", &x) != 1;
-      st.images = (int) x;
-      bad |= nn_metadata_number (ckpt_text, "data_hash", &x) != 1;
-#undef NUM
-      const char *dh = nn_metadata_value (ckpt_text, "data_hash");
-      st.data_hash = dh ? strtoull (dh, NULL, 10) : 0;
-      if (bad || c.batch < 1 || c.crop < 8 || c.crop % 8 || st.step < 0)
+      settings c = settings_default;
+      const char *bad = NULL;
+      if (options_settings_read (&train_table, ckpt_text, &c, &bad)
+          || train_state_read (ckpt_text, &st, &bad) || c.batch < 1
+          || c.crop < 8 || c.crop % 8)
         {
           fprintf (stderr, "colorize-train train: checkpoint %s: missing or "
-                   "bad settings\n", resume);
+                   "bad settings (%s)\n", resume, bad ? bad : "batch or crop");
           goto done;
         }
-      const char *conflict = NULL;
-      if (g.arch && strcmp (s.arch, c.arch))
-        conflict = "--arch";
-      else if (g.batch && s.batch != c.batch)
-        conflict = "--batch";
-      else if (g.crop && s.crop != c.crop)
-        conflict = "--crop";
-      else if (g.seed && s.seed != c.seed)
-        conflict = "--seed";
-      else if (g.lr && s.lr != c.lr)
-        conflict = "--lr";
-      else if (g.schedule && strcmp (s.schedule, c.schedule))
-        conflict = "--schedule";
-      else if (g.warmup && s.warmup != c.warmup)
-        conflict = "--warmup";
-      else if (g.weight_decay && s.weight_decay != c.weight_decay)
-        conflict = "--weight-decay";
-      else if (g.encoder_lr && s.encoder_lr != c.encoder_lr)
-        conflict = "--encoder-lr";
-      else if (g.loss && strcmp (s.loss, c.loss))
-        conflict = "--loss";
-      else if (g.steps && steps_req != c.total_steps)
-        conflict = "--steps";
-      else if (g.epochs && s.epochs != c.epochs)
-        conflict = "--epochs";
-      else if (g.minutes && s.minutes != c.minutes)
-        conflict = "--minutes";
-      else if (g.cache_side && s.cache_side != c.cache_side)
-        conflict = "--cache-size";
-      else if (g.gray_threshold && s.gray_threshold != c.gray_threshold)
-        conflict = "--gray-threshold";
-      else if (g.working_size && s.working_size != c.working_size)
-        conflict = "--working-size";
-      else if (g.val_every && s.val_every != c.val_every)
-        conflict = "--val-every";
-      else if (g.teacher && strcmp (s.teacher, c.teacher))
-        conflict = "--teacher";
-      else if (g.teacher_share && s.teacher_share != c.teacher_share)
-        conflict = "--teacher-share";
+      const option *conflict = options_conflict (&train_table, given, &s, &c);
       if (conflict)
         {
           fprintf (stderr, "colorize-train train: %s differs from the value "
                    "in checkpoint %s; leave it out to resume with the "
-                   "checkpoint's settings\n", conflict, resume);
+                   "checkpoint's settings\n", conflict->name, resume);
           rc = 2;
           goto done;
         }
       s = c;
     }
-  else if (!g.steps && !g.epochs && !g.minutes)
+  else if (!given_steps && !given_epochs && !given_minutes)
     s.epochs = 10;
-  if (g.steps)
-    s.total_steps = steps_req;
   if (s.batch % job->size)
     {
       if (job->rank == 0)
@@ -1014,7 +820,8 @@ train_run (int argc, char **argv, mpijob *job)
               fprintf (stderr, "colorize-train train: %s\n", err.message);
               goto done;
             }
-          if (g.arch && strcmp (s.arch, nn_arch_name (m->arch)))
+          if (options_given (&train_table, given, "--arch")
+              && strcmp (s.arch, nn_arch_name (m->arch)))
             {
               fprintf (stderr, "colorize-train train: --arch %s, but %s holds "
                        "a %s network\n", s.arch, init, nn_arch_name (m->arch));
@@ -1084,7 +891,8 @@ train_run (int argc, char **argv, mpijob *job)
                            job->rank ? NULL : stderr, &stop_flag, 0 };
   double t_load = now_s ();
   /* Packs fix the cache size and grey threshold they were made with. */
-  int adopt = !resume && !g.cache_side && !g.gray_threshold;
+  int adopt = !resume && !options_given (&train_table, given, "--cache-size")
+              && !options_given (&train_table, given, "--gray-threshold");
   if (trainset_open (&ts, data_specs, n_data, &dopt, adopt, msg, sizeof msg))
     {
       fprintf (stderr, "colorize-train train: %s\n", msg);
