@@ -95,6 +95,24 @@ options_double (const char *cmd, const option *o, const char *typed,
   return 0;
 }
 
+static int
+options_whole (const char *cmd, const option *o, const char *typed,
+               const char *v, void *args)
+{
+  char *end;
+  errno = 0;
+  double x = strtod (v, &end);
+  if (!*v || *end || errno || !(x >= o->lo && x <= o->hi) || x != floor (x))
+    {
+      fprintf (stderr, "colorize-train %s: %s expects a number in "
+               "%lld..%lld%s, got '%s'\n", cmd, typed, o->lo, o->hi,
+               x != floor (x) ? " (a whole one)" : "", v);
+      return -1;
+    }
+  *FIELD (args, o, int) = (int) x;
+  return 0;
+}
+
 /* Option o (typed as `typed`) with value v into args. */
 static int
 options_store (const char *cmd, const option *o, const char *typed,
@@ -109,6 +127,8 @@ options_store (const char *cmd, const option *o, const char *typed,
       return options_integer (cmd, o, typed, v, args);
     case OPT_DOUBLE:
       return options_double (cmd, o, typed, v, args);
+    case OPT_WHOLE:
+      return options_whole (cmd, o, typed, v, args);
     case OPT_STRING:
       *FIELD (args, o, const char *) = v;
       return 0;
@@ -226,7 +246,7 @@ options_range_text (const option *o, char *buf, size_t len)
     snprintf (buf, len, " [%lld..%lld, a multiple of %d]", o->lo, o->hi,
               o->multiple);
   else if (o->type == OPT_INT || o->type == OPT_INT64
-           || o->type == OPT_UINT64)
+           || o->type == OPT_UINT64 || o->type == OPT_WHOLE)
     snprintf (buf, len, " [%lld..%lld]", o->lo, o->hi);
   else if (o->type == OPT_DOUBLE)
     snprintf (buf, len, " [%g..%g]", o->min, o->max);
@@ -249,8 +269,12 @@ options_usage (const option_table *t)
                strlen (head) > 25 ? "\n                            " : "",
                o->help, range);
       if (o->alias)
-        fprintf (stderr, "  %-26s(the older spelling of %s)\n", o->alias,
-                 o->name);
+        {
+          snprintf (head, sizeof head, "%s%s%s", o->alias, o->meta ? " " : "",
+                    o->meta ? o->meta : "");
+          fprintf (stderr, "  %-26s%sits older spelling, kept\n", head,
+                   strlen (head) > 25 ? "\n                            " : "");
+        }
     }
 }
 

@@ -37,6 +37,8 @@ typedef enum option_type {
   OPT_INT64,     /* int64_t: lo..hi */
   OPT_UINT64,    /* uint64_t: lo..hi (lo >= 0) */
   OPT_DOUBLE,    /* double: min..max, finite */
+  OPT_WHOLE,     /* int written as any number (1e2, 160.0), whole, lo..hi:
+                    pack's options, whose messages say "a number" */
   OPT_STRING,    /* const char *, pointing into argv */
   OPT_TEXT,      /* char[size], copied: one line, not empty, under size bytes */
   OPT_ENUM,      /* char[size]: one of `choices`, "a|b|c" */
