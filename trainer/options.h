@@ -55,10 +55,12 @@ typedef struct option {
   size_t size;             /* OPT_TEXT, OPT_ENUM: sizeof the char array */
   long long lo, hi;        /* integer types; OPT_LIST: hi is the capacity */
   double min, max;         /* OPT_DOUBLE */
-  int multiple;            /* OPT_INT: 0, or the step its value must keep */
+  int multiple;            /* integer types: 0, or a step the value keeps */
   const char *choices;     /* OPT_ENUM */
   size_t count;            /* OPT_LIST: offsetof its int count */
-  const char *key;         /* train: the key in the settings text, or NULL */
+  const char *key;         /* train: the key in the settings text, or NULL;
+                              settings are INT, INT64, UINT64, DOUBLE, TEXT
+                              or ENUM options */
   int optional;            /* the key may be missing (checkpoints of older
                               builds): then the field keeps its default */
   const char *meta;        /* the value in the usage: "N", "FILE.weights" */

@@ -38,11 +38,17 @@
  * Data-parallel (make MPI=1; mpirun -np N): see cmd_train at the end and
  * trainer/mpijob.h.  --batch is the global batch, split evenly; a
  * checkpoint resumes on any number of processes.
+ *
+ * The code: the settings and the option table (train_options: parsing,
+ * usage, the settings text, resume conflicts, through options.h), the
+ * learning rate, checkpoints, losses, validation, logs; then one run in
+ * three parts, train_setup (settings, outputs, model, data, buffers),
+ * train_loop (train_step and what follows each step) and train_finish
+ * (figures, plot, weights).  The batches come from feeder.h's threads.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
-#include <omp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -241,6 +247,9 @@ static const option train_options[] = {
 
 #undef ARG
 #undef SET
+
+_Static_assert (sizeof train_options / sizeof train_options[0] <= OPTIONS_MAX,
+                "options_parse's given[] holds OPTIONS_MAX options");
 
 static const option_table train_table = {
   .command = "train",
