@@ -123,6 +123,13 @@ done
 "$T" forward --weights "$tmp/a.weights" --input "$PROBE" --output "$tmp/a.npy"
 "$T" train $run --out "$tmp/b.weights" --stop-after 5 >/dev/null 2>"$tmp/b.err"
 check "stopped run exits 130 with a checkpoint" test $? -eq 130 -a -s "$tmp/b.ckpt" -a ! -e "$tmp/b.weights"
+# The checkpoint's settings text is a format (trainer/options.h): these
+# keys in this order, these number formats (older checkpoints resume).
+tl=$(od -An -tu4 -j12 -N4 "$tmp/b.ckpt" | tr -d ' ')
+ckpt_text=$(dd if="$tmp/b.ckpt" bs=1 skip=16 count="$tl" 2>/dev/null \
+  | grep -v -e '^elapsed=' -e '^data_hash=' | tr '\n' ' ')
+check "the checkpoint's settings text, key by key" test "$ckpt_text" = \
+  "arch=resnet18 batch=4 crop=32 seed=7 lr=0.001 schedule=cosine warmup=0 weight_decay=0 loss=mse total_steps=12 epochs_requested=0 minutes_requested=0 cache_side=160 gray_threshold=3 working_size=256 val_every=6 encoder_lr=1 teacher= teacher_share=0.8 step=5 images=23 "
 expect "resume with another batch size" 2 "batch differs" \
   "$T" train --resume "$tmp/b.ckpt" --batch 8 --data "$FIX/train" --out "$tmp/b.weights"
 expect "resume on other data" 1 "was made on 23 images" \
@@ -248,6 +255,15 @@ check "eval --working-size 64 = eval --size 64 (the old spelling)" \
 "$T" eval --weights "$tmp/a.weights" --data "$FIX/val" >"$tmp/ws3.out" 2>&1
 check "eval --working-size changes what is measured" \
   test "$(tail -n 1 "$tmp/ws1.out")" != "$(tail -n 1 "$tmp/ws3.out")"
+"$T" apply --weights "$tmp/a.weights" "$FIX/val/bsds_97010.jpg" "$tmp/ws1.png" --working-size 64 >/dev/null 2>&1
+"$T" apply --weights "$tmp/a.weights" "$FIX/val/bsds_97010.jpg" "$tmp/ws2.png" --size 64 >/dev/null 2>&1
+check "apply --working-size 64 = apply --size 64 (the old spelling)" \
+  cmp -s "$tmp/ws1.png" "$tmp/ws2.png"
+expect "bench --size, the old spelling of --input-size, is checked as it" 2 \
+  "size expects an integer in 8..8192 (a multiple of 8), got '12'" "$T" bench --size 12
+expect "an option error names the option, the range and the value" 2 \
+  "warmup expects an integer in 0..1000000000, got '-3'" \
+  "$T" train --warmup -3 --data "$FIX/train" --out "$tmp/x.weights"
 
 # ---- init --from: a warm start across heads ----------------------------------
 "$T" init --arch cnn --seed 3 --out "$tmp/cnn-ab.weights" >/dev/null 2>&1

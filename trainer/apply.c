@@ -14,139 +14,75 @@
  */
 #include <errno.h>
 #include <math.h>
-#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "blas.h"
 #include "colorize.h"
 #include "head.h"
 #include "commands.h"
 #include "hintfile.h"
 #include "image.h"
+#include "options.h"
 #include "tmpfile.h"
 #include "weights.h"
 
 
-static void
-apply_usage (void)
-{
-  fprintf (stderr, "usage: colorize-train apply --weights W IN OUT "
-           "[--working-size S] [--strength X] [--temperature T] [--threads N] [--verify]\n"
-           "         [--hints HINTS.png [--hints-only]]\n");
-}
-
 /* The command line. */
 typedef struct apply_args {
-  const char *weights, *in, *out, *hints;
+  const char *weights, *hints;
+  char *files[2];          /* IN OUT */
+  int n_files;
   int size, threads, verify, hints_only;
   double strength, temperature;
 } apply_args;
+
+#define ARG(f) .at = offsetof (apply_args, f)
+
+static const option apply_options[] = {
+  { .name = "--weights", .type = OPT_STRING, ARG (weights), .meta = "W",
+    .help = "the model" },
+  OPTION_WORKING_SIZE (apply_args, size, "--size"),
+  { .name = "--strength", .type = OPT_DOUBLE, ARG (strength), .min = 0.0,
+    .max = COLORIZE_MAX_STRENGTH, .meta = "X",
+    .help = "how far the colours go (default 1)" },
+  { .name = "--temperature", .type = OPT_DOUBLE, ARG (temperature),
+    .min = NN_HEAD_MIN_TEMPERATURE, .max = NN_HEAD_MAX_TEMPERATURE,
+    .meta = "T", .help = "colour-class decoding (default: the model's)" },
+  OPTION_THREADS (apply_args, threads),
+  { .name = "--verify", .type = OPT_FLAG, ARG (verify),
+    .help = "reload OUT: how far its L is from IN's" },
+  { .name = "--hints", .type = OPT_STRING, ARG (hints), .meta = "HINTS.png",
+    .help = "colour hints, IN's size (hintfile.h)" },
+  { .name = "--hints-only", .type = OPT_FLAG, ARG (hints_only),
+    .help = "the hints without a network (no --weights)" },
+};
+
+#undef ARG
+
+static const option_table apply_table = {
+  .command = "apply",
+  .synopsis = "apply --weights W IN OUT [OPTIONS]",
+  .opts = apply_options, .n = OPTIONS_COUNT (apply_options),
+  .pos_max = 2, .pos_at = offsetof (apply_args, files),
+  .pos_count = offsetof (apply_args, n_files)
+};
 
 /* Fills a from argv: -1 to go on, else the exit status (0: --help). */
 static int
 apply_parse (int argc, char **argv, apply_args *a)
 {
-  for (int i = 0; i < argc; i++)
-    {
-      const char *o = argv[i];
-      if (!strcmp (o, "-h") || !strcmp (o, "--help"))
-        {
-          apply_usage ();
-          return 0;   /* done: help */
-        }
-      if (!strcmp (o, "--verify") || !strcmp (o, "--hints-only"))
-        {
-          *(!strcmp (o, "--verify") ? &a->verify : &a->hints_only) = 1;
-          continue;
-        }
-      if (strncmp (o, "--", 2))
-        {
-          if (!a->in)
-            a->in = o;
-          else if (!a->out)
-            a->out = o;
-          else
-            {
-              fprintf (stderr, "colorize-train apply: unexpected argument "
-                       "'%s'\n", o);
-              apply_usage ();
-              return 2;
-            }
-          continue;
-        }
-      if (i + 1 >= argc)
-        {
-          fprintf (stderr, "colorize-train apply: option %s needs a value\n", o);
-          return 2;
-        }
-      const char *v = argv[++i];
-      char *end;
-      errno = 0;
-      if (!strcmp (o, "--weights"))
-        a->weights = v;
-      else if (!strcmp (o, "--hints"))
-        a->hints = v;
-      else if (!strcmp (o, "--working-size") || !strcmp (o, "--size")
-               || !strcmp (o, "--threads"))
-        {
-          /* --size: the name before train's --working-size, kept */
-          int is_size = strcmp (o, "--threads") != 0;
-          long lo = is_size ? COLORIZE_MIN_WORKING_SIZE : 1;
-          long hi = is_size ? COLORIZE_MAX_WORKING_SIZE : 256;
-          long x = strtol (v, &end, 10);
-          if (!*v || *end || errno || x < lo || x > hi)
-            {
-              fprintf (stderr, "colorize-train apply: %s expects an integer "
-                       "in %ld..%ld, got '%s'\n", o, lo, hi, v);
-              return 2;
-            }
-          if (is_size)
-            a->size = (int) x;
-          else
-            a->threads = (int) x;
-        }
-      else if (!strcmp (o, "--strength"))
-        {
-          a->strength = strtod (v, &end);
-          if (!*v || *end || errno
-              || !(a->strength >= 0.0 && a->strength <= COLORIZE_MAX_STRENGTH))
-            {
-              fprintf (stderr, "colorize-train apply: --strength expects a "
-                       "number in 0..%g, got '%s'\n",
-                       (double) COLORIZE_MAX_STRENGTH, v);
-              return 2;
-            }
-        }
-      else if (!strcmp (o, "--temperature"))
-        {
-          a->temperature = strtod (v, &end);
-          if (!*v || *end || errno
-              || !(a->temperature >= NN_HEAD_MIN_TEMPERATURE
-                   && a->temperature <= NN_HEAD_MAX_TEMPERATURE))
-            {
-              fprintf (stderr, "colorize-train apply: --temperature expects a "
-                       "number in %g..%g, got '%s'\n", NN_HEAD_MIN_TEMPERATURE,
-                       NN_HEAD_MAX_TEMPERATURE, v);
-              return 2;
-            }
-        }
-      else
-        {
-          fprintf (stderr, "colorize-train apply: unknown option '%s'\n", o);
-          apply_usage ();
-          return 2;
-        }
-    }
-  if ((!a->weights && !a->hints_only) || !a->in || !a->out
+  int rc = options_parse (&apply_table, argc, argv, a, NULL);
+  if (rc >= 0)
+    return rc;
+  if ((!a->weights && !a->hints_only) || a->n_files < 2
       || (a->hints_only && !a->hints))
     {
       fprintf (stderr, "colorize-train apply: %s is required\n",
                a->hints_only && !a->hints
                ? "--hints HINTS.png (for --hints-only)"
                : !a->weights && !a->hints_only ? "--weights W"
-               : !a->in ? "IN" : "OUT");
-      apply_usage ();
+               : a->n_files < 1 ? "IN" : "OUT");
+      options_usage (&apply_table);
       return 2;
     }
   if (a->hints_only && a->weights)
@@ -231,11 +167,8 @@ cmd_apply (int argc, char **argv)
   int status = apply_parse (argc, argv, &a);
   if (status >= 0)
     return status;
-  if (a.threads)
-    {
-      nn_blas_set_threads (a.threads);
-      omp_set_num_threads (a.threads);
-    }
+  options_set_threads (a.threads);
+  const char *in = a.files[0], *out = a.files[1];
   nn_model *m = NULL;
   nn_error err;
   if (a.weights && nn_weights_load (a.weights, &m, &err) != NN_OK)
@@ -250,11 +183,11 @@ cmd_apply (int argc, char **argv)
   unsigned char *rgb = NULL;
   nn_hint *hint = NULL;
   size_t n_hints = 0;
-  float *lab = image_load (a.in, "CIE Lab alpha float", &w, &h, msg,
+  float *lab = image_load (in, "CIE Lab alpha float", &w, &h, msg,
                            sizeof msg);
   if (!lab)
     {
-      fprintf (stderr, "colorize-train apply: cannot load %s: %s\n", a.in,
+      fprintf (stderr, "colorize-train apply: cannot load %s: %s\n", in,
                msg);
       goto done;
     }
@@ -284,7 +217,7 @@ cmd_apply (int argc, char **argv)
   opt.n_hints = n_hints;
   if (nn_colorize_image (m, lab, w, h, 4, &opt, &err) != NN_OK)
     {
-      fprintf (stderr, "colorize-train apply: %s: %s\n", a.in, err.message);
+      fprintf (stderr, "colorize-train apply: %s: %s\n", in, err.message);
       goto done;
     }
   int alpha;
@@ -294,16 +227,16 @@ cmd_apply (int argc, char **argv)
       fprintf (stderr, "colorize-train apply: out of memory\n");
       goto done;
     }
-  tmpfile_remove_stale (a.out, "colorize-train apply");
-  if (image_save (a.out, rgb, w, h, alpha ? "R'G'B'A u8" : "R'G'B' u8", msg,
+  tmpfile_remove_stale (out, "colorize-train apply");
+  if (image_save (out, rgb, w, h, alpha ? "R'G'B'A u8" : "R'G'B' u8", msg,
                   sizeof msg))
     {
-      fprintf (stderr, "colorize-train apply: cannot write %s: %s\n", a.out,
+      fprintf (stderr, "colorize-train apply: cannot write %s: %s\n", out,
                msg);
       goto done;
     }
   if (a.verify
-      && apply_verify (a.out, lab, w, h, hint, n_hints, a.hints != NULL))
+      && apply_verify (out, lab, w, h, hint, n_hints, a.hints != NULL))
     goto done;
   rc = 0;
 done:

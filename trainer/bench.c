@@ -1,6 +1,5 @@
 /* bench.c - colorize-train bench: forward and training-step timings.
  * Each figure is the median of at least 5 timed runs after one warm-up. */
-#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +11,7 @@
 #include "commands.h"
 #include "loss.h"
 #include "model.h"
+#include "options.h"
 #include "rng.h"
 
 
@@ -267,67 +267,57 @@ done:
   return rc ? 1 : 0;
 }
 
+/* The command line. */
+typedef struct bench_args {
+  char arch[16];           /* "": both */
+  int size, train, threads, runs, profile;
+} bench_args;
+
+#define ARG(f) .at = offsetof (bench_args, f)
+
+static const option bench_options[] = {
+  { .name = "--arch", .type = OPT_ENUM, ARG (arch),
+    .size = sizeof (((bench_args *) 0)->arch), .choices = "cnn|resnet18",
+    .meta = "cnn|resnet18", .help = "one network (default: both)" },
+  /* --size: the name before --input-size (the network's input, not a
+   * working size), kept */
+  { .name = "--input-size", .alias = "--size", .type = OPT_INT, ARG (size),
+    .lo = 8, .hi = 8192, .multiple = 8, .meta = "S",
+    .help = "the input's side (default 256 and 1024; --train: 128)" },
+  { .name = "--train", .type = OPT_FLAG, ARG (train),
+    .help = "training steps of a batch of 16, not forward passes" },
+  OPTION_THREADS (bench_args, threads),
+  { .name = "--runs", .type = OPT_INT, ARG (runs), .lo = 1, .hi = 63,
+    .meta = "N", .help = "timed runs, at least 5 (default 5)" },
+  { .name = "--profile", .type = OPT_FLAG, ARG (profile),
+    .help = "the slowest operations and the totals by kind" },
+};
+
+#undef ARG
+
+static const option_table bench_table = {
+  .command = "bench",
+  .synopsis = "bench [OPTIONS]",
+  .opts = bench_options, .n = OPTIONS_COUNT (bench_options)
+};
+
 int
 cmd_bench (int argc, char **argv)
 {
+  bench_args a = { .runs = BENCH_RUNS };
+  int rc = options_parse (&bench_table, argc, argv, &a, NULL);
+  if (rc >= 0)
+    return rc;
   int archs[2] = { NN_ARCH_CNN, NN_ARCH_RESNET18 }, n_archs = 2;
-  int size = 0, train = 0, threads = 0, runs = BENCH_RUNS, profile = 0;
-  for (int i = 0; i < argc; i++)
+  nn_arch one;
+  if (a.arch[0] && nn_arch_parse (a.arch, &one) == NN_OK)
     {
-      if (!strcmp (argv[i], "--train"))
-        train = 1;
-      else if (!strcmp (argv[i], "--profile"))
-        profile = 1;
-      else if (i + 1 < argc && !strcmp (argv[i], "--arch"))
-        {
-          nn_arch a;
-          if (nn_arch_parse (argv[++i], &a))
-            {
-              fprintf (stderr, "colorize-train bench: --arch must be cnn or resnet18\n");
-              return 2;
-            }
-          archs[0] = a;
-          n_archs = 1;
-        }
-      else if (i + 1 < argc && (!strcmp (argv[i], "--input-size")
-                                || !strcmp (argv[i], "--size")
-                                || !strcmp (argv[i], "--threads")
-                                || !strcmp (argv[i], "--runs")))
-        {
-          char *end;
-          long v = strtol (argv[i + 1], &end, 10);
-          /* --size: the name before --input-size (the network's input,
-           * not a working size), kept */
-          int is_size = !strcmp (argv[i], "--input-size")
-                        || !strcmp (argv[i], "--size");
-          int lo = is_size ? 8 : 1;
-          int hi = is_size ? 8192 : !strcmp (argv[i], "--runs") ? 63 : 256;
-          if (*end || v < lo || v > hi || (is_size && v % 8))
-            {
-              fprintf (stderr, "colorize-train bench: %s expects an integer in "
-                       "%d..%d%s, got '%s'\n", argv[i], lo, hi,
-                       is_size ? " (a multiple of 8)" : "", argv[i + 1]);
-              return 2;
-            }
-          if (is_size)
-            size = (int) v;
-          else if (!strcmp (argv[i], "--threads"))
-            threads = (int) v;
-          else
-            runs = (int) v < BENCH_RUNS ? BENCH_RUNS : (int) v;
-          i++;
-        }
-      else
-        {
-          fprintf (stderr, "colorize-train bench: unknown argument '%s'\n", argv[i]);
-          return 2;
-        }
+      archs[0] = one;
+      n_archs = 1;
     }
-  if (threads)
-    {
-      nn_blas_set_threads (threads);
-      omp_set_num_threads (threads);
-    }
+  int size = a.size, train = a.train, profile = a.profile;
+  int runs = a.runs < BENCH_RUNS ? BENCH_RUNS : a.runs;
+  options_set_threads (a.threads);
   char kernel[256];
   printf ("bench kernel %s\n", nn_blas_describe (kernel, sizeof kernel));
   int sizes[2], n_sizes = 0;
@@ -340,9 +330,9 @@ cmd_bench (int argc, char **argv)
       sizes[n_sizes++] = 256;
       sizes[n_sizes++] = 1024;
     }
-  for (int a = 0; a < n_archs; a++)
+  for (int k = 0; k < n_archs; k++)
     for (int s = 0; s < n_sizes; s++)
-      if (bench_one ((nn_arch) archs[a], sizes[s], train, runs, profile))
+      if (bench_one ((nn_arch) archs[k], sizes[s], train, runs, profile))
         return 1;
   return 0;
 }

@@ -3,8 +3,10 @@
  *
  * Format (little-endian):
  *   "CLRZCKPT" | u32 version (1)
- *   | u32 n | n bytes of "key=value\n" text (train's settings and
- *     counters; at most CHECKPOINT_TEXT_MAX bytes)
+ *   | u32 n | n bytes of "key=value\n" text (at most CHECKPOINT_TEXT_MAX
+ *     bytes): train's settings, as options_settings_text (options.h)
+ *     writes the keyed entries of train_options (train.c), then its
+ *     counters step, elapsed, images, data_hash
  *   | u64 n | n bytes: the model as a weight file (weights/FORMAT.md)
  *   | u32 count (the model's trainable parameters)
  *   | per trainable parameter, in model order: u64 size, size floats of

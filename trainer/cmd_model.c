@@ -10,20 +10,9 @@
 #include "image.h"
 #include "model.h"
 #include "npy.h"
+#include "options.h"
 #include "pack.h"
 #include "weights.h"
-
-/* The value after argv[*i] for option `name`, or NULL (message printed). */
-static const char *
-option_value (int argc, char **argv, int *i, const char *cmd)
-{
-  if (*i + 1 >= argc)
-    {
-      fprintf (stderr, "colorize-train %s: option %s needs a value\n", cmd, argv[*i]);
-      return NULL;
-    }
-  return argv[++*i];
-}
 
 #define ENCODER_IMAGES 64
 #define ENCODER_CROP 128
@@ -120,81 +109,86 @@ init_from (nn_model *m, const char *from)
   return 0;
 }
 
+/* ---- init ------------------------------------------------------------------ */
+
+typedef struct init_args {
+  char arch[16];
+  char head[8];
+  const char *out, *encoder, *data, *from;
+  uint64_t seed;
+} init_args;
+
+#define ARG(f) .at = offsetof (init_args, f)
+#define TEXT(f) ARG (f), .size = sizeof (((init_args *) 0)->f)
+
+static const option init_options[] = {
+  { .name = "--arch", .type = OPT_ENUM, TEXT (arch), .choices = "cnn|resnet18",
+    .meta = "cnn|resnet18", .help = "the network" },
+  { .name = "--out", .type = OPT_STRING, ARG (out), .meta = "FILE.weights",
+    .help = "the new weight file" },
+  { .name = "--seed", .type = OPT_UINT64, ARG (seed), .lo = 0,
+    .hi = INT64_MAX, .meta = "S", .help = "of the initialization (default 0)" },
+  { .name = "--head", .type = OPT_ENUM, TEXT (head), .choices = "ab|class",
+    .meta = "ab|class",
+    .help = "ab: the seed's a,b regression (default); class: colour classes" },
+  { .name = "--encoder", .type = OPT_STRING, ARG (encoder), .meta = "DIR",
+    .help = "resnet18: the ImageNet encoder's arrays (with --data)" },
+  { .name = "--data", .type = OPT_STRING, ARG (data), .meta = "PHOTOS",
+    .help = "photos that set the encoder's batch norms" },
+  { .name = "--from", .type = OPT_STRING, ARG (from), .meta = "FILE.weights",
+    .help = "copy the tensors of the same name and shape" },
+};
+
+#undef ARG
+#undef TEXT
+
+static const option_table init_table = {
+  .command = "init",
+  .synopsis = "init --arch cnn|resnet18 --out FILE.weights [OPTIONS]",
+  .opts = init_options, .n = OPTIONS_COUNT (init_options)
+};
+
+/* Fills a from argv: -1 to go on, else the exit status (0: --help). */
+static int
+init_parse (int argc, char **argv, init_args *a)
+{
+  *a = (init_args) { .head = "ab" };
+  int rc = options_parse (&init_table, argc, argv, a, NULL);
+  if (rc >= 0)
+    return rc;
+  const char *why = NULL;
+  if (!a->arch[0])
+    why = "--arch must be cnn or resnet18";
+  else if (!a->out)
+    why = "--out FILE.weights is required";
+  else if (!a->encoder != !a->data
+           || (a->encoder && strcmp (a->arch, "resnet18")))
+    why = "--encoder DIR goes with --data DIR (photos for its batch norms), "
+          "for --arch resnet18";
+  if (why)
+    {
+      fprintf (stderr, "colorize-train init: %s\n", why);
+      return 2;
+    }
+  return -1;
+}
+
 int
 cmd_init (int argc, char **argv)
 {
-  const char *arch_name = NULL, *out = NULL, *encoder = NULL, *data = NULL,
-             *head = "ab", *from = NULL;
-  unsigned long long seed = 0;
-  for (int i = 0; i < argc; i++)
-    {
-      const char *v;
-      if (!strcmp (argv[i], "--arch") || !strcmp (argv[i], "--out")
-          || !strcmp (argv[i], "--seed") || !strcmp (argv[i], "--encoder")
-          || !strcmp (argv[i], "--data") || !strcmp (argv[i], "--head")
-          || !strcmp (argv[i], "--from"))
-        {
-          if (!(v = option_value (argc, argv, &i, "init")))
-            return 2;
-          if (!strcmp (argv[i - 1], "--arch"))
-            arch_name = v;
-          else if (!strcmp (argv[i - 1], "--out"))
-            out = v;
-          else if (!strcmp (argv[i - 1], "--encoder"))
-            encoder = v;
-          else if (!strcmp (argv[i - 1], "--data"))
-            data = v;
-          else if (!strcmp (argv[i - 1], "--head"))
-            head = v;
-          else if (!strcmp (argv[i - 1], "--from"))
-            from = v;
-          else
-            {
-              char *end;
-              seed = strtoull (v, &end, 10);
-              if (*end || !*v)
-                {
-                  fprintf (stderr, "colorize-train init: --seed expects a "
-                           "non-negative integer, got '%s'\n", v);
-                  return 2;
-                }
-            }
-        }
-      else
-        {
-          fprintf (stderr, "colorize-train init: unknown argument '%s'\n", argv[i]);
-          return 2;
-        }
-    }
+  init_args a;
+  int status = init_parse (argc, argv, &a);
+  if (status >= 0)
+    return status;
+  const char *out = a.out, *encoder = a.encoder, *data = a.data,
+             *from = a.from;
+  unsigned long long seed = a.seed;
   nn_arch arch;
-  if (!arch_name || nn_arch_parse (arch_name, &arch) != NN_OK)
-    {
-      fprintf (stderr, "colorize-train init: --arch must be cnn or resnet18%s%s%s\n",
-               arch_name ? " (got '" : "", arch_name ? arch_name : "",
-               arch_name ? "')" : "");
-      return 2;
-    }
-  if (!out)
-    {
-      fprintf (stderr, "colorize-train init: --out FILE.weights is required\n");
-      return 2;
-    }
-  if (!encoder != !data || (encoder && arch != NN_ARCH_RESNET18))
-    {
-      fprintf (stderr, "colorize-train init: --encoder DIR goes with --data "
-               "DIR (photos for its batch norms), for --arch resnet18\n");
-      return 2;
-    }
-  if (strcmp (head, "ab") && strcmp (head, "class"))
-    {
-      fprintf (stderr, "colorize-train init: --head must be ab (the seed's "
-               "a,b regression) or class (colour classes), got '%s'\n", head);
-      return 2;
-    }
+  nn_arch_parse (a.arch, &arch);
   nn_model *m;
   nn_error err;
   float centres[2 * NN_HEAD_MAX_BINS];
-  if (nn_model_new_head (arch, strcmp (head, "class") ? 0
+  if (nn_model_new_head (arch, strcmp (a.head, "class") ? 0
                          : nn_head_gamut_bins (centres), &m, &err))
     {
       fprintf (stderr, "colorize-train init: %s\n", err.message);
@@ -284,26 +278,40 @@ cmd_info (int argc, char **argv)
   return 0;
 }
 
+/* ---- forward ---------------------------------------------------------------- */
+
+typedef struct forward_args {
+  const char *weights, *input, *output;
+} forward_args;
+
+static const option forward_options[] = {
+  { .name = "--weights", .type = OPT_STRING,
+    .at = offsetof (forward_args, weights), .meta = "W", .help = "the model" },
+  { .name = "--input", .type = OPT_STRING,
+    .at = offsetof (forward_args, input), .meta = "IN.npy",
+    .help = "float32 (N, 1, H, W): the network's input (scaled L)" },
+  { .name = "--output", .type = OPT_STRING,
+    .at = offsetof (forward_args, output), .meta = "OUT.npy",
+    .help = "float32 (N, 2, H, W): its raw output" },
+};
+
+static const option_table forward_table = {
+  .command = "forward",
+  .synopsis = "forward --weights W --input IN.npy --output OUT.npy",
+  .opts = forward_options, .n = OPTIONS_COUNT (forward_options)
+};
+
 int
 cmd_forward (int argc, char **argv)
 {
-  const char *weights = NULL, *input = NULL, *output = NULL;
-  for (int i = 0; i < argc; i++)
-    {
-      const char **slot = !strcmp (argv[i], "--weights") ? &weights
-                           : !strcmp (argv[i], "--input") ? &input
-                           : !strcmp (argv[i], "--output") ? &output : NULL;
-      if (!slot)
-        {
-          fprintf (stderr, "colorize-train forward: unknown argument '%s'\n", argv[i]);
-          return 2;
-        }
-      if (!(*slot = option_value (argc, argv, &i, "forward")))
-        return 2;
-    }
+  forward_args a = { 0 };
+  int status = options_parse (&forward_table, argc, argv, &a, NULL);
+  if (status >= 0)
+    return status;
+  const char *weights = a.weights, *input = a.input, *output = a.output;
   if (!weights || !input || !output)
     {
-      fprintf (stderr, "usage: colorize-train forward --weights W --input IN.npy --output OUT.npy\n");
+      options_usage (&forward_table);
       return 2;
     }
   nn_model *m = NULL;

@@ -23,6 +23,7 @@
 #include "commands.h"
 #include "dataset.h"
 #include "image.h"
+#include "options.h"
 #include "pack.h"
 #include "rng.h"
 #include "tmpfile.h"
@@ -311,109 +312,54 @@ pack_folder (pack_writer *w, const char *dir, const dataset_options *opt,
 
 /* ---- The command ----------------------------------------------------------------- */
 
-static void
-pack_usage (void)
-{
-  fprintf (stderr,
-           "usage: colorize-train pack DIR... --out SET.pack [--short-side 160]\n"
-           "         [--gray-threshold 3.0] [--full] [--threads 2] [--variants N]\n"
-           "  --full: the photos whole as 8-bit R'G'B' (for train --val and eval)\n");
-}
-
-static int
-pack_number (const char *opt, const char *v, double lo, double hi, double *out)
-{
-  char *end;
-  double x = strtod (v, &end);
-  if (!*v || *end || !(x >= lo && x <= hi))
-    {
-      fprintf (stderr, "colorize-train pack: %s expects a number in %g..%g, "
-               "got '%s'\n", opt, lo, hi, v);
-      return -1;
-    }
-  *out = x;
-  return 0;
-}
-
 typedef struct pack_args {
-  const char *dirs[PACK_MAX_DIRS];
+  char *dirs[PACK_MAX_DIRS];
   int n_dirs;
   const char *out;
   int short_side, threads, full, variants;
-  float gray;
-  long long stop_after;
+  double gray, stop_after;
 } pack_args;
 
+#define ARG(f) .at = offsetof (pack_args, f)
+
+static const option pack_options[] = {
+  { .name = "--out", .type = OPT_STRING, ARG (out), .meta = "SET.pack",
+    .help = "the pack" },
+  { .name = "--short-side", .type = OPT_WHOLE, ARG (short_side), .lo = 8,
+    .hi = 100000, .meta = "N",
+    .help = "photos shrunk to this shorter side (default 160)" },
+  { .name = "--gray-threshold", .type = OPT_DOUBLE, ARG (gray), .min = 0.0,
+    .max = 100.0, .meta = "C",
+    .help = "photos of less mean chroma are left out (default 3)" },
+  { .name = "--full", .type = OPT_FLAG, ARG (full),
+    .help = "the photos whole as 8-bit R'G'B' (for train --val and eval)" },
+  { .name = "--threads", .type = OPT_WHOLE, ARG (threads), .lo = 1, .hi = 64,
+    .meta = "N", .help = "decoding threads (default 2)" },
+  { .name = "--variants", .type = OPT_WHOLE, ARG (variants), .lo = 1,
+    .hi = PACK_MAX_VARIANTS, .meta = "N",
+    .help = "every photo N times, re-cropped and flipped (default 1)" },
+  /* testing: behave as if interrupted after this many records */
+  { .name = "--stop-after", .type = OPT_DOUBLE, ARG (stop_after), .min = 1,
+    .max = 1e12 },
+};
+
+#undef ARG
+
+static const option_table pack_table = {
+  .command = "pack",
+  .synopsis = "pack DIR... --out SET.pack [OPTIONS]",
+  .opts = pack_options, .n = OPTIONS_COUNT (pack_options),
+  .pos_max = PACK_MAX_DIRS, .pos_at = offsetof (pack_args, dirs),
+  .pos_count = offsetof (pack_args, n_dirs)
+};
+
+/* Fills a from argv: -1 to go on, else the exit status (0: --help). */
 static int
 pack_parse_args (int argc, char **argv, pack_args *a)
 {
-  double x;
-  for (int i = 0; i < argc; i++)
-    {
-      const char *o = argv[i];
-      if (!strcmp (o, "-h") || !strcmp (o, "--help"))
-        return 1;
-      if (!strcmp (o, "--full"))
-        {
-          a->full = 1;
-          continue;
-        }
-      if (strncmp (o, "--", 2))
-        {
-          if (a->n_dirs == PACK_MAX_DIRS)
-            {
-              fprintf (stderr, "colorize-train pack: at most %d folders\n",
-                       PACK_MAX_DIRS);
-              return 2;
-            }
-          a->dirs[a->n_dirs++] = o;
-          continue;
-        }
-      if (i + 1 >= argc)
-        {
-          fprintf (stderr, "colorize-train pack: option %s needs a value\n", o);
-          return 2;
-        }
-      const char *v = argv[++i];
-      if (!strcmp (o, "--out"))
-        a->out = v;
-      else if (!strcmp (o, "--short-side"))
-        {
-          if (pack_number (o, v, 8, 100000, &x) || x != (int) x)
-            return 2;
-          a->short_side = (int) x;
-        }
-      else if (!strcmp (o, "--gray-threshold"))
-        {
-          if (pack_number (o, v, 0, 100, &x))
-            return 2;
-          a->gray = (float) x;
-        }
-      else if (!strcmp (o, "--threads"))
-        {
-          if (pack_number (o, v, 1, 64, &x) || x != (int) x)
-            return 2;
-          a->threads = (int) x;
-        }
-      else if (!strcmp (o, "--variants"))
-        {
-          if (pack_number (o, v, 1, PACK_MAX_VARIANTS, &x) || x != (int) x)
-            return 2;
-          a->variants = (int) x;
-        }
-      else if (!strcmp (o, "--stop-after"))
-        {
-          /* Testing: behave as if interrupted after this many records. */
-          if (pack_number (o, v, 1, 1e12, &x))
-            return 2;
-          a->stop_after = (long long) x;
-        }
-      else
-        {
-          fprintf (stderr, "colorize-train pack: unknown option '%s'\n", o);
-          return 2;
-        }
-    }
+  int rc = options_parse (&pack_table, argc, argv, a, NULL);
+  if (rc >= 0)
+    return rc;
   if (a->full && a->variants > 1)
     {
       fprintf (stderr, "colorize-train pack: --variants is for training "
@@ -425,9 +371,10 @@ pack_parse_args (int argc, char **argv, pack_args *a)
       fprintf (stderr, "colorize-train pack: %s\n", !a->n_dirs
                ? "give at least one folder of photos" : "--out SET.pack is "
                "required");
+      options_usage (&pack_table);
       return 2;
     }
-  return 0;
+  return -1;
 }
 
 int
@@ -437,19 +384,17 @@ cmd_pack (int argc, char **argv)
                   .variants = 1,
                   .gray = DATASET_DEFAULT_GRAY_THRESHOLD };
   int prc = pack_parse_args (argc, argv, &a);
-  if (prc)
-    {
-      pack_usage ();
-      return prc == 1 ? 0 : prc;
-    }
+  if (prc >= 0)
+    return prc;
   pack_kind kind = a.full ? PACK_RGB8 : PACK_LAB16;
   dataset_options opt = { a.full ? DATASET_RGB_FULL : DATASET_LAB_CACHE,
-                          a.full ? 0 : a.short_side, a.full ? 0.0f : a.gray,
+                          a.full ? 0 : a.short_side,
+                          a.full ? 0.0f : (float) a.gray,
                           1, stderr, &pack_stop, 0 };
   char msg[1024];
   pack_writer *w;
   tmpfile_remove_stale (a.out, "colorize-train pack");
-  if (pack_writer_open (&w, a.out, kind, a.short_side, a.gray, msg,
+  if (pack_writer_open (&w, a.out, kind, a.short_side, (float) a.gray, msg,
                         sizeof msg))
     {
       fprintf (stderr, "colorize-train pack: %s\n", msg);
@@ -461,7 +406,7 @@ cmd_pack (int argc, char **argv)
   sigaction (SIGINT, &sa, NULL);
   sigaction (SIGTERM, &sa, NULL);
   image_init ();
-  pack_counts total = { .stop_after = a.stop_after, .variants = a.variants };
+  pack_counts total = { .stop_after = (long long) a.stop_after, .variants = a.variants };
   int rc = 0;
   for (int i = 0; i < a.n_dirs && !rc; i++)
     rc = pack_folder (w, a.dirs[i], &opt, kind, a.threads, &total, msg,
@@ -564,24 +509,35 @@ pack_check (const pack *p)
   return 0;
 }
 
+typedef struct info_args {
+  char *path[1];
+  int n_paths, records, check;
+} info_args;
+
+static const option info_options[] = {
+  { .name = "--records", .type = OPT_FLAG,
+    .at = offsetof (info_args, records), .help = "one line per record" },
+  { .name = "--check", .type = OPT_FLAG, .at = offsetof (info_args, check),
+    .help = "decode every record and check its checksum" },
+};
+
+static const option_table info_table = {
+  .command = "info",
+  .synopsis = "info SET.pack [OPTIONS]",
+  .opts = info_options, .n = OPTIONS_COUNT (info_options),
+  .pos_max = 1, .pos_at = offsetof (info_args, path),
+  .pos_count = offsetof (info_args, n_paths)
+};
+
 int
 cmd_pack_info (int argc, char **argv)
 {
-  const char *path = NULL;
-  int records = 0, check = 0;
-  for (int i = 0; i < argc; i++)
-    if (!strcmp (argv[i], "--records"))
-      records = 1;
-    else if (!strcmp (argv[i], "--check"))
-      check = 1;
-    else if (!path && strncmp (argv[i], "--", 2))
-      path = argv[i];
-    else
-      {
-        fprintf (stderr, "usage: colorize-train info SET.pack [--records] "
-                 "[--check]\n");
-        return 2;
-      }
+  info_args a = { { NULL }, 0, 0, 0 };
+  int status = options_parse (&info_table, argc, argv, &a, NULL);
+  if (status >= 0)
+    return status;
+  const char *path = a.path[0];
+  int records = a.records, check = a.check;
   pack p;
   char msg[1024];
   if (!path || pack_open (&p, path, msg, sizeof msg))

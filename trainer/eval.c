@@ -28,11 +28,9 @@
  */
 #include <errno.h>
 #include <math.h>
-#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "blas.h"
 #include "colorize.h"
 #include "head.h"
 #include "commands.h"
@@ -41,6 +39,7 @@
 #include "font.h"
 #include "hintfile.h"
 #include "image.h"
+#include "options.h"
 #include "trainset.h"
 #include "weights.h"
 
@@ -245,16 +244,6 @@ eval_hints (const char *dir, const ds_image *im, nn_hint **out, size_t *n,
 
 /* ---- The command -------------------------------------------------------------- */
 
-static void
-eval_usage (void)
-{
-  fprintf (stderr, "usage: colorize-train eval --weights W --data DIR "
-           "[--working-size S] [--strength X] [--temperature T]\n"
-           "         [--sheet OUT.png] [--sheet-rows N] [--csv OUT.csv] "
-           "[--threads N]\n"
-           "         [--hints DIR [--hints-only]]\n");
-}
-
 /* The command line. */
 typedef struct eval_args {
   const char *weights, *data, *sheet, *csv, *hints;
@@ -262,104 +251,55 @@ typedef struct eval_args {
   double strength, temperature;
 } eval_args;
 
+#define ARG(f) .at = offsetof (eval_args, f)
+
+static const option eval_options[] = {
+  { .name = "--weights", .type = OPT_STRING, ARG (weights), .meta = "W",
+    .help = "the model" },
+  { .name = "--data", .type = OPT_STRING, ARG (data), .meta = "DIR|VAL.pack",
+    .help = "the photos, whole (pack --full)" },
+  OPTION_WORKING_SIZE (eval_args, size, "--size"),
+  { .name = "--strength", .type = OPT_DOUBLE, ARG (strength), .min = 0.0,
+    .max = COLORIZE_MAX_STRENGTH, .meta = "X",
+    .help = "how far the colours go (default 1)" },
+  { .name = "--temperature", .type = OPT_DOUBLE, ARG (temperature),
+    .min = NN_HEAD_MIN_TEMPERATURE, .max = NN_HEAD_MAX_TEMPERATURE,
+    .meta = "T", .help = "colour-class decoding (default: the model's)" },
+  { .name = "--sheet", .type = OPT_STRING, ARG (sheet), .meta = "OUT.png",
+    .help = "a contact sheet of the first images" },
+  { .name = "--sheet-rows", .type = OPT_INT, ARG (rows), .lo = 1,
+    .hi = 10000, .meta = "N", .help = "images on the sheet (default 16)" },
+  { .name = "--csv", .type = OPT_STRING, ARG (csv), .meta = "OUT.csv",
+    .help = "the figures of every image" },
+  OPTION_THREADS (eval_args, threads),
+  { .name = "--hints", .type = OPT_STRING, ARG (hints), .meta = "DIR",
+    .help = "colour hints: DIR/NAME.png for photo NAME.*" },
+  { .name = "--hints-only", .type = OPT_FLAG, ARG (hints_only),
+    .help = "the hints without a network (no --weights)" },
+};
+
+#undef ARG
+
+static const option_table eval_table = {
+  .command = "eval",
+  .synopsis = "eval --weights W --data DIR|VAL.pack [OPTIONS]",
+  .opts = eval_options, .n = OPTIONS_COUNT (eval_options)
+};
+
 /* Fills a from argv: -1 to go on, else the exit status (0: --help). */
 static int
 eval_parse (int argc, char **argv, eval_args *a)
 {
-  for (int i = 0; i < argc; i++)
-    {
-      const char *o = argv[i];
-      if (!strcmp (o, "-h") || !strcmp (o, "--help"))
-        {
-          eval_usage ();
-          return 0;   /* done: help */
-        }
-      if (!strcmp (o, "--hints-only"))
-        {
-          a->hints_only = 1;
-          continue;
-        }
-      if (i + 1 >= argc || strncmp (o, "--", 2))
-        {
-          fprintf (stderr, "colorize-train eval: %s '%s'\n",
-                   strncmp (o, "--", 2) ? "unexpected argument"
-                                        : "missing value for", o);
-          eval_usage ();
-          return 2;
-        }
-      const char *v = argv[++i];
-      char *end;
-      errno = 0;
-      if (!strcmp (o, "--weights"))
-        a->weights = v;
-      else if (!strcmp (o, "--data"))
-        a->data = v;
-      else if (!strcmp (o, "--sheet"))
-        a->sheet = v;
-      else if (!strcmp (o, "--csv"))
-        a->csv = v;
-      else if (!strcmp (o, "--hints"))
-        a->hints = v;
-      else if (!strcmp (o, "--working-size") || !strcmp (o, "--size")
-               || !strcmp (o, "--sheet-rows") || !strcmp (o, "--threads"))
-        {
-          long x = strtol (v, &end, 10);
-          /* --size: the name before train's --working-size, kept */
-          int is_size = !strcmp (o, "--working-size") || !strcmp (o, "--size");
-          long lo = is_size ? COLORIZE_MIN_WORKING_SIZE : 1;
-          long hi = is_size ? COLORIZE_MAX_WORKING_SIZE : 10000;
-          if (!*v || *end || errno || x < lo || x > hi)
-            {
-              fprintf (stderr, "colorize-train eval: %s expects an integer in "
-                       "%ld..%ld, got '%s'\n", o, lo, hi, v);
-              return 2;
-            }
-          if (is_size)
-            a->size = (int) x;
-          else if (!strcmp (o, "--threads"))
-            a->threads = (int) x;
-          else
-            a->rows = (int) x;
-        }
-      else if (!strcmp (o, "--strength"))
-        {
-          a->strength = strtod (v, &end);
-          if (!*v || *end || errno
-              || !(a->strength >= 0.0 && a->strength <= COLORIZE_MAX_STRENGTH))
-            {
-              fprintf (stderr, "colorize-train eval: --strength expects a "
-                       "number in 0..%g, got '%s'\n",
-                       (double) COLORIZE_MAX_STRENGTH, v);
-              return 2;
-            }
-        }
-      else if (!strcmp (o, "--temperature"))
-        {
-          a->temperature = strtod (v, &end);
-          if (!*v || *end || errno
-              || !(a->temperature >= NN_HEAD_MIN_TEMPERATURE
-                   && a->temperature <= NN_HEAD_MAX_TEMPERATURE))
-            {
-              fprintf (stderr, "colorize-train eval: --temperature expects a "
-                       "number in %g..%g, got '%s'\n", NN_HEAD_MIN_TEMPERATURE,
-                       NN_HEAD_MAX_TEMPERATURE, v);
-              return 2;
-            }
-        }
-      else
-        {
-          fprintf (stderr, "colorize-train eval: unknown option '%s'\n", o);
-          eval_usage ();
-          return 2;
-        }
-    }
+  int rc = options_parse (&eval_table, argc, argv, a, NULL);
+  if (rc >= 0)
+    return rc;
   if ((!a->weights && !a->hints_only) || !a->data
       || (a->hints_only && !a->hints))
     {
       fprintf (stderr, "colorize-train eval: %s is required\n",
                a->hints_only && !a->hints ? "--hints DIR (for --hints-only)"
                : !a->data ? "--data DIR" : "--weights W");
-      eval_usage ();
+      options_usage (&eval_table);
       return 2;
     }
   if (a->hints_only && a->weights)
@@ -477,11 +417,7 @@ cmd_eval (int argc, char **argv)
   int status = eval_parse (argc, argv, &a);
   if (status >= 0)
     return status;
-  if (a.threads)
-    {
-      nn_blas_set_threads (a.threads);
-      omp_set_num_threads (a.threads);
-    }
+  options_set_threads (a.threads);
   eval_run r = { .a = &a };
   nn_error err;
   if (a.weights && nn_weights_load (a.weights, &r.m, &err) != NN_OK)

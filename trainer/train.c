@@ -38,13 +38,19 @@
  * Data-parallel (make MPI=1; mpirun -np N): see cmd_train at the end and
  * trainer/mpijob.h.  --batch is the global batch, split evenly; a
  * checkpoint resumes on any number of processes.
+ *
+ * The code: the settings and the option table (train_options: parsing,
+ * usage, the settings text, resume conflicts, through options.h), the
+ * learning rate, checkpoints, losses, validation, logs; then one run in
+ * three parts, train_setup (settings, outputs, model, data, buffers),
+ * train_loop (train_step and what follows each step) and train_finish
+ * (figures, plot, weights).  The batches come from feeder.h's threads.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
-#include <omp.h>
-#include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,17 +64,18 @@
 #include "colorize.h"
 #include "commands.h"
 #include "dataset.h"
+#include "feeder.h"
 #include "metrics.h"
 #include "head.h"
 #include "image.h"
 #include "model.h"
 #include "mpijob.h"
+#include "options.h"
 #include "tmpfile.h"
 #include "trainset.h"
 #include "weights.h"
 
 
-#define QUEUE_DEPTH 4
 #define TEXT_MAX CHECKPOINT_TEXT_MAX
 
 static volatile sig_atomic_t stop_signal;
@@ -113,28 +120,186 @@ typedef struct settings {
   double teacher_share;    /* its share of each pixel's target */
 } settings;
 
-/* Options given on the command line (for conflicts with --resume). */
-typedef struct given {
-  int arch, batch, crop, seed, lr, schedule, warmup, weight_decay, loss,
-      encoder_lr,
-      steps, epochs, minutes, cache_side, gray_threshold, working_size,
-      val_every, teacher, teacher_share;
-} given;
+/* ---- Command line ------------------------------------------------------------ */
 
+/* What the command line gives: the settings (first, so that the table's
+ * settings entries are offsets into a settings struct as well) and the
+ * rest, which checkpoints do not keep. */
+typedef struct train_args {
+  settings s;
+  char *data_specs[TRAINSET_MAX_SOURCES];   /* --data A [B ...] */
+  int n_data;
+  const char *out, *val_dir, *init, *resume, *trace_reads;
+  int threads, workers;
+  int64_t stop_after, log_every;
+  double ckpt_minutes;
+} train_args;
+
+_Static_assert (offsetof (train_args, s) == 0,
+                "the settings entries of train_table are settings offsets");
+
+static const settings settings_default = {
+  .arch = "", .batch = 16, .crop = 128, .seed = 1, .lr = 1e-3,
+  .schedule = "cosine", .warmup = -1, .loss = "mse", .encoder_lr = 1.0,
+  .teacher = "", .teacher_share = 0.8,
+  .cache_side = DATASET_DEFAULT_SHORT_SIDE,
+  .gray_threshold = DATASET_DEFAULT_GRAY_THRESHOLD,
+  .working_size = COLORIZE_DEFAULT_WORKING_SIZE
+};
+
+#define ARG(f) .at = offsetof (train_args, f)
+#define SET(f) .at = offsetof (train_args, s.f),                             \
+               .size = sizeof (((train_args *) 0)->s.f)
+
+/* The entries with a key are the settings, in the order of their text
+ * (options_settings_text): that order and the keys are the checkpoint's
+ * format; do not reorder them.  The optional ones came after the first
+ * checkpoints. */
+static const option train_options[] = {
+  { .name = "--arch", .type = OPT_ENUM, SET (arch), .choices = "cnn|resnet18",
+    .key = "arch", .meta = "cnn|resnet18",
+    .help = "the network (--init and --resume: the file's)" },
+  { .name = "--data", .type = OPT_LIST, ARG (data_specs),
+    .hi = TRAINSET_MAX_SOURCES, .count = offsetof (train_args, n_data),
+    .meta = "DIR|SET.pack[:W]...",
+    .help = "training photos: folders or packs, each with a weight or none" },
+  { .name = "--out", .type = OPT_STRING, ARG (out), .meta = "FILE.weights",
+    .help = "the weights; FILE.csv, FILE.png, FILE.ckpt beside them" },
+  { .name = "--val", .type = OPT_STRING, ARG (val_dir), .meta = "DIR|VAL.pack",
+    .help = "validation photos, whole (pack --full)" },
+  { .name = "--init", .type = OPT_STRING, ARG (init), .meta = "FILE.weights",
+    .help = "start from these weights" },
+  { .name = "--resume", .type = OPT_STRING, ARG (resume), .meta = "FILE.ckpt",
+    .help = "continue a checkpoint, with its settings" },
+  { .name = "--batch", .type = OPT_INT, SET (batch), .lo = 1, .hi = 1024,
+    .key = "batch", .meta = "N",
+    .help = "samples per step, over all processes (default 16)" },
+  { .name = "--crop", .type = OPT_INT, SET (crop), .lo = 8, .hi = 1024,
+    .multiple = 8, .key = "crop", .meta = "N",
+    .help = "side of the training crops (default 128; the networks halve "
+            "it three times)" },
+  { .name = "--seed", .type = OPT_UINT64, SET (seed), .lo = 0,
+    .hi = INT64_MAX, .key = "seed", .meta = "S",
+    .help = "the initialization's and the samples' (default 1)" },
+  { .name = "--lr", .type = OPT_DOUBLE, SET (lr), .min = 1e-9, .max = 10.0,
+    .key = "lr", .meta = "X", .help = "learning rate (default 1e-3)" },
+  { .name = "--schedule", .type = OPT_ENUM, SET (schedule),
+    .choices = "cosine|constant", .key = "schedule", .meta = "cosine|constant",
+    .help = "after the warm-up (default cosine, to lr/100)" },
+  { .name = "--warmup", .type = OPT_INT64, SET (warmup), .lo = 0,
+    .hi = 1000000000LL, .key = "warmup", .meta = "N",
+    .help = "steps of linear warm-up (default 5% of the run, at most 500)" },
+  { .name = "--weight-decay", .type = OPT_DOUBLE, SET (weight_decay),
+    .min = 0.0, .max = 1.0, .key = "weight_decay", .meta = "X",
+    .help = "decoupled weight decay, AdamW (default 0)" },
+  { .name = "--loss", .type = OPT_ENUM, SET (loss),
+    .choices = "mse|weighted|class", .key = "loss",
+    .meta = "mse|weighted|class",
+    .help = "weighted: rare colours count more; class: colour classes "
+            "(default mse)" },
+  { .name = "--steps", .type = OPT_INT64, SET (total_steps), .lo = 1,
+    .hi = 1000000000LL, .key = "total_steps", .meta = "N",
+    .help = "the run's length in steps" },
+  { .name = "--epochs", .type = OPT_DOUBLE, SET (epochs), .min = 1e-3,
+    .max = 1e6, .key = "epochs_requested", .meta = "N",
+    .help = "the run's length in epochs (default 10)" },
+  { .name = "--minutes", .type = OPT_DOUBLE, SET (minutes), .min = 0.01,
+    .max = 1e6, .key = "minutes_requested", .meta = "M",
+    .help = "the run's length in minutes, fixed after 10 steps" },
+  { .name = "--cache-size", .type = OPT_INT, SET (cache_side), .lo = 8,
+    .hi = 100000, .key = "cache_side", .meta = "N",
+    .help = "shorter side of the cached photos (default 160; packs: theirs)" },
+  { .name = "--gray-threshold", .type = OPT_DOUBLE, SET (gray_threshold),
+    .min = 0.0, .max = 100.0, .key = "gray_threshold", .meta = "C",
+    .help = "photos of less mean chroma are left out (default 3)" },
+  { .name = "--working-size", .type = OPT_INT, SET (working_size),
+    .lo = COLORIZE_MIN_WORKING_SIZE, .hi = COLORIZE_MAX_WORKING_SIZE,
+    .key = "working_size", .meta = "S",
+    .help = "validation's working size (default 256)" },
+  { .name = "--val-every", .type = OPT_INT64, SET (val_every), .lo = 0,
+    .hi = 1000000000LL, .key = "val_every", .meta = "N",
+    .help = "validate every N steps (default 0: every epoch)" },
+  { .name = "--encoder-lr", .type = OPT_DOUBLE, SET (encoder_lr), .min = 0.0,
+    .max = 1.0, .key = "encoder_lr", .optional = 1, .meta = "X",
+    .help = "the ResNet encoder's share of the learning rate (default 1)" },
+  { .name = "--teacher", .type = OPT_TEXT, SET (teacher), .key = "teacher",
+    .optional = 1, .meta = "CLASS.weights",
+    .help = "distil from this colour-class model (--loss class)" },
+  { .name = "--teacher-share", .type = OPT_DOUBLE, SET (teacher_share),
+    .min = 0.0, .max = 1.0, .key = "teacher_share", .optional = 1,
+    .meta = "X", .help = "the teacher's share of each target (default 0.8)" },
+  OPTION_THREADS (train_args, threads),
+  { .name = "--workers", .type = OPT_INT, ARG (workers), .lo = 1,
+    .hi = FEEDER_MAX_THREADS, .meta = "N",
+    .help = "threads making the batches (default 2)" },
+  { .name = "--checkpoint-minutes", .type = OPT_DOUBLE, ARG (ckpt_minutes),
+    .min = 0.0, .max = 1e6, .meta = "M",
+    .help = "a checkpoint every M minutes (default 5; 0: on signals only)" },
+  { .name = "--log-every", .type = OPT_INT64, ARG (log_every), .lo = 1,
+    .hi = 1000000000LL, .meta = "N",
+    .help = "a CSV row every N steps (default 10)" },
+  /* testing: behave as if interrupted after this many steps */
+  { .name = "--stop-after", .type = OPT_INT64, ARG (stop_after), .lo = 1,
+    .hi = 1000000000LL },
+  /* testing: the pack records each process reads, into this file */
+  { .name = "--trace-reads", .type = OPT_STRING, ARG (trace_reads) },
+};
+
+#undef ARG
+#undef SET
+
+_Static_assert (sizeof train_options / sizeof train_options[0] <= OPTIONS_MAX,
+                "options_parse's given[] holds OPTIONS_MAX options");
+
+static const option_table train_table = {
+  .command = "train",
+  .synopsis = "train --arch cnn|resnet18 --data DIR|SET.pack[:W]... "
+              "--out FILE.weights [OPTIONS]",
+  .opts = train_options, .n = OPTIONS_COUNT (train_options)
+};
+
+/* Fills a from argv: -1 to go on, else the exit status (0: --help). */
+static int
+train_parse (int argc, char **argv, train_args *a, unsigned char *given)
+{
+  *a = (train_args) { .s = settings_default, .workers = 2, .log_every = 10,
+                      .ckpt_minutes = 5.0 };
+  int rc = options_parse (&train_table, argc, argv, a, given);
+  if (rc >= 0)
+    return rc;
+  const char *why = NULL;
+  int lengths = options_given (&train_table, given, "--steps")
+                + options_given (&train_table, given, "--epochs")
+                + options_given (&train_table, given, "--minutes");
+  if (!a->n_data || !a->out)
+    {
+      fprintf (stderr, "colorize-train train: %s is required\n",
+               !a->n_data ? "--data DIR" : "--out FILE.weights");
+      options_usage (&train_table);
+      return 2;
+    }
+  if (lengths > 1)
+    why = "give one of --epochs, --steps and --minutes";
+  else if (a->resume && a->init)
+    why = "--init and --resume exclude each other (a checkpoint holds its "
+          "weights)";
+  else if (!a->resume && !a->init
+           && !options_given (&train_table, given, "--arch"))
+    why = "--arch cnn|resnet18 is required (or --init FILE.weights, or "
+          "--resume FILE.ckpt)";
+  if (why)
+    {
+      fprintf (stderr, "colorize-train train: %s\n", why);
+      return 2;
+    }
+  return -1;
+}
+
+/* The settings' text in checkpoints and weight metadata (options.h). */
 static void
 settings_text (const settings *s, char *buf, size_t len)
 {
-  snprintf (buf, len,
-            "arch=%s\nbatch=%d\ncrop=%d\nseed=%llu\nlr=%.9g\nschedule=%s\n"
-            "warmup=%lld\nweight_decay=%.9g\nloss=%s\ntotal_steps=%lld\n"
-            "epochs_requested=%.9g\nminutes_requested=%.9g\ncache_side=%d\n"
-            "gray_threshold=%.9g\nworking_size=%d\nval_every=%lld\n"
-            "encoder_lr=%.9g\nteacher=%s\nteacher_share=%.9g\n",
-            s->arch, s->batch, s->crop, (unsigned long long) s->seed, s->lr,
-            s->schedule, (long long) s->warmup, s->weight_decay, s->loss,
-            (long long) s->total_steps, s->epochs, s->minutes, s->cache_side,
-            s->gray_threshold, s->working_size, (long long) s->val_every,
-            s->encoder_lr, s->teacher, s->teacher_share);
+  options_settings_text (&train_table, s, buf, len);
 }
 
 /* The default warm-up once the step count is known: 5% of the run, at
@@ -193,151 +358,29 @@ train_checkpoint_save (const char *path, const nn_model *m,
   return checkpoint_save (path, m, adam, text, msg, len);
 }
 
-/* ---- Batches made by worker threads --------------------------------------- */
-
-typedef struct slot {
-  int64_t step;            /* the step this slot holds or is filling */
-  int ready;
-  int failed;
-  char msg[512];           /* why it failed */
-  float *input, *target, *weight;
-} slot;
-
-typedef struct feeder {
-  trainset *ts;
-  const settings *s;
-  const nn_scaling *sc;
-  const dataset_weights *wt;
-  int64_t next;            /* next step to make */
-  int64_t consumed;        /* steps below this are done */
-  int64_t end;
-  int j0, nb;              /* this process's samples j0 .. j0+nb-1 of a batch */
-  int quit;
-  slot slots[QUEUE_DEPTH];
-  pthread_mutex_t lock;
-  pthread_cond_t cond;
-  int nthreads;
-  pthread_t threads[16];
-} feeder;
-
-static void
-feeder_fill (feeder *fd, slot *sl, int64_t step, trainset_cursor *cur)
-{
-  const settings *s = fd->s;
-  size_t plane = (size_t) s->crop * s->crop;
-  sl->failed = 0;
-  for (int i = 0; i < fd->nb && !sl->failed; i++)
-    {
-      uint64_t k = (uint64_t) step * s->batch + fd->j0 + i;
-      if (trainset_sample (cur, s->seed, k, s->crop, fd->sc, fd->wt,
-                           sl->input + i * plane, sl->target + i * 2 * plane,
-                           sl->weight ? sl->weight + i * 2 * plane : NULL,
-                           sl->msg, sizeof sl->msg))
-        sl->failed = 1;
-    }
-}
-
-static void *
-feeder_main (void *arg)
-{
-  feeder *fd = arg;
-  trainset_cursor *cur = trainset_cursor_new (fd->ts);
-  pthread_mutex_lock (&fd->lock);
-  while (!fd->quit)
-    {
-      int64_t step = fd->next;
-      if (step >= fd->end || step >= fd->consumed + QUEUE_DEPTH)
-        {
-          pthread_cond_wait (&fd->cond, &fd->lock);
-          continue;
-        }
-      fd->next++;
-      slot *sl = &fd->slots[step % QUEUE_DEPTH];
-      sl->step = step;
-      sl->ready = 0;
-      pthread_mutex_unlock (&fd->lock);
-      if (cur)
-        feeder_fill (fd, sl, step, cur);
-      else
-        snprintf (sl->msg, sizeof sl->msg, "out of memory making batch %lld",
-                  (long long) step);
-      pthread_mutex_lock (&fd->lock);
-      sl->failed |= !cur;
-      sl->ready = 1;
-      pthread_cond_broadcast (&fd->cond);
-    }
-  pthread_mutex_unlock (&fd->lock);
-  trainset_cursor_free (cur);
-  return NULL;
-}
-
+/* The counters of a checkpoint's text (train_checkpoint_save).  Returns 0,
+ * or -1 with *bad the first key missing or bad. */
 static int
-feeder_start (feeder *fd, int nthreads, int64_t start, int64_t end)
+train_state_read (const char *text, state *st, const char **bad)
 {
-  size_t plane = (size_t) fd->s->crop * fd->s->crop;
-  for (int i = 0; i < QUEUE_DEPTH; i++)
-    {
-      slot *sl = &fd->slots[i];
-      sl->step = -1;
-      sl->input = malloc (plane * fd->nb * sizeof (float));
-      sl->target = malloc (plane * 2 * fd->nb * sizeof (float));
-      sl->weight = fd->wt ? malloc (plane * 2 * fd->nb * sizeof (float))
-                          : NULL;
-      if (!sl->input || !sl->target || (fd->wt && !sl->weight))
+  static const char *keys[4] = { "step", "elapsed", "images", "data_hash" };
+  double x[4] = { 0 };
+  for (int i = 0; i < 4; i++)
+    if (nn_metadata_number (text, keys[i], &x[i]) != 1)
+      {
+        *bad = keys[i];
         return -1;
-    }
-  fd->next = fd->consumed = start;
-  fd->end = end;
-  pthread_mutex_init (&fd->lock, NULL);
-  pthread_cond_init (&fd->cond, NULL);
-  if (nthreads > 16)
-    nthreads = 16;
-  for (int i = 0; i < nthreads; i++)
-    if (pthread_create (&fd->threads[fd->nthreads], NULL, feeder_main, fd) == 0)
-      fd->nthreads++;
-  return fd->nthreads ? 0 : -1;
-}
-
-static slot *
-feeder_get (feeder *fd, int64_t step)
-{
-  slot *sl = &fd->slots[step % QUEUE_DEPTH];
-  pthread_mutex_lock (&fd->lock);
-  while (!(sl->step == step && sl->ready))
-    pthread_cond_wait (&fd->cond, &fd->lock);
-  pthread_mutex_unlock (&fd->lock);
-  return sl;
-}
-
-static void
-feeder_done (feeder *fd, int64_t step)
-{
-  pthread_mutex_lock (&fd->lock);
-  fd->consumed = step + 1;
-  pthread_cond_broadcast (&fd->cond);
-  pthread_mutex_unlock (&fd->lock);
-}
-
-static void
-feeder_stop (feeder *fd)
-{
-  if (fd->nthreads)
+      }
+  st->step = (int64_t) x[0];
+  st->elapsed = x[1];
+  st->images = (int) x[2];
+  st->data_hash = strtoull (nn_metadata_value (text, "data_hash"), NULL, 10);
+  if (st->step < 0)
     {
-      pthread_mutex_lock (&fd->lock);
-      fd->quit = 1;
-      pthread_cond_broadcast (&fd->cond);
-      pthread_mutex_unlock (&fd->lock);
-      for (int i = 0; i < fd->nthreads; i++)
-        pthread_join (fd->threads[i], NULL);
-      pthread_mutex_destroy (&fd->lock);
-      pthread_cond_destroy (&fd->cond);
+      *bad = "step";
+      return -1;
     }
-  for (int i = 0; i < QUEUE_DEPTH; i++)
-    {
-      free (fd->slots[i].input);
-      free (fd->slots[i].target);
-      free (fd->slots[i].weight);
-    }
+  return 0;
 }
 
 /* ---- Loss over the global batch ---------------------------------------------- */
@@ -637,56 +680,6 @@ fmt_duration (double s, char *buf, size_t len)
     snprintf (buf, len, "%ldm%02lds", t / 60, t % 60);
 }
 
-/* ---- Command line ------------------------------------------------------------ */
-
-static void
-train_usage (void)
-{
-  fprintf (stderr,
-           "usage: colorize-train train --arch cnn|resnet18 --data DIR|SET.pack[:W]... --out FILE.weights\n"
-           "         [--val DIR|VAL.pack] [--epochs N | --steps N | --minutes M] [--batch 16]\n"
-           "         [--crop 128] [--lr 1e-3] [--schedule cosine|constant] [--warmup N]\n"
-           "         [--weight-decay X] [--encoder-lr X] [--loss mse|weighted|class] [--threads N] [--workers N]\n"
-           "         [--seed S] [--init FILE.weights] [--resume FILE.ckpt]\n"
-           "         [--val-every N] [--working-size S] [--cache-size N]\n"
-           "         [--gray-threshold C] [--checkpoint-minutes M] [--log-every N]\n"
-           "         [--teacher CLASS.weights [--teacher-share 0.8]]\n");
-}
-
-static int
-parse_long (const char *opt, const char *v, long long lo, long long hi,
-            long long *out)
-{
-  char *end;
-  errno = 0;
-  long long x = strtoll (v, &end, 10);
-  if (!*v || *end || errno || x < lo || x > hi)
-    {
-      fprintf (stderr, "colorize-train train: %s expects an integer in "
-               "%lld..%lld, got '%s'\n", opt, lo, hi, v);
-      return -1;
-    }
-  *out = x;
-  return 0;
-}
-
-static int
-parse_double (const char *opt, const char *v, double lo, double hi,
-              double *out)
-{
-  char *end;
-  errno = 0;
-  double x = strtod (v, &end);
-  if (!*v || *end || errno || !isfinite (x) || x < lo || x > hi)
-    {
-      fprintf (stderr, "colorize-train train: %s expects a number in "
-               "%g..%g, got '%s'\n", opt, lo, hi, v);
-      return -1;
-    }
-  *out = x;
-  return 0;
-}
-
 /* Checks that dir can take new files (the output's folder). */
 static int
 check_writable (const char *out, char *msg, size_t len)
@@ -719,623 +712,324 @@ check_writable (const char *out, char *msg, size_t len)
   return 0;
 }
 
-static int
-train_run (int argc, char **argv, mpijob *job)
-{
-  settings s = { .arch = "", .batch = 16, .crop = 128, .seed = 1, .lr = 1e-3,
-                 .schedule = "cosine", .warmup = -1, .loss = "mse",
-                 .encoder_lr = 1.0, .teacher = "", .teacher_share = 0.8,
-                 .cache_side = DATASET_DEFAULT_SHORT_SIDE,
-                 .gray_threshold = DATASET_DEFAULT_GRAY_THRESHOLD,
-                 .working_size = COLORIZE_DEFAULT_WORKING_SIZE };
-  given g = { 0 };
-  const char *data = NULL, *out = NULL, *val_dir = NULL, *init = NULL,
-             *resume = NULL, *trace_reads = NULL;
-  char *data_specs[TRAINSET_MAX_SOURCES];    /* --data A [B ...] */
-  int n_data = 0;
-  char data_text[8192] = "";
-  long long threads = 0, workers = 2, stop_after = 0, log_every = 10;
-  double ckpt_minutes = 5.0;
-  int64_t steps_req = 0;
+/* ---- The run: setup, loop, finish ------------------------------------------ */
 
-  for (int i = 0; i < argc; i++)
-    {
-      const char *o = argv[i];
-      if (!strcmp (o, "-h") || !strcmp (o, "--help"))
-        {
-          train_usage ();
-          return 0;
-        }
-      if (strncmp (o, "--", 2))
-        {
-          fprintf (stderr, "colorize-train train: unexpected argument '%s'\n", o);
-          train_usage ();
-          return 2;
-        }
-      if (i + 1 >= argc)
-        {
-          fprintf (stderr, "colorize-train train: option %s needs a value\n", o);
-          return 2;
-        }
-      const char *v = argv[++i];
-      long long x;
-      if (!strcmp (o, "--arch"))
-        {
-          nn_arch a;
-          if (nn_arch_parse (v, &a) != NN_OK)
-            {
-              fprintf (stderr, "colorize-train train: --arch must be cnn or "
-                       "resnet18, got '%s'\n", v);
-              return 2;
-            }
-          snprintf (s.arch, sizeof s.arch, "%s", v);
-          g.arch = 1;
-        }
-      else if (!strcmp (o, "--data"))
-        {
-          /* --data A [B ...]: every value up to the next option */
-          data_specs[n_data++] = (char *) v;
-          while (i + 1 < argc && strncmp (argv[i + 1], "--", 2)
-                 && n_data < TRAINSET_MAX_SOURCES)
-            data_specs[n_data++] = argv[++i];
-          for (int d = 0; d < n_data; d++)
-            snprintf (data_text + strlen (data_text),
-                      sizeof data_text - strlen (data_text), "%s%s",
-                      d ? " " : "", data_specs[d]);
-          data = data_text;
-        }
-      else if (!strcmp (o, "--trace-reads"))
-        trace_reads = v;   /* testing: the pack records each process reads */
-      else if (!strcmp (o, "--out"))
-        out = v;
-      else if (!strcmp (o, "--val"))
-        val_dir = v;
-      else if (!strcmp (o, "--init"))
-        init = v;
-      else if (!strcmp (o, "--resume"))
-        resume = v;
-      else if (!strcmp (o, "--steps"))
-        {
-          if (parse_long (o, v, 1, 1000000000LL, &x))
-            return 2;
-          steps_req = x;
-          g.steps = 1;
-        }
-      else if (!strcmp (o, "--epochs"))
-        {
-          if (parse_double (o, v, 1e-3, 1e6, &s.epochs))
-            return 2;
-          g.epochs = 1;
-        }
-      else if (!strcmp (o, "--minutes"))
-        {
-          if (parse_double (o, v, 0.01, 1e6, &s.minutes))
-            return 2;
-          g.minutes = 1;
-        }
-      else if (!strcmp (o, "--batch"))
-        {
-          if (parse_long (o, v, 1, 1024, &x))
-            return 2;
-          s.batch = (int) x;
-          g.batch = 1;
-        }
-      else if (!strcmp (o, "--crop"))
-        {
-          if (parse_long (o, v, 8, 1024, &x))
-            return 2;
-          if (x % 8)
-            {
-              fprintf (stderr, "colorize-train train: --crop must be a "
-                       "multiple of 8 (the networks halve it three times), "
-                       "got %lld\n", x);
-              return 2;
-            }
-          s.crop = (int) x;
-          g.crop = 1;
-        }
-      else if (!strcmp (o, "--lr"))
-        {
-          if (parse_double (o, v, 1e-9, 10.0, &s.lr))
-            return 2;
-          g.lr = 1;
-        }
-      else if (!strcmp (o, "--schedule"))
-        {
-          if (strcmp (v, "cosine") && strcmp (v, "constant"))
-            {
-              fprintf (stderr, "colorize-train train: --schedule must be "
-                       "cosine or constant, got '%s'\n", v);
-              return 2;
-            }
-          snprintf (s.schedule, sizeof s.schedule, "%s", v);
-          g.schedule = 1;
-        }
-      else if (!strcmp (o, "--warmup"))
-        {
-          if (parse_long (o, v, 0, 1000000000LL, &x))
-            return 2;
-          s.warmup = x;
-          g.warmup = 1;
-        }
-      else if (!strcmp (o, "--weight-decay"))
-        {
-          if (parse_double (o, v, 0.0, 1.0, &s.weight_decay))
-            return 2;
-          g.weight_decay = 1;
-        }
-      else if (!strcmp (o, "--encoder-lr"))
-        {
-          if (parse_double (o, v, 0.0, 1.0, &s.encoder_lr))
-            return 2;
-          g.encoder_lr = 1;
-        }
-      else if (!strcmp (o, "--teacher"))
-        {
-          if (!*v || strlen (v) >= sizeof s.teacher || strchr (v, '\n'))
-            {
-              fprintf (stderr, "colorize-train train: --teacher expects a "
-                       "weight file's path (one line, under %zu bytes)\n",
-                       sizeof s.teacher);
-              return 2;
-            }
-          snprintf (s.teacher, sizeof s.teacher, "%s", v);
-          g.teacher = 1;
-        }
-      else if (!strcmp (o, "--teacher-share"))
-        {
-          if (parse_double (o, v, 0.0, 1.0, &s.teacher_share))
-            return 2;
-          g.teacher_share = 1;
-        }
-      else if (!strcmp (o, "--loss"))
-        {
-          if (strcmp (v, "mse") && strcmp (v, "weighted") && strcmp (v, "class"))
-            {
-              fprintf (stderr, "colorize-train train: --loss must be mse, "
-                       "weighted or class, got '%s'\n", v);
-              return 2;
-            }
-          snprintf (s.loss, sizeof s.loss, "%s", v);
-          g.loss = 1;
-        }
-      else if (!strcmp (o, "--seed"))
-        {
-          if (parse_long (o, v, 0, INT64_MAX, &x))
-            return 2;
-          s.seed = (uint64_t) x;
-          g.seed = 1;
-        }
-      else if (!strcmp (o, "--threads"))
-        {
-          if (parse_long (o, v, 1, 256, &threads))
-            return 2;
-        }
-      else if (!strcmp (o, "--workers"))
-        {
-          if (parse_long (o, v, 1, 16, &workers))
-            return 2;
-        }
-      else if (!strcmp (o, "--val-every"))
-        {
-          if (parse_long (o, v, 0, 1000000000LL, &x))
-            return 2;
-          s.val_every = x;
-          g.val_every = 1;
-        }
-      else if (!strcmp (o, "--working-size"))
-        {
-          if (parse_long (o, v, COLORIZE_MIN_WORKING_SIZE,
-                          COLORIZE_MAX_WORKING_SIZE, &x))
-            return 2;
-          s.working_size = (int) x;
-          g.working_size = 1;
-        }
-      else if (!strcmp (o, "--cache-size"))
-        {
-          if (parse_long (o, v, 8, 100000, &x))
-            return 2;
-          s.cache_side = (int) x;
-          g.cache_side = 1;
-        }
-      else if (!strcmp (o, "--gray-threshold"))
-        {
-          if (parse_double (o, v, 0.0, 100.0, &s.gray_threshold))
-            return 2;
-          g.gray_threshold = 1;
-        }
-      else if (!strcmp (o, "--checkpoint-minutes"))
-        {
-          if (parse_double (o, v, 0.0, 1e6, &ckpt_minutes))
-            return 2;
-        }
-      else if (!strcmp (o, "--log-every"))
-        {
-          if (parse_long (o, v, 1, 1000000000LL, &log_every))
-            return 2;
-        }
-      else if (!strcmp (o, "--stop-after"))
-        {
-          /* Testing: behave as if interrupted after this many steps. */
-          if (parse_long (o, v, 1, 1000000000LL, &stop_after))
-            return 2;
-        }
-      else
-        {
-          fprintf (stderr, "colorize-train train: unknown option '%s'\n", o);
-          train_usage ();
-          return 2;
-        }
-    }
-  if (!data || !out)
-    {
-      fprintf (stderr, "colorize-train train: %s is required\n",
-               !data ? "--data DIR" : "--out FILE.weights");
-      train_usage ();
-      return 2;
-    }
-  if (g.steps + g.epochs + g.minutes > 1)
-    {
-      fprintf (stderr, "colorize-train train: give one of --epochs, --steps "
-               "and --minutes\n");
-      return 2;
-    }
-  if (resume && init)
-    {
-      fprintf (stderr, "colorize-train train: --init and --resume exclude "
-               "each other (a checkpoint holds its weights)\n");
-      return 2;
-    }
-  if (!resume && !init && !g.arch)
-    {
-      fprintf (stderr, "colorize-train train: --arch cnn|resnet18 is "
-               "required (or --init FILE.weights, or --resume FILE.ckpt)\n");
-      return 2;
-    }
-  mpijob_quiet_end (job);
-
+/* One run of train, from the command line to the weight file. */
+typedef struct run {
+  int argc;
+  char **argv;
+  train_args a;
+  unsigned char given[OPTIONS_MAX];   /* options_parse's */
+  mpijob *job;
+  settings s;
+  state st;                  /* the counters that checkpoints keep */
+  char data[8192];           /* the --data values, for messages */
+  char *csv_path, *png_path, *ckpt_path;
+  char *ckpt_text;
+  nn_model *m, *teacher;
+  adam_state *adam;
+  adam_config acfg;
+  trainset ts;
+  dataset val;
+  dataset_weights wt;
+  int weighted;              /* --loss weighted */
+  int gegl;                  /* image_init was called */
+  FILE *csv;
+  feeder fd;
+  int feeder_started;
+  float *dout, *class_scratch;
+  size_t nout;               /* this process's outputs */
+  size_t ngrad;              /* all of m->grad_block */
+  double loss_count;         /* the losses are means over this many values */
+  int tty;
+  /* the loop's progress */
+  int64_t start_step, rate_step;
+  double t0, t_ckpt, t_log, t_rate, last_rate;
+  double t_val;              /* seconds spent validating in this process */
+  double loss_sum;
+  int loss_n;
+  val_result vr;
+  int have_val;
+  int interrupted, stop_sig;
   char msg[1024];
-  nn_error err;
-  nn_model *m = NULL, *teacher = NULL;
-  adam_state *adam = NULL;
-  char *ckpt_text = NULL;
-  state st = { 0 };
-  int rc = 1;
-  trainset ts = { 0 };
-  dataset val = { 0 };
-  FILE *csv = NULL;
-  char *csv_path = path_beside (out, ".csv");
-  char *png_path = path_beside (out, ".png");
-  char *ckpt_path = path_beside (out, ".ckpt");
-  feeder fd = { 0 };
-  float *dout = NULL, *class_scratch = NULL;
-  int feeder_started = 0;
-  if (!csv_path || !png_path || !ckpt_path)
-    goto done;
+} run;
 
-  /* Settings from the checkpoint; conflicts with given options. */
-  if (resume)
-    {
-      if (checkpoint_load (resume, &ckpt_text, &m, &adam, msg, sizeof msg))
-        {
-          fprintf (stderr, "colorize-train train: %s\n", msg);
-          rc = 1;
-          goto done;
-        }
-      settings c = s;
-      double x;
-      int bad = nn_metadata_string (ckpt_text, "arch", c.arch,
-                                    sizeof c.arch) != 1
-                || nn_metadata_string (ckpt_text, "schedule", c.schedule,
-                                       sizeof c.schedule) != 1
-                || nn_metadata_string (ckpt_text, "loss", c.loss,
-                                       sizeof c.loss) != 1;
-#define NUM(key, field, type)                                            \
-  bad |= nn_metadata_number (ckpt_text, key, &x) != 1;                                 \
-  c.field = (type) x;
-      NUM ("batch", batch, int);
-      NUM ("crop", crop, int);
-      NUM ("seed", seed, uint64_t);
-      NUM ("lr", lr, double);
-      NUM ("warmup", warmup, int64_t);
-      NUM ("weight_decay", weight_decay, double);
-      NUM ("total_steps", total_steps, int64_t);
-      NUM ("epochs_requested", epochs, double);
-      NUM ("minutes_requested", minutes, double);
-      NUM ("cache_side", cache_side, int);
-      NUM ("gray_threshold", gray_threshold, double);
-      NUM ("working_size", working_size, int);
-      NUM ("val_every", val_every, int64_t);
-      c.encoder_lr = nn_metadata_number (ckpt_text, "encoder_lr", &x) == 1
-                     ? x : 1.0;
-      if (nn_metadata_string (ckpt_text, "teacher", c.teacher,
-                              sizeof c.teacher) != 1)
-        c.teacher[0] = 0;        /* checkpoints from before --teacher */
-      c.teacher_share = nn_metadata_number (ckpt_text, "teacher_share", &x)
-                        == 1 ? x : 0.8;
-      bad |= nn_metadata_number (ckpt_text, "step", &x) != 1;
-      st.step = (int64_t) x;
-      bad |= nn_metadata_number (ckpt_text, "elapsed", &x) != 1;
-      st.elapsed = x;
-      bad |= nn_metadata_number (ckpt_text, "images", &x) != 1;
-      st.images = (int) x;
-      bad |= nn_metadata_number (ckpt_text, "data_hash", &x) != 1;
-#undef NUM
-      const char *dh = nn_metadata_value (ckpt_text, "data_hash");
-      st.data_hash = dh ? strtoull (dh, NULL, 10) : 0;
-      if (bad || c.batch < 1 || c.crop < 8 || c.crop % 8 || st.step < 0)
-        {
-          fprintf (stderr, "colorize-train train: checkpoint %s: missing or "
-                   "bad settings\n", resume);
-          goto done;
-        }
-      const char *conflict = NULL;
-      if (g.arch && strcmp (s.arch, c.arch))
-        conflict = "--arch";
-      else if (g.batch && s.batch != c.batch)
-        conflict = "--batch";
-      else if (g.crop && s.crop != c.crop)
-        conflict = "--crop";
-      else if (g.seed && s.seed != c.seed)
-        conflict = "--seed";
-      else if (g.lr && s.lr != c.lr)
-        conflict = "--lr";
-      else if (g.schedule && strcmp (s.schedule, c.schedule))
-        conflict = "--schedule";
-      else if (g.warmup && s.warmup != c.warmup)
-        conflict = "--warmup";
-      else if (g.weight_decay && s.weight_decay != c.weight_decay)
-        conflict = "--weight-decay";
-      else if (g.encoder_lr && s.encoder_lr != c.encoder_lr)
-        conflict = "--encoder-lr";
-      else if (g.loss && strcmp (s.loss, c.loss))
-        conflict = "--loss";
-      else if (g.steps && steps_req != c.total_steps)
-        conflict = "--steps";
-      else if (g.epochs && s.epochs != c.epochs)
-        conflict = "--epochs";
-      else if (g.minutes && s.minutes != c.minutes)
-        conflict = "--minutes";
-      else if (g.cache_side && s.cache_side != c.cache_side)
-        conflict = "--cache-size";
-      else if (g.gray_threshold && s.gray_threshold != c.gray_threshold)
-        conflict = "--gray-threshold";
-      else if (g.working_size && s.working_size != c.working_size)
-        conflict = "--working-size";
-      else if (g.val_every && s.val_every != c.val_every)
-        conflict = "--val-every";
-      else if (g.teacher && strcmp (s.teacher, c.teacher))
-        conflict = "--teacher";
-      else if (g.teacher_share && s.teacher_share != c.teacher_share)
-        conflict = "--teacher-share";
-      if (conflict)
-        {
-          fprintf (stderr, "colorize-train train: %s differs from the value "
-                   "in checkpoint %s; leave it out to resume with the "
-                   "checkpoint's settings\n", conflict, resume);
-          rc = 2;
-          goto done;
-        }
-      s = c;
-    }
-  else if (!g.steps && !g.epochs && !g.minutes)
-    s.epochs = 10;
-  if (g.steps)
-    s.total_steps = steps_req;
-  if (s.batch % job->size)
-    {
-      if (job->rank == 0)
-        fprintf (stderr, "colorize-train train: the batch (%d) must be a "
-                 "multiple of the number of processes (%d): each takes an "
-                 "equal share of it\n", s.batch, job->size);
-      rc = 2;
-      goto done;
-    }
+/* Prints "colorize-train train: " and the message; returns rc. */
+static int train_error (int rc, const char *fmt, ...)
+  __attribute__ ((format (printf, 2, 3)));
 
-  /* Rank 0 alone writes the outputs and validates. */
-  if (job->rank == 0 && check_writable (out, msg, sizeof msg))
+static int
+train_error (int rc, const char *fmt, ...)
+{
+  va_list ap;
+  va_start (ap, fmt);
+  fputs ("colorize-train train: ", stderr);
+  vfprintf (stderr, fmt, ap);
+  fputc ('\n', stderr);
+  va_end (ap);
+  return rc;
+}
+
+/* The setup's steps return -1 to go on, else the exit status. */
+
+/* --resume: the checkpoint's model, Adam state, settings and counters;
+ * an option given with another value than the checkpoint's is an error. */
+static int
+train_resume (run *r)
+{
+  const char *resume = r->a.resume;
+  if (checkpoint_load (resume, &r->ckpt_text, &r->m, &r->adam, r->msg,
+                       sizeof r->msg))
+    return train_error (1, "%s", r->msg);
+  settings c = settings_default;
+  const char *bad = NULL;
+  if (options_settings_read (&train_table, r->ckpt_text, &c, &bad)
+      || train_state_read (r->ckpt_text, &r->st, &bad) || c.batch < 1
+      || c.crop < 8 || c.crop % 8)
+    return train_error (1, "checkpoint %s: missing or bad settings (%s)",
+                        resume, bad ? bad : "batch or crop");
+  const option *conflict = options_conflict (&train_table, r->given, &r->s,
+                                             &c);
+  if (conflict)
+    return train_error (2, "%s differs from the value in checkpoint %s; "
+                        "leave it out to resume with the checkpoint's "
+                        "settings", conflict->name, resume);
+  r->s = c;
+  return -1;
+}
+
+/* The settings: the command line's, or the checkpoint's. */
+static int
+train_settings (run *r)
+{
+  const train_args *a = &r->a;
+  for (int d = 0; d < a->n_data; d++)
+    snprintf (r->data + strlen (r->data), sizeof r->data - strlen (r->data),
+              "%s%s", d ? " " : "", a->data_specs[d]);
+  r->s = a->s;
+  r->csv_path = path_beside (a->out, ".csv");
+  r->png_path = path_beside (a->out, ".png");
+  r->ckpt_path = path_beside (a->out, ".ckpt");
+  if (!r->csv_path || !r->png_path || !r->ckpt_path)
+    return 1;
+  if (a->resume)
     {
-      fprintf (stderr, "colorize-train train: %s\n", msg);
-      goto done;
+      int rc = train_resume (r);
+      if (rc >= 0)
+        return rc;
     }
-  if (job->rank == 0)
-    tmpfile_remove_stale (out, "colorize-train train");
-  if (val_dir && job->rank == 0)
+  else if (!options_given (&train_table, r->given, "--steps")
+           && !options_given (&train_table, r->given, "--epochs")
+           && !options_given (&train_table, r->given, "--minutes"))
+    r->s.epochs = 10;
+  if (r->s.batch % r->job->size)
+    {
+      if (r->job->rank == 0)
+        train_error (0, "the batch (%d) must be a multiple of the number of "
+                     "processes (%d): each takes an equal share of it",
+                     r->s.batch, r->job->size);
+      return 2;
+    }
+  return -1;
+}
+
+/* Rank 0 alone writes the outputs and validates: can it? */
+static int
+train_check_outputs (run *r)
+{
+  if (r->job->rank > 0)
+    return -1;
+  if (check_writable (r->a.out, r->msg, sizeof r->msg))
+    return train_error (1, "%s", r->msg);
+  tmpfile_remove_stale (r->a.out, "colorize-train train");
+  const char *val_dir = r->a.val_dir;
+  if (val_dir)
     {
       struct stat vs;
       int e = stat (val_dir, &vs) ? errno : 0;
       if (e || !(S_ISDIR (vs.st_mode) || S_ISREG (vs.st_mode)))
-        {
-          fprintf (stderr, "colorize-train train: validation folder %s: %s\n",
-                   val_dir, e ? strerror (e) : "not a folder or a pack");
-          goto done;
-        }
+        return train_error (1, "validation folder %s: %s", val_dir,
+                            e ? strerror (e) : "not a folder or a pack");
     }
+  return -1;
+}
 
-  /* The model. */
-  if (!m)
+/* The model (--init's, a new one, or the checkpoint's), Adam, the teacher. */
+static int
+train_model (run *r)
+{
+  settings *s = &r->s;
+  nn_error err;
+  int fresh = !r->m;
+  if (fresh && r->a.init)
     {
-      if (init)
-        {
-          if (nn_weights_load (init, &m, &err) != NN_OK)
-            {
-              fprintf (stderr, "colorize-train train: %s\n", err.message);
-              goto done;
-            }
-          if (g.arch && strcmp (s.arch, nn_arch_name (m->arch)))
-            {
-              fprintf (stderr, "colorize-train train: --arch %s, but %s holds "
-                       "a %s network\n", s.arch, init, nn_arch_name (m->arch));
-              rc = 2;
-              goto done;
-            }
-          snprintf (s.arch, sizeof s.arch, "%s", nn_arch_name (m->arch));
-        }
-      else
-        {
-          nn_arch a;
-          float centres[2 * NN_HEAD_MAX_BINS];
-          nn_arch_parse (s.arch, &a);
-          if (nn_model_new_head (a, !strcmp (s.loss, "class")
-                                    ? nn_head_gamut_bins (centres) : 0,
-                                 &m, &err) != NN_OK)
-            {
-              fprintf (stderr, "colorize-train train: %s\n", err.message);
-              goto done;
-            }
-          nn_model_init (m, s.seed);
-        }
-      if (nn_adam_new (m, &adam, &err) != NN_OK)
-        {
-          fprintf (stderr, "colorize-train train: %s\n", err.message);
-          goto done;
-        }
+      if (nn_weights_load (r->a.init, &r->m, &err) != NN_OK)
+        return train_error (1, "%s", err.message);
+      if (options_given (&train_table, r->given, "--arch")
+          && strcmp (s->arch, nn_arch_name (r->m->arch)))
+        return train_error (2, "--arch %s, but %s holds a %s network",
+                            s->arch, r->a.init, nn_arch_name (r->m->arch));
+      snprintf (s->arch, sizeof s->arch, "%s", nn_arch_name (r->m->arch));
     }
-
-  if (!strcmp (s.loss, "class") != !!m->head_bins)
+  else if (fresh)
     {
-      fprintf (stderr, "colorize-train train: %s\n", m->head_bins
-               ? "the model has a colour-class head: train it with --loss "
-                 "class" : "--loss class needs a colour-class model (init "
-                 "--head class, or no --init)");
-      rc = 2;
-      goto done;
+      nn_arch a;
+      float centres[2 * NN_HEAD_MAX_BINS];
+      nn_arch_parse (s->arch, &a);
+      if (nn_model_new_head (a, !strcmp (s->loss, "class")
+                                ? nn_head_gamut_bins (centres) : 0,
+                             &r->m, &err) != NN_OK)
+        return train_error (1, "%s", err.message);
+      nn_model_init (r->m, s->seed);
     }
+  if (fresh && nn_adam_new (r->m, &r->adam, &err) != NN_OK)
+    return train_error (1, "%s", err.message);
+  if (!strcmp (s->loss, "class") != !!r->m->head_bins)
+    return train_error (2, "%s", r->m->head_bins
+                        ? "the model has a colour-class head: train it with "
+                          "--loss class"
+                        : "--loss class needs a colour-class model (init "
+                          "--head class, or no --init)");
+  if (s->teacher[0]
+      && load_teacher (s->teacher, r->m, &r->teacher, r->msg, sizeof r->msg))
+    return train_error (2, "%s", r->msg);
+  return -1;
+}
 
-  if (s.teacher[0] && load_teacher (s.teacher, m, &teacher, msg, sizeof msg))
-    {
-      fprintf (stderr, "colorize-train train: %s\n", msg);
-      rc = 2;
-      goto done;
-    }
-
+/* SIGINT and SIGTERM stop the run with a checkpoint; --threads. */
+static void
+train_signals_threads (run *r)
+{
   struct sigaction sa;
   memset (&sa, 0, sizeof sa);
   sa.sa_handler = on_signal;
   sigaction (SIGINT, &sa, NULL);
   sigaction (SIGTERM, &sa, NULL);
-
-  if (threads)
-    {
-      nn_blas_set_threads ((int) threads);
-      omp_set_num_threads ((int) threads);
-    }
-  if (job->rank == 0)
+  options_set_threads (r->a.threads);
+  if (r->job->rank == 0)
     {
       char kernel[256];
       fprintf (stderr, "OpenBLAS kernel %s\n",
                nn_blas_describe (kernel, sizeof kernel));
     }
+}
+
+/* --trace-reads (testing): FILE, or FILE.RANK with several processes. */
+static int
+train_trace_open (run *r)
+{
+  char path[4096];
+  const char *trace = r->a.trace_reads;
+  snprintf (path, sizeof path, r->job->size > 1 ? "%s.%d" : "%s",
+            trace ? trace : "", r->job->rank);
+  if (trace && !(r->ts.trace = fopen (path, "w")))
+    return train_error (1, "%s: %s", path, strerror (errno));
+  return -1;
+}
+
+/* The training and validation photos, the step count, the CSV. */
+static int
+train_data (run *r)
+{
+  settings *s = &r->s;
+  mpijob *job = r->job;
   image_init ();
-  dataset_options dopt = { DATASET_LAB_CACHE, s.cache_side,
-                           (float) s.gray_threshold, (int) workers,
+  r->gegl = 1;
+  dataset_options dopt = { DATASET_LAB_CACHE, s->cache_side,
+                           (float) s->gray_threshold, r->a.workers,
                            job->rank ? NULL : stderr, &stop_flag, 0 };
   double t_load = now_s ();
   /* Packs fix the cache size and grey threshold they were made with. */
-  int adopt = !resume && !g.cache_side && !g.gray_threshold;
-  if (trainset_open (&ts, data_specs, n_data, &dopt, adopt, msg, sizeof msg))
+  int adopt = !r->a.resume
+              && !options_given (&train_table, r->given, "--cache-size")
+              && !options_given (&train_table, r->given, "--gray-threshold");
+  if (trainset_open (&r->ts, r->a.data_specs, r->a.n_data, &dopt, adopt,
+                     r->msg, sizeof r->msg))
+    return train_error (stop_signal ? 128 + stop_signal : 1, "%s", r->msg);
+  if (dopt.short_side != s->cache_side
+      || dopt.gray_threshold != (float) s->gray_threshold)
     {
-      fprintf (stderr, "colorize-train train: %s\n", msg);
-      rc = stop_signal ? 128 + stop_signal : 1;
-      goto done_gegl;
+      s->cache_side = dopt.short_side;
+      s->gray_threshold = dopt.gray_threshold;
     }
-  if (dopt.short_side != s.cache_side
-      || dopt.gray_threshold != (float) s.gray_threshold)
+  int rc = train_trace_open (r);
+  if (rc >= 0)
+    return rc;
+  if (r->a.resume && (r->st.images != r->ts.n
+                      || r->st.data_hash != r->ts.hash))
+    return train_error (1, "checkpoint %s was made on %d images, %s holds "
+                        "%d %s", r->a.resume, r->st.images, r->data,
+                        r->ts.n, r->st.images == r->ts.n
+                                 ? "different ones" : "");
+  r->st.images = r->ts.n;
+  r->st.data_hash = r->ts.hash;
+  if (r->a.val_dir && job->rank == 0)
     {
-      s.cache_side = dopt.short_side;
-      s.gray_threshold = dopt.gray_threshold;
-    }
-  char trace_path[4096];
-  snprintf (trace_path, sizeof trace_path, job->size > 1 ? "%s.%d" : "%s",
-            trace_reads ? trace_reads : "", job->rank);
-  if (trace_reads && !(ts.trace = fopen (trace_path, "w")))
-    {
-      fprintf (stderr, "colorize-train train: %s: %s\n", trace_path,
-               strerror (errno));
-      goto done_gegl;
-    }
-  uint64_t hash = ts.hash;
-  if (resume && (st.images != ts.n || st.data_hash != hash))
-    {
-      fprintf (stderr, "colorize-train train: checkpoint %s was made on %d "
-               "images, %s holds %d %s\n", resume, st.images, data, ts.n,
-               st.images == ts.n ? "different ones" : "");
-      goto done_gegl;
-    }
-  st.images = ts.n;
-  st.data_hash = hash;
-  if (val_dir && job->rank == 0)
-    {
-      dataset_options vopt = { DATASET_RGB_FULL, 0, 0.0f, (int) workers,
+      dataset_options vopt = { DATASET_RGB_FULL, 0, 0.0f, r->a.workers,
                                stderr, &stop_flag, 0 };
-      if (trainset_load_full (&val, val_dir, &vopt, msg, sizeof msg))
-        {
-          fprintf (stderr, "colorize-train train: %s\n", msg);
-          rc = stop_signal ? 128 + stop_signal : 1;
-          goto done_gegl;
-        }
+      if (trainset_load_full (&r->val, r->a.val_dir, &vopt, r->msg,
+                              sizeof r->msg))
+        return train_error (stop_signal ? 128 + stop_signal : 1, "%s",
+                            r->msg);
     }
   if (job->rank == 0)
     fprintf (stderr, "loaded %d training and %d validation images in %.1f s\n",
-             ts.n, val.n, now_s () - t_load);
+             r->ts.n, r->val.n, now_s () - t_load);
+  if (!s->total_steps && s->epochs > 0)
+    {
+      s->total_steps = (int64_t) ceil (s->epochs * r->ts.n / s->batch);
+      if (s->total_steps < 1)
+        s->total_steps = 1;
+    }
+  resolve_warmup (s);
+  r->weighted = !strcmp (s->loss, "weighted");
+  if (r->weighted || r->m->head_bins)
+    trainset_weights_build (&r->ts, &r->wt);
+  r->csv = job->rank == 0 ? csv_open (r->csv_path, r->st.step) : NULL;
+  if (job->rank == 0 && !r->csv)
+    return train_error (1, "cannot write %s: %s", r->csv_path,
+                        strerror (errno));
+  return -1;
+}
 
-  if (!s.total_steps && s.epochs > 0)
-    {
-      s.total_steps = (int64_t) ceil (s.epochs * ts.n / s.batch);
-      if (s.total_steps < 1)
-        s.total_steps = 1;
-    }
-  resolve_warmup (&s);
-  dataset_weights wt;
-  int weighted = !strcmp (s.loss, "weighted");
-  if (weighted || m->head_bins)
-    trainset_weights_build (&ts, &wt);
-
-  csv = job->rank == 0 ? csv_open (csv_path, st.step) : NULL;
-  if (job->rank == 0 && !csv)
-    {
-      fprintf (stderr, "colorize-train train: cannot write %s: %s\n",
-               csv_path, strerror (errno));
-      goto done_gegl;
-    }
-
-  fd.ts = &ts;
-  fd.s = &s;
-  fd.sc = &m->scaling;
-  fd.wt = weighted ? &wt : NULL;
-  fd.nb = s.batch / job->size;
-  fd.j0 = job->rank * fd.nb;
-  int64_t end = s.total_steps ? s.total_steps : INT64_MAX;
-  if (feeder_start (&fd, (int) workers, st.step, end))
-    {
-      fprintf (stderr, "colorize-train train: cannot start the data "
-               "workers (out of memory)\n");
-      goto done_gegl;
-    }
-  feeder_started = 1;
-  size_t plane = (size_t) s.crop * s.crop;
-  size_t nout = m->head_bins                /* this process's outputs */
-                ? plane / 4 * m->head_bins * fd.nb : plane * 2 * fd.nb;
-  /* the losses are means over these, summed over the processes */
-  double loss_count = (double) (m->head_bins ? plane / 4 : plane * 2)
-                      * fd.nb * job->size;
-  dout = malloc (nout * sizeof *dout);
-  if (m->head_bins)
-    class_scratch = malloc (plane / 4 * 3 * fd.nb * sizeof *class_scratch);
-  if (!dout || (m->head_bins && !class_scratch))
-    {
-      fprintf (stderr, "colorize-train train: out of memory\n");
-      goto done_gegl;
-    }
-  size_t ngrad = nn_model_param_count (m);  /* all of m->grad_block */
+/* The feeder, the loss buffers; then every process is ready, on the same
+ * data, or all stop here. */
+static int
+train_buffers (run *r)
+{
+  const settings *s = &r->s;
+  mpijob *job = r->job;
+  feeder *fd = &r->fd;
+  fd->ts = &r->ts;
+  fd->seed = s->seed;
+  fd->batch = s->batch;
+  fd->crop = s->crop;
+  fd->sc = &r->m->scaling;
+  fd->wt = r->weighted ? &r->wt : NULL;
+  fd->nb = s->batch / job->size;
+  fd->j0 = job->rank * fd->nb;
+  int64_t end = s->total_steps ? s->total_steps : INT64_MAX;
+  r->feeder_started = 1;    /* feeder_stop frees what a failed start left */
+  if (feeder_start (fd, r->a.workers, r->st.step, end))
+    return train_error (1, "cannot start the data workers (out of memory)");
+  size_t plane = (size_t) s->crop * s->crop;
+  int bins = r->m->head_bins;
+  r->nout = bins ? plane / 4 * bins * fd->nb : plane * 2 * fd->nb;
+  r->loss_count = (double) (bins ? plane / 4 : plane * 2) * fd->nb
+                  * job->size;
+  r->dout = malloc (r->nout * sizeof *r->dout);
+  if (bins)
+    r->class_scratch = malloc (plane / 4 * 3 * fd->nb
+                               * sizeof *r->class_scratch);
+  if (!r->dout || (bins && !r->class_scratch))
+    return train_error (1, "out of memory");
+  r->ngrad = nn_model_param_count (r->m);
   if (job->size > 1)
     {
-      m->bn_reduce = mpijob_bn_reduce;
-      m->bn_reduce_data = job;
+      r->m->bn_reduce = mpijob_bn_reduce;
+      r->m->bn_reduce_data = job;
     }
-
-  /* Every process is ready, on the same data, or all stop here. */
-  int agree = mpijob_agree (job, 0, hash);
+  int agree = mpijob_agree (job, 0, r->ts.hash);
   if (agree)
     {
       if (job->rank == 0)
@@ -1343,359 +1037,460 @@ train_run (int argc, char **argv, mpijob *job)
                  ? "colorize-train train: another process failed (its "
                    "message is above); stopping\n"
                  : "colorize-train train: the processes found different "
-                   "images under %s; each must read the same data\n", data);
-      goto done_gegl;
+                   "images under %s; each must read the same data\n",
+                 r->data);
+      return 1;
     }
+  return -1;
+}
 
-  int tty = job->rank == 0 && isatty (STDERR_FILENO);
-  double t0 = now_s (), t_ckpt = t0, t_log = t0, t_rate = t0;
-  int64_t rate_step = st.step;
-  double loss_sum = 0.0;
-  int loss_n = 0;
-  double last_rate = 0.0;
-  val_result vr = { 0 };
-  int have_val = 0;
-  int interrupted = 0;
-  int64_t start_step = st.step;
-  double t_val = 0.0;        /* seconds spent validating in this process */
-  adam_config acfg = ADAM_CONFIG_DEFAULT;
-  acfg.weight_decay = (float) s.weight_decay;
-  acfg.decoupled = s.weight_decay > 0;
+static int
+train_setup (run *r)
+{
+  int rc = train_settings (r);
+  if (rc < 0)
+    rc = train_check_outputs (r);
+  if (rc < 0)
+    rc = train_model (r);
+  if (rc < 0)
+    {
+      train_signals_threads (r);
+      rc = train_data (r);
+    }
+  if (rc < 0)
+    rc = train_buffers (r);
+  return rc;
+}
+
+/* The clocks, Adam's configuration, what the run is. */
+static void
+train_begin (run *r)
+{
+  const settings *s = &r->s;
+  const nn_model *m = r->m;
+  r->tty = r->job->rank == 0 && isatty (STDERR_FILENO);
+  r->t0 = r->t_ckpt = r->t_log = r->t_rate = now_s ();
+  r->rate_step = r->start_step = r->st.step;
+  r->acfg = ADAM_CONFIG_DEFAULT;
+  r->acfg.weight_decay = (float) s->weight_decay;
+  r->acfg.decoupled = s->weight_decay > 0;
   for (int i = 0, j = 0; i < m->n_params; i++)  /* fine-tuning the encoder */
     if (m->params[i].trainable)
-      adam->lr_scale[j++] = strncmp (m->params[i].name, "midlevel_resnet.", 16)
-                            ? 1.0f : (float) s.encoder_lr;
-  int stop_sig = 0;
-  if (job->rank == 0)
+      r->adam->lr_scale[j++] = strncmp (m->params[i].name, "midlevel_resnet.",
+                                        16) ? 1.0f : (float) s->encoder_lr;
+  if (r->job->rank > 0)
+    return;
+  fprintf (stderr, "training %s: %d images, batch %d, crop %d, lr %g "
+           "(%s), loss %s, %s%lld steps, from step %lld\n", s->arch, r->ts.n,
+           s->batch, s->crop, s->lr, s->schedule, s->loss,
+           s->total_steps ? "" : "(measuring) ",
+           (long long) s->total_steps, (long long) r->st.step);
+  if (r->teacher)
+    fprintf (stderr, "distilling from %s (a %s model): its share of "
+             "each pixel's target %g\n", s->teacher,
+             nn_arch_name (r->teacher->arch), s->teacher_share);
+  if (r->job->size > 1)
+    fprintf (stderr, "%d processes, %d samples each per step; "
+             "synchronized batch norm\n", r->job->size, r->fd.nb);
+}
+
+/* One step: the batch, forward (the teacher's too), the loss of the global
+ * batch and the signals any process got (all stop at the same step) into
+ * ctl, backward, the gradients summed over the processes, Adam.  Returns
+ * 0, or -1 after a message. */
+static int
+train_step (run *r, int64_t step, double lr, double ctl[3], double *loss)
+{
+  const settings *s = &r->s;
+  mpijob *job = r->job;
+  nn_error err;
+  feeder_slot *sl = feeder_get (&r->fd, step);
+  if (sl->failed)
     {
-      fprintf (stderr, "training %s: %d images, batch %d, crop %d, lr %g "
-               "(%s), loss %s, %s%lld steps, from step %lld\n", s.arch, ts.n,
-               s.batch, s.crop, s.lr, s.schedule, s.loss,
-               s.total_steps ? "" : "(measuring) ",
-               (long long) s.total_steps, (long long) st.step);
-      if (teacher)
-        fprintf (stderr, "distilling from %s (a %s model): its share of "
-                 "each pixel's target %g\n", s.teacher,
-                 nn_arch_name (teacher->arch), s.teacher_share);
-      if (job->size > 1)
-        fprintf (stderr, "%d processes, %d samples each per step; "
-                 "synchronized batch norm\n", job->size, fd.nb);
+      fprintf (stderr, "%scolorize-train train: step %lld: %s\n",
+               r->tty ? "\n" : "", (long long) step, sl->msg);
+      return -1;
     }
-
-  while (s.total_steps == 0 || st.step < s.total_steps)
+  r->acfg.lr = (float) lr;
+  nn_model_zero_grad (r->m);
+  const float *tlogits = NULL;
+  if (r->teacher)
     {
-      int64_t step = st.step;
-      slot *sl = feeder_get (&fd, step);
-      if (sl->failed)
-        {
-          fprintf (stderr, "%scolorize-train train: step %lld: %s\n",
-                   tty ? "\n" : "", (long long) step, sl->msg);
-          goto done_gegl;
-        }
-      double lr = lr_at (&s, step);
-      acfg.lr = (float) lr;
-      nn_model_zero_grad (m);
-      const float *tlogits = NULL;
-      if (teacher)
-        {
-          if (nn_model_forward (teacher, sl->input, fd.nb, s.crop, s.crop,
-                                NN_PASS_INFER, &err) != NN_OK)
-            {
-              fprintf (stderr, "colorize-train train: step %lld: teacher: "
-                       "%s\n", (long long) step, err.message);
-              goto done_gegl;
-            }
-          tlogits = nn_model_output (teacher, NULL, NULL, NULL, NULL);
-        }
-      if (nn_model_forward (m, sl->input, fd.nb, s.crop, s.crop,
-                            NN_PASS_TRAIN, &err) != NN_OK)
-        {
-          fprintf (stderr, "colorize-train train: step %lld: %s\n",
-                   (long long) step, err.message);
-          goto done_gegl;
-        }
-      const float *pred = nn_model_output (m, NULL, NULL, NULL, NULL);
-      /* The loss of the global batch, and the signals any process got
-       * (all stop at the same step). */
-      double ctl[3] = { m->head_bins
-                        ? class_share (m, pred, sl->target, &wt, fd.nb,
-                                       s.crop, job->size, tlogits,
-                                       (float) s.teacher_share, dout,
-                                       class_scratch)
-                        : loss_share (pred, sl->target, sl->weight, nout,
-                                      nout * job->size, dout),
-                        stop_signal == SIGINT, stop_signal == SIGTERM };
-      mpijob_sum_doubles (job, ctl, 3);
-      double loss = ctl[0] / loss_count;
-      feeder_done (&fd, step);
-      if (!isfinite (loss))
-        {
-          if (job->rank == 0)
-            fprintf (stderr, "colorize-train train: the loss became %g at "
-                     "step %lld; try a lower --lr\n", loss, (long long) step);
-          job->in_loop = 0; /* every process stops here */
-          goto done_gegl;
-        }
-      if (nn_model_backward (m, dout, NULL, &err) != NN_OK)
-        {
-          fprintf (stderr, "colorize-train train: step %lld: %s\n",
-                   (long long) step, err.message);
-          goto done_gegl;
-        }
-      mpijob_sum_floats (job, m->grad_block, ngrad);
-      nn_adam_step (adam, m, &acfg);
-      st.step = step + 1;
-      loss_sum += loss;
-      loss_n++;
-      double t = now_s ();
+      if (nn_model_forward (r->teacher, sl->input, r->fd.nb, s->crop,
+                            s->crop, NN_PASS_INFER, &err) != NN_OK)
+        return train_error (-1, "step %lld: teacher: %s", (long long) step,
+                            err.message);
+      tlogits = nn_model_output (r->teacher, NULL, NULL, NULL, NULL);
+    }
+  if (nn_model_forward (r->m, sl->input, r->fd.nb, s->crop, s->crop,
+                        NN_PASS_TRAIN, &err) != NN_OK)
+    return train_error (-1, "step %lld: %s", (long long) step, err.message);
+  const float *pred = nn_model_output (r->m, NULL, NULL, NULL, NULL);
+  ctl[0] = r->m->head_bins
+           ? class_share (r->m, pred, sl->target, &r->wt, r->fd.nb, s->crop,
+                          job->size, tlogits, (float) s->teacher_share,
+                          r->dout, r->class_scratch)
+           : loss_share (pred, sl->target, sl->weight, r->nout,
+                         r->nout * job->size, r->dout);
+  ctl[1] = stop_signal == SIGINT;
+  ctl[2] = stop_signal == SIGTERM;
+  mpijob_sum_doubles (job, ctl, 3);
+  *loss = ctl[0] / r->loss_count;
+  feeder_done (&r->fd, step);
+  if (!isfinite (*loss))
+    {
+      if (job->rank == 0)
+        train_error (0, "the loss became %g at step %lld; try a lower --lr",
+                     *loss, (long long) step);
+      job->in_loop = 0; /* every process stops here */
+      return -1;
+    }
+  if (nn_model_backward (r->m, r->dout, NULL, &err) != NN_OK)
+    return train_error (-1, "step %lld: %s", (long long) step, err.message);
+  mpijob_sum_floats (job, r->m->grad_block, r->ngrad);
+  nn_adam_step (r->adam, r->m, &r->acfg);
+  return 0;
+}
 
-      /* --minutes: fix the step count once the speed is known. */
-      if (!s.total_steps && s.minutes > 0 && st.step - start_step == 10)
-        {
-          double per = (t - t0) / 10.0;
-          s.total_steps = st.step + (int64_t) ((s.minutes * 60.0 - (t - t0)) / per);
-          if (s.total_steps < st.step)
-            s.total_steps = st.step;
-          s.total_steps = mpijob_bcast_i64 (job, s.total_steps); /* rank 0's */
-          resolve_warmup (&s);
-          pthread_mutex_lock (&fd.lock);
-          fd.end = s.total_steps;
-          pthread_mutex_unlock (&fd.lock);
-          if (job->rank == 0)
-            fprintf (stderr, "%.2f s per step: %lld steps in %g minutes\n",
-                     per, (long long) s.total_steps, s.minutes);
-        }
+/* --minutes: fix the step count once 10 steps measured the speed. */
+static void
+train_fix_steps (run *r, double t)
+{
+  settings *s = &r->s;
+  if (s->total_steps || !(s->minutes > 0) || r->st.step - r->start_step != 10)
+    return;
+  double per = (t - r->t0) / 10.0;
+  s->total_steps = r->st.step
+                   + (int64_t) ((s->minutes * 60.0 - (t - r->t0)) / per);
+  if (s->total_steps < r->st.step)
+    s->total_steps = r->st.step;
+  s->total_steps = mpijob_bcast_i64 (r->job, s->total_steps); /* rank 0's */
+  resolve_warmup (s);
+  feeder_set_end (&r->fd, s->total_steps);
+  if (r->job->rank == 0)
+    fprintf (stderr, "%.2f s per step: %lld steps in %g minutes\n", per,
+             (long long) s->total_steps, s->minutes);
+}
 
-      double epoch = (double) st.step * s.batch / ts.n;
-      int64_t e_before = step * s.batch / ts.n, e_after = st.step * s.batch / ts.n;
-      int last = s.total_steps && st.step >= s.total_steps;
-      int do_val = val.n && (s.val_every ? st.step % s.val_every == 0
+/* Validation after a step: its line and CSV row. */
+static int
+train_validate (run *r, double epoch, double lr)
+{
+  double tv = now_s ();
+  int vrc = validate (r->m, &r->val, &r->s, &r->vr, r->msg, sizeof r->msg);
+  r->t_val += now_s () - tv;
+  if (vrc)
+    return train_error (-1, "%s", r->msg);
+  const val_result *vr = &r->vr;
+  r->have_val = 1;
+  double el = r->st.elapsed + (now_s () - r->t0);
+  fprintf (stderr, "%sstep %lld epoch %.2f: val loss %.5f psnr %.2f "
+           "(gray %.2f) colorfulness %.1f (truth %.1f) local_gain "
+           "%.3f auc_rebal %.2f (gray %.2f)\n",
+           r->tty ? "\r\033[K" : "", (long long) r->st.step, epoch,
+           vr->loss, vr->psnr, vr->gray_psnr, vr->colorfulness,
+           vr->truth_colorfulness, vr->local_gain, vr->auc_rebal,
+           vr->gray_auc_rebal);
+  fprintf (r->csv, "%lld,%.4f,%.6f,%.6f,%.4f,%.4f,%.6g,%.2f,%.1f\n",
+           (long long) r->st.step, epoch,
+           r->loss_n ? r->loss_sum / r->loss_n : NAN, vr->loss, vr->psnr,
+           vr->gray_psnr, lr, r->last_rate, el);
+  fflush (r->csv);
+  r->loss_sum = 0;
+  r->loss_n = 0;
+  r->t_rate = now_s (); /* validation time is not training speed */
+  r->rate_step = r->st.step;
+  return 0;
+}
+
+/* After step `step`: the speed; validation when due (each epoch or
+ * --val-every, and at the end), else a CSV row every --log-every steps.
+ * Returns 0, or -1 when validation failed. */
+static int
+train_log (run *r, int64_t step, double epoch, double lr, double t, int last)
+{
+  const settings *s = &r->s;
+  int64_t done = r->st.step;
+  int64_t e_before = step * s->batch / r->ts.n;
+  int64_t e_after = done * s->batch / r->ts.n;
+  int do_val = r->val.n && (s->val_every ? done % s->val_every == 0
                                          : e_after > e_before);
-      if (val.n && last)
-        do_val = 1;
-      if (t - t_rate >= 1.0 || st.step - rate_step >= 5)
-        {
-          last_rate = (st.step - rate_step) * s.batch / (t - t_rate);
-          rate_step = st.step;
-          t_rate = t;
-        }
-      if (do_val)
-        {
-          double tv = now_s ();
-          int vrc = validate (m, &val, &s, &vr, msg, sizeof msg);
-          t_val += now_s () - tv;
-          if (vrc)
-            {
-              fprintf (stderr, "colorize-train train: %s\n", msg);
-              goto done_gegl;
-            }
-          have_val = 1;
-          double el = st.elapsed + (now_s () - t0);
-          fprintf (stderr, "%sstep %lld epoch %.2f: val loss %.5f psnr %.2f "
-                   "(gray %.2f) colorfulness %.1f (truth %.1f) local_gain "
-                   "%.3f auc_rebal %.2f (gray %.2f)\n",
-                   tty ? "\r\033[K" : "", (long long) st.step, epoch,
-                   vr.loss, vr.psnr, vr.gray_psnr, vr.colorfulness,
-                   vr.truth_colorfulness, vr.local_gain, vr.auc_rebal,
-                   vr.gray_auc_rebal);
-          fprintf (csv, "%lld,%.4f,%.6f,%.6f,%.4f,%.4f,%.6g,%.2f,%.1f\n",
-                   (long long) st.step, epoch, loss_n ? loss_sum / loss_n : NAN,
-                   vr.loss, vr.psnr, vr.gray_psnr, lr, last_rate, el);
-          fflush (csv);
-          loss_sum = 0;
-          loss_n = 0;
-          t_rate = now_s (); /* validation time is not training speed */
-          rate_step = st.step;
-        }
-      else if (csv && (st.step % log_every == 0 || last))
-        {
-          double el = st.elapsed + (t - t0);
-          fprintf (csv, "%lld,%.4f,%.6f,,,,%.6g,%.2f,%.1f\n",
-                   (long long) st.step, epoch, loss_sum / loss_n, lr,
-                   last_rate, el);
-          fflush (csv);
-          loss_sum = 0;
-          loss_n = 0;
-        }
-      double per_step = (t - t0) / (st.step - start_step);
-      char eta[32];
-      fmt_duration (s.total_steps ? (s.total_steps - st.step) * per_step : 0,
-                    eta, sizeof eta);
-      if (job->rank > 0)
-        ;
-      else if (tty)
-        {
-          fprintf (stderr, "\r\033[Kepoch %.2f step %lld/%lld loss %.5f "
-                   "%.1f images/s ETA %s", epoch, (long long) st.step,
-                   (long long) s.total_steps, loss, last_rate, eta);
-          if (last)
-            fputc ('\n', stderr);
-        }
-      else if (t - t_log >= 30.0 || last || st.step == start_step + 1)
-        {
-          char total[32] = "?";
-          if (s.total_steps)
-            snprintf (total, sizeof total, "%lld", (long long) s.total_steps);
-          fprintf (stderr, "epoch %.2f step %lld/%s loss %.5f lr %.3g "
-                   "%.1f images/s ETA %s\n", epoch, (long long) st.step,
-                   total, loss, lr, last_rate, s.total_steps ? eta : "?");
-          t_log = t;
-        }
-
-      stop_sig = ctl[2] > 0 ? SIGTERM : ctl[1] > 0 ? SIGINT : 0;
-      int stopping = stop_sig || (stop_after && st.step >= stop_after
-                                  && !last);
-      if (stopping && job->rank > 0)
-        {
-          interrupted = 1;
-          break;
-        }
-      if (stopping || (ckpt_minutes > 0 && t - t_ckpt >= ckpt_minutes * 60.0))
-        {
-          /* Rank 0's state is every process's state. */
-          state cs = st;
-          cs.elapsed = st.elapsed + (t - t0);
-          if (job->rank > 0)
-            ;
-          else if (train_checkpoint_save (ckpt_path, m, adam, &s, &cs, msg,
-                                    sizeof msg))
-            fprintf (stderr, "%scolorize-train train: checkpoint: %s\n",
-                     tty ? "\n" : "", msg);
-          else if (!stopping)
-            fprintf (stderr, "%scheckpoint at step %lld: %s\n",
-                     tty ? "\r\033[K" : "", (long long) st.step, ckpt_path);
-          t_ckpt = t;
-          if (stopping)
-            {
-              if (loss_n)
-                fprintf (csv, "%lld,%.4f,%.6f,,,,%.6g,%.2f,%.1f\n",
-                         (long long) st.step, epoch, loss_sum / loss_n, lr,
-                         last_rate, cs.elapsed);
-              fprintf (stderr, "%sinterrupted at step %lld; checkpoint %s; "
-                       "continue with --resume %s\n", tty ? "\n" : "",
-                       (long long) st.step, ckpt_path, ckpt_path);
-              interrupted = 1;
-              break;
-            }
-        }
-    }
-  job->in_loop = 0; /* every process left the loop at the same step */
-  feeder_stop (&fd);
-  feeder_started = 0;
-  if (st.step > start_step && job->rank == 0)
+  if (r->val.n && last)
+    do_val = 1;
+  if (t - r->t_rate >= 1.0 || done - r->rate_step >= 5)
     {
-      double train_s = now_s () - t0 - t_val;
-      fprintf (stderr, "%lld steps in %.1f s (validation %.1f s more): %.2f "
-               "images/s, %.3f s per step\n", (long long) (st.step - start_step),
-               train_s, t_val, (st.step - start_step) * s.batch / train_s,
-               train_s / (st.step - start_step));
-      long long reads = atomic_load (&ts.reads);
-      if (reads)
-        fprintf (stderr, "read %lld pack records (%.1f MB, %.1f KB per step) "
-                 "in this process\n", reads, atomic_load (&ts.read_bytes)
-                 / 1e6, atomic_load (&ts.read_bytes) / 1e3
-                 / (double) (st.step - start_step));
-      if (job->size > 1)
-        {
-          double n = (double) (st.step - start_step);
-          fprintf (stderr, "MPI, %d processes, per step: gradients %.0f bytes "
-                   "in %.2f ms, batch norm %.0f bytes in %ld calls, %.2f ms, "
-                   "control %.2f ms; MPI_Allreduce %.2f ms in all (rank 0, "
-                   "waits for the slowest process included)\n", job->size,
-                   job->grad_bytes / n, 1e3 * job->grad_s / n,
-                   job->bn_bytes / n, (long) (job->bn_calls / n),
-                   1e3 * job->bn_s / n, 1e3 * job->ctl_s / n,
-                   1e3 * (job->grad_s + job->bn_s + job->ctl_s) / n);
-        }
+      r->last_rate = (done - r->rate_step) * s->batch / (t - r->t_rate);
+      r->rate_step = done;
+      r->t_rate = t;
     }
-  if (csv)
-    fclose (csv);
-  csv = NULL;
-  if (job->rank == 0)
-    plot_losses (csv_path, png_path);
-  if (interrupted)
+  if (do_val)
+    return train_validate (r, epoch, lr);
+  if (r->csv && (done % r->a.log_every == 0 || last))
     {
-      rc = stop_sig ? 128 + stop_sig : 128 + SIGINT;
-      goto done_gegl;
+      double el = r->st.elapsed + (t - r->t0);
+      fprintf (r->csv, "%lld,%.4f,%.6f,,,,%.6g,%.2f,%.1f\n",
+               (long long) done, epoch, r->loss_sum / r->loss_n, lr,
+               r->last_rate, el);
+      fflush (r->csv);
+      r->loss_sum = 0;
+      r->loss_n = 0;
     }
-  if (job->rank > 0)
+  return 0;
+}
+
+/* The progress line: rewritten on a terminal, else every 30 s. */
+static void
+train_progress (run *r, double epoch, double loss, double lr, double t,
+                int last)
+{
+  const settings *s = &r->s;
+  int64_t done = r->st.step;
+  double per_step = (t - r->t0) / (done - r->start_step);
+  char eta[32];
+  fmt_duration (s->total_steps ? (s->total_steps - done) * per_step : 0,
+                eta, sizeof eta);
+  if (r->job->rank > 0)
+    return;
+  if (r->tty)
     {
-      rc = 0;
-      goto done_gegl;
+      fprintf (stderr, "\r\033[Kepoch %.2f step %lld/%lld loss %.5f "
+               "%.1f images/s ETA %s", epoch, (long long) done,
+               (long long) s->total_steps, loss, r->last_rate, eta);
+      if (last)
+        fputc ('\n', stderr);
     }
+  else if (t - r->t_log >= 30.0 || last || done == r->start_step + 1)
+    {
+      char total[32] = "?";
+      if (s->total_steps)
+        snprintf (total, sizeof total, "%lld", (long long) s->total_steps);
+      fprintf (stderr, "epoch %.2f step %lld/%s loss %.5f lr %.3g "
+               "%.1f images/s ETA %s\n", epoch, (long long) done,
+               total, loss, lr, r->last_rate, s->total_steps ? eta : "?");
+      r->t_log = t;
+    }
+}
 
-  /* The output with its metadata. */
-  {
-    double wall = st.elapsed + (now_s () - t0);
-    char *meta = NULL;
-    size_t ml = 0;
-    FILE *mf = open_memstream (&meta, &ml);
-    if (!mf)
-      goto done_gegl;
-    fprintf (mf, "created=colorize-train train\ncommand=colorize-train train");
-    for (int i = 0; i < argc; i++)
-      fprintf (mf, " %s", argv[i]);
-    fprintf (mf, "\ndata=%s\nimages=%d\nleft_out_unreadable=%d\n"
-             "left_out_grayscale=%d\nprocesses=%d\n", data, ts.n,
-             ts.unreadable, ts.gray, job->size);
-    char text[TEXT_MAX];
-    settings_text (&s, text, sizeof text);
-    fputs (text, mf);
-    fprintf (mf, "steps=%lld\nepochs=%.3f\nwall_time_s=%.1f\n",
-             (long long) st.step, (double) st.step * s.batch / ts.n, wall);
-    if (have_val)
-      fprintf (mf, "val_data=%s\nval_images=%d\nval_loss=%.6f\nval_psnr=%.4f\n"
-               "val_gray_psnr=%.4f\nval_colorfulness=%.3f\n"
-               "val_truth_colorfulness=%.3f\nval_local_gain=%.4f\n"
-               "val_auc_raw=%.4f\nval_auc_rebal=%.4f\n"
-               "val_gray_auc_rebal=%.4f\n",
-               val_dir, vr.n, vr.loss, vr.psnr, vr.gray_psnr, vr.colorfulness,
-               vr.truth_colorfulness, vr.local_gain, vr.auc_raw, vr.auc_rebal,
-               vr.gray_auc_rebal);
-    /* The --init file's decoding calibration (metadata temperature and
-     * chroma_scale, which validation above used) carries over. */
-    double cal;
-    if (nn_metadata_number (m->metadata, "temperature", &cal) > 0)
-      fprintf (mf, "temperature=%g\n", cal);
-    if (nn_metadata_number (m->metadata, "chroma_scale", &cal) > 0)
-      fprintf (mf, "chroma_scale=%g\n", cal);
-    fclose (mf);
-    for (char *p = meta; *p; p++) /* keep one line per key */
-      if (*p == '\r')
-        *p = ' ';
-    if (nn_model_set_metadata (m, meta, &err) != NN_OK
-        || nn_weights_save (m, out, &err) != NN_OK)
-      {
-        fprintf (stderr, "colorize-train train: %s\n", err.message);
-        free (meta);
-        goto done_gegl;
-      }
-    free (meta);
-    fprintf (stderr, "wrote %s (%lld steps, %.2f epochs, %.0f s)\n", out,
-             (long long) st.step, (double) st.step * s.batch / ts.n, wall);
-    rc = 0;
-  }
+/* A checkpoint every --checkpoint-minutes, and when stopping (a signal,
+ * --stop-after).  Returns 1 when the run stops here. */
+static int
+train_checkpoint_or_stop (run *r, double epoch, double lr, double t,
+                          int last)
+{
+  int stopping = r->stop_sig || (r->a.stop_after
+                                 && r->st.step >= r->a.stop_after && !last);
+  if (stopping && r->job->rank > 0)
+    {
+      r->interrupted = 1;
+      return 1;
+    }
+  if (!stopping && !(r->a.ckpt_minutes > 0
+                     && t - r->t_ckpt >= r->a.ckpt_minutes * 60.0))
+    return 0;
+  /* Rank 0's state is every process's state. */
+  state cs = r->st;
+  cs.elapsed = r->st.elapsed + (t - r->t0);
+  if (r->job->rank > 0)
+    ;
+  else if (train_checkpoint_save (r->ckpt_path, r->m, r->adam, &r->s, &cs,
+                                  r->msg, sizeof r->msg))
+    fprintf (stderr, "%scolorize-train train: checkpoint: %s\n",
+             r->tty ? "\n" : "", r->msg);
+  else if (!stopping)
+    fprintf (stderr, "%scheckpoint at step %lld: %s\n",
+             r->tty ? "\r\033[K" : "", (long long) r->st.step, r->ckpt_path);
+  r->t_ckpt = t;
+  if (!stopping)
+    return 0;
+  if (r->loss_n)
+    fprintf (r->csv, "%lld,%.4f,%.6f,,,,%.6g,%.2f,%.1f\n",
+             (long long) r->st.step, epoch, r->loss_sum / r->loss_n, lr,
+             r->last_rate, cs.elapsed);
+  fprintf (stderr, "%sinterrupted at step %lld; checkpoint %s; continue "
+           "with --resume %s\n", r->tty ? "\n" : "", (long long) r->st.step,
+           r->ckpt_path, r->ckpt_path);
+  r->interrupted = 1;
+  return 1;
+}
 
-done_gegl:
-  if (feeder_started)
-    feeder_stop (&fd);
-  if (ts.trace)
-    fclose (ts.trace);
-  trainset_close (&ts);
-  dataset_free (&val);
-  image_exit ();
-done:
-  if (csv)
-    fclose (csv);
-  free (dout);
-  free (class_scratch);
-  free (ckpt_text);
-  free (csv_path);
-  free (png_path);
-  free (ckpt_path);
-  nn_adam_free (adam);
-  nn_model_free (m);
-  nn_model_free (teacher);
+/* The steps to the last or to a stop.  Returns -1 to go on, or 1. */
+static int
+train_loop (run *r)
+{
+  train_begin (r);
+  while (r->s.total_steps == 0 || r->st.step < r->s.total_steps)
+    {
+      int64_t step = r->st.step;
+      double lr = lr_at (&r->s, step), ctl[3], loss = 0.0;
+      if (train_step (r, step, lr, ctl, &loss))
+        return 1;
+      r->st.step = step + 1;
+      r->loss_sum += loss;
+      r->loss_n++;
+      double t = now_s ();
+      train_fix_steps (r, t);
+      double epoch = (double) r->st.step * r->s.batch / r->ts.n;
+      int last = r->s.total_steps && r->st.step >= r->s.total_steps;
+      if (train_log (r, step, epoch, lr, t, last))
+        return 1;
+      train_progress (r, epoch, loss, lr, t, last);
+      r->stop_sig = ctl[2] > 0 ? SIGTERM : ctl[1] > 0 ? SIGINT : 0;
+      if (train_checkpoint_or_stop (r, epoch, lr, t, last))
+        break;
+    }
+  return -1;
+}
+
+/* Rank 0's figures of the run: speed, pack reads, MPI traffic. */
+static void
+train_report (const run *r)
+{
+  const mpijob *job = r->job;
+  double n = (double) (r->st.step - r->start_step);
+  double train_s = now_s () - r->t0 - r->t_val;
+  fprintf (stderr, "%lld steps in %.1f s (validation %.1f s more): %.2f "
+           "images/s, %.3f s per step\n", (long long) n, train_s, r->t_val,
+           n * r->s.batch / train_s, train_s / n);
+  long long reads = atomic_load (&r->ts.reads);
+  if (reads)
+    fprintf (stderr, "read %lld pack records (%.1f MB, %.1f KB per step) "
+             "in this process\n", reads, atomic_load (&r->ts.read_bytes)
+             / 1e6, atomic_load (&r->ts.read_bytes) / 1e3 / n);
+  if (job->size > 1)
+    fprintf (stderr, "MPI, %d processes, per step: gradients %.0f bytes "
+             "in %.2f ms, batch norm %.0f bytes in %ld calls, %.2f ms, "
+             "control %.2f ms; MPI_Allreduce %.2f ms in all (rank 0, "
+             "waits for the slowest process included)\n", job->size,
+             job->grad_bytes / n, 1e3 * job->grad_s / n,
+             job->bn_bytes / n, (long) (job->bn_calls / n),
+             1e3 * job->bn_s / n, 1e3 * job->ctl_s / n,
+             1e3 * (job->grad_s + job->bn_s + job->ctl_s) / n);
+}
+
+/* The output with its metadata. */
+static int
+train_write_weights (run *r)
+{
+  const settings *s = &r->s;
+  const trainset *ts = &r->ts;
+  const val_result *vr = &r->vr;
+  nn_error err;
+  double wall = r->st.elapsed + (now_s () - r->t0);
+  char *meta = NULL;
+  size_t ml = 0;
+  FILE *mf = open_memstream (&meta, &ml);
+  if (!mf)
+    return 1;
+  fprintf (mf, "created=colorize-train train\ncommand=colorize-train train");
+  for (int i = 0; i < r->argc; i++)
+    fprintf (mf, " %s", r->argv[i]);
+  fprintf (mf, "\ndata=%s\nimages=%d\nleft_out_unreadable=%d\n"
+           "left_out_grayscale=%d\nprocesses=%d\n", r->data, ts->n,
+           ts->unreadable, ts->gray, r->job->size);
+  char text[TEXT_MAX];
+  settings_text (s, text, sizeof text);
+  fputs (text, mf);
+  fprintf (mf, "steps=%lld\nepochs=%.3f\nwall_time_s=%.1f\n",
+           (long long) r->st.step, (double) r->st.step * s->batch / ts->n,
+           wall);
+  if (r->have_val)
+    fprintf (mf, "val_data=%s\nval_images=%d\nval_loss=%.6f\nval_psnr=%.4f\n"
+             "val_gray_psnr=%.4f\nval_colorfulness=%.3f\n"
+             "val_truth_colorfulness=%.3f\nval_local_gain=%.4f\n"
+             "val_auc_raw=%.4f\nval_auc_rebal=%.4f\n"
+             "val_gray_auc_rebal=%.4f\n",
+             r->a.val_dir, vr->n, vr->loss, vr->psnr, vr->gray_psnr,
+             vr->colorfulness, vr->truth_colorfulness, vr->local_gain,
+             vr->auc_raw, vr->auc_rebal, vr->gray_auc_rebal);
+  /* The --init file's decoding calibration (metadata temperature and
+   * chroma_scale, which validation above used) carries over. */
+  double cal;
+  if (nn_metadata_number (r->m->metadata, "temperature", &cal) > 0)
+    fprintf (mf, "temperature=%g\n", cal);
+  if (nn_metadata_number (r->m->metadata, "chroma_scale", &cal) > 0)
+    fprintf (mf, "chroma_scale=%g\n", cal);
+  fclose (mf);
+  for (char *p = meta; *p; p++) /* keep one line per key */
+    if (*p == '\r')
+      *p = ' ';
+  int rc = nn_model_set_metadata (r->m, meta, &err) != NN_OK
+           || nn_weights_save (r->m, r->a.out, &err) != NN_OK;
+  free (meta);
+  if (rc)
+    return train_error (1, "%s", err.message);
+  fprintf (stderr, "wrote %s (%lld steps, %.2f epochs, %.0f s)\n", r->a.out,
+           (long long) r->st.step, (double) r->st.step * s->batch / ts->n,
+           wall);
+  return 0;
+}
+
+/* After the loop: the figures, the plot, then the weights (rank 0, a run
+ * that was not stopped). */
+static int
+train_finish (run *r)
+{
+  r->job->in_loop = 0; /* every process left the loop at the same step */
+  feeder_stop (&r->fd);
+  r->feeder_started = 0;
+  if (r->st.step > r->start_step && r->job->rank == 0)
+    train_report (r);
+  if (r->csv)
+    fclose (r->csv);
+  r->csv = NULL;
+  if (r->job->rank == 0)
+    plot_losses (r->csv_path, r->png_path);
+  if (r->interrupted)
+    return r->stop_sig ? 128 + r->stop_sig : 128 + SIGINT;
+  if (r->job->rank > 0)
+    return 0;
+  return train_write_weights (r);
+}
+
+static void
+train_free (run *r)
+{
+  if (r->feeder_started)
+    feeder_stop (&r->fd);
+  if (r->ts.trace)
+    fclose (r->ts.trace);
+  trainset_close (&r->ts);
+  dataset_free (&r->val);
+  if (r->gegl)
+    image_exit ();
+  if (r->csv)
+    fclose (r->csv);
+  free (r->dout);
+  free (r->class_scratch);
+  free (r->ckpt_text);
+  free (r->csv_path);
+  free (r->png_path);
+  free (r->ckpt_path);
+  nn_adam_free (r->adam);
+  nn_model_free (r->m);
+  nn_model_free (r->teacher);
+  free (r);
+}
+
+static int
+train_run (int argc, char **argv, mpijob *job)
+{
+  run *r = calloc (1, sizeof *r);
+  if (!r)
+    return train_error (1, "out of memory");
+  r->argc = argc;
+  r->argv = argv;
+  r->job = job;
+  int rc = train_parse (argc, argv, &r->a, r->given);
+  if (rc < 0)
+    {
+      mpijob_quiet_end (job);
+      rc = train_setup (r);
+    }
+  if (rc < 0)
+    rc = train_loop (r);
+  if (rc < 0)
+    rc = train_finish (r);
+  train_free (r);
   return rc;
 }
 
