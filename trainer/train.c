@@ -479,7 +479,10 @@ load_teacher (const char *path, const nn_model *m, nn_model **out,
     snprintf (msg, len, "--teacher: its input scaling differs from the "
               "student's");
   else
-    return 0;
+    {
+      nn_model_freeze (*out); /* it only runs inference */
+      return 0;
+    }
   nn_model_free (*out);
   *out = NULL;
   return -1;
