@@ -94,6 +94,20 @@ maxpool_find (const maxpool_desc *d, const float *plane, int oy, int ox)
   return maxpool_argmax (d, plane, oy, ox);
 }
 
+/* The outputs lo .. hi - 1 of a side of in pixels (out outputs) whose
+ * windows lie wholly inside it (lo == hi when none). */
+static void
+maxpool_inside (int in, int out, int k, int s, int p, int *lo, int *hi)
+{
+  int l = (p + s - 1) / s, h = in - k + p >= 0 ? (in - k + p) / s + 1 : 0;
+  if (h > out)
+    h = out;
+  if (l > h)
+    l = h;
+  *lo = l;
+  *hi = h;
+}
+
 /* max (a, b) where NaN wins (as PyTorch's max pooling). */
 static inline float
 max_nan (float a, float b)
@@ -110,12 +124,18 @@ maxpool_plane (const maxpool_desc *d, const float *xp, float *yp,
                float *rows)
 {
   const int k = d->k, s = d->stride, p = d->pad, w = d->w, ow = d->ow;
+  int lo, hi;
+  maxpool_inside (d->w, d->ow, k, s, p, &lo, &hi);
   for (int iy = 0; iy < d->h; iy++)
     {
       const float *xr = xp + (size_t) iy * w;
       float *r = rows + (size_t) iy * ow;
       for (int ox = 0; ox < ow; ox++)
         {
+          if (ox == lo)
+            ox = hi; /* the windows inside the row: below */
+          if (ox >= ow)
+            break;
           int x0 = ox * s - p, x1 = x0 + k;
           x0 = x0 < 0 ? 0 : x0;
           x1 = x1 > w ? w : x1;
@@ -124,6 +144,13 @@ maxpool_plane (const maxpool_desc *d, const float *xp, float *yp,
             m = max_nan (m, xr[ix]);
           r[ox] = m;
         }
+      /* column by column of the window, so that the loop over the
+       * outputs vectorizes */
+      for (int ox = lo; ox < hi; ox++)
+        r[ox] = xr[ox * s - p];
+      for (int kx = 1; kx < k; kx++)
+        for (int ox = lo; ox < hi; ox++)
+          r[ox] = max_nan (r[ox], xr[ox * s - p + kx]);
     }
   for (int oy = 0; oy < d->oh; oy++)
     {
@@ -164,20 +191,69 @@ nn_maxpool_forward (const maxpool_desc *d, const float *x, float *y)
   }
 }
 
+/* at[ox] = the first maximum of window (oy, ox) for the outputs lo ..
+ * hi - 1 of a row whose windows are inside the plane, the candidates
+ * taken in maxpool_argmax_inside's order for all outputs at once (the
+ * loop over the outputs vectorizes); bv: hi floats of scratch. */
+static void
+maxpool_row_argmax (const maxpool_desc *d, const float *plane, int oy, int lo,
+                    int hi, int *at, float *bv)
+{
+  const int s = d->stride, y0 = oy * s - d->pad;
+  for (int ky = 0; ky < d->k; ky++)
+    for (int kx = 0; kx < d->k; kx++)
+      {
+        const int base = (y0 + ky) * d->w - d->pad + kx;
+        const float *row = plane + base;
+        if (ky == 0 && kx == 0)
+          for (int ox = lo; ox < hi; ox++)
+            {
+              bv[ox] = row[ox * s];
+              at[ox] = base + ox * s;
+            }
+        else
+          for (int ox = lo; ox < hi; ox++)
+            {
+              const float v = row[ox * s], b = bv[ox];
+              /* greater, or the first NaN */
+              const int take = v > b || (v != v && b == b);
+              bv[ox] = take ? v : b;
+              at[ox] = take ? base + ox * s : at[ox];
+            }
+      }
+}
+
 void
 nn_maxpool_backward (const maxpool_desc *d, const float *x, const float *dy,
                   float *dx)
 {
   const int planes = d->n * d->c;
-#pragma omp parallel for schedule(static)
-  for (int pl = 0; pl < planes; pl++)
-    {
-      const float *xp = x + (size_t) pl * d->h * d->w;
-      const float *gp = dy + (size_t) pl * d->oh * d->ow;
-      float *op = dx + (size_t) pl * d->h * d->w;
-      memset (op, 0, sizeof (float) * d->h * d->w);
-      for (int oy = 0; oy < d->oh; oy++)
-        for (int ox = 0; ox < d->ow; ox++)
-          op[maxpool_find (d, xp, oy, ox)] += gp[oy * d->ow + ox];
-    }
+  int lo, hi, ylo, yhi;
+  maxpool_inside (d->w, d->ow, d->k, d->stride, d->pad, &lo, &hi);
+  maxpool_inside (d->h, d->oh, d->k, d->stride, d->pad, &ylo, &yhi);
+#pragma omp parallel
+  {
+    int *at = malloc ((size_t) d->ow * sizeof *at);
+    float *bv = malloc ((size_t) d->ow * sizeof *bv);
+#pragma omp for schedule(static)
+    for (int pl = 0; pl < planes; pl++)
+      {
+        const float *xp = x + (size_t) pl * d->h * d->w;
+        const float *gp = dy + (size_t) pl * d->oh * d->ow;
+        float *op = dx + (size_t) pl * d->h * d->w;
+        memset (op, 0, sizeof (float) * d->h * d->w);
+        for (int oy = 0; oy < d->oh; oy++)
+          {
+            const float *g = gp + (size_t) oy * d->ow;
+            const int inside = at && bv && oy >= ylo && oy < yhi;
+            if (inside)
+              maxpool_row_argmax (d, xp, oy, lo, hi, at, bv);
+            for (int ox = 0; ox < d->ow; ox++)
+              op[inside && ox >= lo && ox < hi ? at[ox]
+                 : maxpool_find (d, xp, oy, ox)] += g[ox];
+          }
+      }
+    free (at);
+    free (bv);
+  }
 }

@@ -431,8 +431,10 @@ test_maxpool_shapes (void)
         }
       size_t nx = (size_t) 6 * h * w, ny = (size_t) 6 * d.oh * d.ow;
       float *x = malloc (nx * sizeof *x), *y = malloc (ny * sizeof *y);
+      /* planes 3..5 in a few levels: ties, where the first maximum wins */
       for (size_t i = 0; i < nx; i++)
-        x[i] = (float) nn_rng_normal (&rng);
+        x[i] = i < nx / 2 ? (float) nn_rng_normal (&rng)
+                          : (float) (int) (3.0 * nn_rng_uniform (&rng));
       x[nx / 3] = NAN;
       x[nx - 1] = NAN;
       nn_maxpool_forward (&d, x, y);
@@ -458,6 +460,41 @@ test_maxpool_shapes (void)
             }
       CHECK (same, "maxpool %dx%d k%d s%d p%d: equals the window search, "
              "NaN included", h, w, k, st, pad);
+      /* backward: each gradient to the window's first maximum (the first
+       * NaN), in row-major order, as PyTorch routes it */
+      float *g = malloc (ny * sizeof *g), *dx = malloc (nx * sizeof *dx);
+      float *ref = calloc (nx, sizeof *ref);
+      for (size_t i = 0; i < ny; i++)
+        g[i] = (float) (i % 13) + 1.0f;
+      nn_maxpool_backward (&d, x, g, dx);
+      for (int pl = 0; pl < 6; pl++)
+        for (int oy = 0; oy < d.oh; oy++)
+          for (int ox = 0; ox < d.ow; ox++)
+            {
+              long best = -1;
+              float bv = 0.0f;
+              for (int ky = 0; ky < k; ky++)
+                for (int kx = 0; kx < k; kx++)
+                  {
+                    int iy = oy * st - pad + ky, ix = ox * st - pad + kx;
+                    if (iy < 0 || ix < 0 || iy >= h || ix >= w)
+                      continue;
+                    long at = ((long) pl * h + iy) * w + ix;
+                    float v = x[at];
+                    if (best < 0 || (!isnan (bv) && (v > bv || isnan (v))))
+                      {
+                        best = at;
+                        bv = v;
+                      }
+                  }
+              ref[best] += g[((size_t) pl * d.oh + oy) * d.ow + ox];
+            }
+      CHECK (!memcmp (dx, ref, nx * sizeof *dx), "maxpool %dx%d k%d s%d p%d: "
+             "backward routes each gradient to the first maximum, ties and "
+             "NaN included", h, w, k, st, pad);
+      free (g);
+      free (dx);
+      free (ref);
       free (x);
       free (y);
     }
