@@ -885,13 +885,14 @@ graph_plan (nn_graph *g, nn_pass pass)
 }
 
 /* Channels in and out from which a 3x3 stride-1 convolution goes
- * through Winograd (CONV2D_WINO, CONV2D_WINO_SHIFT) at any size: at 64
- * in and out the shifted products are as fast (measured 2026-12-02,
- * 2 threads: 32x32 batch 16, 7.9 against 8.6 ms; 64 to 128 channels at
- * 128x128, 11.4 against 13.4 ms for Winograd; 128 to 128, 21.7 against
- * 26.5 ms). */
-#define WINO_MIN_CIN 64
-#define WINO_MIN_COUT 128
+ * through Winograd (CONV2D_WINO, CONV2D_WINO_SHIFT): with its transforms
+ * in AVX-512 (simd.h), faster than the shifted products at every shape
+ * measured from 32 channels (2026-12-02, 2 threads, forward: 64 to 64
+ * at 32x32 batch 16, 7.7 against 8.6 ms; at 128x128, 7.1 against 7.8;
+ * 32 to 32 at 256x256, 7.2 against 10.1; 128 to 128 at 128x128, 21.0
+ * against 28.5). */
+#define WINO_MIN_CIN 32
+#define WINO_MIN_COUT 32
 
 /* Largest CONV2D_SHIFT workspace an inference pass uses (16 MiB). */
 #define SHIFT_INFER_FLOATS ((size_t) 1 << 22)
@@ -901,12 +902,11 @@ graph_plan (nn_graph *g, nn_pass pass)
  *   - after an upsampling that only they read: the folded kernels on the
  *     small image (CONV2D_UP2; graph_plan), which never makes the
  *     upsampled copy, so inference too whatever the size;
- *   - else wide layers by Winograd (fewer products; its transforms cost
- *     as much as they save below WINO_MIN_COUT channels);
+ *   - else, from WINO_MIN_CIN and WINO_MIN_COUT channels, Winograd
+ *     (2.25 times fewer products);
  *   - else the shifted products: in training, and in inference while
  *     their padded copy is small (a 256-pixel working size; measured
- *     faster than im2col there); beyond that, Winograd's bounded blocks
- *     (1.2 times as fast as im2col at 256x256, 64 channels);
+ *     faster than im2col there);
  *   - not for one input channel: 9 GEMMs with K = 1 are slower than
  *     im2col's single one with K = 9 (cnn conv1, measured).
  * Everything else: im2col's bounded blocks. */
@@ -927,8 +927,6 @@ conv_algo (nn_graph *g, int i, int train)
   sd.algo = CONV2D_SHIFT;
   if (train || nn_conv2d_forward_workspace_floats (&sd) <= SHIFT_INFER_FLOATS)
     return CONV2D_SHIFT;
-  if (nn_wino_ok (&o->cd) && o->cin >= 32 && o->cout >= 32)
-    return CONV2D_WINO; /* bounded blocks, fewer products than im2col */
   return CONV2D_IM2COL;
 }
 

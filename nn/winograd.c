@@ -9,6 +9,7 @@
  * M (16 x cout x TB) for blocks of TB tiles.
  */
 #include "ompcompat.h"
+#include "simd.h"
 #include <string.h>
 #include <cblas.h>
 #include "winograd.h"
@@ -139,7 +140,7 @@ wino_thread_floats (const conv2d_desc *d, const wino_geom *g)
 
 /* hr (4 x len) = d B, the row transform, for the 4x4 patches of run r
  * along input row yy of plane xc; rb: 2 len + 2 floats of scratch. */
-static void
+NN_VECTOR_CLONES static void
 wino_row_in (const conv2d_desc *d, const wino_run *r, const float *xc, int yy,
              float *rb, float *hr)
 {
@@ -172,7 +173,7 @@ wino_row_in (const conv2d_desc *d, const wino_run *r, const float *xc, int yy,
 /* V (16 x cin x tb) = B^T d B for the tiles of the runs, channel by
  * channel; a run's tiles are consecutive, so each of V's rows is written
  * in order. */
-static void
+NN_VECTOR_CLONES static void
 wino_input (const conv2d_desc *d, const wino_geom *g, const float *x,
             const wino_run *runs, int nruns, float *v, float *scratch)
 {
@@ -207,7 +208,7 @@ wino_input (const conv2d_desc *d, const wino_geom *g, const float *x,
 }
 
 /* y's tiles of the runs = A^T M A (+ bias, ReLU), channel by channel. */
-static void
+NN_VECTOR_CLONES static void
 wino_output (const conv2d_desc *d, const wino_geom *g, const float *m,
              const wino_run *runs, int nruns, const float *bias, int relu,
              float *y, float *scratch)

@@ -1,0 +1,22 @@
+/* simd.h - wider vectors for the few loops that need them.
+ *
+ * The build targets plain x86-64 (SSE2), so that one binary runs
+ * everywhere; NN_VECTOR_CLONES on a function makes the compiler build it
+ * also for x86-64-v3 (AVX2) and x86-64-v4 (AVX-512) and pick the best one
+ * for the CPU when the program loads (GCC and clang target_clones).
+ * Floating-point contraction stays off (-std=c11), so every version
+ * computes the same bits: each element's operations are the same, only
+ * more elements go at once.  Elsewhere it is empty.
+ */
+#ifndef NN_SIMD_H
+#define NN_SIMD_H
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) \
+    && !defined(NN_NO_CLONES)
+#define NN_VECTOR_CLONES \
+  __attribute__ ((target_clones ("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define NN_VECTOR_CLONES
+#endif
+
+#endif
