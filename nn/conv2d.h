@@ -12,6 +12,9 @@
  * times the input rows shifted by t's offset (dy (w+2) + dx): 9 sgemms
  * over contiguous views, no 9x column matrix.  Its workspace grows with
  * the batch (about 2 cin + cout padded planes), so inference keeps im2col.
+ *
+ * CONV2D_WINO and CONV2D_WINO_SHIFT: Winograd's F(2x2, 3x3) (winograd.h).
+ * Which layer gets which: model.c's conv_algo.
  */
 #ifndef NN_CONV2D_H
 #define NN_CONV2D_H
