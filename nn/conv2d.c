@@ -45,6 +45,12 @@ nn_conv2d_shift_ok (const conv2d_desc *d)
   return d->kh == 3 && d->kw == 3 && d->stride == 1 && d->pad == 1;
 }
 
+int
+nn_conv2d_phase2_ok (const conv2d_desc *d)
+{
+  return d->kh == 3 && d->kw == 3 && d->stride == 2 && d->pad == 1;
+}
+
 /* ------------------------------------------------------------------ */
 /* CONV2D_SHIFT: padded index space.  Image i's pixel (y, x) of plane c
  * is xp[c * L + i * S + (y + 1) * Wp + x + 1]; output pixel (i, y, x) is
@@ -91,14 +97,21 @@ shift_geom_of (const conv2d_desc *d)
  * then forward: xp, a block per thread; backward: xp, dyq, dxp, a set of
  * kernel gradients per thread. */
 static size_t
-shift_workspace_taps (const conv2d_desc *d, int taps)
+shift_workspace_geom (const conv2d_desc *d, const shift_geom *gp, int taps)
 {
-  const shift_geom g = shift_geom_of (d);
+  const shift_geom g = *gp;
   const size_t nt = (size_t) omp_get_max_threads ();
   const size_t cc = (size_t) d->cout * d->cin;
   const size_t fwd = g.L * d->cin + nt * d->cout * SHIFT_BLOCK;
   const size_t bwd = 2 * g.L * d->cin + g.Lq * d->cout + nt * taps * cc;
   return 2 * taps * cc + (fwd > bwd ? fwd : bwd);
+}
+
+static size_t
+shift_workspace_taps (const conv2d_desc *d, int taps)
+{
+  const shift_geom g = shift_geom_of (d);
+  return shift_workspace_geom (d, &g, taps);
 }
 
 static size_t
@@ -477,6 +490,166 @@ up2_backward (const conv2d_desc *d, const float *x, const float *weight,
     }
 }
 
+/* ------------------------------------------------------------------ */
+/* CONV2D_PHASE2: 3x3, stride 2, padding 1, as CONV2D_SHIFT's products on
+ * the input's four stride phases.  Phase (py, px) of an image is the
+ * (oh + 1) x (ow + 1) plane P[r][c] = x[2r - 1 + py][2c - 1 + px] (zero
+ * outside); tap (ky, kx) of output (oy, ox) reads phase (ky == 1, kx ==
+ * 1) at (oy + (ky == 2), ox + (kx == 2)).  So the padded index space is
+ * the output's with Wp = ow + 1, and each channel's row of xp holds the
+ * four phases one after the other (Lph floats each): tap t reads xp at
+ * its phase's start plus q + its offset.  Every input pixel is in
+ * exactly one phase, so the input gradient is a gather, not a sum. */
+
+/* The output-sized geometry the shifted products run on. */
+static conv2d_desc
+phase2_out (const conv2d_desc *d)
+{
+  conv2d_desc o = *d;
+  o.h = d->oh;
+  o.w = d->ow;
+  return o;
+}
+
+/* L is the row length of xp (four phases); Lq indexes one phase. */
+static shift_geom
+phase2_geom_of (const conv2d_desc *d)
+{
+  shift_geom g;
+  g.Wp = (size_t) d->ow + 1;
+  g.S = g.Wp * ((size_t) d->oh + 1);
+  const size_t lph = g.S * d->n;
+  g.L = 4 * lph;
+  g.Lq = lph - g.Wp - 1;
+  return g;
+}
+
+static void
+phase2_offsets (const shift_geom *g, size_t off[9])
+{
+  const size_t lph = g->L / 4;
+  for (int t = 0; t < 9; t++)
+    {
+      const int ky = t / 3, kx = t % 3;
+      off[t] = (size_t) ((ky == 1) * 2 + (kx == 1)) * lph
+               + (size_t) (ky == 2) * g->Wp + (size_t) (kx == 2);
+    }
+}
+
+/* The phase cells 0 .. ow of a phase row whose source columns 2c - 1 +
+ * px fall inside a row of w pixels are lo .. hi - 1. */
+static void
+phase2_cols (int ow, int px, int w, int *lo, int *hi)
+{
+  *lo = px ? 0 : 1;
+  int h = (w - px) / 2 + 1; /* 2c - 1 + px <= w - 1 */
+  *hi = h < ow + 1 ? h : ow + 1;
+}
+
+/* xp (cin rows of 4 phases) = x's phases, zero outside the image; with
+ * back non-NULL, the reverse: back (dx, n x cin x h x w) = the cells of
+ * xp (every input pixel is in exactly one). */
+static void
+phase2_pad (const conv2d_desc *d, const shift_geom *g, const float *x,
+            float *xp, float *back)
+{
+  const size_t lph = g->L / 4;
+#pragma omp parallel for schedule(static) collapse(2)
+  for (int c = 0; c < d->cin; c++)
+    for (int i = 0; i < d->n; i++)
+      for (int ph = 0; ph < 4; ph++)
+        {
+          const int py = ph / 2, px = ph % 2;
+          float *cells = xp + (size_t) c * g->L + ph * lph + (size_t) i * g->S;
+          const size_t plane = ((size_t) i * d->cin + c) * d->h * d->w;
+          int lo, hi;
+          phase2_cols (d->ow, px, d->w, &lo, &hi);
+          for (int r = 0; r <= d->oh; r++)
+            {
+              const int iy = 2 * r - 1 + py;
+              float *dst = cells + (size_t) r * g->Wp;
+              if (iy < 0 || iy >= d->h)
+                {
+                  if (!back)
+                    memset (dst, 0, g->Wp * sizeof *dst);
+                  continue;
+                }
+              /* column 2 col - 1 + px of row iy */
+              const size_t at = plane + (size_t) iy * d->w + px;
+              if (back)
+                {
+                  for (int col = lo; col < hi; col++)
+                    back[at + 2 * (size_t) col - 1] = dst[col];
+                  continue;
+                }
+              for (int col = 0; col <= d->ow; col++)
+                dst[col] = col >= lo && col < hi ? x[at + 2 * (size_t) col - 1]
+                                                 : 0.0f;
+            }
+        }
+}
+
+static size_t
+phase2_workspace_floats (const conv2d_desc *d)
+{
+  const conv2d_desc od = phase2_out (d);
+  const shift_geom g = phase2_geom_of (d);
+  return shift_workspace_geom (&od, &g, 9);
+}
+
+static void
+phase2_forward (const conv2d_desc *d, const float *x, const float *weight,
+                const float *bias, int relu, float *y, float *workspace)
+{
+  const conv2d_desc od = phase2_out (d);
+  const shift_geom g = phase2_geom_of (d);
+  const size_t cc = (size_t) d->cout * d->cin;
+  float *wt = workspace, *xp = wt + 18 * cc, *blocks = xp + g.L * d->cin;
+  size_t off[9];
+  phase2_offsets (&g, off);
+  shift_taps (d, weight, wt);
+  phase2_pad (d, &g, x, xp, NULL);
+  shift_run_forward (&od, &g, xp, wt, off, 9, bias, relu, y, 1, 0, blocks);
+}
+
+static void
+phase2_backward (const conv2d_desc *d, const float *x, const float *weight,
+                 const float *dy, float *dx, float *dweight, float *workspace)
+{
+  const conv2d_desc od = phase2_out (d);
+  const shift_geom g = phase2_geom_of (d);
+  const size_t cc = (size_t) d->cout * d->cin;
+  float *wt = workspace, *dwt = wt + 9 * cc, *xp = dwt + 9 * cc;
+  float *dyq = xp + g.L * d->cin, *dxp = dyq + g.Lq * d->cout;
+  const size_t P = (size_t) d->oh * d->ow;
+  shift_taps (d, weight, wt);
+  phase2_pad (d, &g, x, xp, NULL);
+  /* dyq (cout rows of Lq) = dy in the output's padded index space */
+#pragma omp parallel for schedule(static)
+  for (int co = 0; co < d->cout; co++)
+    {
+      float *row = dyq + (size_t) co * g.Lq;
+      memset (row, 0, g.Lq * sizeof (float));
+      for (int i = 0; i < d->n; i++)
+        for (int yy = 0; yy < d->oh; yy++)
+          memcpy (row + (size_t) i * g.S + (size_t) yy * g.Wp,
+                  dy + ((size_t) i * d->cout + co) * P + (size_t) yy * d->ow,
+                  (size_t) d->ow * sizeof (float));
+    }
+  memset (dwt, 0, 9 * cc * sizeof (float));
+  if (dx)
+    memset (dxp, 0, g.L * d->cin * sizeof (float));
+  size_t off[9];
+  phase2_offsets (&g, off);
+  shift_run_backward (&od, &g, xp, dyq, wt, off, 9, dwt, dx ? dxp : NULL,
+                      dxp + g.L * d->cin);
+  for (size_t j = 0; j < cc; j++)
+    for (int t = 0; t < 9; t++)
+      dweight[j * 9 + t] += dwt[t * cc + j];
+  if (dx)
+    phase2_pad (d, &g, NULL, dxp, dx);
+}
+
 /* The geometry of the input gradient of d as a convolution of dy. */
 static conv2d_desc
 conv2d_transposed (const conv2d_desc *d)
@@ -509,6 +682,8 @@ nn_conv2d_workspace_floats (const conv2d_desc *d)
     return up2_workspace_floats (d);
   if (d->algo == CONV2D_SHIFT)
     return shift_workspace_floats (d);
+  if (d->algo == CONV2D_PHASE2)
+    return phase2_workspace_floats (d);
   if (d->algo == CONV2D_WINO)
     return max_size (nn_wino_workspace_floats (d), im2col_workspace_floats (d));
   if (d->algo == CONV2D_WINO_SHIFT)
@@ -533,6 +708,11 @@ nn_conv2d_forward_workspace_floats (const conv2d_desc *d)
       const conv2d_desc sd = up ? up2_small (d) : *d;
       const shift_geom g = shift_geom_of (&sd);
       return 2 * taps * cc + g.L * d->cin + nt * d->cout * SHIFT_BLOCK;
+    }
+  if (d->algo == CONV2D_PHASE2)
+    {
+      const shift_geom g = phase2_geom_of (d);
+      return 18 * cc + g.L * d->cin + nt * d->cout * SHIFT_BLOCK;
     }
   if (d->algo == CONV2D_WINO || d->algo == CONV2D_WINO_SHIFT)
     return nn_wino_workspace_floats (d);
@@ -723,6 +903,11 @@ nn_conv2d_forward_fused (const conv2d_desc *d, const float *x,
       nn_wino_forward (d, x, weight, 0, bias, relu, y, workspace);
       return;
     }
+  if (d->algo == CONV2D_PHASE2)
+    {
+      phase2_forward (d, x, weight, bias, relu, y, workspace);
+      return;
+    }
   for (size_t g0 = 0; g0 < NP; g0 += GC)
     {
       const size_t gc = NP - g0 < GC ? NP - g0 : GC;
@@ -799,6 +984,11 @@ nn_conv2d_backward (const conv2d_desc *d, const float *x, const float *weight,
   if (d->algo == CONV2D_UP2)
     {
       up2_backward (d, x, weight, dy, dx, dweight, workspace);
+      return;
+    }
+  if (d->algo == CONV2D_PHASE2)
+    {
+      phase2_backward (d, x, weight, dy, dx, dweight, workspace);
       return;
     }
   if (d->algo == CONV2D_WINO_SHIFT)

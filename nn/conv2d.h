@@ -36,7 +36,10 @@ typedef enum conv2d_algo {
   /* the same for training: forward and input gradient by Winograd (the
    * gradient as the rotated kernel's convolution of dy), weight gradient
    * by CONV2D_SHIFT's products */
-  CONV2D_WINO_SHIFT = 4
+  CONV2D_WINO_SHIFT = 4,
+  /* 3x3, stride 2, padding 1: CONV2D_SHIFT's products on the input's four
+   * stride phases (no column matrix; forward and backward) */
+  CONV2D_PHASE2 = 5
 } conv2d_algo;
 
 typedef struct conv2d_desc {
@@ -53,6 +56,9 @@ int nn_conv2d_desc_init (conv2d_desc *d, int n, int cin, int h, int w, int cout,
 
 /* Whether CONV2D_SHIFT applies (3x3, stride 1, padding 1). */
 int nn_conv2d_shift_ok (const conv2d_desc *d);
+
+/* Whether CONV2D_PHASE2 applies (3x3, stride 2, padding 1). */
+int nn_conv2d_phase2_ok (const conv2d_desc *d);
 
 /* Floats of scratch space the forward and backward passes need. */
 size_t nn_conv2d_workspace_floats (const conv2d_desc *d);

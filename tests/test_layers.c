@@ -117,12 +117,14 @@ test_conv_algo (int n, int cin, int h, int w, int cout, int k, int stride,
             cout, k, stride, pad, bias ? " bias" : "",
             algo == CONV2D_SHIFT ? " shift" : algo == CONV2D_UP2 ? " after x2 upsampling"
             : algo == CONV2D_WINO ? " winograd" : algo == CONV2D_WINO_SHIFT
-            ? " winograd+shift" : "");
+            ? " winograd+shift" : algo == CONV2D_PHASE2 ? " phases" : "");
   conv_ctx c;
   if (!CHECK (nn_conv2d_desc_init (&c.d, n, cin, h, w, cout, k, stride, pad) == 0, "%s: desc", label))
     return;
   if (algo != CONV2D_IM2COL
-      && !CHECK (nn_conv2d_shift_ok (&c.d), "%s: shift must apply", label))
+      && !CHECK (algo == CONV2D_PHASE2 ? nn_conv2d_phase2_ok (&c.d)
+                 : nn_conv2d_shift_ok (&c.d), "%s: the algorithm must apply",
+                 label))
     return;
   c.d.algo = algo;
   /* CONV2D_UP2 takes the image before its nearest x2 upsampling */
@@ -536,6 +538,11 @@ main (void)
   test_conv_algo (2, 3, 9, 11, 4, 3, 1, 1, 1, CONV2D_WINO_SHIFT);
   test_conv_algo (3, 5, 7, 6, 4, 3, 1, 1, 0, CONV2D_WINO_SHIFT);
   test_conv_algo (2, 3, 50, 60, 5, 3, 1, 1, 1, CONV2D_WINO_SHIFT); /* several blocks */
+  /* stride 2 on the four phases: even and odd sides, several blocks */
+  test_conv_algo (2, 3, 8, 10, 4, 3, 2, 1, 1, CONV2D_PHASE2);
+  test_conv_algo (3, 5, 9, 7, 4, 3, 2, 1, 0, CONV2D_PHASE2);
+  test_conv_algo (1, 2, 1, 2, 3, 3, 2, 1, 1, CONV2D_PHASE2);
+  test_conv_algo (2, 3, 100, 121, 5, 3, 2, 1, 1, CONV2D_PHASE2); /* several blocks */
   test_bn (1, 0);
   test_bn (1, 1);
   test_bn (0, 0);
