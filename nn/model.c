@@ -12,7 +12,8 @@
  * weights in inference: once, at the first pass, for a frozen model
  * (nn_model_freeze: the caller promises the parameters stay as they are;
  * nn_model_find and nn_model_init drop the folded copies), else at every
- * pass (training changes the parameters between passes).
+ * pass (training changes the parameters between passes); the same for
+ * the Winograd convolutions' transformed kernels.
  *
  * Memory: ReLU, tanh and the residual add work in place when their input
  * has no other consumer (their backward needs only the output, or
@@ -120,6 +121,8 @@ struct nn_graph {
   int frozen;                    /* nn_model_freeze: parameters fixed */
   float *folded[MAX_OPS];        /* frozen: conv op i's weights and bias
                                     with its BN folded in, or NULL */
+  float *wino[MAX_OPS];          /* frozen: conv op i's Winograd kernels
+                                    (of those weights), or NULL */
 };
 
 /* ------------------------------------------------------------------ */
@@ -623,7 +626,8 @@ graph_drop_folded (nn_graph *g)
   for (int i = 0; g && i < MAX_OPS; i++)
     {
       free (g->folded[i]);
-      g->folded[i] = NULL;
+      free (g->wino[i]);
+      g->folded[i] = g->wino[i] = NULL;
     }
 }
 
@@ -1186,8 +1190,17 @@ conv_forward_infer (nn_model *m, const op *o, const float *x, float *y)
         }
       b = w + (size_t) o->cout * per;
     }
-  nn_conv2d_forward_fused (&o->cd, x, w, b, o->fuse_relu >= 0, y,
-                           g->workspace);
+  float **u = g->frozen && o->cd.algo == CONV2D_WINO ? &g->wino[o - g->ops]
+                                                      : NULL;
+  if (u && !*u && (*u = malloc (nn_wino_kernel_floats (&o->cd)
+                                * sizeof **u)))
+    nn_wino_kernels (&o->cd, w, 0, *u);
+  if (u && *u)
+    nn_wino_forward_kernels (&o->cd, x, *u, b, o->fuse_relu >= 0, y,
+                             g->workspace);
+  else
+    nn_conv2d_forward_fused (&o->cd, x, w, b, o->fuse_relu >= 0, y,
+                             g->workspace);
   pool_put (g, wf);
   return 0;
 }

@@ -186,7 +186,8 @@ const nn_op_profile *nn_model_profile_get (const nn_model *m, int *count);
 /* A promise that m's parameters stay as they are until nn_model_thaw (or
  * nn_model_free): inference passes then fold each batch norm into its
  * convolution once, at the first pass, and keep the folded copy (as much
- * memory again as those convolutions' weights).  Unfrozen (the default,
+ * memory again as those convolutions' weights), and the Winograd
+ * convolutions their transformed kernels (16/9 of their weights).  Unfrozen (the default,
  * and what training needs), every inference pass folds again.
  * nn_model_find and nn_model_init drop the folded copies, since their
  * callers may write the parameters. */

@@ -59,8 +59,8 @@ wino_geom_of (const conv2d_desc *d)
 
 /* U[xi] (cout x cin) = G g G^T for every kernel g (see nn_wino_forward
  * for flip). */
-static void
-wino_weights (const conv2d_desc *d, const float *weight, int flip, float *u)
+void
+nn_wino_kernels (const conv2d_desc *d, const float *weight, int flip, float *u)
 {
   const size_t cc = (size_t) d->cout * d->cin;
 #pragma omp parallel for schedule(static)
@@ -261,16 +261,30 @@ nn_wino_workspace_floats (const conv2d_desc *d)
          + nt * wino_thread_floats (d, &g);
 }
 
+size_t
+nn_wino_kernel_floats (const conv2d_desc *d)
+{
+  return 16 * (size_t) d->cout * d->cin;
+}
+
 void
 nn_wino_forward (const conv2d_desc *d, const float *x, const float *weight,
                  int flip, const float *bias, int relu, float *y,
                  float *workspace)
 {
+  const size_t ku = (nn_wino_kernel_floats (d) + 15) / 16 * 16;
+  nn_wino_kernels (d, weight, flip, workspace);
+  nn_wino_forward_kernels (d, x, workspace, bias, relu, y, workspace + ku);
+}
+
+void
+nn_wino_forward_kernels (const conv2d_desc *d, const float *x, const float *u,
+                         const float *bias, int relu, float *y,
+                         float *scratch)
+{
   const wino_geom g = wino_geom_of (d);
   const size_t cc = (size_t) d->cout * d->cin;
-  float *u = workspace, *scratch = u + (16 * cc + 15) / 16 * 16;
   const size_t per_thread = wino_thread_floats (d, &g);
-  wino_weights (d, weight, flip, u);
   /* blocks shared out among the threads, each with its own sgemms
    * (OpenBLAS runs one thread inside a parallel region) */
 #pragma omp parallel for schedule(static, 1)

@@ -40,4 +40,15 @@ void nn_wino_forward (const conv2d_desc *d, const float *x, const float *weight,
                       int flip, const float *bias, int relu, float *y,
                       float *workspace);
 
+/* The same in two steps, for a caller that keeps the transformed kernels
+ * while the weights do not change: u (nn_wino_kernel_floats) = the
+ * kernels' transforms, then the convolution with them (the workspace as
+ * nn_wino_forward's). */
+size_t nn_wino_kernel_floats (const conv2d_desc *d);
+void nn_wino_kernels (const conv2d_desc *d, const float *weight, int flip,
+                      float *u);
+void nn_wino_forward_kernels (const conv2d_desc *d, const float *x,
+                              const float *u, const float *bias, int relu,
+                              float *y, float *workspace);
+
 #endif
