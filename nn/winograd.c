@@ -59,36 +59,63 @@ wino_geom_of (const conv2d_desc *d)
 
 /* U[xi] (cout x cin) = G g G^T for every kernel g (see nn_wino_forward
  * for flip). */
+/* Kernel elements transformed per chunk. */
+#define WINO_KCHUNK 256
+
+/* u[xi * cc + j] = (G g G^T)[xi] for the kernels j0 .. j0 + n - 1 (j = o
+ * cin + i), g gathered first into nine planes p[t][k] so that the
+ * arithmetic runs over contiguous elements (it vectorizes). */
+NN_VECTOR_CLONES static void
+wino_kernel_chunk (const conv2d_desc *d, const float *weight, int flip,
+                   size_t j0, int n, float *u)
+{
+  const size_t cc = (size_t) d->cout * d->cin;
+  float p[9][WINO_KCHUNK], t[4][3][WINO_KCHUNK];
+  for (int k = 0; k < n; k++)
+    {
+      const size_t j = j0 + (size_t) k;
+      const size_t o = j / (size_t) d->cin, i = j % (size_t) d->cin;
+      for (int q = 0; q < 9; q++)
+        p[q][k] = flip ? weight[(i * (size_t) d->cout + o) * 9 + (8 - q)]
+                       : weight[j * 9 + q];
+    }
+  for (int c = 0; c < 3; c++)
+    for (int k = 0; k < n; k++)
+      {
+        const float g0 = p[c][k], g1 = p[3 + c][k], g2 = p[6 + c][k];
+        t[0][c][k] = g0;
+        t[1][c][k] = 0.5f * (g0 + g1 + g2);
+        t[2][c][k] = 0.5f * (g0 - g1 + g2);
+        t[3][c][k] = g2;
+      }
+  for (int r = 0; r < 4; r++)
+    {
+      float *u0 = u + (size_t) (r * 4) * cc + j0, *u1 = u0 + cc;
+      float *u2 = u1 + cc, *u3 = u2 + cc;
+      for (int k = 0; k < n; k++)
+        {
+          const float a = t[r][0][k], b = t[r][1][k], e = t[r][2][k];
+          u0[k] = a;
+          u1[k] = 0.5f * (a + b + e);
+          u2[k] = 0.5f * (a - b + e);
+          u3[k] = e;
+        }
+    }
+}
+
 void
 nn_wino_kernels (const conv2d_desc *d, const float *weight, int flip, float *u)
 {
   const size_t cc = (size_t) d->cout * d->cin;
+  const long chunks = (long) ((cc + WINO_KCHUNK - 1) / WINO_KCHUNK);
 #pragma omp parallel for schedule(static)
-  for (int o = 0; o < d->cout; o++)
-    for (int i = 0; i < d->cin; i++)
-      {
-        float g[3][3], t[4][3];
-        for (int ky = 0; ky < 3; ky++)
-          for (int kx = 0; kx < 3; kx++)
-            g[ky][kx] = flip
-              ? weight[((size_t) i * d->cout + o) * 9 + (2 - ky) * 3 + (2 - kx)]
-              : weight[((size_t) o * d->cin + i) * 9 + ky * 3 + kx];
-        for (int c = 0; c < 3; c++)
-          {
-            t[0][c] = g[0][c];
-            t[1][c] = 0.5f * (g[0][c] + g[1][c] + g[2][c]);
-            t[2][c] = 0.5f * (g[0][c] - g[1][c] + g[2][c]);
-            t[3][c] = g[2][c];
-          }
-        float *dst = u + (size_t) o * d->cin + i;
-        for (int r = 0; r < 4; r++)
-          {
-            dst[(size_t) (r * 4 + 0) * cc] = t[r][0];
-            dst[(size_t) (r * 4 + 1) * cc] = 0.5f * (t[r][0] + t[r][1] + t[r][2]);
-            dst[(size_t) (r * 4 + 2) * cc] = 0.5f * (t[r][0] - t[r][1] + t[r][2]);
-            dst[(size_t) (r * 4 + 3) * cc] = t[r][2];
-          }
-      }
+  for (long c = 0; c < chunks; c++)
+    {
+      const size_t j0 = (size_t) c * WINO_KCHUNK;
+      wino_kernel_chunk (d, weight, flip, j0,
+                         (int) (cc - j0 < WINO_KCHUNK ? cc - j0 : WINO_KCHUNK),
+                         u);
+    }
 }
 
 /* A run of tiles of one tile row: image i, tile row ty, tiles tx ..
