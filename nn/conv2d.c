@@ -280,6 +280,26 @@ shift_run_backward (const conv2d_desc *d, const shift_geom *g,
       dwt[j] += acc[(size_t) th * taps * cc + j];
 }
 
+/* dyq (cout rows of Lq) = dy (n x cout x h x w, d's h and w) in the
+ * padded index space of g, junk columns zero. */
+static void
+shift_dy (const conv2d_desc *d, const shift_geom *g, const float *dy,
+          float *dyq)
+{
+  const size_t P = (size_t) d->h * d->w;
+#pragma omp parallel for schedule(static)
+  for (int co = 0; co < d->cout; co++)
+    {
+      float *row = dyq + (size_t) co * g->Lq;
+      memset (row, 0, g->Lq * sizeof (float));
+      for (int i = 0; i < d->n; i++)
+        for (int yy = 0; yy < d->h; yy++)
+          memcpy (row + (size_t) i * g->S + (size_t) yy * g->Wp,
+                  dy + ((size_t) i * d->cout + co) * P + (size_t) yy * d->w,
+                  (size_t) d->w * sizeof (float));
+    }
+}
+
 static void
 shift_forward (const conv2d_desc *d, const float *x, const float *weight,
                const float *bias, int relu, float *y, float *workspace)
@@ -306,18 +326,7 @@ shift_backward (const conv2d_desc *d, const float *x, const float *weight,
   const size_t P = (size_t) d->h * d->w;
   shift_taps (d, weight, wt);
   shift_pad (d, &g, x, xp);
-  /* dyq (cout rows of Lq) = dy in the padded index space, junk zero */
-#pragma omp parallel for schedule(static)
-  for (int co = 0; co < d->cout; co++)
-    {
-      float *row = dyq + (size_t) co * g.Lq;
-      memset (row, 0, g.Lq * sizeof (float));
-      for (int i = 0; i < d->n; i++)
-        for (int yy = 0; yy < d->h; yy++)
-          memcpy (row + (size_t) i * g.S + (size_t) yy * g.Wp,
-                  dy + ((size_t) i * d->cout + co) * P + (size_t) yy * d->w,
-                  (size_t) d->w * sizeof (float));
-    }
+  shift_dy (d, &g, dy, dyq);
   memset (dwt, 0, 9 * cc * sizeof (float));
   if (dx)
     memset (dxp, 0, g.L * d->cin * sizeof (float));
@@ -621,21 +630,9 @@ phase2_backward (const conv2d_desc *d, const float *x, const float *weight,
   const size_t cc = (size_t) d->cout * d->cin;
   float *wt = workspace, *dwt = wt + 9 * cc, *xp = dwt + 9 * cc;
   float *dyq = xp + g.L * d->cin, *dxp = dyq + g.Lq * d->cout;
-  const size_t P = (size_t) d->oh * d->ow;
   shift_taps (d, weight, wt);
   phase2_pad (d, &g, x, xp, NULL);
-  /* dyq (cout rows of Lq) = dy in the output's padded index space */
-#pragma omp parallel for schedule(static)
-  for (int co = 0; co < d->cout; co++)
-    {
-      float *row = dyq + (size_t) co * g.Lq;
-      memset (row, 0, g.Lq * sizeof (float));
-      for (int i = 0; i < d->n; i++)
-        for (int yy = 0; yy < d->oh; yy++)
-          memcpy (row + (size_t) i * g.S + (size_t) yy * g.Wp,
-                  dy + ((size_t) i * d->cout + co) * P + (size_t) yy * d->ow,
-                  (size_t) d->ow * sizeof (float));
-    }
+  shift_dy (&od, &g, dy, dyq);
   memset (dwt, 0, 9 * cc * sizeof (float));
   if (dx)
     memset (dxp, 0, g.L * d->cin * sizeof (float));
