@@ -8,11 +8,11 @@
 # - Debian's `gegl` tool (`gegl IN -o OUT -- colorize:resnet18 ...`)
 #   against `colorize-train apply` on the same photos, both with
 #   BABL_TOLERANCE=0 (babl's reference conversions in every process):
-#   opaque photos give the same 8-bit pixels (both models, a JPEG, low
-#   and high strength, hints, hints only: one gamut mapping, nn/gamut.h,
-#   on both sides) within one step on at most 5 % of them (measured: one
-#   pixel or none); at strength 0 exactly; L is the photo's, alpha passed through
-#   exactly; bad weights files and properties are named in the warning,
+#   the gegl tool through an 8-bit PNG sink gives the same 8-bit pixels,
+#   all of them (both models, a JPEG, low and high strength, working
+#   size, hints, hints only, strength 0: one gamut mapping, nn/gamut.h,
+#   on both sides); its default -o (a 16-bit PNG) gives them to within
+#   the 16-bit rounding; L is the photo's, alpha passed through exactly; bad weights files and properties are named in the warning,
 #   and the output is the input, unchanged;
 # - tests/gegl/cache.c: tiled renders compute once, a new strength once
 #   more (COLORIZE_VERBOSE lines counted);
