@@ -72,11 +72,14 @@ typedef struct rice {
 static int
 rice_k (const rice *r)
 {
-  /* the smallest k with n << k >= a: the bit length of (a - 1) / n */
+  /* The smallest k with n << k >= a, which is the bit length of (a - 1)
+   * / n, without the division (a fifth of the decoding time): with ba
+   * the bit length of a - 1 and bn that of n, n << (ba - bn) >= 2^(ba -
+   * 1) and n << (ba - bn + 1) >= 2^ba >= a, so k is ba - bn or one more. */
   if (r->a <= r->n)
     return 0;
-  uint32_t q = (r->a - 1) / r->n;
-  int k = 32 - __builtin_clz (q);
+  int k = __builtin_clz (r->n) - __builtin_clz (r->a - 1);
+  k += ((uint64_t) r->n << k) < r->a;
   return k < RICE_MAX_K ? k : RICE_MAX_K;
 }
 
@@ -246,6 +249,20 @@ typedef struct bitr {
 static void
 br_fill (bitr *r)
 {
+  if (r->nb <= 56 && r->end - r->p >= 8)
+    {
+      /* whole bytes at once: as many as fit above the nb bits held */
+      uint64_t v;
+      memcpy (&v, r->p, 8);
+      v = __builtin_bswap64 (v);
+      int bytes = (64 - r->nb) >> 3;    /* 1..8; 7 at most: no shift by 64 */
+      bytes = bytes < 7 ? bytes : 7;
+      int bits = bytes * 8;
+      r->acc = r->acc << bits | v >> (64 - bits);
+      r->p += bytes;
+      r->nb += bits;
+      return;
+    }
   while (r->nb <= 56 && r->p < r->end)
     {
       r->acc = r->acc << 8 | *r->p++;
