@@ -54,7 +54,9 @@
 #
 # SIGKILL at random moments of the folder procedure (tests/gimp/run-kill.sh,
 # "Cancelling a run" in plugin/README.md): for each version, 12 runs on
-# four photos killed from outside at random moments; the input folder is
+# four photos killed from outside at random moments, then 4 runs in which
+# gimp-console itself is killed (all it started must end by itself); the
+# input folder is
 # unchanged, every output complete or absent, at most one temporary of
 # ours per folder, and reruns into those folders complete, remove the
 # temporaries and leave no hidden file (COLORIZE_KILL_RUNS: the count).
@@ -499,6 +501,30 @@ check_kill_folder () {
     notok "GIMP $v: kill: $1: outputs complete or absent, at most one temporary of ours (not:$bad)"
 }
 
+# The runs whose gimp-console was killed (run-kill.sh's gkiller.log): the
+# processes GIMP had started end by themselves (the orphaned plug-in goes
+# on writing nothing), a run's outputs are complete or absent.  Uses $v
+# and $dir.
+check_gimp_kills () {
+  n_gk=$(grep -c ' gimp-killed' "$dir/gkiller.log" 2>/dev/null)
+  n_all=$(grep -c . "$dir/gkiller.log" 2>/dev/null)
+  [ "${n_gk:-0}" -ge 1 ] &&
+    ok "GIMP $v: kill: gimp-console itself killed with SIGKILL in $n_gk of $n_all runs" ||
+    notok "GIMP $v: kill: gimp-console itself killed at least once (see $dir/gkiller.log)"
+  while read -r i pid ms what extra; do
+    got=$(cat "$dir/gkill-result-$i" 2>/dev/null)
+    if [ "$what" = gimp-killed ]; then
+      [ -z "$extra" ] &&
+        ok "GIMP $v: kill: run $i (gimp-console killed after $ms ms): every process it had started ended by itself" ||
+        notok "GIMP $v: kill: run $i (gimp-console killed after $ms ms): $extra processes it had started still ran 30 s later"
+    fi
+    if [ "$got" = ok ] && ! all_outputs "$dir/after-kill/kill-out-$i"; then
+      notok "GIMP $v: kill: run $i ($what after $ms ms) said ok: every output there (not:$missing)"
+    fi
+    check_kill_folder "run $i ($what)" "$dir/after-kill/kill-out-$i"
+  done < "$dir/gkiller.log"
+}
+
 check_kill_results () { # check_kill_results VERSION DIR
   v=$1 dir=$2
   echo "# GIMP $v: kill test: seed $(cat "$dir/seed" 2>/dev/null), $(cat "$dir"/*.time 2>/dev/null | tr '\n' ' ')"
@@ -524,6 +550,7 @@ check_kill_results () { # check_kill_results VERSION DIR
     fi
     check_kill_folder "run $i" "$dir/after-kill/kill-out-$i"
   done < "$dir/killer.log"
+  check_gimp_kills
   check "GIMP $v: kill: the input folder is byte for byte unchanged by the kills" \
     cmp "$dir/kill-in.before" "$dir/kill-in.after-kill"
   check "GIMP $v: kill: the input folder is byte for byte unchanged by the reruns" \

@@ -17,6 +17,15 @@
 #                   default the clock); OUT/killer.log has one line per
 #                   run: "i pid delay-ms killed|finished".  Only processes
 #                   of that gimp-console are ever killed.
+#   GIMP killed     GKILL more sessions (COLORIZE_GIMP_KILL_RUNS, default
+#                   4), each one gimp-console running the procedure once,
+#                   run RUNS+k into OUT/kill-out-<RUNS+k>: gimp-console
+#                   itself gets SIGKILL a random time (a fraction of run
+#                   0's duration) after the plug-in starts; every process
+#                   that GIMP had started must then end by itself within
+#                   30 s (the orphaned plug-in included: it may not go on
+#                   writing).  OUT/gkiller.log: "i pid delay-ms
+#                   gimp-killed|finished [N-survived]".
 #   snapshot        OUT/after-kill/kill-out-<i>: the output folders as the
 #                   kills left them (hidden files included)
 #   rerun session   again, nothing killed, into the folders that a kill
@@ -30,6 +39,7 @@
 set -u
 
 version=$1 plugin=$2 weights=$3 inputs=$4 out=$5 runs=${6:-12}
+gkills=${COLORIZE_GIMP_KILL_RUNS:-4}
 seed=${7:-$(date +%s)}
 here=$(cd "$(dirname "$0")" && pwd)
 
@@ -95,7 +105,59 @@ killer () {
   done
 }
 
-session () { # session NAME PREFIX RUN-NUMBERS
+# The live processes whose parent is $1 (zombies are not alive).
+children () {
+  for stat in /proc/[0-9]*/stat; do
+    read -r pid comm state ppid rest 2> /dev/null < "$stat" || continue
+    [ "$ppid" = "$1" ] && [ "$state" != Z ] && echo "$pid"
+  done
+}
+alive () { # alive PID...: those of them still running
+  for p in "$@"; do
+    read -r pid comm state rest 2> /dev/null < "/proc/$p/stat" &&
+      [ "$state" != Z ] && echo "$p"
+  done
+}
+
+# gkiller GIMP-PID I FRACTION: once gimp-console's plug-in process runs,
+# waits FRACTION x run 0's duration, then kills gimp-console itself with
+# SIGKILL and waits up to 30 s for every process it had started to end.
+gkiller () {
+  gpid=$1 i=$2 f=$3 pid=""
+  span=$(awk '$4 == "timed" { print $3 }' "$out/killer.log")
+  ms=$(awk -v f="$f" -v d="${span:-1000}" 'BEGIN { printf "%d", f * d }')
+  while [ -z "$pid" ] && kill -0 "$gpid" 2> /dev/null; do
+    pid=$(plugin_pids "$gpid" | head -n 1)
+    [ -n "$pid" ] || sleep 0.02
+  done
+  [ -n "$pid" ] || { echo "$i - $ms finished"; return; }
+  t0=$(now_ms)
+  while [ $(( $(now_ms) - t0 )) -lt "$ms" ] && is_ours "$gpid" "$pid"; do
+    sleep 0.01
+  done
+  kids=$(children "$gpid")
+  if is_ours "$gpid" "$pid" && kill -KILL "$gpid" 2> /dev/null; then
+    n=0
+    # shellcheck disable=SC2086
+    while [ -n "$(alive $kids)" ] && [ $n -lt 1500 ]; do
+      sleep 0.02
+      n=$((n + 1))
+    done
+    # shellcheck disable=SC2086
+    left=$(alive $kids | wc -l)
+    if [ "$left" = 0 ]; then
+      echo "$i $pid $ms gimp-killed"
+    else
+      echo "$i $pid $ms gimp-killed $left-survived"
+      # shellcheck disable=SC2086
+      kill -KILL $(alive $kids) 2> /dev/null
+    fi
+  else
+    echo "$i $pid $ms finished"
+  fi
+}
+
+session () { # session NAME PREFIX RUN-NUMBERS [FRACTION: gkill sessions]
   script="$(cat "$here/compat-$version.scm")
 (define t-out \"$out\")
 (define t-in \"$out/kill-in\")
@@ -119,6 +181,7 @@ $(cat "$here/kill.scm")"
   ( sleep "${GIMP_TEST_TIMEOUT:-300}" & echo $! > "$out/$1.dog"; wait $!
     [ -e "$out/$1.done" ] || kill -TERM "$gpid" 2> /dev/null ) 2> /dev/null &
   [ "$1" = kill-session ] && killer "$gpid" > "$out/killer.log"
+  case $1 in gkill-*) gkiller "$gpid" "$3" "$4" >> "$out/gkiller.log" ;; esac
   wait "$gpid"
   echo $? > "$out/$1.rc"
   : > "$out/$1.done"
@@ -132,7 +195,7 @@ $(cat "$here/kill.scm")"
 rerun_list () {
   n_in=$(ls "$out/kill-in" | wc -l) partial=""
   i=1
-  while [ $i -le "$runs" ]; do
+  while [ $i -le $((runs + gkills)) ]; do
     d=$out/kill-out-$i
     if [ -n "$(ls -A "$d" 2> /dev/null | grep '^\.')" ]; then
       echo $i
@@ -146,6 +209,13 @@ rerun_list () {
 
 listing "$out/kill-in" > "$out/kill-in.before"
 session kill-session kill "$(seq -s ' ' 0 "$runs")"
+: > "$out/gkiller.log"
+k=1
+for f in $(awk -v s="$seed" -v n="$gkills" \
+             'BEGIN { srand (s + 1); for (i = 1; i <= n; i++) print rand () }'); do
+  session "gkill-session-$k" gkill "$((runs + k))" "$f"
+  k=$((k + 1))
+done
 cp -a "$out"/kill-out-* "$out/after-kill/" 2> /dev/null
 listing "$out/kill-in" > "$out/kill-in.after-kill"
 rerun_list | sort -n | uniq | tr '\n' ' ' > "$out/rerun-list"
