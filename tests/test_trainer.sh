@@ -119,6 +119,20 @@ for key in "command=colorize-train train" "data=$FIX/train" "images=23" \
   check "metadata has $key" grep -q -e "$key" "$tmp/a.info"
 done
 
+# ---- The rare-colour weights' uniform share (--rebalance) -------------------
+# 1: every colour weighs the same, so the weighted loss is MSE bit for bit;
+# the default 0.5 weighs rare colours more and trains otherwise.
+"$T" train $run --out "$tmp/rb1.weights" --loss weighted --rebalance 1 --val-every 0 >/dev/null 2>&1
+"$T" train $run --out "$tmp/rbm.weights" --val-every 0 >/dev/null 2>&1
+"$T" train $run --out "$tmp/rbh.weights" --loss weighted --val-every 0 >/dev/null 2>&1
+for w in rb1 rbm rbh; do
+  "$T" forward --weights "$tmp/$w.weights" --input "$PROBE" --output "$tmp/$w.npy"
+done
+check "--loss weighted --rebalance 1 trains exactly as --loss mse" cmp -s "$tmp/rb1.npy" "$tmp/rbm.npy"
+check "--loss weighted (rebalance 0.5) trains otherwise" sh -c "! cmp -s '$tmp/rbh.npy' '$tmp/rbm.npy'"
+check "the rebalance share is in the weights' metadata" \
+  sh -c "'$T' info '$tmp/rb1.weights' | grep -qx '  rebalance=1'"
+
 # ---- Interrupted and resumed equals uninterrupted -----------------------------
 "$T" forward --weights "$tmp/a.weights" --input "$PROBE" --output "$tmp/a.npy"
 "$T" train $run --out "$tmp/b.weights" --stop-after 5 >/dev/null 2>"$tmp/b.err"
@@ -129,7 +143,7 @@ tl=$(od -An -tu4 -j12 -N4 "$tmp/b.ckpt" | tr -d ' ')
 ckpt_text=$(dd if="$tmp/b.ckpt" bs=1 skip=16 count="$tl" 2>/dev/null \
   | grep -v -e '^elapsed=' -e '^data_hash=' | tr '\n' ' ')
 check "the checkpoint's settings text, key by key" test "$ckpt_text" = \
-  "arch=resnet18 batch=4 crop=32 seed=7 lr=0.001 schedule=cosine warmup=0 weight_decay=0 loss=mse total_steps=12 epochs_requested=0 minutes_requested=0 cache_side=160 gray_threshold=3 working_size=256 val_every=6 encoder_lr=1 teacher= teacher_share=0.8 step=5 images=23 "
+  "arch=resnet18 batch=4 crop=32 seed=7 lr=0.001 schedule=cosine warmup=0 weight_decay=0 loss=mse total_steps=12 epochs_requested=0 minutes_requested=0 cache_side=160 gray_threshold=3 working_size=256 val_every=6 encoder_lr=1 teacher= teacher_share=0.8 rebalance=0.5 step=5 images=23 "
 expect "resume with another batch size" 2 "batch differs" \
   "$T" train --resume "$tmp/b.ckpt" --batch 8 --data "$FIX/train" --out "$tmp/b.weights"
 expect "resume on other data" 1 "was made on 23 images" \

@@ -420,7 +420,7 @@ dataset_hist_add (const ds_image *im,
 }
 
 void
-dataset_weights_build (const dataset *ds, dataset_weights *out)
+dataset_weights_build (const dataset *ds, double uniform, dataset_weights *out)
 {
   uint64_t counts[DATASET_WBINS][DATASET_WBINS] = { { 0 } };
   for (int i = 0; i < ds->n; i++)
@@ -429,12 +429,12 @@ dataset_weights_build (const dataset *ds, dataset_weights *out)
   for (int i = 0; i < DATASET_WBINS; i++)
     for (int j = 0; j < DATASET_WBINS; j++)
       hist[i][j] = (double) counts[i][j];
-  dataset_weights_from_hist (hist, out);
+  dataset_weights_from_hist (hist, uniform, out);
 }
 
 void
 dataset_weights_from_hist (const double hist[DATASET_WBINS][DATASET_WBINS],
-                           dataset_weights *out)
+                           double uniform, dataset_weights *out)
 {
   double total = 0.0;
   for (int i = 0; i < DATASET_WBINS; i++)
@@ -471,7 +471,7 @@ dataset_weights_from_hist (const double hist[DATASET_WBINS][DATASET_WBINS],
   for (int i = 0; i < DATASET_WBINS; i++)
     for (int j = 0; j < DATASET_WBINS; j++)
       {
-        double w = 1.0 / (0.5 * p[i][j] + 0.5 / occupied);
+        double w = 1.0 / ((1.0 - uniform) * p[i][j] + uniform / occupied);
         out->w[i][j] = (float) w;
         mean += total > 0 ? hist[i][j] / total * w : 0.0;
       }

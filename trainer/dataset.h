@@ -87,25 +87,28 @@ int dataset_image_load (const char *path, const dataset_options *opt,
 /* The cached image as float CIE Lab (w * h * 3), malloc'ed. */
 float *dataset_lab (const ds_image *im);
 
-/* Rare-colour weights for the "weighted" loss (after Zhang, Isola and
- * Efros 2016, class rebalancing): the a,b histogram of the cached
- * training pixels in 10x10 bins over -110..110, smoothed (Gaussian, sigma
- * one bin), mixed half and half with a uniform distribution over the
- * occupied bins; the weight of a bin is the inverse of that mixture,
- * normalized so that the mean weight over the training pixels is 1. */
+/* Rare-colour weights for the "weighted" and the class loss (after
+ * Zhang, Isola and Efros 2016, class rebalancing): the a,b histogram of
+ * the cached training pixels in 10x10 bins over -110..110, smoothed
+ * (Gaussian, sigma one bin), mixed with a uniform distribution over the
+ * occupied bins, the uniform's share `uniform` (their lambda: 0.5, train
+ * --rebalance; 1 gives every bin the same weight); the weight of a bin is
+ * the inverse of that mixture, normalized so that the mean weight over
+ * the training pixels is 1. */
 #define DATASET_WBINS 22
 typedef struct dataset_weights {
   float w[DATASET_WBINS][DATASET_WBINS];
 } dataset_weights;
 
-void dataset_weights_build (const dataset *ds, dataset_weights *out);
+void dataset_weights_build (const dataset *ds, double uniform,
+                            dataset_weights *out);
 /* The same in two parts: the pixel counts of one cached image added to
  * hist, and the weights of a histogram (counts, or counts scaled by how
  * often a source is drawn). */
 void dataset_hist_add (const ds_image *im,
                        uint64_t hist[DATASET_WBINS][DATASET_WBINS]);
 void dataset_weights_from_hist (const double hist[DATASET_WBINS][DATASET_WBINS],
-                                dataset_weights *out);
+                                double uniform, dataset_weights *out);
 float dataset_weight_of (const dataset_weights *t, float a, float b);
 
 /* One training sample: a random resized crop (area 30% to 100% of the

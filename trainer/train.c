@@ -118,6 +118,7 @@ typedef struct settings {
   int64_t val_every;       /* 0: every epoch */
   char teacher[1024];      /* distillation: a class model's file, or "" */
   double teacher_share;    /* its share of each pixel's target */
+  double rebalance;        /* the uniform share of the rare-colour weights */
 } settings;
 
 /* ---- Command line ------------------------------------------------------------ */
@@ -141,7 +142,7 @@ _Static_assert (offsetof (train_args, s) == 0,
 static const settings settings_default = {
   .arch = "", .batch = 16, .crop = 128, .seed = 1, .lr = 1e-3,
   .schedule = "cosine", .warmup = -1, .loss = "mse", .encoder_lr = 1.0,
-  .teacher = "", .teacher_share = 0.8,
+  .teacher = "", .teacher_share = 0.8, .rebalance = 0.5,
   .cache_side = DATASET_DEFAULT_SHORT_SIDE,
   .gray_threshold = DATASET_DEFAULT_GRAY_THRESHOLD,
   .working_size = COLORIZE_DEFAULT_WORKING_SIZE
@@ -228,6 +229,10 @@ static const option train_options[] = {
   { .name = "--teacher-share", .type = OPT_DOUBLE, SET (teacher_share),
     .min = 0.0, .max = 1.0, .key = "teacher_share", .optional = 1,
     .meta = "X", .help = "the teacher's share of each target (default 0.8)" },
+  { .name = "--rebalance", .type = OPT_DOUBLE, SET (rebalance), .min = 0.0,
+    .max = 1.0, .key = "rebalance", .optional = 1, .meta = "X",
+    .help = "rare-colour weights 1 / ((1 - X) prior + X uniform), "
+            "--loss class and weighted (default 0.5; 1: none)" },
   OPTION_THREADS (train_args, threads),
   { .name = "--workers", .type = OPT_INT, ARG (workers), .lo = 1,
     .hi = FEEDER_MAX_THREADS, .meta = "N",
@@ -987,7 +992,7 @@ train_data (run *r)
   resolve_warmup (s);
   r->weighted = !strcmp (s->loss, "weighted");
   if (r->weighted || r->m->head_bins)
-    trainset_weights_build (&r->ts, &r->wt);
+    trainset_weights_build (&r->ts, s->rebalance, &r->wt);
   r->csv = job->rank == 0 ? csv_open (r->csv_path, r->st.step) : NULL;
   if (job->rank == 0 && !r->csv)
     return train_error (1, "cannot write %s: %s", r->csv_path,

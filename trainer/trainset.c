@@ -264,7 +264,7 @@ trainset_close (trainset *ts)
 }
 
 void
-trainset_weights_build (const trainset *ts, dataset_weights *out)
+trainset_weights_build (const trainset *ts, double uniform, dataset_weights *out)
 {
   double hist[DATASET_WBINS][DATASET_WBINS] = { { 0 } };
   _Static_assert (DATASET_WBINS == PACK_HBINS, "one a,b grid");
@@ -283,7 +283,7 @@ trainset_weights_build (const trainset *ts, dataset_weights *out)
         for (int b = 0; b < DATASET_WBINS; b++)
           hist[a][b] += (double) c[a][b] * f;
     }
-  dataset_weights_from_hist (hist, out);
+  dataset_weights_from_hist (hist, uniform, out);
 }
 
 /* ---- The order ----------------------------------------------------------------- */

@@ -80,7 +80,8 @@ void trainset_close (trainset *ts);
 
 /* The rare-colour weights of the whole set (dataset_weights_build for one
  * folder or one pack of it). */
-void trainset_weights_build (const trainset *ts, dataset_weights *out);
+void trainset_weights_build (const trainset *ts, double uniform,
+                             dataset_weights *out);
 
 /* Per-thread state for trainset_sample. */
 typedef struct trainset_cursor trainset_cursor;
