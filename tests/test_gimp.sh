@@ -53,8 +53,8 @@
 # reading, clipping and scaling hints and the core with them.
 #
 # SIGKILL at random moments of the folder procedure (tests/gimp/run-kill.sh,
-# "Cancelling a run" in plugin/README.md): for each version, 12 runs on
-# four photos killed from outside at random moments, then 4 runs in which
+# "Cancelling a run" in plugin/README.md): for each version, 24 runs on
+# four photos killed from outside at random moments, then 8 runs in which
 # gimp-console itself is killed (all it started must end by itself); the
 # input folder is
 # unchanged, every output complete or absent, at most one temporary of
@@ -244,7 +244,7 @@ mkdir -p "$KILL_IN"
 cp tests/gimp/samples/castle.png tests/gimp/samples/hills.png \
    "$KINDS/q60.jpg" "$KINDS/rgb.tif" "$KILL_IN/" ||
   notok "copy the SIGKILL test's photos"
-KILL_RUNS=${COLORIZE_KILL_RUNS:-12}
+KILL_RUNS=${COLORIZE_KILL_RUNS:-24}
 
 # ---- checks on one version's results --------------------------------------
 # check-dump's lines, each counted, with "GIMP $v: " before them.

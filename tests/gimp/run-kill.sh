@@ -18,7 +18,7 @@
 #                   run: "i pid delay-ms killed|finished".  Only processes
 #                   of that gimp-console are ever killed.
 #   GIMP killed     GKILL more sessions (COLORIZE_GIMP_KILL_RUNS, default
-#                   4), each one gimp-console running the procedure once,
+#                   8), each one gimp-console running the procedure once,
 #                   run RUNS+k into OUT/kill-out-<RUNS+k>: gimp-console
 #                   itself gets SIGKILL a random time (a fraction of run
 #                   0's duration) after the plug-in starts; every process
@@ -39,7 +39,7 @@
 set -u
 
 version=$1 plugin=$2 weights=$3 inputs=$4 out=$5 runs=${6:-12}
-gkills=${COLORIZE_GIMP_KILL_RUNS:-4}
+gkills=${COLORIZE_GIMP_KILL_RUNS:-8}
 seed=${7:-$(date +%s)}
 here=$(cd "$(dirname "$0")" && pwd)
 
