@@ -420,19 +420,6 @@ dataset_hist_add (const ds_image *im,
 }
 
 void
-dataset_weights_build (const dataset *ds, double uniform, dataset_weights *out)
-{
-  uint64_t counts[DATASET_WBINS][DATASET_WBINS] = { { 0 } };
-  for (int i = 0; i < ds->n; i++)
-    dataset_hist_add (&ds->images[i], counts);
-  double hist[DATASET_WBINS][DATASET_WBINS];
-  for (int i = 0; i < DATASET_WBINS; i++)
-    for (int j = 0; j < DATASET_WBINS; j++)
-      hist[i][j] = (double) counts[i][j];
-  dataset_weights_from_hist (hist, uniform, out);
-}
-
-void
 dataset_weights_from_hist (const double hist[DATASET_WBINS][DATASET_WBINS],
                            double uniform, dataset_weights *out)
 {

@@ -100,11 +100,9 @@ typedef struct dataset_weights {
   float w[DATASET_WBINS][DATASET_WBINS];
 } dataset_weights;
 
-void dataset_weights_build (const dataset *ds, double uniform,
-                            dataset_weights *out);
-/* The same in two parts: the pixel counts of one cached image added to
- * hist, and the weights of a histogram (counts, or counts scaled by how
- * often a source is drawn). */
+/* Built in two parts: the pixel counts of one cached image added to hist,
+ * and the weights of a histogram (counts, or counts scaled by how often a
+ * source is drawn; trainset_weights_build does both for a training set). */
 void dataset_hist_add (const ds_image *im,
                        uint64_t hist[DATASET_WBINS][DATASET_WBINS]);
 void dataset_weights_from_hist (const double hist[DATASET_WBINS][DATASET_WBINS],

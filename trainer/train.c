@@ -20,7 +20,7 @@
  *
  * Loss: --loss mse (default, the seed's) or --loss weighted: the same
  * MSE with each pixel weighted by the rarity of its true colour
- * (dataset_weights_build: rare, saturated colours count more), against
+ * (dataset_weights_from_hist: rare, saturated colours count more), against
  * the dull brown average that plain MSE learns.
  *
  * Files beside --out FILE.weights: FILE.csv (one row every --log-every

@@ -78,8 +78,8 @@ int trainset_open (trainset *ts, char *const *specs, int n_specs,
                    dataset_options *opt, int adopt, char *msg, size_t len);
 void trainset_close (trainset *ts);
 
-/* The rare-colour weights of the whole set (dataset_weights_build for one
- * folder or one pack of it). */
+/* The rare-colour weights of the whole set (dataset_weights_from_hist over
+ * the histograms of its folders and packs). */
 void trainset_weights_build (const trainset *ts, double uniform,
                              dataset_weights *out);
 

@@ -54,20 +54,33 @@ echo "$seed" > "$out/seed"
 export BABL_INHIBIT_CACHE=1
 listing () { (cd "$1" && ls -lA --time-style=+%s && md5sum *); }
 
-# The plug-in processes of gimp-console $1 running a procedure: children
-# named colorize whose command line has -run (not GIMP's -query / -init).
-plugin_pids () {
+# The live processes whose parent is $1 (zombies are not alive).
+children () {
   for stat in /proc/[0-9]*/stat; do
     read -r pid comm state ppid rest 2> /dev/null < "$stat" || continue
-    [ "$comm" = "(colorize)" ] && [ "$ppid" = "$1" ] || continue
-    tr '\0' ' ' 2> /dev/null < "/proc/$pid/cmdline" | grep -q -- ' -run ' &&
-      echo "$pid"
+    [ "$ppid" = "$1" ] && [ "$state" != Z ] && echo "$pid"
   done
 }
+alive () { # alive PID...: those of them still running
+  for p in "$@"; do
+    read -r pid comm state rest 2> /dev/null < "/proc/$p/stat" &&
+      [ "$state" != Z ] && echo "$p"
+  done
+}
+
 # Whether $2 is still gimp-console $1's colorize child.
 is_ours () {
   read -r pid comm state ppid rest 2> /dev/null < "/proc/$2/stat" &&
     [ "$comm" = "(colorize)" ] && [ "$ppid" = "$1" ]
+}
+# The plug-in processes of gimp-console $1 running a procedure: children
+# named colorize whose command line has -run (not GIMP's -query / -init).
+plugin_pids () {
+  for pid in $(children "$1"); do
+    is_ours "$1" "$pid" &&
+      tr '\0' ' ' 2> /dev/null < "/proc/$pid/cmdline" | grep -q -- ' -run ' &&
+      echo "$pid"
+  done
 }
 now_ms () { echo $(( $(date +%s%N) / 1000000 )); }
 
@@ -102,20 +115,6 @@ killer () {
       fi
     fi
     i=$((i + 1))
-  done
-}
-
-# The live processes whose parent is $1 (zombies are not alive).
-children () {
-  for stat in /proc/[0-9]*/stat; do
-    read -r pid comm state ppid rest 2> /dev/null < "$stat" || continue
-    [ "$ppid" = "$1" ] && [ "$state" != Z ] && echo "$pid"
-  done
-}
-alive () { # alive PID...: those of them still running
-  for p in "$@"; do
-    read -r pid comm state rest 2> /dev/null < "/proc/$p/stat" &&
-      [ "$state" != Z ] && echo "$p"
   done
 }
 
