@@ -683,12 +683,12 @@ nn_conv2d_workspace_floats (const conv2d_desc *d)
     return phase2_workspace_floats (d);
   if (d->algo == CONV2D_WINO)
     return max_size (nn_wino_workspace_floats (d), im2col_workspace_floats (d));
-  if (d->algo == CONV2D_WINO_SHIFT)
+  if (d->algo == CONV2D_WINO_TRAIN)
     {
       const conv2d_desc t = conv2d_transposed (d);
       return max_size (max_size (nn_wino_workspace_floats (d),
                                  nn_wino_workspace_floats (&t)),
-                       shift_workspace_floats (d));
+                       nn_wino_backward_weights_floats (d));
     }
   return im2col_workspace_floats (d);
 }
@@ -711,7 +711,7 @@ nn_conv2d_forward_workspace_floats (const conv2d_desc *d)
       const shift_geom g = phase2_geom_of (d);
       return 18 * cc + g.L * d->cin + nt * d->cout * SHIFT_BLOCK;
     }
-  if (d->algo == CONV2D_WINO || d->algo == CONV2D_WINO_SHIFT)
+  if (d->algo == CONV2D_WINO || d->algo == CONV2D_WINO_TRAIN)
     return nn_wino_workspace_floats (d);
   return im2col_workspace_floats (d);
 }
@@ -895,7 +895,7 @@ nn_conv2d_forward_fused (const conv2d_desc *d, const float *x,
       up2_forward (d, x, weight, bias, relu, y, workspace);
       return;
     }
-  if (d->algo == CONV2D_WINO || d->algo == CONV2D_WINO_SHIFT)
+  if (d->algo == CONV2D_WINO || d->algo == CONV2D_WINO_TRAIN)
     {
       nn_wino_forward (d, x, weight, 0, bias, relu, y, workspace);
       return;
@@ -988,9 +988,9 @@ nn_conv2d_backward (const conv2d_desc *d, const float *x, const float *weight,
       phase2_backward (d, x, weight, dy, dx, dweight, workspace);
       return;
     }
-  if (d->algo == CONV2D_WINO_SHIFT)
+  if (d->algo == CONV2D_WINO_TRAIN)
     {
-      shift_backward (d, x, weight, dy, NULL, dweight, workspace);
+      nn_wino_backward_weights (d, x, dy, dweight, workspace);
       if (dx)
         {
           const conv2d_desc t = conv2d_transposed (d);

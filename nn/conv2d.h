@@ -13,7 +13,7 @@
  * over contiguous views, no 9x column matrix.  Its workspace grows with
  * the batch (about 2 cin + cout padded planes), so inference keeps im2col.
  *
- * CONV2D_WINO and CONV2D_WINO_SHIFT: Winograd's F(2x2, 3x3) (winograd.h).
+ * CONV2D_WINO and CONV2D_WINO_TRAIN: Winograd's F(2x2, 3x3) (winograd.h).
  * Which layer gets which: model.c's conv_algo.
  */
 #ifndef NN_CONV2D_H
@@ -33,10 +33,10 @@ typedef enum conv2d_algo {
   /* 3x3, stride 1, padding 1: forward by Winograd's F(2x2, 3x3)
    * (winograd.h), backward as CONV2D_IM2COL (inference) */
   CONV2D_WINO = 3,
-  /* the same for training: forward and input gradient by Winograd (the
-   * gradient as the rotated kernel's convolution of dy), weight gradient
-   * by CONV2D_SHIFT's products */
-  CONV2D_WINO_SHIFT = 4,
+  /* the same for training: forward, input gradient (the rotated
+   * kernel's convolution of dy) and weight gradient
+   * (nn_wino_backward_weights) by Winograd */
+  CONV2D_WINO_TRAIN = 4,
   /* 3x3, stride 2, padding 1: CONV2D_SHIFT's products on the input's four
    * stride phases (no column matrix; forward and backward) */
   CONV2D_PHASE2 = 5

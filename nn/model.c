@@ -889,7 +889,7 @@ graph_plan (nn_graph *g, nn_pass pass)
 }
 
 /* Channels in and out from which a 3x3 stride-1 convolution goes
- * through Winograd (CONV2D_WINO, CONV2D_WINO_SHIFT): with its transforms
+ * through Winograd (CONV2D_WINO, CONV2D_WINO_TRAIN): with its transforms
  * in AVX-512 (simd.h), faster than the shifted products at every shape
  * measured from 32 channels (2026-12-02, 2 threads, forward: 64 to 64
  * at 32x32 batch 16, 7.7 against 8.6 ms; at 128x128, 7.1 against 7.8;
@@ -941,7 +941,7 @@ conv_algo (nn_graph *g, int i, int train)
     return CONV2D_UP2;
   if (nn_wino_ok (&o->cd) && o->cin >= WINO_MIN_CIN
       && o->cout >= WINO_MIN_COUT)
-    return train ? CONV2D_WINO_SHIFT : CONV2D_WINO;
+    return train ? CONV2D_WINO_TRAIN : CONV2D_WINO;
   conv2d_desc sd = o->cd;
   sd.algo = CONV2D_SHIFT;
   if (train || nn_conv2d_forward_workspace_floats (&sd) <= SHIFT_INFER_FLOATS)

@@ -1,4 +1,5 @@
-/* winograd.c - F(2x2, 3x3) convolution (see winograd.h).
+/* winograd.c - F(2x2, 3x3) convolution and its weight gradient (see
+ * winograd.h).
  *
  *   B^T = | 1  0 -1  0 |    G = | 1    0    0   |    A^T = | 1  1  1  0 |
  *         | 0  1  1  0 |        | 1/2  1/2  1/2 |          | 0  1 -1 -1 |
@@ -302,6 +303,173 @@ nn_wino_forward (const conv2d_desc *d, const float *x, const float *weight,
   const size_t ku = (nn_wino_kernel_floats (d) + 15) / 16 * 16;
   nn_wino_kernels (d, weight, flip, workspace);
   nn_wino_forward_kernels (d, x, workspace, bias, relu, y, workspace + ku);
+}
+
+/* hr (4 x len) = dy A^T, the row transform of the weight gradient, for
+ * the 2x2 output tiles of run r along output row yy of plane dyc (zeros
+ * past the image); rb: 2 len floats of scratch.  A^T's rows are (1 1 1 0)
+ * and (0 1 -1 -1): (d0, d1) -> (d0, d0 + d1, d0 - d1, -d1). */
+NN_VECTOR_CLONES static void
+wino_row_dy (const conv2d_desc *d, const wino_run *r, const float *dyc, int yy,
+             float *rb, float *hr)
+{
+  const int len = r->len;
+  float *h0 = hr, *h1 = hr + len, *h2 = hr + 2 * len, *h3 = hr + 3 * len;
+  if (yy >= d->h)
+    {
+      memset (hr, 0, 4 * (size_t) len * sizeof *hr);
+      return;
+    }
+  const float *row = dyc + (size_t) yy * d->w;
+  const int x0 = 2 * r->tx, n = 2 * len;
+  for (int m = 0; m < n; m++)
+    rb[m] = x0 + m < d->w ? row[x0 + m] : 0.0f;
+  for (int k = 0; k < len; k++)
+    {
+      const float p0 = rb[2 * k], p1 = rb[2 * k + 1];
+      h0[k] = p0;
+      h1[k] = p0 + p1;
+      h2[k] = p0 - p1;
+      h3[k] = -p1;
+    }
+}
+
+/* e (16 x cout x tb) = A dy A^T for the output tiles of the runs, channel
+ * by channel (the transpose of wino_output). */
+NN_VECTOR_CLONES static void
+wino_dy (const conv2d_desc *d, const wino_geom *g, const float *dy,
+         const wino_run *runs, int nruns, float *e, float *scratch)
+{
+  const size_t plane = (size_t) d->h * d->w, step = (size_t) d->cout * g->tb;
+  float *rb = scratch, *hb = scratch + 2 * (size_t) g->tw + 4;
+  for (int co = 0; co < d->cout; co++)
+    for (int ri = 0; ri < nruns; ri++)
+      {
+        const wino_run *r = &runs[ri];
+        const int len = r->len;
+        const float *dyc = dy + (r->i * d->cout + co) * plane;
+        wino_row_dy (d, r, dyc, 2 * r->ty, rb, hb);
+        wino_row_dy (d, r, dyc, 2 * r->ty + 1, rb, hb + 4 * (size_t) len);
+        for (int s = 0; s < 4; s++)
+          {
+            const float *a = hb + (size_t) s * len;
+            const float *b = hb + (size_t) (4 + s) * len;
+            float *e0 = e + (size_t) s * step + (size_t) co * g->tb + r->j0;
+            float *e1 = e0 + 4 * step, *e2 = e0 + 8 * step, *e3 = e0 + 12 * step;
+            for (int k = 0; k < len; k++)
+              {
+                e0[k] = a[k];
+                e1[k] = a[k] + b[k];
+                e2[k] = a[k] - b[k];
+                e3[k] = -b[k];
+              }
+          }
+      }
+}
+
+/* dweight[j] += G^T M G for the kernels j0 .. j0 + n - 1, M[xi] the sum
+ * over the nt threads' products acc[th][xi] in thread order (the
+ * transpose of wino_kernel_chunk). */
+NN_VECTOR_CLONES static void
+wino_dweight_chunk (const conv2d_desc *d, const float *acc, int nt, size_t j0,
+                    int n, float *dweight)
+{
+  const size_t cc = (size_t) d->cout * d->cin;
+  float m[16][WINO_KCHUNK], t[3][4][WINO_KCHUNK], o[9][WINO_KCHUNK];
+  for (int xi = 0; xi < 16; xi++)
+    {
+      memcpy (m[xi], acc + (size_t) xi * cc + j0, (size_t) n * sizeof (float));
+      for (int th = 1; th < nt; th++)
+        {
+          const float *a = acc + ((size_t) th * 16 + xi) * cc + j0;
+          for (int k = 0; k < n; k++)
+            m[xi][k] += a[k];
+        }
+    }
+  /* t = G^T M (3 x 4), G^T's rows (1 1/2 1/2 0), (0 1/2 -1/2 0),
+   * (0 1/2 1/2 1) */
+  for (int s = 0; s < 4; s++)
+    for (int k = 0; k < n; k++)
+      {
+        const float a = m[s][k], b = m[4 + s][k], c = m[8 + s][k];
+        const float e = m[12 + s][k];
+        t[0][s][k] = a + 0.5f * (b + c);
+        t[1][s][k] = 0.5f * (b - c);
+        t[2][s][k] = 0.5f * (b + c) + e;
+      }
+  /* o = t G (3 x 3) */
+  for (int r = 0; r < 3; r++)
+    for (int k = 0; k < n; k++)
+      {
+        const float a = t[r][0][k], b = t[r][1][k], c = t[r][2][k];
+        const float e = t[r][3][k];
+        o[3 * r][k] = a + 0.5f * (b + c);
+        o[3 * r + 1][k] = 0.5f * (b - c);
+        o[3 * r + 2][k] = 0.5f * (b + c) + e;
+      }
+  for (int k = 0; k < n; k++)
+    for (int q = 0; q < 9; q++)
+      dweight[(j0 + (size_t) k) * 9 + q] += o[q][k];
+}
+
+/* Floats of one thread's sum of the 16 products M[xi] (cout x cin). */
+static size_t
+wino_acc_floats (const conv2d_desc *d)
+{
+  return (16 * (size_t) d->cout * d->cin + 15) / 16 * 16;
+}
+
+size_t
+nn_wino_backward_weights_floats (const conv2d_desc *d)
+{
+  const wino_geom g = wino_geom_of (d);
+  const size_t nt = (size_t) omp_get_max_threads ();
+  return nt * (wino_acc_floats (d) + wino_thread_floats (d, &g));
+}
+
+void
+nn_wino_backward_weights (const conv2d_desc *d, const float *x,
+                          const float *dy, float *dweight, float *workspace)
+{
+  const wino_geom g = wino_geom_of (d);
+  const size_t cc = (size_t) d->cout * d->cin;
+  const int nt = omp_get_max_threads ();
+  const size_t per_acc = wino_acc_floats (d);
+  const size_t per_thread = wino_thread_floats (d, &g);
+  float *acc = workspace, *scratch = acc + (size_t) nt * per_acc;
+  memset (acc, 0, (size_t) nt * per_acc * sizeof (float));
+  /* each thread sums the products of its own blocks (the static schedule
+   * gives the same blocks to the same thread from run to run, so the
+   * sums are the same bits, as exact resume needs) */
+#pragma omp parallel for schedule(static, 1)
+  for (long bi = 0; bi < (long) g.blocks; bi++)
+    {
+      const int th = omp_get_thread_num ();
+      const size_t t0 = (size_t) bi * g.tb;
+      const size_t nb = g.tiles - t0 < g.tb ? g.tiles - t0 : g.tb;
+      float *v = scratch + (size_t) th * per_thread;
+      float *e = v + (size_t) 16 * d->cin * g.tb;
+      float *tmp = e + (size_t) 16 * d->cout * g.tb;
+      float *my = acc + (size_t) th * per_acc;
+      wino_run *runs = (wino_run *) (tmp + wino_scratch_floats (&g));
+      const int nruns = wino_runs (&g, t0, nb, runs);
+      wino_input (d, &g, x, runs, nruns, v, tmp);
+      wino_dy (d, &g, dy, runs, nruns, e, tmp);
+      for (int xi = 0; xi < 16; xi++)
+        cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, d->cout, d->cin,
+                     (int) nb, 1.0f, e + (size_t) xi * d->cout * g.tb,
+                     (int) g.tb, v + (size_t) xi * d->cin * g.tb, (int) g.tb,
+                     1.0f, my + xi * cc, d->cin);
+    }
+  const long chunks = (long) ((cc + WINO_KCHUNK - 1) / WINO_KCHUNK);
+#pragma omp parallel for schedule(static)
+  for (long c = 0; c < chunks; c++)
+    {
+      const size_t j0 = (size_t) c * WINO_KCHUNK;
+      wino_dweight_chunk (d, acc, nt, j0,
+                          (int) (cc - j0 < WINO_KCHUNK ? cc - j0 : WINO_KCHUNK),
+                          dweight);
+    }
 }
 
 void

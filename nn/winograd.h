@@ -51,4 +51,21 @@ void nn_wino_forward_kernels (const conv2d_desc *d, const float *x,
                               const float *u, const float *bias, int relu,
                               float *y, float *workspace);
 
+/* The weight gradient: dweight (cout x cin x 3 x 3) += the gradient of
+ * the convolution of x for the output gradient dy (n x cout x h x w).
+ * By the transpose of the forward pass (the input transform V as there):
+ *
+ *   E[xi] (cout x tiles) = (A dy A^T)[xi]  for each 2x2 output tile
+ *   N[xi] = E[xi] V[xi]^T                  16 sgemms (cout x cin)
+ *   dweight += G^T N G                     per kernel
+ *
+ * 16 multiply-adds per 4 outputs and channel pair instead of 36.  Each
+ * thread sums the blocks the static schedule gives it, and the threads'
+ * sums are added in thread order: the same bits from run to run for a
+ * given thread count.  Workspace: nn_wino_backward_weights_floats. */
+size_t nn_wino_backward_weights_floats (const conv2d_desc *d);
+void nn_wino_backward_weights (const conv2d_desc *d, const float *x,
+                               const float *dy, float *dweight,
+                               float *workspace);
+
 #endif
