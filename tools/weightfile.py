@@ -66,3 +66,31 @@ def read(path):
     if pos != len(data) - 4:
         raise ValueError("%s: %d unexpected bytes before the checksum" % (path, len(data) - 4 - pos))
     return arch, scaling, metadata, tensors
+
+
+def set_metadata(src, dst, pairs):
+    """Copies src to dst with the metadata keys of pairs ("key=value")
+    replaced, or appended when absent; the tensors are unchanged."""
+    arch, scaling, metadata, tensors = read(src)
+    lines = [l for l in metadata.split("\n") if l]
+    for pair in pairs:
+        key, eq, _ = pair.partition("=")
+        if not eq or not key:
+            raise ValueError("%s: expected key=value" % pair)
+        found = [i for i, l in enumerate(lines) if l.partition("=")[0] == key]
+        if found:
+            lines[found[-1]] = pair
+        else:
+            lines.append(pair)
+    write(dst, arch, tensors, scaling, "\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    import sys
+    if len(sys.argv) < 5 or sys.argv[1] != "set":
+        sys.exit("usage: weightfile.py set IN.weights OUT.weights key=value ...\n"
+                 "  e.g. chroma_scale=1.125 temperature=1.0")
+    try:
+        set_metadata(sys.argv[2], sys.argv[3], sys.argv[4:])
+    except (OSError, ValueError) as e:
+        sys.exit("weightfile.py: %s" % e)
