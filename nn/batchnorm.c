@@ -29,70 +29,106 @@ bn_apply (const batchnorm_desc *d, const float *x, float *y, int ch,
     }
 }
 
+/* The sum of channel ch over the batch. */
+static double
+bn_sum (const batchnorm_desc *d, const float *x, int ch)
+{
+  double sum = 0.0;
+  for (int i = 0; i < d->n; i++)
+    {
+      const float *xp = AT (x, d, i, ch);
+#pragma omp simd reduction(+:sum)
+      for (int p = 0; p < d->hw; p++)
+        sum += xp[p];
+    }
+  return sum;
+}
+
+/* The sum of the squares of channel ch less mean. */
+static double
+bn_centred_squares (const batchnorm_desc *d, const float *x, int ch,
+                    double mean)
+{
+  double sq = 0.0;
+  for (int i = 0; i < d->n; i++)
+    {
+      const float *xp = AT (x, d, i, ch);
+#pragma omp simd reduction(+:sq)
+      for (int p = 0; p < d->hw; p++)
+        {
+          const double t = xp[p] - mean;
+          sq += t * t;
+        }
+    }
+  return sq;
+}
+
+/* Channel ch's output, saved statistics and running averages, from its
+ * mean (as saved, a float) and its sum of centred squares sq. */
+static void
+bn_finish (const batchnorm_desc *d, const float *x, const float *gamma,
+           const float *beta, float *running_mean, float *running_var,
+           float *y, float *save_invstd, int ch, double mean, double sq,
+           double count)
+{
+  const double var = sq / count;
+  const double invstd = 1.0 / sqrt (var + d->eps);
+  const float scale = (float) (gamma[ch] * invstd);
+  const float shift = (float) (beta[ch] - mean * gamma[ch] * invstd);
+  bn_apply (d, x, y, ch, scale, shift);
+  save_invstd[ch] = (float) invstd;
+  const double unbiased = count > 1 ? var * count / (count - 1) : var;
+  running_mean[ch] = (float) ((1.0 - d->momentum) * running_mean[ch]
+                              + d->momentum * mean);
+  running_var[ch] = (float) ((1.0 - d->momentum) * running_var[ch]
+                             + d->momentum * unbiased);
+}
+
+/* Without a reduction across processes each channel goes through its
+ * three passes (sum, centred squares, output) at once, while its planes
+ * are still in cache: one read of x from memory instead of three, the
+ * same operations in the same order, so the same bits.  With one, the
+ * sums must be complete before the next pass, channel after channel. */
 int
 nn_batchnorm_forward_train (const batchnorm_desc *d, const float *x,
                          const float *gamma, const float *beta,
                          float *running_mean, float *running_var, float *y,
                          float *save_mean, float *save_invstd)
 {
+  const double hw_count = (double) d->n * d->hw;
+  if (!d->reduce)
+    {
+#pragma omp parallel for schedule(static)
+      for (int ch = 0; ch < d->c; ch++)
+        {
+          const double sum = bn_sum (d, x, ch);
+          save_mean[ch] = (float) (sum / hw_count);
+          const double sq = bn_centred_squares (d, x, ch, sum / hw_count);
+          bn_finish (d, x, gamma, beta, running_mean, running_var, y,
+                     save_invstd, ch, save_mean[ch], sq, hw_count);
+        }
+      return 0;
+    }
   /* sums[0..c): per-channel sums, then centred squares; sums[c]: count */
   double *sums = malloc (sizeof (double) * ((size_t) d->c + 1));
   if (!sums)
     return -1;
 #pragma omp parallel for schedule(static)
   for (int ch = 0; ch < d->c; ch++)
-    {
-      double sum = 0.0;
-      for (int i = 0; i < d->n; i++)
-        {
-          const float *xp = AT (x, d, i, ch);
-#pragma omp simd reduction(+:sum)
-          for (int p = 0; p < d->hw; p++)
-            sum += xp[p];
-        }
-      sums[ch] = sum;
-    }
-  sums[d->c] = (double) d->n * d->hw;
-  if (d->reduce)
-    d->reduce (sums, d->c + 1, d->reduce_data);
+    sums[ch] = bn_sum (d, x, ch);
+  sums[d->c] = hw_count;
+  d->reduce (sums, d->c + 1, d->reduce_data);
   const double count = sums[d->c];
   for (int ch = 0; ch < d->c; ch++)
     save_mean[ch] = (float) (sums[ch] / count);
 #pragma omp parallel for schedule(static)
   for (int ch = 0; ch < d->c; ch++)
-    {
-      const double mean = sums[ch] / count;
-      double sq = 0.0;
-      for (int i = 0; i < d->n; i++)
-        {
-          const float *xp = AT (x, d, i, ch);
-#pragma omp simd reduction(+:sq)
-          for (int p = 0; p < d->hw; p++)
-            {
-              const double t = xp[p] - mean;
-              sq += t * t;
-            }
-        }
-      sums[ch] = sq;
-    }
-  if (d->reduce)
-    d->reduce (sums, d->c, d->reduce_data);
+    sums[ch] = bn_centred_squares (d, x, ch, sums[ch] / count);
+  d->reduce (sums, d->c, d->reduce_data);
 #pragma omp parallel for schedule(static)
   for (int ch = 0; ch < d->c; ch++)
-    {
-      const double mean = save_mean[ch];
-      const double var = sums[ch] / count;
-      const double invstd = 1.0 / sqrt (var + d->eps);
-      const float scale = (float) (gamma[ch] * invstd);
-      const float shift = (float) (beta[ch] - mean * gamma[ch] * invstd);
-      bn_apply (d, x, y, ch, scale, shift);
-      save_invstd[ch] = (float) invstd;
-      const double unbiased = count > 1 ? var * count / (count - 1) : var;
-      running_mean[ch] = (float) ((1.0 - d->momentum) * running_mean[ch]
-                                  + d->momentum * mean);
-      running_var[ch] = (float) ((1.0 - d->momentum) * running_var[ch]
-                                 + d->momentum * unbiased);
-    }
+    bn_finish (d, x, gamma, beta, running_mean, running_var, y, save_invstd,
+               ch, save_mean[ch], sums[ch], count);
   free (sums);
   return 0;
 }
@@ -114,12 +150,110 @@ nn_batchnorm_forward_infer (const batchnorm_desc *d, const float *x,
     }
 }
 
+/* Channel ch's sums of dy and of dy (x - mean) over the batch, dy masked
+ * by the fused ReLU's output when there is one. */
+static void
+bn_grad_sums (const batchnorm_desc *d, const float *x, const float *dy,
+              int ch, double mu, double *sdy_out, double *sdyx_out)
+{
+  double sdy = 0.0, sdyx = 0.0;
+  for (int i = 0; i < d->n; i++)
+    {
+      const float *xp = AT (x, d, i, ch);
+      const float *gp = AT (dy, d, i, ch);
+      const float *rp = d->relu_y ? AT (d->relu_y, d, i, ch) : NULL;
+      if (rp)
+#pragma omp simd reduction(+:sdy, sdyx)
+        for (int p = 0; p < d->hw; p++)
+          {
+            const float gq = gp[p]; /* loaded unconditionally: vectorizes */
+            const float gv = rp[p] > 0.0f ? gq : 0.0f;
+            sdy += gv;
+            sdyx += gv * (xp[p] - mu);
+          }
+      else
+#pragma omp simd reduction(+:sdy, sdyx)
+        for (int p = 0; p < d->hw; p++)
+          {
+            sdy += gp[p];
+            sdyx += gp[p] * (xp[p] - mu);
+          }
+    }
+  *sdy_out = sdy;
+  *sdyx_out = sdyx;
+}
+
+/* Channel ch of dx, from its sums over the whole batch (training) or
+ * from the running statistics alone (not training). */
+static void
+bn_grad_input (const batchnorm_desc *d, int training, const float *x,
+               const float *dy, const float *gamma, const float *mean,
+               const float *invstd, float *dx, int ch, double sdy,
+               double sdyx, double count)
+{
+  const double mu = mean[ch], is = invstd[ch];
+  const double g = gamma[ch] * is;
+  /* training: dx = g * (dy - mean(dy) - xhat * mean(dy * xhat));
+   * else dx = g * dy */
+  const double mdy = training ? sdy / count : 0.0;
+  const double k = training ? sdyx * is * is / count : 0.0;
+  for (int i = 0; i < d->n; i++)
+    {
+      const float *xp = AT (x, d, i, ch);
+      const float *gp = AT (dy, d, i, ch);
+      float *op = AT (dx, d, i, ch);
+      const float *rp = d->relu_y ? AT (d->relu_y, d, i, ch) : NULL;
+      if (training && rp)
+#pragma omp simd
+        for (int p = 0; p < d->hw; p++)
+          {
+            const float gq = gp[p];
+            op[p] = (float) (g * ((rp[p] > 0.0f ? gq : 0.0f)
+                                  - mdy - (xp[p] - mu) * k));
+          }
+      else if (training)
+#pragma omp simd
+        for (int p = 0; p < d->hw; p++)
+          op[p] = (float) (g * (gp[p] - mdy - (xp[p] - mu) * k));
+      else if (rp)
+#pragma omp simd
+        for (int p = 0; p < d->hw; p++)
+          {
+            const float gq = gp[p];
+            op[p] = (float) (g * (rp[p] > 0.0f ? gq : 0.0f));
+          }
+      else
+#pragma omp simd
+        for (int p = 0; p < d->hw; p++)
+          op[p] = (float) (g * gp[p]);
+    }
+}
+
+/* As the forward pass: channel by channel at once unless the sums must
+ * first be reduced across processes. */
 int
 nn_batchnorm_backward (const batchnorm_desc *d, int training, const float *x,
                     const float *dy, const float *gamma, const float *mean,
                     const float *invstd, float *dx, float *dgamma,
                     float *dbeta)
 {
+  const double hw_count = (double) d->n * d->hw;
+  const int reduced = dx && training && d->reduce;
+  if (!reduced)
+    {
+#pragma omp parallel for schedule(static)
+      for (int ch = 0; ch < d->c; ch++)
+        {
+          double sdy, sdyx;
+          bn_grad_sums (d, x, dy, ch, mean[ch], &sdy, &sdyx);
+          dbeta[ch] += (float) sdy;
+          dgamma[ch] += (float) (sdyx * invstd[ch]);
+          if (dx)
+            bn_grad_input (d, training, x, dy, gamma, mean, invstd, dx, ch,
+                           sdy, sdyx, hw_count);
+        }
+      return 0;
+    }
   /* sums: sum(dy) per channel, sum(dy * (x - mean)) per channel, count */
   double *sums = malloc (sizeof (double) * (2 * (size_t) d->c + 1));
   if (!sums)
@@ -127,91 +261,16 @@ nn_batchnorm_backward (const batchnorm_desc *d, int training, const float *x,
 #pragma omp parallel for schedule(static)
   for (int ch = 0; ch < d->c; ch++)
     {
-      const double mu = mean[ch];
-      double sdy = 0.0, sdyx = 0.0;
-      for (int i = 0; i < d->n; i++)
-        {
-          const float *xp = AT (x, d, i, ch);
-          const float *gp = AT (dy, d, i, ch);
-          const float *rp = d->relu_y ? AT (d->relu_y, d, i, ch) : NULL;
-          if (rp)
-#pragma omp simd reduction(+:sdy, sdyx)
-            for (int p = 0; p < d->hw; p++)
-              {
-                const float gq = gp[p]; /* loaded unconditionally: vectorizes */
-                const float gv = rp[p] > 0.0f ? gq : 0.0f;
-                sdy += gv;
-                sdyx += gv * (xp[p] - mu);
-              }
-          else
-#pragma omp simd reduction(+:sdy, sdyx)
-            for (int p = 0; p < d->hw; p++)
-              {
-                sdy += gp[p];
-                sdyx += gp[p] * (xp[p] - mu);
-              }
-        }
-      sums[ch] = sdy;
-      sums[d->c + ch] = sdyx;
-      dbeta[ch] += (float) sdy;
-      dgamma[ch] += (float) (sdyx * invstd[ch]);
+      bn_grad_sums (d, x, dy, ch, mean[ch], &sums[ch], &sums[d->c + ch]);
+      dbeta[ch] += (float) sums[ch];
+      dgamma[ch] += (float) (sums[d->c + ch] * invstd[ch]);
     }
-  sums[2 * d->c] = (double) d->n * d->hw;
-  if (dx && training && d->reduce)
-    d->reduce (sums, 2 * d->c + 1, d->reduce_data);
-  if (dx)
-    {
-      const double count = sums[2 * d->c];
+  sums[2 * d->c] = hw_count;
+  d->reduce (sums, 2 * d->c + 1, d->reduce_data);
 #pragma omp parallel for schedule(static)
-      for (int ch = 0; ch < d->c; ch++)
-        {
-          const double mu = mean[ch], is = invstd[ch];
-          const double g = gamma[ch] * is;
-          if (training)
-            {
-              /* dx = g * (dy - mean(dy) - xhat * mean(dy * xhat)) */
-              const double mdy = sums[ch] / count;
-              const double k = sums[d->c + ch] * is * is / count;
-              for (int i = 0; i < d->n; i++)
-                {
-                  const float *xp = AT (x, d, i, ch);
-                  const float *gp = AT (dy, d, i, ch);
-                  float *op = AT (dx, d, i, ch);
-                  const float *rp = d->relu_y ? AT (d->relu_y, d, i, ch) : NULL;
-                  if (rp)
-#pragma omp simd
-                    for (int p = 0; p < d->hw; p++)
-                      {
-                        const float gq = gp[p];
-                        op[p] = (float) (g * ((rp[p] > 0.0f ? gq : 0.0f)
-                                              - mdy - (xp[p] - mu) * k));
-                      }
-                  else
-#pragma omp simd
-                    for (int p = 0; p < d->hw; p++)
-                      op[p] = (float) (g * (gp[p] - mdy - (xp[p] - mu) * k));
-                }
-            }
-          else
-            for (int i = 0; i < d->n; i++)
-              {
-                const float *gp = AT (dy, d, i, ch);
-                float *op = AT (dx, d, i, ch);
-                const float *rp = d->relu_y ? AT (d->relu_y, d, i, ch) : NULL;
-                if (rp)
-#pragma omp simd
-                  for (int p = 0; p < d->hw; p++)
-                    {
-                      const float gq = gp[p];
-                      op[p] = (float) (g * (rp[p] > 0.0f ? gq : 0.0f));
-                    }
-                else
-#pragma omp simd
-                  for (int p = 0; p < d->hw; p++)
-                    op[p] = (float) (g * gp[p]);
-              }
-        }
-    }
+  for (int ch = 0; ch < d->c; ch++)
+    bn_grad_input (d, training, x, dy, gamma, mean, invstd, dx, ch, sums[ch],
+                   sums[d->c + ch], sums[2 * d->c]);
   free (sums);
   return 0;
 }
