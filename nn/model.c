@@ -29,6 +29,7 @@
 #include "activation.h"
 #include "batchnorm.h"
 #include "blas.h"
+#include "context.h"
 #include "conv2d.h"
 #include "winograd.h"
 #include "head.h"
@@ -48,7 +49,8 @@ typedef enum op_kind {
   OP_TANH,
   OP_MAXPOOL,
   OP_UPSAMPLE2,
-  OP_ADD
+  OP_ADD,
+  OP_CONTEXT      /* in + W mean (in2): context.h */
 } op_kind;
 
 typedef enum init_kind {
@@ -355,6 +357,19 @@ b_add (builder *b, int x, int y)
   return o ? o->out : 0;
 }
 
+/* x + W mean (s) (context.h): W is "context.weight", zero at first. */
+static int
+b_context (builder *b, int x, int s)
+{
+  int c = act_c (b, x), cs = act_c (b, s);
+  op *o = b_op (b, OP_CONTEXT, x, s, c);
+  if (!o)
+    return 0;
+  int shape[2] = { c, cs };
+  o->weight = b_param (b, "context", ".weight", 2, shape, 1, INIT_ZERO, 0);
+  return o->out;
+}
+
 /* The colour-class head's bin centres (Q x 2, not trained). */
 static void
 build_head_bins (builder *b, int q)
@@ -421,9 +436,11 @@ build_basic_block (builder *b, int x, const char *prefix, int planes,
 
 /* The seed's ColorizationNet: resnet18 children 0..5 with a one-channel
  * conv1, then the upsampling decoder; with the class head its last
- * convolution gives Q logits at half resolution (no last upsampling). */
+ * convolution gives Q logits at half resolution (no last upsampling).
+ * With context, the encoder's mean over the image is added to the
+ * decoder's first block (after its ReLU, before the first upsampling). */
 static void
-build_resnet18 (builder *b, int q)
+build_resnet18 (builder *b, int q, int context)
 {
   int x = b_conv (b, 0, "midlevel_resnet.0", 64, 7, 2, 3, 0,
                   INIT_KAIMING_FAN_OUT_SUM3);
@@ -432,9 +449,11 @@ build_resnet18 (builder *b, int q)
   x = build_basic_block (b, x, "midlevel_resnet.4.0", 64, 1);
   x = build_basic_block (b, x, "midlevel_resnet.4.1", 64, 1);
   x = build_basic_block (b, x, "midlevel_resnet.5.0", 128, 2);
-  x = build_basic_block (b, x, "midlevel_resnet.5.1", 128, 1);
-  x = b_conv (b, x, "upsample.0", 128, 3, 1, 1, 1, INIT_UNIFORM_FAN_IN);
+  const int enc = build_basic_block (b, x, "midlevel_resnet.5.1", 128, 1);
+  x = b_conv (b, enc, "upsample.0", 128, 3, 1, 1, 1, INIT_UNIFORM_FAN_IN);
   x = b_simple (b, OP_RELU, b_bn (b, x, "upsample.1"));
+  if (context)
+    x = b_context (b, x, enc);
   x = b_simple (b, OP_UPSAMPLE2, x);
   x = b_conv (b, x, "upsample.4", 64, 3, 1, 1, 1, INIT_UNIFORM_FAN_IN);
   x = b_simple (b, OP_RELU, b_bn (b, x, "upsample.5"));
@@ -544,6 +563,26 @@ nn_code
 nn_model_build_head (nn_arch arch, int head_bins, nn_model **out,
                      nn_error *err)
 {
+  return nn_model_build_full (arch, head_bins, 0, out, err);
+}
+
+nn_code
+nn_model_new_full (nn_arch arch, int head_bins, int context, nn_model **out,
+                   nn_error *err)
+{
+  nn_code rc = nn_model_build_full (arch, head_bins, context, out, err);
+  if (rc == NN_OK && (rc = nn_model_alloc (*out, err)) != NN_OK)
+    {
+      nn_model_free (*out);
+      *out = NULL;
+    }
+  return rc;
+}
+
+nn_code
+nn_model_build_full (nn_arch arch, int head_bins, int context, nn_model **out,
+                     nn_error *err)
+{
   *out = NULL;
   nn_blas_init ();
   if ((unsigned) arch >= NN_ARCH_COUNT)
@@ -551,11 +590,15 @@ nn_model_build_head (nn_arch arch, int head_bins, nn_model **out,
   if (head_bins && (head_bins < 2 || head_bins > NN_HEAD_MAX_BINS))
     return nn_error_set (err, NN_ERR_ARG, "a colour-class head of %d bins, "
                          "expected 2..%d", head_bins, NN_HEAD_MAX_BINS);
+  if (context && arch != NN_ARCH_RESNET18)
+    return nn_error_set (err, NN_ERR_ARG, "global context is for resnet18, "
+                         "not %s", nn_arch_name (arch));
   nn_model *m = calloc (1, sizeof *m);
   if (!m)
     return nn_error_set (err, NN_ERR_NOMEM, "out of memory for a model");
   m->arch = arch;
   m->head_bins = head_bins;
+  m->context = !!context;
   m->scaling = NN_DEFAULT_SCALING;
   m->bn_momentum = 0.1f;
   m->bn_eps = 1e-5f;
@@ -573,7 +616,7 @@ nn_model_build_head (nn_arch arch, int head_bins, nn_model **out,
   if (arch == NN_ARCH_CNN)
     build_cnn (&b, head_bins);
   else
-    build_resnet18 (&b, head_bins);
+    build_resnet18 (&b, head_bins, context);
   if (b.failed)
     {
       nn_model_free (m);
@@ -582,7 +625,7 @@ nn_model_build_head (nn_arch arch, int head_bins, nn_model **out,
                            nn_arch_name (arch));
     }
   graph_count_uses (m->graph);
-  if (head_bins && nn_model_set_metadata (m, "", err))
+  if ((head_bins || context) && nn_model_set_metadata (m, "", err))
     {
       nn_model_free (m);
       return NN_ERR_NOMEM;
@@ -715,8 +758,9 @@ nn_metadata_head_bins (const char *text)
   return v == floor (v) && v >= 2 && v <= NN_HEAD_MAX_BINS ? (int) v : -1;
 }
 
-/* The text without its head_bins lines, and with "head_bins=Q" first when
- * the model has the class head: the file always says which head it has. */
+/* The text without its head_bins and context lines, and with "head_bins=Q"
+ * first when the model has the class head, then "context=1" when it has
+ * the global context: the file always says which network it holds. */
 nn_code
 nn_model_set_metadata (nn_model *m, const char *text, nn_error *err)
 {
@@ -726,11 +770,13 @@ nn_model_set_metadata (nn_model *m, const char *text, nn_error *err)
     return nn_error_set (err, NN_ERR_NOMEM, "out of memory for metadata");
   size_t n = m->head_bins ? (size_t) sprintf (copy, "head_bins=%d\n",
                                               m->head_bins) : 0;
+  if (m->context)
+    n += (size_t) sprintf (copy + n, "context=1\n");
   for (const char *p = text; *p;)
     {
       const char *e = strchr (p, '\n');
       size_t len = e ? (size_t) (e - p) + 1 : strlen (p);
-      if (strncmp (p, "head_bins=", 10))
+      if (strncmp (p, "head_bins=", 10) && strncmp (p, "context=", 8))
         {
           memcpy (copy + n, p, len);
           n += len;
@@ -1027,7 +1073,7 @@ nn_model_forward_flops (const nn_model *m, int h, int w)
 /* Profile                                                              */
 
 static const char *const op_kind_names[] = {
-  "conv", "bn", "relu", "tanh", "maxpool", "upsample", "add"
+  "conv", "bn", "relu", "tanh", "maxpool", "upsample", "add", "context"
 };
 
 /* The name of a parameter without its ".weight" suffix. */
@@ -1122,6 +1168,7 @@ elementwise_in_place (const op *o, nn_pass pass)
     case OP_ADD:
       return 1;
     case OP_BN:
+    case OP_CONTEXT:  /* training: its input is a fused ReLU's mask */
       return pass == NN_PASS_INFER;
     default:
       return 0;
@@ -1303,6 +1350,14 @@ op_forward (nn_model *m, const op *o, nn_pass pass)
     case OP_ADD:
       nn_add_forward (x, g->acts[o->in2].data, out->data, count);
       return 0;
+    case OP_CONTEXT:
+      {
+        const act *s = &g->acts[o->in2];
+        nn_context_desc cd = { n, in->c, in->h * in->w, s->c, s->h * s->w };
+        nn_context_forward (&cd, x, s->data, m->params[o->weight].data,
+                            out->data);
+        return 0;
+      }
     }
   return 0;
 }
@@ -1492,7 +1547,8 @@ nn_model_backward (nn_model *m, const float *doutput, float *dinput,
       const double t0 = g->profiling ? omp_get_wtime () : 0.0;
       /* ops whose input gradient can reuse dy's buffer */
       const int reuse = (o->kind == OP_RELU || o->kind == OP_TANH
-                         || o->kind == OP_ADD) && !in->grad;
+                         || o->kind == OP_ADD || o->kind == OP_CONTEXT)
+                        && !in->grad;
       if (need_dx)
         {
           dx = reuse ? dy : grad_target (g, gin);
@@ -1546,6 +1602,24 @@ nn_model_backward (nn_model *m, const float *doutput, float *dinput,
               goto nomem;
             memcpy (d2, dy, count * sizeof (float));
             grad_commit (g, o->in2, d2);
+            if (dx && !reuse)
+              memcpy (dx, dy, count * sizeof (float));
+          }
+          break;
+        case OP_CONTEXT:
+          {
+            const act *s = &g->acts[o->in2];
+            nn_context_desc cd = { g->batch, in->c, in->h * in->w, s->c,
+                                   s->h * s->w };
+            float *ds = grad_target (g, o->in2);
+            if (!ds || nn_context_backward (&cd, s->data,
+                                            m->params[o->weight].data, dy,
+                                            ds, m->params[o->weight].grad))
+              {
+                pool_put (g, ds);
+                goto nomem;
+              }
+            grad_commit (g, o->in2, ds);
             if (dx && !reuse)
               memcpy (dx, dy, count * sizeof (float));
           }

@@ -89,6 +89,9 @@ typedef struct nn_model {
    * w); Q > 0 for the colour-class head (nn/head.h): output n x Q x h/2 x
    * w/2 logits, bin centres in the tensor "head.bins" (Q x 2). */
   int head_bins;
+  /* 1: resnet18 with the global context (nn/context.h; metadata
+   * "context=1", tensor "context.weight"); 0: the seed's network. */
+  int context;
   float *decoded;          /* nn_model_ab's buffer for a class head */
   size_t decoded_size;
   nn_graph *graph;
@@ -109,6 +112,11 @@ nn_code nn_model_build_head (nn_arch arch, int head_bins, nn_model **out,
                              nn_error *err);
 nn_code nn_model_new_head (nn_arch arch, int head_bins, nn_model **out,
                            nn_error *err);
+/* The same with the global context (context 1, resnet18 only). */
+nn_code nn_model_build_full (nn_arch arch, int head_bins, int context,
+                             nn_model **out, nn_error *err);
+nn_code nn_model_new_full (nn_arch arch, int head_bins, int context,
+                           nn_model **out, nn_error *err);
 nn_code nn_model_alloc (nn_model *m, nn_error *err);
 
 /* The initialization PyTorch uses for the reference modules, from a seeded
@@ -120,7 +128,8 @@ size_t nn_model_param_count (const nn_model *m);
 nn_param *nn_model_find (nn_model *m, const char *name);
 
 /* Replaces the metadata text (copied); a class-head model's text always
- * starts with "head_bins=Q" (any other head_bins line is dropped). */
+ * starts with "head_bins=Q", a context model's has "context=1" next (any
+ * other head_bins or context line is dropped). */
 nn_code nn_model_set_metadata (nn_model *m, const char *text, nn_error *err);
 /* The number on a metadata text's first "key=" line: 1 with *out set, 0
  * when there is no such line, -1 when its value is not a number. */

@@ -287,11 +287,20 @@ nn_weights_load_memory (const void *data, size_t size, const char *what,
   memcpy (meta, c.data + meta_pos, meta_len);
   meta[meta_len] = '\0';
   int head_bins = nn_metadata_head_bins (meta);
+  double context = 0.0;
+  int has_context = nn_metadata_number (meta, "context", &context);
   free (meta);
   if (head_bins < 0)
     return nn_error_set (err, NN_ERR_FORMAT, "%s: metadata head_bins is not "
                          "an integer in 2..%d", c.what, NN_HEAD_MAX_BINS);
-  if ((rc = nn_model_build_head (arch, head_bins, &m, err)))
+  if (has_context < 0 || (context != 0.0 && context != 1.0))
+    return nn_error_set (err, NN_ERR_FORMAT, "%s: metadata context is not "
+                         "0 or 1", c.what);
+  if (context != 0.0 && arch != NN_ARCH_RESNET18)
+    return nn_error_set (err, NN_ERR_FORMAT, "%s: metadata context=1 in a "
+                         "%s network: the global context is resnet18's",
+                         c.what, nn_arch_name (arch));
+  if ((rc = nn_model_build_full (arch, head_bins, context != 0.0, &m, err)))
     return rc;
   m->scaling = s;
   free (m->metadata);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include "activation.h"
 #include "batchnorm.h"
+#include "context.h"
 #include "conv2d.h"
 #include "loss.h"
 #include "pool.h"
@@ -544,6 +545,83 @@ test_maxpool_shapes (void)
     }
 }
 
+/* ------------------------------------------------------------------ */
+/* Global context: forward against the formula in doubles, backward by
+ * finite differences (x, s and W), y in place over x. */
+
+typedef struct context_ctx {
+  nn_context_desc d;
+  float *x, *s, *w, *y, *r;
+} context_ctx;
+
+static double
+context_loss (void *p)
+{
+  context_ctx *c = p;
+  nn_context_forward (&c->d, c->x, c->s, c->w, c->y);
+  return dot (c->y, c->r, (size_t) c->d.n * c->d.c * c->d.hw);
+}
+
+static void
+test_context (int n, int ch, int hw, int cs, int shw)
+{
+  char label[96];
+  snprintf (label, sizeof label, "context n%d c%d hw%d cs%d shw%d", n, ch,
+            hw, cs, shw);
+  const size_t ny = (size_t) n * ch * hw, ns = (size_t) n * cs * shw;
+  context_ctx c = { { n, ch, hw, cs, shw }, randv (ny, 1.0f),
+                    randv (ns, 2.0f), randv ((size_t) ch * cs, 0.5f),
+                    malloc (ny * sizeof (float)), randv (ny, 1.0f) };
+  float *ref = malloc (ny * sizeof (float));
+  for (int i = 0; i < n; i++)
+    for (int o = 0; o < ch; o++)
+      {
+        double b = 0.0;
+        for (int j = 0; j < cs; j++)
+          {
+            double m = 0.0;
+            for (int k = 0; k < shw; k++)
+              m += c.s[((size_t) i * cs + j) * shw + k];
+            b += (double) c.w[o * cs + j] * (m / shw);
+          }
+        for (int k = 0; k < hw; k++)
+          {
+            size_t at = ((size_t) i * ch + o) * hw + k;
+            ref[at] = (float) (c.x[at] + b);
+          }
+      }
+  nn_context_forward (&c.d, c.x, c.s, c.w, c.y);
+  CHECK (rel_err (c.y, ref, ny) < 1e-6, "%s: forward off the formula by %.3g",
+         label, rel_err (c.y, ref, ny));
+  float *inplace = malloc (ny * sizeof (float));
+  memcpy (inplace, c.x, ny * sizeof (float));
+  nn_context_forward (&c.d, inplace, c.s, c.w, inplace);
+  CHECK (!memcmp (inplace, c.y, ny * sizeof (float)),
+         "%s: in place differs", label);
+  float *ds = malloc (ns * sizeof (float));
+  float *dw = calloc ((size_t) ch * cs, sizeof (float));
+  CHECK (nn_context_backward (&c.d, c.s, c.w, c.r, ds, dw) == 0,
+         "%s: backward failed", label);
+  char l2[128];
+  snprintf (l2, sizeof l2, "%s dx", label);
+  fd_check (l2, context_loss, &c, c.x, c.r, ny);  /* dx = dy */
+  snprintf (l2, sizeof l2, "%s ds", label);
+  fd_check (l2, context_loss, &c, c.s, ds, ns);
+  snprintf (l2, sizeof l2, "%s dw", label);
+  fd_check (l2, context_loss, &c, c.w, dw, (size_t) ch * cs);
+  /* dw accumulates */
+  float *dw2 = malloc ((size_t) ch * cs * sizeof (float));
+  memcpy (dw2, dw, (size_t) ch * cs * sizeof (float));
+  nn_context_backward (&c.d, c.s, c.w, c.r, NULL, dw2);
+  double worst = 0.0;
+  for (int i = 0; i < ch * cs; i++)
+    worst = fmax (worst, fabs (dw2[i] - 2.0 * dw[i]));
+  CHECK (worst <= 1e-5 * (1.0 + fabs (dw[0])), "%s: dw does not accumulate "
+         "(%.3g off)", label, worst);
+  free (c.x); free (c.s); free (c.w); free (c.y); free (c.r);
+  free (ref); free (inplace); free (ds); free (dw); free (dw2);
+}
+
 static void
 test_conv (int n, int cin, int h, int w, int cout, int k, int stride, int pad,
            int bias)
@@ -596,5 +674,8 @@ main (void)
     test_simple (k);
   test_maxpool_values ();
   test_maxpool_shapes ();
+  test_context (2, 3, 20, 4, 6);
+  test_context (3, 5, 1, 7, 9);
+  test_context (1, 4, 12, 3, 1);
   return test_report ("test_layers");
 }

@@ -116,6 +116,7 @@ typedef struct init_args {
   char head[8];
   const char *out, *encoder, *data, *from;
   uint64_t seed;
+  int context;
 } init_args;
 
 #define ARG(f) .at = offsetof (init_args, f)
@@ -137,6 +138,9 @@ static const option init_options[] = {
     .help = "photos that set the encoder's batch norms" },
   { .name = "--from", .type = OPT_STRING, ARG (from), .meta = "FILE.weights",
     .help = "copy the tensors of the same name and shape" },
+  { .name = "--context", .type = OPT_FLAG, ARG (context),
+    .help = "resnet18: with the global context (weights/FORMAT.md; its "
+            "weight zero)" },
 };
 
 #undef ARG
@@ -161,6 +165,8 @@ init_parse (int argc, char **argv, init_args *a)
     why = "--arch must be cnn or resnet18";
   else if (!a->out)
     why = "--out FILE.weights is required";
+  else if (a->context && strcmp (a->arch, "resnet18"))
+    why = "--context is for --arch resnet18";
   else if (!a->encoder != !a->data
            || (a->encoder && strcmp (a->arch, "resnet18")))
     why = "--encoder DIR goes with --data DIR (photos for its batch norms), "
@@ -188,8 +194,8 @@ cmd_init (int argc, char **argv)
   nn_model *m;
   nn_error err;
   float centres[2 * NN_HEAD_MAX_BINS];
-  if (nn_model_new_head (arch, strcmp (a.head, "class") ? 0
-                         : nn_head_gamut_bins (centres), &m, &err))
+  if (nn_model_new_full (arch, strcmp (a.head, "class") ? 0
+                         : nn_head_gamut_bins (centres), a.context, &m, &err))
     {
       fprintf (stderr, "colorize-train init: %s\n", err.message);
       return 1;
@@ -214,8 +220,9 @@ cmd_init (int argc, char **argv)
       rc = 1;
     }
   else
-    printf ("wrote %s: arch=%s params=%zu%s\n", out, nn_arch_name (arch),
-            nn_model_param_count (m), m->head_bins ? " (colour-class head)" : "");
+    printf ("wrote %s: arch=%s params=%zu%s%s\n", out, nn_arch_name (arch),
+            nn_model_param_count (m), m->head_bins ? " (colour-class head)" : "",
+            m->context ? " (global context)" : "");
   nn_model_free (m);
   return rc;
 }
