@@ -362,6 +362,11 @@ static int
 b_context (builder *b, int x, int s)
 {
   int c = act_c (b, x), cs = act_c (b, s);
+  if (cs > NN_CONTEXT_MAX_CHANNELS)   /* nn_context_forward's bound */
+    {
+      b->failed = 1;
+      return 0;
+    }
   op *o = b_op (b, OP_CONTEXT, x, s, c);
   if (!o)
     return 0;
@@ -532,13 +537,7 @@ nn_model_new (nn_arch arch, nn_model **out, nn_error *err)
 nn_code
 nn_model_new_head (nn_arch arch, int head_bins, nn_model **out, nn_error *err)
 {
-  nn_code rc = nn_model_build_head (arch, head_bins, out, err);
-  if (rc == NN_OK && (rc = nn_model_alloc (*out, err)) != NN_OK)
-    {
-      nn_model_free (*out);
-      *out = NULL;
-    }
-  return rc;
+  return nn_model_new_full (arch, head_bins, 0, out, err);
 }
 
 nn_code
