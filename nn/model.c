@@ -70,6 +70,8 @@ typedef struct op {
   /* bn */
   int gamma, beta, rmean, rvar;
   float *save_mean, *save_invstd;
+  /* context: weight is W; the hidden layer's (hidden 0: none) */
+  int hidden, fc1_w, fc1_b, fc2_w;
   /* the plan (graph_plan), for the current shape and pass */
   int runs;                      /* 0: another op does this one's work */
   int src;                       /* the activation it reads: in, or for a
@@ -357,13 +359,14 @@ b_add (builder *b, int x, int y)
   return o ? o->out : 0;
 }
 
-/* x + W mean (s) (context.h): W is "context.weight", zero at first. */
+/* x + W mean (s) + W2 relu (W1 mean (s) + b1) (context.h): W and W2
+ * zero at first; hidden 0 for W alone. */
 static int
-b_context (builder *b, int x, int s)
+b_context (builder *b, int x, int s, int hidden)
 {
   int c = act_c (b, x), cs = act_c (b, s);
-  if (cs > NN_CONTEXT_MAX_CHANNELS)   /* nn_context_forward's bound */
-    {
+  if (cs > NN_CONTEXT_MAX_CHANNELS || hidden > NN_CONTEXT_MAX_CHANNELS)
+    {                                 /* nn_context_forward's bound */
       b->failed = 1;
       return 0;
     }
@@ -372,6 +375,17 @@ b_context (builder *b, int x, int s)
     return 0;
   int shape[2] = { c, cs };
   o->weight = b_param (b, "context", ".weight", 2, shape, 1, INIT_ZERO, 0);
+  o->hidden = hidden;
+  if (hidden)
+    {
+      int s1[2] = { hidden, cs }, s2[2] = { c, hidden };
+      o->fc1_w = b_param (b, "context.fc1", ".weight", 2, s1, 1,
+                          INIT_UNIFORM_FAN_IN, cs);
+      o->fc1_b = b_param (b, "context.fc1", ".bias", 1, &hidden, 1,
+                          INIT_UNIFORM_FAN_IN, cs);
+      o->fc2_w = b_param (b, "context.fc2", ".weight", 2, s2, 1, INIT_ZERO,
+                          0);
+    }
   return o->out;
 }
 
@@ -458,7 +472,7 @@ build_resnet18 (builder *b, int q, int context)
   x = b_conv (b, enc, "upsample.0", 128, 3, 1, 1, 1, INIT_UNIFORM_FAN_IN);
   x = b_simple (b, OP_RELU, b_bn (b, x, "upsample.1"));
   if (context)
-    x = b_context (b, x, enc);
+    x = b_context (b, x, enc, context > 1 ? context : 0);
   x = b_simple (b, OP_UPSAMPLE2, x);
   x = b_conv (b, x, "upsample.4", 64, 3, 1, 1, 1, INIT_UNIFORM_FAN_IN);
   x = b_simple (b, OP_RELU, b_bn (b, x, "upsample.5"));
@@ -592,12 +606,16 @@ nn_model_build_full (nn_arch arch, int head_bins, int context, nn_model **out,
   if (context && arch != NN_ARCH_RESNET18)
     return nn_error_set (err, NN_ERR_ARG, "global context is for resnet18, "
                          "not %s", nn_arch_name (arch));
+  if (context < 0 || context > NN_CONTEXT_MAX_CHANNELS)
+    return nn_error_set (err, NN_ERR_ARG, "a global context of %d hidden "
+                         "units, expected 0 (none), 1 (no hidden layer) "
+                         "or 2..%d", context, NN_CONTEXT_MAX_CHANNELS);
   nn_model *m = calloc (1, sizeof *m);
   if (!m)
     return nn_error_set (err, NN_ERR_NOMEM, "out of memory for a model");
   m->arch = arch;
   m->head_bins = head_bins;
-  m->context = !!context;
+  m->context = context;
   m->scaling = NN_DEFAULT_SCALING;
   m->bn_momentum = 0.1f;
   m->bn_eps = 1e-5f;
@@ -758,8 +776,9 @@ nn_metadata_head_bins (const char *text)
 }
 
 /* The text without its head_bins and context lines, and with "head_bins=Q"
- * first when the model has the class head, then "context=1" when it has
- * the global context: the file always says which network it holds. */
+ * first when the model has the class head, then "context=N" when it has
+ * the global context (N: 1, or its hidden units): the file always says
+ * which network it holds. */
 nn_code
 nn_model_set_metadata (nn_model *m, const char *text, nn_error *err)
 {
@@ -770,7 +789,7 @@ nn_model_set_metadata (nn_model *m, const char *text, nn_error *err)
   size_t n = m->head_bins ? (size_t) sprintf (copy, "head_bins=%d\n",
                                               m->head_bins) : 0;
   if (m->context)
-    n += (size_t) sprintf (copy + n, "context=1\n");
+    n += (size_t) sprintf (copy + n, "context=%d\n", m->context);
   for (const char *p = text; *p;)
     {
       const char *e = strchr (p, '\n');
@@ -1272,6 +1291,23 @@ graph_alias (nn_graph *g, const op *o, nn_pass pass)
       }
 }
 
+/* A context op's tensors (grad 0) or their gradients (grad 1). */
+static nn_context_params
+context_params (const nn_model *m, const op *o, int grad)
+{
+  const nn_param *w = &m->params[o->weight];
+  nn_context_params p = { grad ? w->grad : w->data, NULL, NULL, NULL };
+  if (o->hidden)
+    {
+      const nn_param *w1 = &m->params[o->fc1_w], *b1 = &m->params[o->fc1_b],
+                     *w2 = &m->params[o->fc2_w];
+      p.w1 = grad ? w1->grad : w1->data;
+      p.b1 = grad ? b1->grad : b1->data;
+      p.w2 = grad ? w2->grad : w2->data;
+    }
+  return p;
+}
+
 /* Op i's output buffer: its input's, handed over, when the op can work in
  * place and nothing else reads the input; else a pool buffer.  -1 when
  * out of memory. */
@@ -1352,9 +1388,10 @@ op_forward (nn_model *m, const op *o, nn_pass pass)
     case OP_CONTEXT:
       {
         const act *s = &g->acts[o->in2];
-        nn_context_desc cd = { n, in->c, in->h * in->w, s->c, s->h * s->w };
-        nn_context_forward (&cd, x, s->data, m->params[o->weight].data,
-                            out->data);
+        nn_context_desc cd = { n, in->c, in->h * in->w, s->c, s->h * s->w,
+                               o->hidden };
+        nn_context_params p = context_params (m, o, 0);
+        nn_context_forward (&cd, x, s->data, &p, out->data);
         return 0;
       }
     }
@@ -1609,11 +1646,11 @@ nn_model_backward (nn_model *m, const float *doutput, float *dinput,
           {
             const act *s = &g->acts[o->in2];
             nn_context_desc cd = { g->batch, in->c, in->h * in->w, s->c,
-                                   s->h * s->w };
+                                   s->h * s->w, o->hidden };
+            nn_context_params p = context_params (m, o, 0),
+                              pg = context_params (m, o, 1);
             float *ds = grad_target (g, o->in2);
-            if (!ds || nn_context_backward (&cd, s->data,
-                                            m->params[o->weight].data, dy,
-                                            ds, m->params[o->weight].grad))
+            if (!ds || nn_context_backward (&cd, s->data, &p, dy, ds, &pg))
               {
                 pool_put (g, ds);
                 goto nomem;

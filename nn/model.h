@@ -89,8 +89,10 @@ typedef struct nn_model {
    * w); Q > 0 for the colour-class head (nn/head.h): output n x Q x h/2 x
    * w/2 logits, bin centres in the tensor "head.bins" (Q x 2). */
   int head_bins;
-  /* 1: resnet18 with the global context (nn/context.h; metadata
-   * "context=1", tensor "context.weight"); 0: the seed's network. */
+  /* resnet18 with the global context (nn/context.h; metadata
+   * "context=N"): 1 for its linear map alone (tensor "context.weight"),
+   * N >= 2 for that and a hidden layer of N units ("context.fc1.*",
+   * "context.fc2.weight"); 0: the seed's network. */
   int context;
   float *decoded;          /* nn_model_ab's buffer for a class head */
   size_t decoded_size;
@@ -112,7 +114,8 @@ nn_code nn_model_build_head (nn_arch arch, int head_bins, nn_model **out,
                              nn_error *err);
 nn_code nn_model_new_head (nn_arch arch, int head_bins, nn_model **out,
                            nn_error *err);
-/* The same with the global context (context 1, resnet18 only). */
+/* The same with the global context (resnet18 only; context as
+ * nn_model.context: 0, 1 or 2..NN_CONTEXT_MAX_CHANNELS). */
 nn_code nn_model_build_full (nn_arch arch, int head_bins, int context,
                              nn_model **out, nn_error *err);
 nn_code nn_model_new_full (nn_arch arch, int head_bins, int context,
@@ -128,7 +131,7 @@ size_t nn_model_param_count (const nn_model *m);
 nn_param *nn_model_find (nn_model *m, const char *name);
 
 /* Replaces the metadata text (copied); a class-head model's text always
- * starts with "head_bins=Q", a context model's has "context=1" next (any
+ * starts with "head_bins=Q", a context model's has "context=N" next (any
  * other head_bins or context line is dropped). */
 nn_code nn_model_set_metadata (nn_model *m, const char *text, nn_error *err);
 /* The number on a metadata text's first "key=" line: 1 with *out set, 0

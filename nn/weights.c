@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "context.h"
 #include "head.h"
 #include "weights.h"
 
@@ -293,14 +294,16 @@ nn_weights_load_memory (const void *data, size_t size, const char *what,
   if (head_bins < 0)
     return nn_error_set (err, NN_ERR_FORMAT, "%s: metadata head_bins is not "
                          "an integer in 2..%d", c.what, NN_HEAD_MAX_BINS);
-  if (has_context < 0 || (context != 0.0 && context != 1.0))
+  if (has_context < 0 || context != floor (context) || context < 0.0
+      || context > NN_CONTEXT_MAX_CHANNELS)
     return nn_error_set (err, NN_ERR_FORMAT, "%s: metadata context is not "
-                         "0 or 1", c.what);
+                         "an integer in 0..%d", c.what,
+                         NN_CONTEXT_MAX_CHANNELS);
   if (context != 0.0 && arch != NN_ARCH_RESNET18)
-    return nn_error_set (err, NN_ERR_FORMAT, "%s: metadata context=1 in a "
+    return nn_error_set (err, NN_ERR_FORMAT, "%s: metadata context=%d in a "
                          "%s network: the global context is resnet18's",
-                         c.what, nn_arch_name (arch));
-  if ((rc = nn_model_build_full (arch, head_bins, context != 0.0, &m, err)))
+                         c.what, (int) context, nn_arch_name (arch));
+  if ((rc = nn_model_build_full (arch, head_bins, (int) context, &m, err)))
     return rc;
   m->scaling = s;
   free (m->metadata);

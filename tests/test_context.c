@@ -7,8 +7,12 @@
  *     agrees with the eval pass, and the gradients of context.weight and
  *     of encoder weights (through the image mean) match central finite
  *     differences of sum (output * r);
- *   - the weight file says context=1 and comes back with it; a cnn file
- *     that claims it, and a cnn model asked for it, are refused by name. */
+ *   - the same with the hidden layer (context=N): zero context.weight and
+ *     context.fc2.weight give the seed network whatever fc1 holds, and
+ *     the hidden layer's gradients match finite differences;
+ *   - the weight file says context=N and comes back with it; a cnn file
+ *     that claims it, and a cnn model asked for it, are refused by name,
+ *     as is a hidden width out of range. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -110,8 +114,11 @@ static void
 test_nonzero (nn_model *ctx, nn_model *base)
 {
   nn_error err;
-  nn_param *cw = nn_model_find (ctx, "context.weight");
+  nn_param *cw = nn_model_find (ctx, "context.weight"),
+           *c2 = nn_model_find (ctx, "context.fc2.weight");
   fixture_fill (cw->data, cw->size, 77, 0.0f, 0.05f);
+  if (c2)
+    fixture_fill (c2->data, c2->size, 79, 0.0f, 0.05f);
   size_t n1 = 0, n2 = 0;
   const float *yb = run (base, NN_PASS_INFER, &n1);
   float *keep = malloc (n1 * sizeof (float));
@@ -130,6 +137,12 @@ test_nonzero (nn_model *ctx, nn_model *base)
   CHECK (nn_model_backward (ctx, r, NULL, &err) == NN_OK, "backward: %s",
          err.message);
   fd_param (ctx, "context.weight", r, 8);
+  if (c2)
+    {
+      fd_param (ctx, "context.fc1.weight", r, 8);
+      fd_param (ctx, "context.fc1.bias", r, 8);
+      fd_param (ctx, "context.fc2.weight", r, 8);
+    }
   fd_param (ctx, "midlevel_resnet.5.1.conv2.weight", r, 8);
   fd_param (ctx, "midlevel_resnet.5.1.bn2.bias", r, 8);
   free (r);
@@ -143,15 +156,18 @@ test_file (nn_model *ctx)
   void *data;
   size_t size;
   nn_model *back = NULL;
+  char line[32];
+  snprintf (line, sizeof line, "context=%d\nnote=x\n", ctx->context);
   nn_model_set_metadata (ctx, "note=x\ncontext=0\n", &err);
-  CHECK (strstr (ctx->metadata, "context=1\nnote=x\n") != NULL
+  CHECK (strstr (ctx->metadata, line) != NULL
          && !strstr (ctx->metadata, "context=0"),
-         "metadata says context=1 and drops other context lines (%s)",
-         ctx->metadata);
+         "metadata says context=%d and drops other context lines (%s)",
+         ctx->context, ctx->metadata);
   if (nn_weights_save_memory (ctx, &data, &size, &err) == NN_OK)
     {
       CHECK (nn_weights_load_memory (data, size, "mem", &back, &err) == NN_OK
-             && back->context == 1
+             && back->context == ctx->context
+             && back->n_params == ctx->n_params
              && !memcmp (nn_model_find (back, "context.weight")->data,
                          nn_model_find (ctx, "context.weight")->data,
                          128 * 128 * sizeof (float)),
@@ -160,7 +176,12 @@ test_file (nn_model *ctx)
       free (data);
     }
   nn_model_free (back);
+  if (ctx->context > 1)
+    return;             /* the refusals once */
   nn_model *cnn = NULL;
+  CHECK (nn_model_new_full (NN_ARCH_RESNET18, 0, 1025, &cnn, &err)
+         == NN_ERR_ARG && strstr (err.message, "1025") && !cnn,
+         "a hidden width out of range is refused: %s", err.message);
   CHECK (nn_model_new_full (NN_ARCH_CNN, 0, 1, &cnn, &err) == NN_ERR_ARG
          && strstr (err.message, "context") && !cnn,
          "a cnn with the context is refused: %s", err.message);
@@ -184,31 +205,49 @@ test_file (nn_model *ctx)
     }
 }
 
+/* The checks above for a context of the given kind against base (the
+ * seed network with the class head of q bins): extra is its tensors
+ * beyond base's. */
+static void
+test_kind (nn_model *base, int q, int context, int extra)
+{
+  nn_error err;
+  nn_model *ctx = NULL;
+  if (!CHECK (nn_model_new_full (NN_ARCH_RESNET18, q, context, &ctx, &err)
+              == NN_OK, "context=%d: %s", context, err.message))
+    return;
+  nn_model_init (ctx, 9);
+  copy_by_name (ctx, base);
+  nn_param *cw = nn_model_find (ctx, "context.weight"),
+           *c2 = nn_model_find (ctx, "context.fc2.weight");
+  CHECK (cw && cw->size == 128 * 128 && ctx->n_params == base->n_params
+         + extra && (context == 1) == !c2, "context=%d: %d more tensors, "
+         "context.weight 128 x 128", context, extra);
+  CHECK (!c2 || nn_model_find (ctx, "context.fc1.weight")->size
+                == (size_t) context * 128, "context=%d: fc1 %d x 128",
+         context, context);
+  test_zero_is_identity (base, ctx);
+  copy_by_name (ctx, base);   /* the train pass moved running statistics */
+  memset (cw->data, 0, cw->size * sizeof (float));
+  test_nonzero (ctx, base);
+  test_file (ctx);
+  nn_model_free (ctx);
+}
+
 int
 main (void)
 {
   nn_error err;
   float centres[2 * NN_HEAD_MAX_BINS];
   int q = nn_head_gamut_bins (centres);
-  nn_model *base = NULL, *ctx = NULL;
+  nn_model *base = NULL;
   fixture_fill (x, N * H * W, 31, 0.0f, 1.0f);
-  if (!CHECK (nn_model_new_head (NN_ARCH_RESNET18, q, &base, &err) == NN_OK
-              && nn_model_new_full (NN_ARCH_RESNET18, q, 1, &ctx, &err)
-                 == NN_OK, "models: %s", err.message))
+  if (!CHECK (nn_model_new_head (NN_ARCH_RESNET18, q, &base, &err) == NN_OK,
+              "model: %s", err.message))
     return test_report ("test_context");
   nn_model_init (base, 5);
-  nn_model_init (ctx, 9);
-  copy_by_name (ctx, base);
-  nn_param *cw = nn_model_find (ctx, "context.weight");
-  CHECK (cw && cw->size == 128 * 128 && ctx->n_params == base->n_params + 1,
-         "one more tensor, context.weight 128 x 128");
-  memset (cw->data, 0, cw->size * sizeof (float));
-  test_zero_is_identity (base, ctx);
-  copy_by_name (ctx, base);   /* the train pass moved running statistics */
-  memset (cw->data, 0, cw->size * sizeof (float));
-  test_nonzero (ctx, base);
-  test_file (ctx);
+  test_kind (base, q, 1, 1);
+  test_kind (base, q, 16, 4);
   nn_model_free (base);
-  nn_model_free (ctx);
   return test_report ("test_context");
 }

@@ -547,79 +547,118 @@ test_maxpool_shapes (void)
 
 /* ------------------------------------------------------------------ */
 /* Global context: forward against the formula in doubles, backward by
- * finite differences (x, s and W), y in place over x. */
+ * finite differences (x, s, W and the hidden layer's W1, b1, W2), y in
+ * place over x. */
 
 typedef struct context_ctx {
   nn_context_desc d;
-  float *x, *s, *w, *y, *r;
+  float *x, *s, *y, *r;
+  nn_context_params p;
 } context_ctx;
 
 static double
 context_loss (void *p)
 {
   context_ctx *c = p;
-  nn_context_forward (&c->d, c->x, c->s, c->w, c->y);
+  nn_context_forward (&c->d, c->x, c->s, &c->p, c->y);
   return dot (c->y, c->r, (size_t) c->d.n * c->d.c * c->d.hw);
 }
 
+/* The formula of context.h in doubles. */
 static void
-test_context (int n, int ch, int hw, int cs, int shw)
+context_reference (const context_ctx *c, float *ref)
 {
-  char label[96];
-  snprintf (label, sizeof label, "context n%d c%d hw%d cs%d shw%d", n, ch,
-            hw, cs, shw);
-  const size_t ny = (size_t) n * ch * hw, ns = (size_t) n * cs * shw;
-  context_ctx c = { { n, ch, hw, cs, shw }, randv (ny, 1.0f),
-                    randv (ns, 2.0f), randv ((size_t) ch * cs, 0.5f),
-                    malloc (ny * sizeof (float)), randv (ny, 1.0f) };
+  const nn_context_desc *d = &c->d;
+  for (int i = 0; i < d->n; i++)
+    {
+      double m[16], a[16];
+      for (int j = 0; j < d->cs; j++)
+        {
+          m[j] = 0.0;
+          for (int k = 0; k < d->shw; k++)
+            m[j] += c->s[((size_t) i * d->cs + j) * d->shw + k];
+          m[j] /= d->shw;
+        }
+      for (int h = 0; h < d->hidden; h++)
+        {
+          a[h] = c->p.b1[h];
+          for (int j = 0; j < d->cs; j++)
+            a[h] += (double) c->p.w1[h * d->cs + j] * m[j];
+        }
+      for (int o = 0; o < d->c; o++)
+        {
+          double b = 0.0;
+          for (int j = 0; j < d->cs; j++)
+            b += (double) c->p.w[o * d->cs + j] * m[j];
+          for (int h = 0; h < d->hidden; h++)
+            b += (double) c->p.w2[o * d->hidden + h] * fmax (a[h], 0.0);
+          for (int k = 0; k < d->hw; k++)
+            {
+              size_t at = ((size_t) i * d->c + o) * d->hw + k;
+              ref[at] = (float) (c->x[at] + b);
+            }
+        }
+    }
+}
+
+static void
+test_context (int n, int ch, int hw, int cs, int shw, int hid)
+{
+  char label[96], l2[128];
+  snprintf (label, sizeof label, "context n%d c%d hw%d cs%d shw%d hidden%d",
+            n, ch, hw, cs, shw, hid);
+  const size_t ny = (size_t) n * ch * hw, ns = (size_t) n * cs * shw,
+               nw = (size_t) ch * cs, n1 = (size_t) hid * cs,
+               n2 = (size_t) ch * hid;
+  context_ctx c = { { n, ch, hw, cs, shw, hid }, randv (ny, 1.0f),
+                    randv (ns, 2.0f), malloc (ny * sizeof (float)),
+                    randv (ny, 1.0f),
+                    { randv (nw, 0.5f), randv (n1 + 1, 0.5f),
+                      randv ((size_t) hid + 1, 0.5f), randv (n2 + 1, 0.5f) } };
   float *ref = malloc (ny * sizeof (float));
-  for (int i = 0; i < n; i++)
-    for (int o = 0; o < ch; o++)
-      {
-        double b = 0.0;
-        for (int j = 0; j < cs; j++)
-          {
-            double m = 0.0;
-            for (int k = 0; k < shw; k++)
-              m += c.s[((size_t) i * cs + j) * shw + k];
-            b += (double) c.w[o * cs + j] * (m / shw);
-          }
-        for (int k = 0; k < hw; k++)
-          {
-            size_t at = ((size_t) i * ch + o) * hw + k;
-            ref[at] = (float) (c.x[at] + b);
-          }
-      }
-  nn_context_forward (&c.d, c.x, c.s, c.w, c.y);
+  context_reference (&c, ref);
+  nn_context_forward (&c.d, c.x, c.s, &c.p, c.y);
   CHECK (rel_err (c.y, ref, ny) < 1e-6, "%s: forward off the formula by %.3g",
          label, rel_err (c.y, ref, ny));
   float *inplace = malloc (ny * sizeof (float));
   memcpy (inplace, c.x, ny * sizeof (float));
-  nn_context_forward (&c.d, inplace, c.s, c.w, inplace);
+  nn_context_forward (&c.d, inplace, c.s, &c.p, inplace);
   CHECK (!memcmp (inplace, c.y, ny * sizeof (float)),
          "%s: in place differs", label);
   float *ds = malloc (ns * sizeof (float));
-  float *dw = calloc ((size_t) ch * cs, sizeof (float));
-  CHECK (nn_context_backward (&c.d, c.s, c.w, c.r, ds, dw) == 0,
+  nn_context_params g = { calloc (nw, sizeof (float)),
+                          calloc (n1 + 1, sizeof (float)),
+                          calloc ((size_t) hid + 1, sizeof (float)),
+                          calloc (n2 + 1, sizeof (float)) };
+  CHECK (nn_context_backward (&c.d, c.s, &c.p, c.r, ds, &g) == 0,
          "%s: backward failed", label);
-  char l2[128];
-  snprintf (l2, sizeof l2, "%s dx", label);
-  fd_check (l2, context_loss, &c, c.x, c.r, ny);  /* dx = dy */
-  snprintf (l2, sizeof l2, "%s ds", label);
-  fd_check (l2, context_loss, &c, c.s, ds, ns);
-  snprintf (l2, sizeof l2, "%s dw", label);
-  fd_check (l2, context_loss, &c, c.w, dw, (size_t) ch * cs);
-  /* dw accumulates */
-  float *dw2 = malloc ((size_t) ch * cs * sizeof (float));
-  memcpy (dw2, dw, (size_t) ch * cs * sizeof (float));
-  nn_context_backward (&c.d, c.s, c.w, c.r, NULL, dw2);
+  const struct { const char *what; float *var, *grad; size_t count; } v[] = {
+    { "dx", c.x, c.r, ny }, { "ds", c.s, ds, ns }, { "dw", c.p.w, g.w, nw },
+    { "dw1", c.p.w1, g.w1, n1 }, { "db1", c.p.b1, g.b1, (size_t) hid },
+    { "dw2", c.p.w2, g.w2, n2 },
+  };
+  for (int i = 0; i < (hid ? 6 : 3); i++)
+    {
+      snprintf (l2, sizeof l2, "%s %s", label, v[i].what);
+      fd_check (l2, context_loss, &c, v[i].var, v[i].grad, v[i].count);
+    }
+  /* the parameters' gradients accumulate */
+  float *dw1 = malloc ((n1 + 1) * sizeof (float));
+  memcpy (dw1, g.w1, (n1 + 1) * sizeof (float));
+  float *dw = malloc (nw * sizeof (float));
+  memcpy (dw, g.w, nw * sizeof (float));
+  nn_context_backward (&c.d, c.s, &c.p, c.r, NULL, &g);
   double worst = 0.0;
-  for (int i = 0; i < ch * cs; i++)
-    worst = fmax (worst, fabs (dw2[i] - 2.0 * dw[i]));
-  CHECK (worst <= 1e-5 * (1.0 + fabs (dw[0])), "%s: dw does not accumulate "
-         "(%.3g off)", label, worst);
-  free (c.x); free (c.s); free (c.w); free (c.y); free (c.r);
-  free (ref); free (inplace); free (ds); free (dw); free (dw2);
+  for (size_t i = 0; i < nw; i++)
+    worst = fmax (worst, fabs (g.w[i] - 2.0 * dw[i]));
+  for (size_t i = 0; i < n1; i++)
+    worst = fmax (worst, fabs (g.w1[i] - 2.0 * dw1[i]));
+  CHECK (worst <= 1e-5 * (1.0 + fabs (dw[0])), "%s: dw, dw1 do not "
+         "accumulate (%.3g off)", label, worst);
+  free (c.x); free (c.s); free (c.y); free (c.r);
+  free (c.p.w); free (c.p.w1); free (c.p.b1); free (c.p.w2);
+  free (g.w); free (g.w1); free (g.b1); free (g.w2);
+  free (ref); free (inplace); free (ds); free (dw); free (dw1);
 }
 
 static void
@@ -674,8 +713,10 @@ main (void)
     test_simple (k);
   test_maxpool_values ();
   test_maxpool_shapes ();
-  test_context (2, 3, 20, 4, 6);
-  test_context (3, 5, 1, 7, 9);
-  test_context (1, 4, 12, 3, 1);
+  test_context (2, 3, 20, 4, 6, 0);
+  test_context (3, 5, 1, 7, 9, 0);
+  test_context (1, 4, 12, 3, 1, 0);
+  test_context (3, 3, 10, 4, 6, 5);
+  test_context (2, 4, 1, 7, 9, 16);
   return test_report ("test_layers");
 }

@@ -290,6 +290,24 @@ check "init --from names the ones it could not copy" \
 expect "init --from a model of another architecture" 1 "is a resnet18 model: expected cnn" \
   "$T" init --arch cnn --head class --from weights/resnet18.weights --out "$tmp/x.weights"
 
+# ---- init --context-hidden: the global context with a hidden layer -------------
+"$T" init --arch resnet18 --head class --context-hidden 8 \
+  --from weights/resnet18.weights --out "$tmp/ctx8.weights" >"$tmp/ctx8.out" 2>&1
+check "init --context-hidden names the tensors it adds" \
+  grep -q "context.fc2.weight keeps its fresh initialization (not in the file)" "$tmp/ctx8.out"
+"$T" info "$tmp/ctx8.weights" >"$tmp/ctx8.info" 2>&1
+check "init --context-hidden 8 writes context=8" grep -qx "  context=8" "$tmp/ctx8.info"
+"$T" apply --weights weights/resnet18.weights "$FIX/val/$(ls "$FIX/val" | head -1)" \
+  "$tmp/ctx-a.png" --temperature 1 >/dev/null 2>&1
+"$T" apply --weights "$tmp/ctx8.weights" "$FIX/val/$(ls "$FIX/val" | head -1)" \
+  "$tmp/ctx-b.png" --temperature 1 --strength 1.125 >/dev/null 2>&1
+check "its zero output weights give the file it came from (same pixels; init writes fresh metadata, so the decoding is given)" \
+  cmp -s "$tmp/ctx-a.png" "$tmp/ctx-b.png"
+expect "init --context-hidden for the cnn" 2 "are for --arch resnet18" \
+  "$T" init --arch cnn --context-hidden 8 --out "$tmp/x.weights"
+expect "init --context-hidden 1" 2 "context-hidden" \
+  "$T" init --arch resnet18 --context-hidden 1 --out "$tmp/x.weights"
+
 # ---- train --init keeps the init's decoding calibration --------------------------
 "$T" train --arch resnet18 --data "$FIX/train" --out "$tmp/cal.weights" \
   --init weights/resnet18.weights --loss class --steps 2 --batch 2 --crop 32 \

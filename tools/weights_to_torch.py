@@ -29,9 +29,11 @@ def main():
         sys.exit(str(e))
     if arch not in models.ARCHS:
         sys.exit("%s: unknown architecture %r" % (sys.argv[1], arch))
-    if "context=1" in meta.splitlines():
-        sys.exit("%s: has the global context (metadata context=1), which the "
-                 "PyTorch reference modules do not have" % sys.argv[1])
+    ctx = [l for l in meta.splitlines()
+           if l.startswith("context=") and l != "context=0"]
+    if ctx:
+        sys.exit("%s: has the global context (metadata %s), which the "
+                 "PyTorch reference modules do not have" % (sys.argv[1], ctx[0]))
     net = models.make(arch)
     sd = {k: torch.from_numpy(v) for k, v in tensors}
     for k, v in net.state_dict().items():

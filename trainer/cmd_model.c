@@ -116,7 +116,7 @@ typedef struct init_args {
   char head[8];
   const char *out, *encoder, *data, *from;
   uint64_t seed;
-  int context;
+  int context, context_hidden;
 } init_args;
 
 #define ARG(f) .at = offsetof (init_args, f)
@@ -141,6 +141,10 @@ static const option init_options[] = {
   { .name = "--context", .type = OPT_FLAG, ARG (context),
     .help = "resnet18: with the global context (weights/FORMAT.md; its "
             "weight zero)" },
+  { .name = "--context-hidden", .type = OPT_INT, ARG (context_hidden),
+    .lo = 2, .hi = 1024, .meta = "N",
+    .help = "the context with a hidden layer of N units (implies --context; "
+            "its output weight zero)" },
 };
 
 #undef ARG
@@ -165,8 +169,8 @@ init_parse (int argc, char **argv, init_args *a)
     why = "--arch must be cnn or resnet18";
   else if (!a->out)
     why = "--out FILE.weights is required";
-  else if (a->context && strcmp (a->arch, "resnet18"))
-    why = "--context is for --arch resnet18";
+  else if ((a->context || a->context_hidden) && strcmp (a->arch, "resnet18"))
+    why = "--context and --context-hidden are for --arch resnet18";
   else if (!a->encoder != !a->data
            || (a->encoder && strcmp (a->arch, "resnet18")))
     why = "--encoder DIR goes with --data DIR (photos for its batch norms), "
@@ -195,7 +199,9 @@ cmd_init (int argc, char **argv)
   nn_error err;
   float centres[2 * NN_HEAD_MAX_BINS];
   if (nn_model_new_full (arch, strcmp (a.head, "class") ? 0
-                         : nn_head_gamut_bins (centres), a.context, &m, &err))
+                         : nn_head_gamut_bins (centres),
+                         a.context_hidden ? a.context_hidden : a.context,
+                         &m, &err))
     {
       fprintf (stderr, "colorize-train init: %s\n", err.message);
       return 1;
