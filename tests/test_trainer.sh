@@ -43,6 +43,17 @@ expect () {
 field () { tail -n 1 "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 # num_lt A B: A < B (decimals)
 num_lt () { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 < b + 0) }'; }
+# same_pixels A B: two image files of the same size whose samples differ by
+# at most one level.  Two runs of the same apply can differ by that much:
+# babl picks its conversion paths by timing them, caches the choice
+# (~/.cache/babl/babl-fishes) and re-plans when it has none, so the last
+# rounding to 8 bits can go the other way on a few pixels.
+same_pixels () {
+  [ -s "$1" ] && [ -s "$2" ] || return 1
+  cmp -s "$1" "$2" && return 0
+  pae=$(compare -metric PAE "$1" "$2" null: 2>&1 | sed -n 's/^[0-9.]* (\([0-9.e-]*\))$/\1/p')
+  [ -n "$pae" ] && num_lt "$pae" 0.0040
+}
 
 if [ ! -x "$T" ] || [ ! -x "$HELPER" ]; then
   echo "FAIL: $T or $HELPER missing (run make first)"
@@ -272,7 +283,7 @@ check "eval --working-size changes what is measured" \
 "$T" apply --weights "$tmp/a.weights" "$FIX/val/bsds_97010.jpg" "$tmp/ws1.png" --working-size 64 >/dev/null 2>&1
 "$T" apply --weights "$tmp/a.weights" "$FIX/val/bsds_97010.jpg" "$tmp/ws2.png" --size 64 >/dev/null 2>&1
 check "apply --working-size 64 = apply --size 64 (the old spelling)" \
-  cmp -s "$tmp/ws1.png" "$tmp/ws2.png"
+  same_pixels "$tmp/ws1.png" "$tmp/ws2.png"
 expect "bench --size, the old spelling of --input-size, is checked as it" 2 \
   "size expects an integer in 8..8192 (a multiple of 8), got '12'" "$T" bench --size 12
 expect "an option error names the option, the range and the value" 2 \
@@ -301,8 +312,8 @@ check "init --context-hidden 8 writes context=8" grep -qx "  context=8" "$tmp/ct
   "$tmp/ctx-a.png" --temperature 1 >/dev/null 2>&1
 "$T" apply --weights "$tmp/ctx8.weights" "$FIX/val/$(ls "$FIX/val" | head -1)" \
   "$tmp/ctx-b.png" --temperature 1 --strength 1.125 >/dev/null 2>&1
-check "its zero output weights give the file it came from (same pixels; init writes fresh metadata, so the decoding is given)" \
-  cmp -s "$tmp/ctx-a.png" "$tmp/ctx-b.png"
+check "its zero output weights give what the file it came from gives (init writes fresh metadata, so the decoding is given)" \
+  same_pixels "$tmp/ctx-a.png" "$tmp/ctx-b.png"
 expect "init --context-hidden for the cnn" 2 "are for --arch resnet18" \
   "$T" init --arch cnn --context-hidden 8 --out "$tmp/x.weights"
 expect "init --context-hidden 1" 2 "context-hidden" \
@@ -422,14 +433,14 @@ for d in $delays; do
   sleep "$d"
   kill -9 $pid 2>/dev/null && kills=$((kills + 1))
   wait $pid 2>/dev/null
-  if [ -e "$K/out.png" ] && ! cmp -s "$K/out.png" "$K/ref.png"; then
+  if [ -e "$K/out.png" ] && ! same_pixels "$K/out.png" "$K/ref.png"; then
     bad_out=$((bad_out + 1))
   fi
 done
 check "apply killed $kills times at random moments: the output whole or absent" \
   test "$kills" -ge 12 -a "$bad_out" -eq 0
 "$T" apply --weights weights/resnet18.weights "$K/big.png" "$K/out.png" >/dev/null 2>"$K/a2.err"
-check "after the kills apply completes and gives the same file" cmp -s "$K/out.png" "$K/ref.png"
+check "after the kills apply completes and gives the same pixels" same_pixels "$K/out.png" "$K/ref.png"
 check "the rerun removed what the kills left" \
   test -z "$(ls -A "$K" | grep '^\.colorize-')"
 check "the killed apply never touched its input" test "$(cksum <"$K/big.png")" = "$big_sum"
@@ -461,7 +472,7 @@ convert -size "$(identify -format %wx%h "$img")" xc:none "PNG32:$tmp/empty.png" 
 "$T" apply --weights "$R18" "$img" "$tmp/plain.png" >/dev/null 2>&1
 expect "apply with an empty hints file: a note" 0 "no painted pixel" \
   "$T" apply --weights "$R18" "$img" "$tmp/e.png" --hints "$tmp/empty.png"
-check "apply with an empty hints file equals the plain result" cmp -s "$tmp/e.png" "$tmp/plain.png"
+check "apply with an empty hints file equals the plain result" same_pixels "$tmp/e.png" "$tmp/plain.png"
 convert "$hint" -resize 50% "PNG32:$tmp/small.png"
 expect "hints of another size are refused with both sizes" 1 "are 48x32: expected the photo's size, 96x64" \
   "$T" apply --weights "$R18" "$img" "$tmp/x.png" --hints "$tmp/small.png"
