@@ -58,16 +58,18 @@ nn_context_forward (const nn_context_desc *d, const float *x, const float *s,
 }
 
 /* One image's part of the backward pass: gi (c: dy summed over each
- * plane), m (cs), a (hidden: the pre-activations on entry, their
- * gradients on return), and ds when wanted. */
+ * plane), m (cs), r (hidden: the forward's max (a, 0)), da (hidden: the
+ * pre-activations' gradients), and ds when wanted. */
 static void
 image_backward (const nn_context_desc *d, const float *s,
                 const nn_context_params *p, const float *dy, float *ds,
-                int img, double *gi, double *m, double *a)
+                int img, double *gi, double *m, double *r, double *a)
 {
   const int c = d->c, cs = d->cs, hid = d->hidden;
   plane_means (d, s, img, m);
   hidden_pre (d, p, m, a);
+  for (int h = 0; h < hid; h++)
+    r[h] = a[h] > 0.0 ? a[h] : 0.0;
   for (int i = 0; i < c; i++)
     {
       const float *q = dy + ((size_t) img * c + i) * d->hw;
@@ -130,12 +132,9 @@ nn_context_backward (const nn_context_desc *d, const float *s,
 #pragma omp parallel for schedule(static)
   for (int img = 0; img < n; img++)
     {
-      double *gi = rec + img * stride, *m = gi + c, *a = m + cs, *r = a + hid;
-      image_backward (d, s, p, dy, ds, img, gi, m, a);
-      if (hid)
-        hidden_pre (d, p, m, r);
-      for (int h = 0; h < hid; h++)
-        r[h] = r[h] > 0.0 ? r[h] : 0.0;
+      double *gi = rec + img * stride, *m = gi + c, *da = m + cs,
+             *r = da + hid;
+      image_backward (d, s, p, dy, ds, img, gi, m, r, da);
     }
   const size_t go = 0, mo = c, dao = mo + cs, ro = dao + hid;
   outer_sum (g->w, c, cs, rec, n, stride, go, mo);
