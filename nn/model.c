@@ -365,8 +365,9 @@ static int
 b_context (builder *b, int x, int s, int hidden)
 {
   int c = act_c (b, x), cs = act_c (b, s);
-  if (cs > NN_CONTEXT_MAX_CHANNELS || hidden > NN_CONTEXT_MAX_CHANNELS)
-    {                                 /* nn_context_forward's bound */
+  if (cs > NN_CONTEXT_MAX_CHANNELS)   /* nn_context_forward's bound (hidden:
+                                         nn_model_build_full checks it) */
+    {
       b->failed = 1;
       return 0;
     }
