@@ -166,11 +166,49 @@ wino_thread_floats (const conv2d_desc *d, const wino_geom *g)
          + runs;
 }
 
+/* h0..h3[k] = the row transform d B of the four columns x + 2 k .. x +
+ * 2 k + 3 of row, for the tiles k0 .. k1 - 1, whose columns all lie inside
+ * the row (restrict: so that GCC vectorizes it without checks of
+ * overlap). */
+static inline __attribute__ ((always_inline)) void
+wino_row_in_span (int k0, int k1, const float *restrict row, int x,
+                  float *restrict h0, float *restrict h1, float *restrict h2,
+                  float *restrict h3)
+{
+  for (int k = k0; k < k1; k++)
+    {
+      const float p0 = row[x + 2 * k], p1 = row[x + 2 * k + 1];
+      const float p2 = row[x + 2 * k + 2], p3 = row[x + 2 * k + 3];
+      h0[k] = p0 - p2;
+      h1[k] = p1 + p2;
+      h2[k] = p2 - p1;
+      h3[k] = p1 - p3;
+    }
+}
+
+/* The same for one tile k at the row's edge, zeros outside it. */
+static void
+wino_row_in_edge (int k, const float *row, int w, int x, float *h0,
+                  float *h1, float *h2, float *h3)
+{
+  float p[4];
+  for (int m = 0; m < 4; m++)
+    {
+      const int xx = x + 2 * k + m;
+      p[m] = xx >= 0 && xx < w ? row[xx] : 0.0f;
+    }
+  h0[k] = p[0] - p[2];
+  h1[k] = p[1] + p[2];
+  h2[k] = p[2] - p[1];
+  h3[k] = p[1] - p[3];
+}
+
 /* hr (4 x len) = d B, the row transform, for the 4x4 patches of run r
- * along input row yy of plane xc; rb: 2 len + 2 floats of scratch. */
+ * along input row yy of plane xc (zeros outside the image).  The tiles
+ * inside the row read it in place; those at its ends, one by one. */
 NN_VECTOR_CLONES static void
 wino_row_in (const conv2d_desc *d, const wino_run *r, const float *xc, int yy,
-             float *rb, float *hr)
+             float *hr)
 {
   const int len = r->len;
   float *h0 = hr, *h1 = hr + len, *h2 = hr + 2 * len, *h3 = hr + 3 * len;
@@ -179,60 +217,93 @@ wino_row_in (const conv2d_desc *d, const wino_run *r, const float *xc, int yy,
       memset (hr, 0, 4 * (size_t) len * sizeof *hr);
       return;
     }
-  /* rb[m] = input column 2 tx - 1 + m, zero outside the image */
   const float *row = xc + (size_t) yy * d->w;
-  const int x0 = 2 * r->tx - 1, n = 2 * len + 2;
-  for (int m = 0; m < n; m++)
-    {
-      const int xx = x0 + m;
-      rb[m] = xx >= 0 && xx < d->w ? row[xx] : 0.0f;
-    }
+  /* tile k reads columns x + 2 k .. x + 2 k + 3: inside for k0 <= k < k1 */
+  const int x = 2 * r->tx - 1, lim = d->w - 4 - x;
+  const int k0 = x < 0 ? 1 : 0;
+  int k1 = lim < 0 ? 0 : lim / 2 + 1;
+  if (k1 > len)
+    k1 = len;
+  if (k1 < k0)
+    k1 = k0;
+  for (int k = 0; k < k0 && k < len; k++)
+    wino_row_in_edge (k, row, d->w, x, h0, h1, h2, h3);
+  wino_row_in_span (k0, k1, row, x, h0, h1, h2, h3);
+  for (int k = k1; k < len; k++)
+    wino_row_in_edge (k, row, d->w, x, h0, h1, h2, h3);
+}
+
+/* v0..v3 (len each) = B^T's rows applied to the row transforms a, b, e,
+ * f of a patch's four rows (restrict: so that GCC vectorizes the loop
+ * without checks of overlap). */
+static inline __attribute__ ((always_inline)) void
+wino_col_in (int len, const float *restrict a, const float *restrict b,
+             const float *restrict e, const float *restrict f,
+             float *restrict v0, float *restrict v1, float *restrict v2,
+             float *restrict v3)
+{
   for (int k = 0; k < len; k++)
     {
-      const float p0 = rb[2 * k], p1 = rb[2 * k + 1];
-      const float p2 = rb[2 * k + 2], p3 = rb[2 * k + 3];
-      h0[k] = p0 - p2;
-      h1[k] = p1 + p2;
-      h2[k] = p2 - p1;
-      h3[k] = p1 - p3;
+      v0[k] = a[k] - e[k];
+      v1[k] = b[k] + e[k];
+      v2[k] = e[k] - b[k];
+      v3[k] = b[k] - f[k];
     }
+}
+
+/* Whether run q is the tile row below run p, over the same columns (its
+ * patches' first two input rows are then p's last two). */
+static int
+wino_run_below (const wino_run *p, const wino_run *q)
+{
+  return q->i == p->i && q->ty == p->ty + 1 && q->tx == p->tx
+         && q->len == p->len;
 }
 
 /* V (16 x cin x tb) = B^T d B for the tiles of the runs, channel by
  * channel; a run's tiles are consecutive, so each of V's rows is written
- * in order. */
+ * in order.  hq[q] (4 x len) holds the row transforms of the patches'
+ * input row q; a run below the previous one takes that run's rows 2 and
+ * 3 as its rows 0 and 1 (the same numbers: each input row is transformed
+ * once instead of twice). */
 NN_VECTOR_CLONES static void
 wino_input (const conv2d_desc *d, const wino_geom *g, const float *x,
             const wino_run *runs, int nruns, float *v, float *scratch)
 {
   const size_t plane = (size_t) d->h * d->w, step = (size_t) d->cin * g->tb;
-  float *rb = scratch, *hb = scratch + 2 * (size_t) g->tw + 4;
+  float *hb = scratch + 2 * (size_t) g->tw + 4;
   for (int c = 0; c < d->cin; c++)
-    for (int ri = 0; ri < nruns; ri++)
-      {
-        const wino_run *r = &runs[ri];
-        const int len = r->len;
-        const float *xc = x + (r->i * d->cin + c) * plane;
-        for (int q = 0; q < 4; q++)
-          wino_row_in (d, r, xc, 2 * r->ty - 1 + q, rb,
-                       hb + (size_t) q * 4 * len);
-        for (int s = 0; s < 4; s++)
-          {
-            const float *a = hb + (size_t) s * len;
-            const float *b = hb + (size_t) (4 + s) * len;
-            const float *e = hb + (size_t) (8 + s) * len;
-            const float *f = hb + (size_t) (12 + s) * len;
-            float *v0 = v + (size_t) s * step + (size_t) c * g->tb + r->j0;
-            float *v1 = v0 + 4 * step, *v2 = v0 + 8 * step, *v3 = v0 + 12 * step;
-            for (int k = 0; k < len; k++)
-              {
-                v0[k] = a[k] - e[k];
-                v1[k] = b[k] + e[k];
-                v2[k] = e[k] - b[k];
-                v3[k] = b[k] - f[k];
-              }
-          }
-      }
+    {
+      float *hq[4];
+      for (int q = 0; q < 4; q++)
+        hq[q] = hb + (size_t) q * 4 * g->tw;
+      for (int ri = 0; ri < nruns; ri++)
+        {
+          const wino_run *r = &runs[ri];
+          const int len = r->len;
+          const float *xc = x + (r->i * d->cin + c) * plane;
+          int q0 = 0;
+          if (ri > 0 && wino_run_below (&runs[ri - 1], r))
+            {
+              float *t0 = hq[0], *t1 = hq[1];
+              hq[0] = hq[2];
+              hq[1] = hq[3];
+              hq[2] = t0;
+              hq[3] = t1;
+              q0 = 2;
+            }
+          for (int q = q0; q < 4; q++)
+            wino_row_in (d, r, xc, 2 * r->ty - 1 + q, hq[q]);
+          for (int s = 0; s < 4; s++)
+            {
+              float *v0 = v + (size_t) s * step + (size_t) c * g->tb + r->j0;
+              wino_col_in (len, hq[0] + (size_t) s * len,
+                           hq[1] + (size_t) s * len, hq[2] + (size_t) s * len,
+                           hq[3] + (size_t) s * len, v0, v0 + 4 * step,
+                           v0 + 8 * step, v0 + 12 * step);
+            }
+        }
+    }
 }
 
 /* y's tiles of the runs = A^T M A (+ bias, ReLU), channel by channel. */
@@ -305,13 +376,31 @@ nn_wino_forward (const conv2d_desc *d, const float *x, const float *weight,
   nn_wino_forward_kernels (d, x, workspace, bias, relu, y, workspace + ku);
 }
 
+/* h0..h3[k] = dy A^T for columns x + 2 k, x + 2 k + 1 of row, tiles k0
+ * .. k1 - 1 (inside the row; restrict as wino_row_in_span).  A^T's rows
+ * are (1 1 1 0) and (0 1 -1 -1): (d0, d1) -> (d0, d0 + d1, d0 - d1,
+ * -d1). */
+static inline __attribute__ ((always_inline)) void
+wino_row_dy_span (int k0, int k1, const float *restrict row, int x,
+                  float *restrict h0, float *restrict h1, float *restrict h2,
+                  float *restrict h3)
+{
+  for (int k = k0; k < k1; k++)
+    {
+      const float p0 = row[x + 2 * k], p1 = row[x + 2 * k + 1];
+      h0[k] = p0;
+      h1[k] = p0 + p1;
+      h2[k] = p0 - p1;
+      h3[k] = -p1;
+    }
+}
+
 /* hr (4 x len) = dy A^T, the row transform of the weight gradient, for
  * the 2x2 output tiles of run r along output row yy of plane dyc (zeros
- * past the image); rb: 2 len floats of scratch.  A^T's rows are (1 1 1 0)
- * and (0 1 -1 -1): (d0, d1) -> (d0, d0 + d1, d0 - d1, -d1). */
+ * past the image). */
 NN_VECTOR_CLONES static void
 wino_row_dy (const conv2d_desc *d, const wino_run *r, const float *dyc, int yy,
-             float *rb, float *hr)
+             float *hr)
 {
   const int len = r->len;
   float *h0 = hr, *h1 = hr + len, *h2 = hr + 2 * len, *h3 = hr + 3 * len;
@@ -321,16 +410,36 @@ wino_row_dy (const conv2d_desc *d, const wino_run *r, const float *dyc, int yy,
       return;
     }
   const float *row = dyc + (size_t) yy * d->w;
-  const int x0 = 2 * r->tx, n = 2 * len;
-  for (int m = 0; m < n; m++)
-    rb[m] = x0 + m < d->w ? row[x0 + m] : 0.0f;
-  for (int k = 0; k < len; k++)
+  /* tile k reads columns x + 2 k, x + 2 k + 1: inside for k < k1 */
+  const int x = 2 * r->tx, lim = d->w - 2 - x;
+  int k1 = lim < 0 ? 0 : lim / 2 + 1;
+  if (k1 > len)
+    k1 = len;
+  wino_row_dy_span (0, k1, row, x, h0, h1, h2, h3);
+  for (int k = k1; k < len; k++)
     {
-      const float p0 = rb[2 * k], p1 = rb[2 * k + 1];
+      const float p0 = x + 2 * k < d->w ? row[x + 2 * k] : 0.0f;
+      const float p1 = x + 2 * k + 1 < d->w ? row[x + 2 * k + 1] : 0.0f;
       h0[k] = p0;
       h1[k] = p0 + p1;
       h2[k] = p0 - p1;
       h3[k] = -p1;
+    }
+}
+
+/* e0..e3 (len each) = A's rows applied to the row transforms a, b of a
+ * tile's two output rows (restrict as wino_col_in). */
+static inline __attribute__ ((always_inline)) void
+wino_col_dy (int len, const float *restrict a, const float *restrict b,
+             float *restrict e0, float *restrict e1, float *restrict e2,
+             float *restrict e3)
+{
+  for (int k = 0; k < len; k++)
+    {
+      e0[k] = a[k];
+      e1[k] = a[k] + b[k];
+      e2[k] = a[k] - b[k];
+      e3[k] = -b[k];
     }
 }
 
@@ -341,28 +450,21 @@ wino_dy (const conv2d_desc *d, const wino_geom *g, const float *dy,
          const wino_run *runs, int nruns, float *e, float *scratch)
 {
   const size_t plane = (size_t) d->h * d->w, step = (size_t) d->cout * g->tb;
-  float *rb = scratch, *hb = scratch + 2 * (size_t) g->tw + 4;
+  float *hb = scratch + 2 * (size_t) g->tw + 4;
   for (int co = 0; co < d->cout; co++)
     for (int ri = 0; ri < nruns; ri++)
       {
         const wino_run *r = &runs[ri];
         const int len = r->len;
         const float *dyc = dy + (r->i * d->cout + co) * plane;
-        wino_row_dy (d, r, dyc, 2 * r->ty, rb, hb);
-        wino_row_dy (d, r, dyc, 2 * r->ty + 1, rb, hb + 4 * (size_t) len);
+        wino_row_dy (d, r, dyc, 2 * r->ty, hb);
+        wino_row_dy (d, r, dyc, 2 * r->ty + 1, hb + 4 * (size_t) len);
         for (int s = 0; s < 4; s++)
           {
-            const float *a = hb + (size_t) s * len;
-            const float *b = hb + (size_t) (4 + s) * len;
             float *e0 = e + (size_t) s * step + (size_t) co * g->tb + r->j0;
-            float *e1 = e0 + 4 * step, *e2 = e0 + 8 * step, *e3 = e0 + 12 * step;
-            for (int k = 0; k < len; k++)
-              {
-                e0[k] = a[k];
-                e1[k] = a[k] + b[k];
-                e2[k] = a[k] - b[k];
-                e3[k] = -b[k];
-              }
+            wino_col_dy (len, hb + (size_t) s * len,
+                         hb + (size_t) (4 + s) * len, e0, e0 + 4 * step,
+                         e0 + 8 * step, e0 + 12 * step);
           }
       }
 }

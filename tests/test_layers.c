@@ -698,6 +698,13 @@ main (void)
   test_conv_algo (3, 5, 7, 6, 4, 3, 1, 1, 0, CONV2D_WINO_TRAIN);
   test_conv_algo (2, 3, 50, 60, 5, 3, 1, 1, 1, CONV2D_WINO_TRAIN); /* several blocks */
   test_conv_algo (1, 2, 1, 1, 3, 3, 1, 1, 1, CONV2D_WINO_TRAIN);
+  /* the row transforms' edges (tiles reading past both ends of a row,
+   * one and two tiles a row), tile rows reusing the rows of the one
+   * above, and blocks that cut rows */
+  test_conv_algo (1, 3, 5, 2, 4, 3, 1, 1, 1, CONV2D_WINO_TRAIN);
+  test_conv_algo (2, 2, 3, 5, 3, 3, 1, 1, 0, CONV2D_WINO);
+  test_conv_algo (1, 2, 40, 4, 2, 3, 1, 1, 1, CONV2D_WINO_TRAIN);
+  test_conv_algo (3, 4, 23, 131, 3, 3, 1, 1, 1, CONV2D_WINO_TRAIN);
   /* cout cin past one chunk of the weight gradient's transform */
   test_conv_algo (2, 19, 13, 10, 17, 3, 1, 1, 0, CONV2D_WINO_TRAIN);
   /* stride 2 on the four phases: even and odd sides, several blocks */
