@@ -306,6 +306,36 @@ wino_input (const conv2d_desc *d, const wino_geom *g, const float *x,
     }
 }
 
+/* u0, u1 (len each) = A^T's rows applied to the products m0..m3 (restrict
+ * as wino_col_in). */
+static inline __attribute__ ((always_inline)) void
+wino_col_out (int len, const float *restrict m0, const float *restrict m1,
+              const float *restrict m2, const float *restrict m3,
+              float *restrict u0, float *restrict u1)
+{
+  for (int k = 0; k < len; k++)
+    {
+      u0[k] = m0[k] + m1[k] + m2[k];
+      u1[k] = m1[k] - m2[k] - m3[k];
+    }
+}
+
+/* yr[2 k], yr[2 k + 1] for k < n = A^T's rows applied to u0..u3, plus bv,
+ * then ReLU when relu is non-zero: the output row written in place. */
+static inline __attribute__ ((always_inline)) void
+wino_row_out (int n, const float *restrict u0, const float *restrict u1,
+              const float *restrict u2, const float *restrict u3, float bv,
+              int relu, float *restrict yr)
+{
+  for (int k = 0; k < n; k++)
+    {
+      const float a = u0[k] + u1[k] + u2[k] + bv;
+      const float b = u1[k] - u2[k] - u3[k] + bv;
+      yr[2 * k] = relu && !(a > 0.0f) ? 0.0f : a;
+      yr[2 * k + 1] = relu && !(b > 0.0f) ? 0.0f : b;
+    }
+}
+
 /* y's tiles of the runs = A^T M A (+ bias, ReLU), channel by channel. */
 NN_VECTOR_CLONES static void
 wino_output (const conv2d_desc *d, const wino_geom *g, const float *m,
@@ -319,34 +349,31 @@ wino_output (const conv2d_desc *d, const wino_geom *g, const float *m,
         const wino_run *r = &runs[ri];
         const int len = r->len;
         const float bv = bias ? bias[co] : 0.0f;
-        float *ub = scratch, *ob = scratch + 8 * (size_t) len;
+        float *ub = scratch;
         /* ub[q][s] (len each) = (A^T M)[q][s] */
         for (int s = 0; s < 4; s++)
           {
             const float *m0 = m + (size_t) s * step + (size_t) co * g->tb + r->j0;
-            const float *m1 = m0 + 4 * step, *m2 = m0 + 8 * step, *m3 = m0 + 12 * step;
-            float *u0 = ub + (size_t) s * len, *u1 = ub + (size_t) (4 + s) * len;
-            for (int k = 0; k < len; k++)
-              {
-                u0[k] = m0[k] + m1[k] + m2[k];
-                u1[k] = m1[k] - m2[k] - m3[k];
-              }
+            wino_col_out (len, m0, m0 + 4 * step, m0 + 8 * step,
+                          m0 + 12 * step, ub + (size_t) s * len,
+                          ub + (size_t) (4 + s) * len);
           }
         float *yc = y + (r->i * d->cout + co) * plane;
+        /* the run's columns inside the image: whole tiles, then at an
+         * odd width the last tile's first column */
         const int cols = 2 * len < d->w - 2 * r->tx ? 2 * len : d->w - 2 * r->tx;
+        const int whole = cols / 2;
         for (int q = 0; q < 2 && 2 * r->ty + q < d->h; q++)
           {
             const float *u0 = ub + (size_t) q * 4 * len, *u1 = u0 + len;
             const float *u2 = u0 + 2 * len, *u3 = u0 + 3 * len;
-            for (int k = 0; k < len; k++)
+            float *yr = yc + (size_t) (2 * r->ty + q) * d->w + 2 * r->tx;
+            wino_row_out (whole, u0, u1, u2, u3, bv, relu, yr);
+            if (cols > 2 * whole)
               {
-                const float a = u0[k] + u1[k] + u2[k] + bv;
-                const float b = u1[k] - u2[k] - u3[k] + bv;
-                ob[2 * k] = relu && !(a > 0.0f) ? 0.0f : a;
-                ob[2 * k + 1] = relu && !(b > 0.0f) ? 0.0f : b;
+                const float a = u0[whole] + u1[whole] + u2[whole] + bv;
+                yr[2 * whole] = relu && !(a > 0.0f) ? 0.0f : a;
               }
-            memcpy (yc + (size_t) (2 * r->ty + q) * d->w + 2 * r->tx, ob,
-                    (size_t) cols * sizeof *ob);
           }
       }
 }
