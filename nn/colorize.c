@@ -72,6 +72,16 @@ nn_colorize_default_temperature (const nn_model *m)
   return NN_HEAD_DEFAULT_TEMPERATURE;
 }
 
+int
+nn_colorize_default_views (const nn_model *m)
+{
+  double v;
+  if (nn_metadata_number (m ? m->metadata : NULL, "views", &v) > 0
+      && (v == 1.0 || v == 2.0))
+    return (int) v;
+  return 1;
+}
+
 nn_code
 nn_colorize_working_dims (int width, int height, int working_size,
                        int *out_w, int *out_h, int *out_pw, int *out_ph,
@@ -487,6 +497,11 @@ check_options (const float *pixels, int width, int height, int channels,
                          "colorize: temperature %g: expected %g..%g (0: the "
                          "model's own)", (double) opt->temperature,
                          NN_HEAD_MIN_TEMPERATURE, NN_HEAD_MAX_TEMPERATURE);
+  if (opt->views < 0 || opt->views > COLORIZE_MAX_VIEWS)
+    return nn_error_set (err, NN_ERR_ARG,
+                         "colorize: %d views: expected 1 (the image), 2 (the "
+                         "image and its mirror image) or 0 (the model's own)",
+                         opt->views);
   if (opt->n_hints && !opt->hints)
     return nn_error_set (err, NN_ERR_ARG, "colorize: %zu hints but no "
                          "buffer", opt->n_hints);
@@ -506,28 +521,34 @@ check_options (const float *pixels, int width, int height, int channels,
   return NN_OK;
 }
 
-/* The network's a,b at the working size (w x h, two planes, in ab units)
- * and their range; a NULL model gives neutral grey.  `in` is the padded
- * pw x ph input, filled here from L. */
-static nn_code
-network_ab (nn_model *m, const float *L, int w, int h, int pw, int ph,
-            float *in, float t, float *ab, float lo[2], float hi[2],
-            nn_error *err)
+/* The network's input from L (w x h): padded to pw x ph by repeating the
+ * last column and row, mirrored left to right when `mirror` (the image
+ * is mirrored first, then padded on the right as usual). */
+static void
+network_input (const nn_model *m, const float *L, int w, int h, int pw,
+               int ph, int mirror, float *in)
 {
-  if (!m)
-    {
-      memset (ab, 0, (size_t) w * h * 2 * sizeof *ab);
-      lo[0] = lo[1] = hi[0] = hi[1] = 0.0f;
-      return NN_OK;
-    }
   const nn_scaling sc = m->scaling;
   for (int y = 0; y < ph; y++)
     {
       const float *src = L + (size_t) (y < h ? y : h - 1) * w;
       float *dst = in + (size_t) y * pw;
       for (int x = 0; x < pw; x++)
-        dst[x] = (src[x < w ? x : w - 1] - sc.l_offset) / sc.l_scale;
+        {
+          int xs = x < w ? x : w - 1;
+          dst[x] = (src[mirror ? w - 1 - xs : xs] - sc.l_offset) / sc.l_scale;
+        }
     }
+}
+
+/* ab (w x h, two planes) += share x one pass's a,b (in ab units), read
+ * back mirrored when the pass saw the mirrored image. */
+static nn_code
+network_pass (nn_model *m, const float *L, int w, int h, int pw, int ph,
+              float *in, float t, int mirror, float share, float *ab,
+              nn_error *err)
+{
+  network_input (m, L, w, h, pw, ph, mirror, in);
   nn_code rc = nn_model_forward (m, in, 1, ph, pw, NN_PASS_INFER, err);
   if (rc != NN_OK)
     return rc;
@@ -539,21 +560,50 @@ network_ab (nn_model *m, const float *L, int w, int h, int pw, int ph,
     return nn_error_set (err, NN_ERR_ARG,
                          "colorize: network output %dx2x%dx%d: expected "
                          "1x2x%dx%d", on, oh, ow, ph, pw);
-  lo[0] = lo[1] = FLT_MAX;
-  hi[0] = hi[1] = -FLT_MAX;
+  const float scale = m->scaling.ab_scale;
   for (int c = 0; c < 2; c++)
     for (int y = 0; y < h; y++)
       for (int x = 0; x < w; x++)
         {
-          float v = out[((size_t) c * ph + y) * pw + x] * sc.ab_scale;
+          float v = out[((size_t) c * ph + y) * pw + (mirror ? w - 1 - x : x)]
+                    * scale;
           if (!isfinite (v))
             return nn_error_set (err, NN_ERR_NONFINITE,
                                  "colorize: the network produced a "
                                  "non-finite value at (%d, %d)", x, y);
-          ab[((size_t) c * h + y) * w + x] = v;
+          ab[((size_t) c * h + y) * w + x] += share * v;
+        }
+  return NN_OK;
+}
+
+/* The network's a,b at the working size (w x h, two planes, in ab units),
+ * the mean over `views` passes (1: the image; 2: the image and its
+ * mirror image), and their range; a NULL model gives neutral grey.  `in`
+ * is the padded pw x ph input, filled here from L. */
+static nn_code
+network_ab (nn_model *m, const float *L, int w, int h, int pw, int ph,
+            float *in, float t, int views, float *ab, float lo[2],
+            float hi[2], nn_error *err)
+{
+  const size_t n = (size_t) w * h;
+  memset (ab, 0, n * 2 * sizeof *ab);
+  for (int v = 0; m && v < views; v++)
+    {
+      nn_code rc = network_pass (m, L, w, h, pw, ph, in, t, v, 1.0f / views,
+                                 ab, err);
+      if (rc != NN_OK)
+        return rc;
+    }
+  for (int c = 0; c < 2; c++)
+    {
+      lo[c] = hi[c] = ab[c * n];
+      for (size_t i = 1; i < n; i++)
+        {
+          float v = ab[c * n + i];
           lo[c] = v < lo[c] ? v : lo[c];
           hi[c] = v > hi[c] ? v : hi[c];
         }
+    }
   return NN_OK;
 }
 
@@ -695,8 +745,9 @@ nn_colorize_image (nn_model *m, float *pixels, int width, int height,
     }
   float t = opt.temperature > 0.0f ? opt.temperature
                                    : nn_colorize_default_temperature (m);
+  int views = opt.views ? opt.views : nn_colorize_default_views (m);
   float lo[2], hi[2];
-  rc = network_ab (m, L, w, h, pw, ph, in, t, ab, lo, hi, err);
+  rc = network_ab (m, L, w, h, pw, ph, in, t, views, ab, lo, hi, err);
   if (rc != NN_OK)
     goto done;
   if (report (&opt, 0.8))

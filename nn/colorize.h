@@ -9,7 +9,9 @@
  * nn_colorize_image() reads L of every pixel, downscales L so that the longer
  * side is at most the working size (rounded down to a multiple of 8, at
  * least 8), runs the network, upsamples the predicted a,b to full
- * resolution guided by the full-resolution L, multiplies chroma by
+ * resolution guided by the full-resolution L (with two views: the mean of
+ * the network's a,b for the image and for its mirror image, mirrored
+ * back), multiplies chroma by
  * `strength` and writes a,b back into the same pixels.  L and alpha are
  * never written.
  *
@@ -48,6 +50,8 @@
 #define COLORIZE_MAX_WORKING_SIZE 2048
 /* options.strength: 0 (grey) .. this; the one range of every host */
 #define COLORIZE_MAX_STRENGTH 10.0f
+/* options.views: 1 the image, 2 the image and its mirror image */
+#define COLORIZE_MAX_VIEWS 2
 
 /* Called with fraction 0..1 as the work advances; return non-zero to cancel. */
 typedef int (*colorize_progress_fn) (double fraction, void *user_data);
@@ -63,10 +67,13 @@ typedef struct colorize_options {
   const nn_hint *hints;           /* colour hints (nn/hints.h), in the
                                      image's pixels; may be NULL */
   size_t n_hints;
+  int views;                      /* network passes averaged: 1 the image,
+                                     2 the image and its mirror image;
+                                     0 = the model's default */
 } colorize_options;
 
 #define COLORIZE_OPTIONS_DEFAULT \
-  ((colorize_options) { 0, 1.0f, NULL, NULL, NULL, 0.0f, NULL, 0 })
+  ((colorize_options) { 0, 1.0f, NULL, NULL, NULL, 0.0f, NULL, 0, 0 })
 
 /* The working size a model uses when options ask for 0: the model's
  * metadata key "working_size" when present and valid, else
@@ -89,6 +96,13 @@ float nn_colorize_default_temperature (const nn_model *m);
  * more chroma than the truth has; weights/README.md says how it was
  * chosen). */
 float nn_colorize_chroma_scale (const nn_model *m);
+
+/* The network passes a model averages when options ask for 0: its
+ * metadata key "views" when 1 or 2, else 1.  With 2 the network also
+ * sees the working image mirrored left to right, and its a,b, mirrored
+ * back, are averaged with the plain pass's before anything else (twice
+ * the network's time; weights/README.md says what it buys). */
+int nn_colorize_default_views (const nn_model *m);
 
 /* Hints must lie inside the image (0 <= x < width, 0 <= y < height) with
  * alpha in (0, 1] and finite a,b: else NN_ERR_ARG naming the first bad

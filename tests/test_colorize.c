@@ -296,6 +296,16 @@ test_constant (nn_arch arch)
          "%s: constant output (%g, %g) everywhere: max error %g", name, A, B,
          worst);
   CHECK (l_kept, "%s: L and alpha bit for bit unchanged", name);
+  float *two = malloc ((size_t) W * H * 4 * sizeof *two);
+  memcpy (two, orig, (size_t) W * H * 4 * sizeof *two);
+  opt.views = 2;
+  opt.progress = NULL;
+  rc = nn_colorize_image (m, two, W, H, 4, &opt, &err);
+  CHECK (rc == NN_OK && !memcmp (two, img, (size_t) W * H * 4 * sizeof *two),
+         "%s: two views of a constant network: the same pixels", name);
+  free (two);
+  opt.views = 0;
+  opt.progress = progress_cb;
   CHECK (pl.calls >= 3 && pl.monotone && pl.last == 1.0,
          "%s: progress %d calls, monotone %d, last %g", name, pl.calls,
          pl.monotone, pl.last);
@@ -389,6 +399,77 @@ test_unchanged_on_failure (void)
   nn_model_free (m);
 }
 
+/* Two views: the network's a,b for the image and for its mirror image,
+ * mirrored back, averaged; so the result for the mirrored image is the
+ * mirrored result (to the guided upsampling's rounding), which one view
+ * of an untrained, asymmetric network is not. */
+static double
+mirror_gap (nn_model *m, int views, int W, int H)
+{
+  float *img = test_image (W, H, 3), *mir = malloc ((size_t) W * H * 3 * sizeof (float));
+  for (int y = 0; y < H; y++)
+    for (int x = 0; x < W; x++)
+      memcpy (mir + ((size_t) y * W + W - 1 - x) * 3,
+              img + ((size_t) y * W + x) * 3, 3 * sizeof (float));
+  colorize_options opt = COLORIZE_OPTIONS_DEFAULT;
+  opt.working_size = 64;
+  opt.views = views;
+  double gap = -1.0;
+  if (nn_colorize_image (m, img, W, H, 3, &opt, NULL) == NN_OK
+      && nn_colorize_image (m, mir, W, H, 3, &opt, NULL) == NN_OK)
+    {
+      gap = 0.0;
+      for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++)
+          for (int c = 1; c < 3; c++)
+            gap = fmax (gap, fabs (img[((size_t) y * W + x) * 3 + c]
+                                   - mir[((size_t) y * W + W - 1 - x) * 3 + c]));
+    }
+  free (img);
+  free (mir);
+  return gap;
+}
+
+static void
+test_views (void)
+{
+  nn_model *m;
+  if (!CHECK (nn_model_new (NN_ARCH_RESNET18, &m, NULL) == NN_OK,
+              "views: a resnet18"))
+    return;
+  nn_model_init (m, 7);
+  /* 64 x 48 as it is; 120 x 90 scaled to 64 x 48; 61 x 45 padded to
+     64 x 48 (the mirror is taken before the padding) */
+  int sizes[3][2] = { { 64, 48 }, { 120, 90 }, { 61, 45 } };
+  for (int i = 0; i < 3; i++)
+    {
+      int W = sizes[i][0], H = sizes[i][1];
+      double one = mirror_gap (m, 1, W, H), two = mirror_gap (m, 2, W, H);
+      CHECK (two >= 0.0 && two < 1e-3 && one > 100.0 * (two + 1e-5),
+             "views %dx%d: the mirrored image's colours are the mirrored "
+             "colours with two views (max gap %g), not with one (%g)", W, H,
+             two, one);
+      printf ("views %dx%d: mirror gap one view %.3g, two %.3g\n", W, H, one,
+              two);
+    }
+  CHECK (nn_colorize_default_views (m) == 1, "views: 1 without metadata");
+  nn_model_set_metadata (m, "views=2\n", NULL);
+  CHECK (nn_colorize_default_views (m) == 2, "views=2 in the metadata");
+  CHECK (mirror_gap (m, 0, 64, 48) < 1e-3, "views 0: the model's two");
+  nn_model_set_metadata (m, "views=3\n", NULL);
+  CHECK (nn_colorize_default_views (m) == 1, "views=3 ignored: 1");
+  float px[8 * 8 * 3] = { 0 };
+  for (int v = -1; v <= 3; v += 4)
+    {
+      colorize_options opt = COLORIZE_OPTIONS_DEFAULT;
+      opt.views = v;
+      nn_error err;
+      nn_code rc = nn_colorize_image (m, px, 8, 8, 3, &opt, &err);
+      CHECK (rc == NN_ERR_ARG, "views %d refused: %s", v, err.message);
+    }
+  nn_model_free (m);
+}
+
 /* A large image goes through a small network input; prints the time. */
 static void
 test_large (void)
@@ -448,6 +529,7 @@ main (int argc, char **argv)
   test_constant (NN_ARCH_RESNET18);
   test_constant (NN_ARCH_CNN);
   test_unchanged_on_failure ();
+  test_views ();
   test_large ();
   return test_report ("test_colorize");
 }

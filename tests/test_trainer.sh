@@ -309,7 +309,7 @@ check "init --context-hidden names the tensors it adds" \
 "$T" info "$tmp/ctx8.weights" >"$tmp/ctx8.info" 2>&1
 check "init --context-hidden 8 writes context=8" grep -qx "  context=8" "$tmp/ctx8.info"
 "$T" apply --weights weights/resnet18.weights "$FIX/val/$(ls "$FIX/val" | head -1)" \
-  "$tmp/ctx-a.png" --temperature 1 >/dev/null 2>&1
+  "$tmp/ctx-a.png" --temperature 1 --views 1 >/dev/null 2>&1
 "$T" apply --weights "$tmp/ctx8.weights" "$FIX/val/$(ls "$FIX/val" | head -1)" \
   "$tmp/ctx-b.png" --temperature 1 --strength 1.125 >/dev/null 2>&1
 check "its zero output weights give what the file it came from gives (init writes fresh metadata, so the decoding is given)" \
@@ -328,6 +328,17 @@ check "train --init carries the init's temperature over" grep -q "^  temperature
 init_scale=$("$T" info weights/resnet18.weights 2>/dev/null | sed -n 's/^  chroma_scale=//p')
 check "the shipped resnet18 has a chroma_scale to carry over" test -n "$init_scale"
 check "train --init carries the init's chroma_scale over" grep -qx "  chroma_scale=$init_scale" "$tmp/cal.info"
+check "the shipped resnet18 averages two views" sh -c "'$T' info weights/resnet18.weights 2>/dev/null | grep -qx '  views=2'"
+check "train --init carries the init's views over" grep -qx "  views=2" "$tmp/cal.info"
+expect "eval --views 3" 2 "views expects an integer in 1..2, got '3'" \
+  "$T" eval --weights weights/resnet18.weights --data "$FIX/val" --views 3
+"$T" apply --weights weights/resnet18.weights "$FIX/val/$(ls "$FIX/val" | head -1)" \
+  "$tmp/v1.png" --views 1 >/dev/null 2>&1
+"$T" apply --weights weights/resnet18.weights "$FIX/val/$(ls "$FIX/val" | head -1)" \
+  "$tmp/v2.png" >/dev/null 2>&1
+differ () { [ -s "$1" ] && [ -s "$2" ] && ! same_pixels "$1" "$2"; }
+check "apply --views 1 differs from the shipped file's two views (by more than a level)" \
+  differ "$tmp/v1.png" "$tmp/v2.png"
 
 # ---- train --teacher: distillation from a colour-class model ---------------------
 R18T=weights/resnet18.weights

@@ -32,7 +32,7 @@ typedef struct apply_args {
   const char *weights, *hints;
   char *files[2];          /* IN OUT */
   int n_files;
-  int size, threads, verify, hints_only;
+  int size, threads, verify, hints_only, views;
   double strength, temperature;
 } apply_args;
 
@@ -48,6 +48,10 @@ static const option apply_options[] = {
   { .name = "--temperature", .type = OPT_DOUBLE, ARG (temperature),
     .min = NN_HEAD_MIN_TEMPERATURE, .max = NN_HEAD_MAX_TEMPERATURE,
     .meta = "T", .help = "colour-class decoding (default: the model's)" },
+  { .name = "--views", .type = OPT_INT, ARG (views), .lo = 1,
+    .hi = COLORIZE_MAX_VIEWS, .meta = "N",
+    .help = "network passes averaged: 1 the photo, 2 with its mirror image "
+            "(default: the model's)" },
   OPTION_THREADS (apply_args, threads),
   { .name = "--verify", .type = OPT_FLAG, ARG (verify),
     .help = "reload OUT: how far its L is from IN's" },
@@ -213,6 +217,7 @@ cmd_apply (int argc, char **argv)
   opt.working_size = a.size;
   opt.strength = (float) a.strength;
   opt.temperature = (float) a.temperature;
+  opt.views = a.views;
   opt.hints = hint;
   opt.n_hints = n_hints;
   if (nn_colorize_image (m, lab, w, h, 4, &opt, &err) != NN_OK)

@@ -247,7 +247,7 @@ eval_hints (const char *dir, const ds_image *im, nn_hint **out, size_t *n,
 /* The command line. */
 typedef struct eval_args {
   const char *weights, *data, *sheet, *csv, *hints;
-  int size, rows, threads, hints_only;
+  int size, rows, threads, hints_only, views;
   double strength, temperature;
 } eval_args;
 
@@ -265,6 +265,10 @@ static const option eval_options[] = {
   { .name = "--temperature", .type = OPT_DOUBLE, ARG (temperature),
     .min = NN_HEAD_MIN_TEMPERATURE, .max = NN_HEAD_MAX_TEMPERATURE,
     .meta = "T", .help = "colour-class decoding (default: the model's)" },
+  { .name = "--views", .type = OPT_INT, ARG (views), .lo = 1,
+    .hi = COLORIZE_MAX_VIEWS, .meta = "N",
+    .help = "network passes averaged: 1 the photo, 2 with its mirror image "
+            "(default: the model's)" },
   { .name = "--sheet", .type = OPT_STRING, ARG (sheet), .meta = "OUT.png",
     .help = "a contact sheet of the first images" },
   { .name = "--sheet-rows", .type = OPT_INT, ARG (rows), .lo = 1,
@@ -453,6 +457,7 @@ cmd_eval (int argc, char **argv)
   r.opt.working_size = a.size;
   r.opt.strength = (float) a.strength;
   r.opt.temperature = (float) a.temperature;
+  r.opt.views = a.views;
   for (int i = 0; i < r.ds.n; i++)
     if (eval_one (&r, i))
       goto done;

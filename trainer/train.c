@@ -1410,13 +1410,15 @@ train_write_weights (run *r)
              r->a.val_dir, vr->n, vr->loss, vr->psnr, vr->gray_psnr,
              vr->colorfulness, vr->truth_colorfulness, vr->local_gain,
              vr->auc_raw, vr->auc_rebal, vr->gray_auc_rebal);
-  /* The --init file's decoding calibration (metadata temperature and
-   * chroma_scale, which validation above used) carries over. */
+  /* The --init file's decoding calibration (metadata temperature,
+   * chroma_scale and views, which validation above used) carries over. */
   double cal;
   if (nn_metadata_number (r->m->metadata, "temperature", &cal) > 0)
     fprintf (mf, "temperature=%g\n", cal);
   if (nn_metadata_number (r->m->metadata, "chroma_scale", &cal) > 0)
     fprintf (mf, "chroma_scale=%g\n", cal);
+  if (nn_metadata_number (r->m->metadata, "views", &cal) > 0)
+    fprintf (mf, "views=%g\n", cal);
   fclose (mf);
   for (char *p = meta; *p; p++) /* keep one line per key */
     if (*p == '\r')
