@@ -15,6 +15,19 @@
 #include <cblas.h>
 #include "winograd.h"
 
+/* The row transforms in AVX-512 intrinsics where the CPU has it: every
+ * tile of a row vectorized, the image's edges by masked loads (the
+ * portable loops leave the tiles past a multiple of the vector width to
+ * scalar code).  The same operations on the same values: the same
+ * bits. */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) \
+    && !defined(NN_NO_CLONES)
+#define WINO_AVX512 1
+#include <immintrin.h>
+#else
+#define WINO_AVX512 0
+#endif
+
 /* Floats of V and M per thread, at most (16 MiB); a block has at least
  * WINO_MIN_TILES tiles. */
 #define WINO_THREAD_FLOATS ((size_t) 1 << 22)
@@ -203,6 +216,119 @@ wino_row_in_edge (int k, const float *row, int w, int x, float *h0,
   h3[k] = p[1] - p[3];
 }
 
+#if WINO_AVX512
+/* Whether the CPU runs AVX-512 F (checked once; the same answer for every
+ * thread). */
+static int
+wino_avx512 (void)
+{
+  static int known = -1;
+  int v = __atomic_load_n (&known, __ATOMIC_RELAXED);
+  if (v < 0)
+    {
+      __builtin_cpu_init ();
+      v = __builtin_cpu_supports ("avx512f") != 0;
+      __atomic_store_n (&known, v, __ATOMIC_RELAXED);
+    }
+  return v;
+}
+
+/* The lanes l with column c + l inside 0 .. w - 1. */
+static __mmask16
+wino_cols (int c, int w)
+{
+  const int lo = c < 0 ? -c : 0, hi = w - c < 16 ? w - c : 16;
+  if (hi <= lo)
+    return 0;
+  return (__mmask16) (((1u << hi) - 1) & ~((1u << lo) - 1));
+}
+
+/* 16 floats of row from column c on, zeros outside 0 .. w - 1 (the
+ * masked-off lanes are not read). */
+__attribute__ ((target ("avx512f"))) static inline __m512
+wino_load_cols (const float *row, int c, int w, __mmask16 lanes)
+{
+  return _mm512_maskz_loadu_ps (wino_cols (c, w) & lanes,
+                                (const char *) row + (ptrdiff_t) c * 4);
+}
+
+/* wino_row_in's transform, 16 tiles at a time: columns x + 2 k .. x + 2 k
+ * + 33 as even and odd lanes, the third and fourth columns by shifting in
+ * the next pair. */
+__attribute__ ((target ("avx512f"))) static inline void
+wino_row_in_avx512 (const conv2d_desc *d, const wino_run *r, const float *xc,
+                    int yy, float *hr)
+{
+  const int len = r->len, w = d->w, x = 2 * r->tx - 1;
+  float *h0 = hr, *h1 = hr + len, *h2 = hr + 2 * len, *h3 = hr + 3 * len;
+  if (yy < 0 || yy >= d->h)
+    {
+      memset (hr, 0, 4 * (size_t) len * sizeof *hr);
+      return;
+    }
+  const float *row = xc + (size_t) yy * w;
+  const __m512i ie = _mm512_setr_epi32 (0, 2, 4, 6, 8, 10, 12, 14, 16, 18,
+                                        20, 22, 24, 26, 28, 30);
+  const __m512i io = _mm512_add_epi32 (ie, _mm512_set1_epi32 (1));
+  const __m512i one = _mm512_set1_epi32 (1);
+  for (int k = 0; k < len; k += 16)
+    {
+      const int c = x + 2 * k;
+      const __m512 lo = wino_load_cols (row, c, w, 0xffff);
+      const __m512 hi = wino_load_cols (row, c + 16, w, 0xffff);
+      const __m512 ex = wino_load_cols (row, c + 32, w, 0x3);
+      const __m512 p0 = _mm512_permutex2var_ps (lo, ie, hi);
+      const __m512 p1 = _mm512_permutex2var_ps (lo, io, hi);
+      const __m512 p2 = _mm512_castsi512_ps (_mm512_alignr_epi32 (
+          _mm512_castps_si512 (ex), _mm512_castps_si512 (p0), 1));
+      const __m512 p3 = _mm512_castsi512_ps (_mm512_alignr_epi32 (
+          _mm512_castps_si512 (_mm512_permutexvar_ps (one, ex)),
+          _mm512_castps_si512 (p1), 1));
+      const __mmask16 mk = len - k >= 16 ? 0xffff
+                           : (__mmask16) ((1u << (len - k)) - 1);
+      _mm512_mask_storeu_ps (h0 + k, mk, _mm512_sub_ps (p0, p2));
+      _mm512_mask_storeu_ps (h1 + k, mk, _mm512_add_ps (p1, p2));
+      _mm512_mask_storeu_ps (h2 + k, mk, _mm512_sub_ps (p2, p1));
+      _mm512_mask_storeu_ps (h3 + k, mk, _mm512_sub_ps (p1, p3));
+    }
+}
+
+/* wino_row_dy's transform, 16 tiles at a time (-d1 by flipping the sign
+ * bit, as the C negation does). */
+__attribute__ ((target ("avx512f"))) static inline void
+wino_row_dy_avx512 (const conv2d_desc *d, const wino_run *r, const float *dyc,
+                    int yy, float *hr)
+{
+  const int len = r->len, w = d->w, x = 2 * r->tx;
+  float *h0 = hr, *h1 = hr + len, *h2 = hr + 2 * len, *h3 = hr + 3 * len;
+  if (yy >= d->h)
+    {
+      memset (hr, 0, 4 * (size_t) len * sizeof *hr);
+      return;
+    }
+  const float *row = dyc + (size_t) yy * w;
+  const __m512i ie = _mm512_setr_epi32 (0, 2, 4, 6, 8, 10, 12, 14, 16, 18,
+                                        20, 22, 24, 26, 28, 30);
+  const __m512i io = _mm512_add_epi32 (ie, _mm512_set1_epi32 (1));
+  const __m512i sign = _mm512_set1_epi32 ((int) 0x80000000u);
+  for (int k = 0; k < len; k += 16)
+    {
+      const int c = x + 2 * k;
+      const __m512 lo = wino_load_cols (row, c, w, 0xffff);
+      const __m512 hi = wino_load_cols (row, c + 16, w, 0xffff);
+      const __m512 p0 = _mm512_permutex2var_ps (lo, ie, hi);
+      const __m512 p1 = _mm512_permutex2var_ps (lo, io, hi);
+      const __mmask16 mk = len - k >= 16 ? 0xffff
+                           : (__mmask16) ((1u << (len - k)) - 1);
+      _mm512_mask_storeu_ps (h0 + k, mk, p0);
+      _mm512_mask_storeu_ps (h1 + k, mk, _mm512_add_ps (p0, p1));
+      _mm512_mask_storeu_ps (h2 + k, mk, _mm512_sub_ps (p0, p1));
+      _mm512_mask_storeu_ps (h3 + k, mk, _mm512_castsi512_ps (
+          _mm512_xor_si512 (_mm512_castps_si512 (p1), sign)));
+    }
+}
+#endif
+
 /* hr (4 x len) = d B, the row transform, for the 4x4 patches of run r
  * along input row yy of plane xc (zeros outside the image).  The tiles
  * inside the row read it in place; those at its ends, one by one. */
@@ -266,9 +392,10 @@ wino_run_below (const wino_run *p, const wino_run *q)
  * input row q; a run below the previous one takes that run's rows 2 and
  * 3 as its rows 0 and 1 (the same numbers: each input row is transformed
  * once instead of twice). */
-NN_VECTOR_CLONES static void
-wino_input (const conv2d_desc *d, const wino_geom *g, const float *x,
-            const wino_run *runs, int nruns, float *v, float *scratch)
+static inline __attribute__ ((always_inline)) void
+wino_input_body (const conv2d_desc *d, const wino_geom *g, const float *x,
+                 const wino_run *runs, int nruns, float *v, float *scratch,
+                 int avx512)
 {
   const size_t plane = (size_t) d->h * d->w, step = (size_t) d->cin * g->tb;
   float *hb = scratch + 2 * (size_t) g->tw + 4;
@@ -293,7 +420,16 @@ wino_input (const conv2d_desc *d, const wino_geom *g, const float *x,
               q0 = 2;
             }
           for (int q = q0; q < 4; q++)
-            wino_row_in (d, r, xc, 2 * r->ty - 1 + q, hq[q]);
+            {
+#if WINO_AVX512
+              if (avx512)
+                {
+                  wino_row_in_avx512 (d, r, xc, 2 * r->ty - 1 + q, hq[q]);
+                  continue;
+                }
+#endif
+              wino_row_in (d, r, xc, 2 * r->ty - 1 + q, hq[q]);
+            }
           for (int s = 0; s < 4; s++)
             {
               float *v0 = v + (size_t) s * step + (size_t) c * g->tb + r->j0;
@@ -304,6 +440,37 @@ wino_input (const conv2d_desc *d, const wino_geom *g, const float *x,
             }
         }
     }
+}
+
+NN_VECTOR_CLONES static void
+wino_input (const conv2d_desc *d, const wino_geom *g, const float *x,
+            const wino_run *runs, int nruns, float *v, float *scratch)
+{
+  wino_input_body (d, g, x, runs, nruns, v, scratch, 0);
+}
+
+#if WINO_AVX512
+__attribute__ ((target ("avx512f"))) static void
+wino_input_avx512 (const conv2d_desc *d, const wino_geom *g, const float *x,
+                   const wino_run *runs, int nruns, float *v, float *scratch)
+{
+  wino_input_body (d, g, x, runs, nruns, v, scratch, 1);
+}
+#endif
+
+/* V for the runs, by the CPU's best code. */
+static void
+wino_input_any (const conv2d_desc *d, const wino_geom *g, const float *x,
+                const wino_run *runs, int nruns, float *v, float *scratch)
+{
+#if WINO_AVX512
+  if (wino_avx512 ())
+    {
+      wino_input_avx512 (d, g, x, runs, nruns, v, scratch);
+      return;
+    }
+#endif
+  wino_input (d, g, x, runs, nruns, v, scratch);
 }
 
 /* u0, u1 (len each) = A^T's rows applied to the products m0..m3 (restrict
@@ -472,9 +639,10 @@ wino_col_dy (int len, const float *restrict a, const float *restrict b,
 
 /* e (16 x cout x tb) = A dy A^T for the output tiles of the runs, channel
  * by channel (the transpose of wino_output). */
-NN_VECTOR_CLONES static void
-wino_dy (const conv2d_desc *d, const wino_geom *g, const float *dy,
-         const wino_run *runs, int nruns, float *e, float *scratch)
+static inline __attribute__ ((always_inline)) void
+wino_dy_body (const conv2d_desc *d, const wino_geom *g, const float *dy,
+              const wino_run *runs, int nruns, float *e, float *scratch,
+              int avx512)
 {
   const size_t plane = (size_t) d->h * d->w, step = (size_t) d->cout * g->tb;
   float *hb = scratch + 2 * (size_t) g->tw + 4;
@@ -484,8 +652,19 @@ wino_dy (const conv2d_desc *d, const wino_geom *g, const float *dy,
         const wino_run *r = &runs[ri];
         const int len = r->len;
         const float *dyc = dy + (r->i * d->cout + co) * plane;
-        wino_row_dy (d, r, dyc, 2 * r->ty, hb);
-        wino_row_dy (d, r, dyc, 2 * r->ty + 1, hb + 4 * (size_t) len);
+#if WINO_AVX512
+        if (avx512)
+          {
+            wino_row_dy_avx512 (d, r, dyc, 2 * r->ty, hb);
+            wino_row_dy_avx512 (d, r, dyc, 2 * r->ty + 1,
+                                hb + 4 * (size_t) len);
+          }
+        else
+#endif
+          {
+            wino_row_dy (d, r, dyc, 2 * r->ty, hb);
+            wino_row_dy (d, r, dyc, 2 * r->ty + 1, hb + 4 * (size_t) len);
+          }
         for (int s = 0; s < 4; s++)
           {
             float *e0 = e + (size_t) s * step + (size_t) co * g->tb + r->j0;
@@ -494,6 +673,37 @@ wino_dy (const conv2d_desc *d, const wino_geom *g, const float *dy,
                          e0 + 8 * step, e0 + 12 * step);
           }
       }
+}
+
+NN_VECTOR_CLONES static void
+wino_dy (const conv2d_desc *d, const wino_geom *g, const float *dy,
+         const wino_run *runs, int nruns, float *e, float *scratch)
+{
+  wino_dy_body (d, g, dy, runs, nruns, e, scratch, 0);
+}
+
+#if WINO_AVX512
+__attribute__ ((target ("avx512f"))) static void
+wino_dy_avx512 (const conv2d_desc *d, const wino_geom *g, const float *dy,
+                const wino_run *runs, int nruns, float *e, float *scratch)
+{
+  wino_dy_body (d, g, dy, runs, nruns, e, scratch, 1);
+}
+#endif
+
+/* E for the runs, by the CPU's best code. */
+static void
+wino_dy_any (const conv2d_desc *d, const wino_geom *g, const float *dy,
+             const wino_run *runs, int nruns, float *e, float *scratch)
+{
+#if WINO_AVX512
+  if (wino_avx512 ())
+    {
+      wino_dy_avx512 (d, g, dy, runs, nruns, e, scratch);
+      return;
+    }
+#endif
+  wino_dy (d, g, dy, runs, nruns, e, scratch);
 }
 
 /* dweight[j] += G^T M G for the kernels j0 .. j0 + n - 1, M[xi] the sum
@@ -582,8 +792,8 @@ nn_wino_backward_weights (const conv2d_desc *d, const float *x,
       float *my = acc + (size_t) th * per_acc;
       wino_run *runs = (wino_run *) (tmp + wino_scratch_floats (&g));
       const int nruns = wino_runs (&g, t0, nb, runs);
-      wino_input (d, &g, x, runs, nruns, v, tmp);
-      wino_dy (d, &g, dy, runs, nruns, e, tmp);
+      wino_input_any (d, &g, x, runs, nruns, v, tmp);
+      wino_dy_any (d, &g, dy, runs, nruns, e, tmp);
       for (int xi = 0; xi < 16; xi++)
         cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, d->cout, d->cin,
                      (int) nb, 1.0f, e + (size_t) xi * d->cout * g.tb,
@@ -621,7 +831,7 @@ nn_wino_forward_kernels (const conv2d_desc *d, const float *x, const float *u,
       float *tmp = m + (size_t) 16 * d->cout * g.tb;
       wino_run *runs = (wino_run *) (tmp + wino_scratch_floats (&g));
       const int nruns = wino_runs (&g, t0, nb, runs);
-      wino_input (d, &g, x, runs, nruns, v, tmp);
+      wino_input_any (d, &g, x, runs, nruns, v, tmp);
       for (int xi = 0; xi < 16; xi++)
         cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, d->cout,
                      (int) nb, d->cin, 1.0f, u + xi * cc, d->cin,
