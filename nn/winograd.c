@@ -161,12 +161,12 @@ wino_runs (const wino_geom *g, size_t t0, size_t nb, wino_run *runs)
   return count;
 }
 
-/* Per-thread scratch floats of the transforms: a padded input row (or an
- * output row) and the 16 rows of one run's row transforms. */
+/* Per-thread scratch floats of the transforms: the 16 rows of one run's
+ * row transforms (the output transform uses 8 of them). */
 static size_t
 wino_scratch_floats (const wino_geom *g)
 {
-  return (18 * (size_t) g->tw + 4 + 15) / 16 * 16;
+  return (16 * (size_t) g->tw + 15) / 16 * 16;
 }
 
 /* One thread's floats: V, M, the transforms' scratch and the runs of a
@@ -216,9 +216,19 @@ wino_row_in_edge (int k, const float *row, int w, int x, float *h0,
   h3[k] = p[1] - p[3];
 }
 
+/* nn_wino_portable's switch: the portable loops whatever the CPU. */
+static int wino_forced_portable;
+
+void
+nn_wino_portable (int on)
+{
+  __atomic_store_n (&wino_forced_portable, on != 0, __ATOMIC_RELAXED);
+}
+
 #if WINO_AVX512
-/* Whether the CPU runs AVX-512 F (checked once; the same answer for every
- * thread). */
+/* Whether the AVX-512 transforms run: the CPU has AVX-512 F (checked
+ * once; the same answer for every thread) and nn_wino_portable did not
+ * ask for the portable loops. */
 static int
 wino_avx512 (void)
 {
@@ -230,7 +240,7 @@ wino_avx512 (void)
       v = __builtin_cpu_supports ("avx512f") != 0;
       __atomic_store_n (&known, v, __ATOMIC_RELAXED);
     }
-  return v;
+  return v && !__atomic_load_n (&wino_forced_portable, __ATOMIC_RELAXED);
 }
 
 /* The lanes l with column c + l inside 0 .. w - 1. */
@@ -398,7 +408,7 @@ wino_input_body (const conv2d_desc *d, const wino_geom *g, const float *x,
                  int avx512)
 {
   const size_t plane = (size_t) d->h * d->w, step = (size_t) d->cin * g->tb;
-  float *hb = scratch + 2 * (size_t) g->tw + 4;
+  float *hb = scratch;
   for (int c = 0; c < d->cin; c++)
     {
       float *hq[4];
@@ -645,7 +655,7 @@ wino_dy_body (const conv2d_desc *d, const wino_geom *g, const float *dy,
               int avx512)
 {
   const size_t plane = (size_t) d->h * d->w, step = (size_t) d->cout * g->tb;
-  float *hb = scratch + 2 * (size_t) g->tw + 4;
+  float *hb = scratch;
   for (int co = 0; co < d->cout; co++)
     for (int ri = 0; ri < nruns; ri++)
       {

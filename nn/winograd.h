@@ -68,4 +68,11 @@ void nn_wino_backward_weights (const conv2d_desc *d, const float *x,
                                const float *dy, float *dweight,
                                float *workspace);
 
+/* The input and output-gradient row transforms run in AVX-512 on a CPU
+ * that has it, in the cloned C loops (nn/simd.h) elsewhere: the same
+ * bits either way.  on != 0 makes them take the C loops whatever the CPU
+ * (0: back to the CPU's best), so that a test compares both paths; only
+ * while no convolution runs. */
+void nn_wino_portable (int on);
+
 #endif

@@ -14,6 +14,7 @@
 #include "pool.h"
 #include "rng.h"
 #include "testutil.h"
+#include "winograd.h"
 #include "upsample.h"
 
 #define FD_EPS 1e-3
@@ -226,6 +227,50 @@ test_conv_algo (int n, int cin, int h, int w, int cout, int k, int stride,
   CHECK (rel_err (dw2, dw, wn) <= 1e-6, "%s: weight gradients do not accumulate", label);
   free (c.x); free (c.w); free (c.b); free (c.y); free (c.r); free (c.ws);
   free (ref); free (dx); free (dw); free (db); free (dw2);
+}
+
+/* The Winograd transforms' two paths (AVX-512 where the CPU has it, the
+ * cloned C loops elsewhere) give the same bits, forward and weight
+ * gradient; on a CPU without AVX-512 both runs take the C loops. */
+static void
+test_wino_paths (int n, int cin, int h, int w, int cout)
+{
+  conv2d_desc d;
+  if (!CHECK (nn_conv2d_desc_init (&d, n, cin, h, w, cout, 3, 1, 1) == 0,
+              "winograd paths %dx%dx%dx%d: desc", n, cin, h, w))
+    return;
+  const size_t xn = (size_t) n * cin * h * w, yn = (size_t) n * cout * h * w;
+  const size_t wn = (size_t) cout * cin * 9;
+  size_t wsn = nn_wino_workspace_floats (&d);
+  if (nn_wino_backward_weights_floats (&d) > wsn)
+    wsn = nn_wino_backward_weights_floats (&d);
+  float *x = randv (xn, 1.0f), *wt = randv (wn, 0.5f), *dy = randv (yn, 1.0f);
+  float *ws = malloc (wsn * sizeof (float));
+  float *y[2], *dw[2];
+  for (int p = 0; p < 2; p++)
+    {
+      nn_wino_portable (p);
+      y[p] = malloc (yn * sizeof (float));
+      dw[p] = calloc (wn, sizeof (float));
+      nn_wino_forward (&d, x, wt, 0, NULL, 0, y[p], ws);
+      nn_wino_backward_weights (&d, x, dy, dw[p], ws);
+    }
+  nn_wino_portable (0);
+  CHECK (memcmp (y[0], y[1], yn * sizeof (float)) == 0,
+         "winograd paths %dx%dx%dx%d -> %d: forward differs", n, cin, h, w,
+         cout);
+  CHECK (memcmp (dw[0], dw[1], wn * sizeof (float)) == 0,
+         "winograd paths %dx%dx%dx%d -> %d: weight gradient differs", n, cin,
+         h, w, cout);
+  for (int p = 0; p < 2; p++)
+    {
+      free (y[p]);
+      free (dw[p]);
+    }
+  free (x);
+  free (wt);
+  free (dy);
+  free (ws);
 }
 
 /* ------------------------------------------------------------------ */
@@ -725,5 +770,18 @@ main (void)
   test_context (1, 4, 12, 3, 1, 0);
   test_context (3, 3, 10, 4, 6, 5);
   test_context (2, 4, 1, 7, 9, 16);
+  /* (last, so that the random inputs of the checks above stay as they
+   * were) Winograd through the C loops (nn_wino_portable) against the
+   * direct sum, and both paths bit for bit */
+  nn_wino_portable (1);
+  test_conv_algo (2, 3, 9, 11, 4, 3, 1, 1, 1, CONV2D_WINO_TRAIN);
+  test_conv_algo (1, 3, 5, 2, 4, 3, 1, 1, 1, CONV2D_WINO_TRAIN);
+  test_conv_algo (3, 4, 23, 131, 3, 3, 1, 1, 1, CONV2D_WINO_TRAIN);
+  nn_wino_portable (0);
+  test_wino_paths (2, 3, 9, 11, 4);
+  test_wino_paths (1, 2, 1, 1, 3);
+  test_wino_paths (1, 3, 2, 5, 2);
+  test_wino_paths (3, 5, 33, 47, 6);
+  test_wino_paths (2, 4, 23, 131, 3);
   return test_report ("test_layers");
 }
