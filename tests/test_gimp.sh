@@ -40,7 +40,9 @@
 # plug-in-colorize-dir-hints): for each version, on hints layers made here
 # with ImageMagick (opaque rectangles of colour on transparency), the
 # stroke pixels of the result hold the strokes' a,b (within 2), its L is
-# the photo's (within 0.25 at 8 bit); an empty hints layer gives exactly
+# the photo's (within 0.26 at 8 bit: the
+# bound of rounding each sRGB channel by half a step, reached near
+# (0, 0.11, 0.12)); an empty hints layer gives exactly
 # the plain result and says so; a hints layer with its own size and
 # offsets acts on its overlap with a layer that has offsets too (float
 # image); hints only (no network) holds the strokes too; the hints layer
@@ -381,17 +383,17 @@ check_kinds_results () { # after check_results' v and dir
 }
 
 check_hints_results () { # after check_results' v and dir
-  run_check_dump layer "$dir" hints ResNet18 --ltol 0.25
+  run_check_dump layer "$dir" hints ResNet18 --ltol 0.26
   run_check_dump strokes "$dir" hints-after "Colorized (ResNet18)" hints-after hints
   # An empty hints layer: exactly the plain result (in a session of
   # their own with BABL_TOLERANCE=0: see tests/gimp/exact.scm).
   check_session "$dir" "exact session" exact
-  run_check_dump layer "$dir" hints-plain ResNet18 --ltol 0.25
-  run_check_dump layer "$dir" hints-empty ResNet18 --ltol 0.25
+  run_check_dump layer "$dir" hints-plain ResNet18 --ltol 0.26
+  run_check_dump layer "$dir" hints-empty ResNet18 --ltol 0.26
   run_check_dump chroma "$dir" hints-plain-after hints-empty-after "Colorized (ResNet18)" exact
   check "GIMP $v: hints: an empty hints layer is named in a message" \
     grep -q "The colour hints layer 'hints' has nothing painted over" "$dir/exact.log"
-  run_check_dump layer "$dir" hints-only "hints only" --ltol 0.25
+  run_check_dump layer "$dir" hints-only "hints only" --ltol 0.26
   run_check_dump strokes "$dir" hints-only-after "Colorized (hints only)" hints-only-after hints
   check "GIMP $v: hints only: COLORIZE_VERBOSE says no network ran" \
     grep -q "colorize: hints only: no network" "$dir/session.log"

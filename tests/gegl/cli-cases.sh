@@ -52,14 +52,16 @@ cli_exact hints-only $S/castle.png "colorize:cnn-hints hints-only=true aux=[ geg
 # The README's command as written: -o makes a 16-bit PNG.  Its pixels are
 # apply's to within the 16-bit rounding: each value within half a 16-bit
 # step of one that rounds to apply's 8-bit value, |v - a| <= (0.5 + 0.5 /
-# 257) / 255 = 0.0019685 (read back to 8 bits, a value that lands within
-# float rounding of a half step can go either way: measured once in 24,576
-# pixels in 2 of 8 cases before the 8-bit sink above).
+# 257) / 255 = 0.0019685, plus 1e-6 for the float arithmetic on both sides
+# (a value within float rounding of a half step can round either way:
+# measured once in 24,576 pixels in 2 of 8 cases before the 8-bit sink
+# above; and 0.00196868, 2e-7 over the exact bound, with session 11's
+# resnet18.weights).
 gegl "$OUT/photo.jpg" -o "$OUT/readme16-gegl.png" -- colorize:resnet18 strength=1.2 \
   > "$OUT/readme16-gegl.log" 2>&1
 line=$("$OUT/gegl-diff" "R'G'B'A float" "$OUT/readme-apply.png" "$OUT/readme16-gegl.png" 2>&1)
 m=$(field "$line" max | tr ',' '\n' | sort -g | tail -n 1)
-[ -n "$m" ] && [ "$(echo "$m <= 0.0019685" | sed 's/e-/*10^-/' | bc -l)" = 1 ] &&
+[ -n "$m" ] && [ "$(echo "$m <= 0.0019695" | sed 's/e-/*10^-/' | bc -l)" = 1 ] &&
   [ "$(field "$line" max 4)" = 0 ] &&
   ok "gegl photo.jpg -o out.png -- colorize:resnet18 strength=1.2 (16-bit) = apply's pixels to within 16-bit rounding (max $m)" ||
   notok "the README's 16-bit output against apply's ($line)"
