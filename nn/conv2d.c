@@ -11,6 +11,7 @@
 #include <cblas.h>
 #include "conv2d.h"
 #include "winograd.h"
+#include "convdirect.h"
 
 /* Target size of one column block, in floats (8 MiB). */
 #define CONV2D_BLOCK_FLOATS (1 << 21)
@@ -681,6 +682,9 @@ nn_conv2d_workspace_floats (const conv2d_desc *d)
     return shift_workspace_floats (d);
   if (d->algo == CONV2D_PHASE2)
     return phase2_workspace_floats (d);
+  if (d->algo == CONV2D_DIRECT)
+    return max_size (nn_convdirect_workspace_floats (d),
+                     im2col_workspace_floats (d));
   if (d->algo == CONV2D_WINO)
     return max_size (nn_wino_workspace_floats (d), im2col_workspace_floats (d));
   if (d->algo == CONV2D_WINO_TRAIN)
@@ -713,6 +717,8 @@ nn_conv2d_forward_workspace_floats (const conv2d_desc *d)
     }
   if (d->algo == CONV2D_WINO || d->algo == CONV2D_WINO_TRAIN)
     return nn_wino_workspace_floats (d);
+  if (d->algo == CONV2D_DIRECT)
+    return nn_convdirect_workspace_floats (d);
   return im2col_workspace_floats (d);
 }
 
@@ -903,6 +909,11 @@ nn_conv2d_forward_fused (const conv2d_desc *d, const float *x,
   if (d->algo == CONV2D_PHASE2)
     {
       phase2_forward (d, x, weight, bias, relu, y, workspace);
+      return;
+    }
+  if (d->algo == CONV2D_DIRECT)
+    {
+      nn_convdirect_forward (d, x, weight, bias, relu, y, workspace);
       return;
     }
   for (size_t g0 = 0; g0 < NP; g0 += GC)

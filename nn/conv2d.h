@@ -14,6 +14,7 @@
  * the batch (about 2 cin + cout padded planes), so inference keeps im2col.
  *
  * CONV2D_WINO and CONV2D_WINO_TRAIN: Winograd's F(2x2, 3x3) (winograd.h).
+ * CONV2D_DIRECT: one input plane, no GEMM (convdirect.h).
  * Which layer gets which: model.c's conv_algo.
  */
 #ifndef NN_CONV2D_H
@@ -39,7 +40,10 @@ typedef enum conv2d_algo {
   CONV2D_WINO_TRAIN = 4,
   /* 3x3, stride 2, padding 1: CONV2D_SHIFT's products on the input's four
    * stride phases (no column matrix; forward and backward) */
-  CONV2D_PHASE2 = 5
+  CONV2D_PHASE2 = 5,
+  /* one input channel: forward computed directly (convdirect.h),
+   * backward as CONV2D_IM2COL */
+  CONV2D_DIRECT = 6
 } conv2d_algo;
 
 typedef struct conv2d_desc {

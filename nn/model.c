@@ -32,6 +32,7 @@
 #include "context.h"
 #include "conv2d.h"
 #include "winograd.h"
+#include "convdirect.h"
 #include "head.h"
 #include "model.h"
 #include "pool.h"
@@ -983,6 +984,10 @@ graph_plan (nn_graph *g, nn_pass pass)
  *     faster than im2col there);
  *   - not for one input channel: 9 GEMMs with K = 1 are slower than
  *     im2col's single one with K = 9 (cnn conv1, measured).
+ * One input channel (the first layer: cnn conv1, the ResNet's 7x7 stem):
+ * the direct convolution (CONV2D_DIRECT, forward; backward im2col's),
+ * whose K = 9 or 49 products the GEMM kernels run at 5 to 20 % of their
+ * rate.
  * 3x3 stride-2 convolutions: the shifted products on the input's four
  * phases (CONV2D_PHASE2; 1.1 to 1.3 times as fast as im2col, forward and
  * backward, measured 2026-12-02), in inference while their copy of the
@@ -991,6 +996,8 @@ static conv2d_algo
 conv_algo (nn_graph *g, int i, int train)
 {
   const op *o = &g->ops[i];
+  if (nn_convdirect_ok (&o->cd))
+    return CONV2D_DIRECT;
   if (nn_conv2d_phase2_ok (&o->cd) && o->cin >= 4)
     {
       conv2d_desc pd = o->cd;

@@ -15,6 +15,7 @@
 #include "rng.h"
 #include "testutil.h"
 #include "winograd.h"
+#include "convdirect.h"
 #include "upsample.h"
 
 #define FD_EPS 1e-3
@@ -145,12 +146,14 @@ test_conv_algo (int n, int cin, int h, int w, int cout, int k, int stride,
             cout, k, stride, pad, bias ? " bias" : "",
             algo == CONV2D_SHIFT ? " shift" : algo == CONV2D_UP2 ? " after x2 upsampling"
             : algo == CONV2D_WINO ? " winograd" : algo == CONV2D_WINO_TRAIN
-            ? " winograd (training)" : algo == CONV2D_PHASE2 ? " phases" : "");
+            ? " winograd (training)" : algo == CONV2D_PHASE2 ? " phases"
+            : algo == CONV2D_DIRECT ? " direct" : "");
   conv_ctx c;
   if (!CHECK (nn_conv2d_desc_init (&c.d, n, cin, h, w, cout, k, stride, pad) == 0, "%s: desc", label))
     return;
   if (algo != CONV2D_IM2COL
       && !CHECK (algo == CONV2D_PHASE2 ? nn_conv2d_phase2_ok (&c.d)
+                 : algo == CONV2D_DIRECT ? nn_convdirect_ok (&c.d)
                  : nn_conv2d_shift_ok (&c.d), "%s: the algorithm must apply",
                  label))
     return;
@@ -227,6 +230,43 @@ test_conv_algo (int n, int cin, int h, int w, int cout, int k, int stride,
   CHECK (rel_err (dw2, dw, wn) <= 1e-6, "%s: weight gradients do not accumulate", label);
   free (c.x); free (c.w); free (c.b); free (c.y); free (c.r); free (c.ws);
   free (ref); free (dx); free (dw); free (db); free (dw2);
+}
+
+/* The direct convolution's fused ReLU against im2col's, both first
+ * layers' geometries: the same values to float rounding, and the
+ * negative ones (about half) zero. */
+static void
+test_direct_relu (void)
+{
+  static const int geo[2][3] = { { 3, 1, 1 }, { 7, 2, 3 } };
+  for (int t = 0; t < 2; t++)
+    {
+      conv2d_desc a, b;
+      nn_conv2d_desc_init (&a, 2, 1, 37, 75, 5, geo[t][0], geo[t][1], geo[t][2]);
+      b = a;
+      b.algo = CONV2D_DIRECT;
+      const size_t xn = 2 * 37 * 75, yn = (size_t) 2 * 5 * a.oh * a.ow;
+      float *x = randv (xn, 1.0f), *w = randv ((size_t) 5 * geo[t][0] * geo[t][0], 0.5f);
+      float *bias = randv (5, 0.5f), *ya = malloc (yn * sizeof (float));
+      float *yb = malloc (yn * sizeof (float));
+      size_t wa = nn_conv2d_forward_workspace_floats (&a);
+      size_t wb = nn_conv2d_forward_workspace_floats (&b);
+      float *ws = malloc ((wa > wb ? wa : wb) * sizeof (float));
+      nn_conv2d_forward_fused (&a, x, w, bias, 1, ya, ws);
+      nn_conv2d_forward_fused (&b, x, w, bias, 1, yb, ws);
+      size_t zeros = 0, neg = 0;
+      for (size_t i = 0; i < yn; i++)
+        {
+          zeros += yb[i] == 0.0f;
+          neg += yb[i] < 0.0f;
+        }
+      CHECK (max_abs_diff (ya, yb, yn) <= 1e-5 && neg == 0
+             && zeros > yn / 4 && zeros < 3 * yn / 4,
+             "direct k%d s%d with ReLU: %.3g from im2col's, %zu of %zu zero, "
+             "%zu negative", geo[t][0], geo[t][1], max_abs_diff (ya, yb, yn),
+             zeros, yn, neg);
+      free (x); free (w); free (bias); free (ya); free (yb); free (ws);
+    }
 }
 
 /* The Winograd transforms' two paths (AVX-512 where the CPU has it, the
@@ -757,6 +797,15 @@ main (void)
   test_conv_algo (3, 5, 9, 7, 4, 3, 2, 1, 0, CONV2D_PHASE2);
   test_conv_algo (1, 2, 1, 2, 3, 3, 2, 1, 1, CONV2D_PHASE2);
   test_conv_algo (2, 3, 100, 121, 5, 3, 2, 1, 1, CONV2D_PHASE2); /* several blocks */
+  /* one input plane, direct: both first layers' geometries, odd sides,
+   * rows past one chunk of outputs, images smaller than the kernel */
+  test_conv_algo (2, 1, 9, 11, 4, 3, 1, 1, 1, CONV2D_DIRECT);
+  test_conv_algo (1, 1, 70, 133, 3, 3, 1, 1, 0, CONV2D_DIRECT);
+  test_conv_algo (2, 1, 17, 23, 5, 7, 2, 3, 1, CONV2D_DIRECT);
+  test_conv_algo (1, 1, 40, 150, 3, 7, 2, 3, 1, CONV2D_DIRECT);
+  test_conv_algo (1, 1, 2, 3, 2, 7, 2, 3, 1, CONV2D_DIRECT);
+  test_conv_algo (2, 1, 8, 9, 3, 5, 1, 2, 0, CONV2D_DIRECT);
+  test_direct_relu ();
   test_bn (1, 0);
   test_bn (1, 1);
   test_bn (0, 0);
