@@ -237,6 +237,44 @@ test_decode (void)
          == NN_ERR_ARG, "T 0 is an error: %s", err.message);
 }
 
+/* Blocks of pixels: two images of 7 x 23 (161 pixels, past two blocks of
+ * the decoder, the last one short), every pixel against the annealed
+ * mean in doubles, logits spread over 20 units (exponents down to -50). */
+static void
+test_decode_blocks (void)
+{
+  const int n = 2, h = 7, w = 23, hw = h * w;
+  float *z = malloc (sizeof (float) * n * q * hw);
+  float *out = malloc (sizeof (float) * n * 2 * hw);
+  nn_error err;
+  fixture_fill (z, (size_t) n * q * hw, 33, 0.0f, 10.0f);
+  CHECK (nn_head_decode (z, centres, q, n, h, w, 0.38f, 110.0f, 1, out, &err)
+         == NN_OK, "decode of %d x %d x %d", n, h, w);
+  double worst = 0.0;
+  for (int i = 0; i < n; i++)
+    for (int p = 0; p < hw; p++)
+      {
+        const float *zp = z + (size_t) i * q * hw + p;
+        double mx = -1e30, s = 0.0, sa = 0.0, sb = 0.0;
+        for (int c = 0; c < q; c++)
+          mx = fmax (mx, zp[(size_t) c * hw]);
+        for (int c = 0; c < q; c++)
+          {
+            double e = exp ((zp[(size_t) c * hw] - mx) / 0.38);
+            s += e;
+            sa += e * centres[2 * c];
+            sb += e * centres[2 * c + 1];
+          }
+        const float *o = out + (size_t) i * 2 * hw + p;
+        worst = fmax (worst, fabs (o[0] * 110.0 - sa / s));
+        worst = fmax (worst, fabs (o[hw] * 110.0 - sb / s));
+      }
+  CHECK (worst < 1e-3, "decode blocks: a,b at most %.2g from the double sums",
+         worst);
+  free (z);
+  free (out);
+}
+
 static void
 test_models (void)
 {
@@ -305,6 +343,7 @@ main (void)
   test_loss ();
   test_teacher ();
   test_decode ();
+  test_decode_blocks ();
   test_models ();
   return test_report ("test_head");
 }
