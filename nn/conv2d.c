@@ -999,6 +999,11 @@ nn_conv2d_backward (const conv2d_desc *d, const float *x, const float *weight,
       phase2_backward (d, x, weight, dy, dx, dweight, workspace);
       return;
     }
+  if (d->algo == CONV2D_DIRECT && !dx)
+    {
+      nn_convdirect_backward_weights (d, x, dy, dweight, workspace);
+      return;
+    }
   if (d->algo == CONV2D_WINO_TRAIN)
     {
       nn_wino_backward_weights (d, x, dy, dweight, workspace);

@@ -41,8 +41,8 @@ typedef enum conv2d_algo {
   /* 3x3, stride 2, padding 1: CONV2D_SHIFT's products on the input's four
    * stride phases (no column matrix; forward and backward) */
   CONV2D_PHASE2 = 5,
-  /* one input channel: forward computed directly (convdirect.h),
-   * backward as CONV2D_IM2COL */
+  /* one input channel: forward and weight gradient computed directly
+   * (convdirect.h), the input gradient as CONV2D_IM2COL */
   CONV2D_DIRECT = 6
 } conv2d_algo;
 

@@ -148,3 +148,69 @@ nn_convdirect_forward (const conv2d_desc *d, const float *x,
           }
     }
 }
+
+/* acc[t] += the products of output-gradient row dyr (ow floats) with tap
+ * t's run from row (off[t] + r), in vectors; the columns past the last
+ * whole vector into tail[t]. */
+NN_VECTOR_CLONES static void
+direct_dw_row (const float *dyr, const float *r, const size_t *off, int taps,
+               int ow, vec16 *acc, double *tail)
+{
+  const int whole = ow / 16 * 16;
+  for (int t = 0; t < taps; t++)
+    {
+      const float *pt = r + off[t];
+      vec16 a = acc[t];
+      for (int j = 0; j < whole; j += 16)
+        {
+          vec16 x, y;
+          memcpy (&x, dyr + j, sizeof x);
+          memcpy (&y, pt + j, sizeof y);
+          a += x * y;
+        }
+      acc[t] = a;
+      for (int j = whole; j < ow; j++)
+        tail[t] += (double) dyr[j] * pt[j];
+    }
+}
+
+void
+nn_convdirect_backward_weights (const conv2d_desc *d, const float *x,
+                                const float *dy, float *dweight,
+                                float *workspace)
+{
+  const direct_geom g = direct_geom_of (d);
+  const size_t P = (size_t) d->oh * d->ow;
+  const int K = d->kh * d->kw;
+  size_t off[49];
+  direct_offsets (d, &g, off);
+  for (int n = 0; n < d->n; n++)
+    {
+      direct_phases (d, &g, x + (size_t) n * d->h * d->w, workspace);
+#pragma omp parallel for schedule(static)
+      for (int co = 0; co < d->cout; co++)
+        {
+          const float *dyc = dy + ((size_t) n * d->cout + co) * P;
+          vec16 acc[49];
+          double tail[49];
+          for (int t = 0; t < K; t++)
+            {
+              acc[t] = (vec16) { 0 };
+              tail[t] = 0.0;
+            }
+          for (int oy = 0; oy < d->oh; oy++)
+            direct_dw_row (dyc + (size_t) oy * d->ow,
+                           workspace + (size_t) oy * g.wq, off, K, d->ow, acc,
+                           tail);
+          for (int t = 0; t < K; t++)
+            {
+              float lanes[16];
+              memcpy (lanes, &acc[t], sizeof lanes);
+              double sum = tail[t];
+              for (int i = 0; i < 16; i++)
+                sum += lanes[i];
+              dweight[(size_t) co * K + t] += (float) sum;
+            }
+        }
+    }
+}

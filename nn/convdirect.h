@@ -18,8 +18,11 @@
  * summed in tap order, then the bias added (as im2col's sgemm then bias;
  * other rounding than the GEMM's, within float precision).
  *
- * Forward only: the backward pass of a CONV2D_DIRECT layer is im2col's
- * (conv2d.c), which is why the workspace covers both.
+ * The weight gradient the same way (each output row's dot products with
+ * the taps' runs, in vectors, summed per row in doubles); the input
+ * gradient, which only a caller asking for the gradient of the network's
+ * input needs, is im2col's (conv2d.c), which is why the workspace covers
+ * both.
  */
 #ifndef NN_CONVDIRECT_H
 #define NN_CONVDIRECT_H
@@ -40,5 +43,11 @@ size_t nn_convdirect_workspace_floats (const conv2d_desc *d);
 void nn_convdirect_forward (const conv2d_desc *d, const float *x,
                             const float *weight, const float *bias, int relu,
                             float *y, float *workspace);
+
+/* dweight (cout x 1 x kh x kw) += the weight gradient of the convolution
+ * of x for the output gradient dy (n x cout x oh x ow). */
+void nn_convdirect_backward_weights (const conv2d_desc *d, const float *x,
+                                     const float *dy, float *dweight,
+                                     float *workspace);
 
 #endif

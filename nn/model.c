@@ -985,7 +985,7 @@ graph_plan (nn_graph *g, nn_pass pass)
  *   - not for one input channel: 9 GEMMs with K = 1 are slower than
  *     im2col's single one with K = 9 (cnn conv1, measured).
  * One input channel (the first layer: cnn conv1, the ResNet's 7x7 stem):
- * the direct convolution (CONV2D_DIRECT, forward; backward im2col's),
+ * the direct convolution (CONV2D_DIRECT: forward and weight gradient),
  * whose K = 9 or 49 products the GEMM kernels run at 5 to 20 % of their
  * rate.
  * 3x3 stride-2 convolutions: the shifted products on the input's four
