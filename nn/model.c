@@ -133,6 +133,15 @@ struct nn_graph {
 /* ------------------------------------------------------------------ */
 /* Buffer pool                                                          */
 
+/* An inference pass does not park a small buffer in an idle one more
+ * than twice its size from 4 MiB up: the large one is freed and a buffer
+ * of the size made.  (Else the previous pass's output, or the network's
+ * largest activation, held the workspace or a small activation while the
+ * pass made another large one: the cnn at 1024x1024 peaked at 637 MB
+ * from the second pass on instead of 360 MB, and two views of the
+ * ResNet18 kept the first view's logits through the second.) */
+#define POOL_OVERSIZE_FLOATS ((size_t) 1 << 20)
+
 static float *
 pool_get (nn_graph *g, size_t n)
 {
@@ -141,21 +150,26 @@ pool_get (nn_graph *g, size_t n)
     if (!g->pool[i].used && g->pool[i].cap >= n
         && (best < 0 || g->pool[i].cap < g->pool[best].cap))
       best = i;
+  if (best >= 0 && g->pass == NN_PASS_INFER
+      && g->pool[best].cap > POOL_OVERSIZE_FLOATS
+      && g->pool[best].cap / 2 > n)
+    best = -1;
   if (best >= 0)
     {
       g->pool[best].used = 1;
       return g->pool[best].p;
     }
-  /* none fits: drop an idle smaller one to make room */
+  /* none fits: drop an idle one (the largest) to make room */
   int slot = g->n_pool < POOL_MAX ? g->n_pool : -1;
   for (int i = 0; i < g->n_pool; i++)
-    if (!g->pool[i].used)
-      {
-        free (g->pool[i].p);
-        g->pool[i].p = NULL;
-        slot = i;
-        break;
-      }
+    if (!g->pool[i].used && (slot >= g->n_pool || slot < 0
+                             || g->pool[i].cap > g->pool[slot].cap))
+      slot = i;
+  if (slot >= 0 && slot < g->n_pool)
+    {
+      free (g->pool[slot].p);
+      g->pool[slot].p = NULL;
+    }
   if (slot < 0)
     return NULL;
   float *p = malloc ((n ? n : 1) * sizeof (float));
