@@ -549,7 +549,7 @@ network_pass (nn_model *m, const float *L, int w, int h, int pw, int ph,
               nn_error *err)
 {
   network_input (m, L, w, h, pw, ph, mirror, in);
-  nn_code rc = nn_model_forward (m, in, 1, ph, pw, NN_PASS_INFER, err);
+  nn_code rc = nn_model_forward_ab (m, in, 1, ph, pw, t, err);
   if (rc != NN_OK)
     return rc;
   int on, oh, ow;

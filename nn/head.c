@@ -219,10 +219,8 @@ decode_block (const float *z, size_t hw, int len, const float *centres,
     }
 }
 
-nn_code
-nn_head_decode (const float *logits, const float *centres, int q, int n,
-                int h, int w, float t, float ab_scale, int up, float *out,
-                nn_error *err)
+static nn_code
+decode_check (int q, float t, float ab_scale, int up, nn_error *err)
 {
   if (!(t >= NN_HEAD_MIN_TEMPERATURE && t <= NN_HEAD_MAX_TEMPERATURE))
     return nn_error_set (err, NN_ERR_ARG, "temperature %g outside %g..%g",
@@ -230,18 +228,26 @@ nn_head_decode (const float *logits, const float *centres, int q, int n,
   if (q < 1 || up < 1 || ab_scale <= 0.0f)
     return nn_error_set (err, NN_ERR_ARG, "bad head shape (%d bins, x%d)",
                          q, up);
-  const size_t hw = (size_t) h * w;
-  const size_t W = (size_t) w * up, HW = hw * up * up;
+  return NN_OK;
+}
+
+nn_code
+nn_head_decode_rows (const float *logits, size_t plane, const float *centres,
+                     int q, int h, int w, float t, float ab_scale, int up,
+                     float *out, size_t out_plane, nn_error *err)
+{
+  nn_code rc = decode_check (q, t, ab_scale, up, err);
+  if (rc != NN_OK)
+    return rc;
+  const size_t hw = (size_t) h * w, W = (size_t) w * up;
   const size_t blocks = (hw + DECODE_BLOCK - 1) / DECODE_BLOCK;
 #pragma omp parallel for schedule(static)
-  for (size_t bi = 0; bi < (size_t) n * blocks; bi++)
+  for (size_t bi = 0; bi < blocks; bi++)
     {
-      const size_t img = bi / blocks, p0 = bi % blocks * DECODE_BLOCK;
+      const size_t p0 = bi * DECODE_BLOCK;
       const int len = (int) (hw - p0 < DECODE_BLOCK ? hw - p0 : DECODE_BLOCK);
       float va[DECODE_BLOCK], vb[DECODE_BLOCK];
-      decode_block (logits + img * q * hw + p0, hw, len, centres, q, 1.0f / t,
-                    va, vb);
-      float *oa = out + img * 2 * HW, *ob = oa + HW;
+      decode_block (logits + p0, plane, len, centres, q, 1.0f / t, va, vb);
       for (int j = 0; j < len; j++)
         {
           const size_t y = (p0 + j) / w, x = (p0 + j) % w;
@@ -249,10 +255,24 @@ nn_head_decode (const float *logits, const float *centres, int q, int n,
             for (int dx = 0; dx < up; dx++)
               {
                 const size_t o = (y * up + dy) * W + x * up + dx;
-                oa[o] = va[j] / ab_scale;
-                ob[o] = vb[j] / ab_scale;
+                out[o] = va[j] / ab_scale;
+                out[out_plane + o] = vb[j] / ab_scale;
               }
         }
     }
   return NN_OK;
+}
+
+nn_code
+nn_head_decode (const float *logits, const float *centres, int q, int n,
+                int h, int w, float t, float ab_scale, int up, float *out,
+                nn_error *err)
+{
+  nn_code rc = decode_check (q, t, ab_scale, up, err);
+  const size_t hw = (size_t) h * w, HW = hw * up * up;
+  for (int i = 0; rc == NN_OK && i < n; i++)
+    rc = nn_head_decode_rows (logits + (size_t) i * q * hw, hw, centres, q,
+                              h, w, t, ab_scale, up, out + (size_t) i * 2 * HW,
+                              HW, err);
+  return rc;
 }

@@ -67,4 +67,13 @@ nn_code nn_head_decode (const float *logits, const float *centres, int q,
                         int n, int h, int w, float t, float ab_scale, int up,
                         float *out, nn_error *err);
 
+/* The same for one image's rows: channel c of the logits at logits + c
+ * plane (h x w, rows contiguous), a at out and b at out + out_plane
+ * ((h up) x (w up) each).  For a caller that makes the logits band by
+ * band (nn_model_forward_ab). */
+nn_code nn_head_decode_rows (const float *logits, size_t plane,
+                             const float *centres, int q, int h, int w,
+                             float t, float ab_scale, int up, float *out,
+                             size_t out_plane, nn_error *err);
+
 #endif

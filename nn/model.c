@@ -128,6 +128,12 @@ struct nn_graph {
                                     with its BN folded in, or NULL */
   float *wino[MAX_OPS];          /* frozen: conv op i's Winograd kernels
                                     (of those weights), or NULL */
+  float decode_t;                /* nn_model_forward_ab: the temperature
+                                    the class logits are decoded at as
+                                    they are made (0: kept whole) */
+  float decoded_t;               /* the last pass left a,b decoded at
+                                    this temperature in m->decoded, no
+                                    logits (0: it left its logits) */
 };
 
 /* ------------------------------------------------------------------ */
@@ -683,6 +689,7 @@ graph_recycle (nn_graph *g)
   pool_put (g, g->workspace);
   g->workspace = NULL;
   g->have_forward = 0;
+  g->decoded_t = 0.0f;
 }
 
 void
@@ -1351,6 +1358,62 @@ graph_out_buffer (nn_graph *g, const op *o, nn_pass pass)
   return out->data ? 0 : -1;
 }
 
+/* Floats of class logits nn_model_forward_ab holds at once (16 MiB). */
+#define DECODE_BAND_FLOATS ((size_t) 1 << 22)
+
+/* The class head's last convolution o (3x3, stride 1, padding 1) on x,
+ * decoded at g->decode_t into m->decoded as it goes: its output rows in
+ * bands of an even number of rows, each computed from its input rows and
+ * two more on each side (so a band's Winograd tiles are the whole
+ * image's, on the same inputs), its logits decoded and dropped.  -1 when
+ * out of memory, -2 when the decoding fails. */
+static int
+conv_decode_bands (nn_model *m, op *o, const float *x)
+{
+  nn_graph *g = m->graph;
+  const conv2d_desc full = o->cd;
+  const int H = full.h, W = full.w, q = full.cout;
+  const nn_param *bins = nn_model_find (m, "head.bins");
+  const size_t HW2 = (size_t) 4 * H * W, need = (size_t) full.n * 2 * HW2;
+  int rows = (int) (DECODE_BAND_FLOATS / ((size_t) q * W)) & ~1;
+  rows = rows < 2 ? 2 : rows > H ? H + (H & 1) : rows;
+  if (need > m->decoded_size)
+    {
+      free (m->decoded);
+      m->decoded_size = 0;
+      if (!(m->decoded = malloc (need * sizeof (float))))
+        return -1;
+      m->decoded_size = need;
+    }
+  const size_t band_in = (size_t) full.cin * (rows + 4) * W;
+  float *xb = pool_get (g, band_in), *yb = pool_get (g, (size_t) q * (rows + 4) * W);
+  int rc = xb && yb ? 0 : -1;
+  for (int i = 0; rc == 0 && i < full.n; i++)
+    for (int y0 = 0; rc == 0 && y0 < H; y0 += rows)
+      {
+        const int y1 = y0 + rows < H ? y0 + rows : H;
+        const int a = y0 - 2 > 0 ? y0 - 2 : 0, b = y1 + 2 < H ? y1 + 2 : H;
+        for (int c = 0; c < full.cin; c++)
+          memcpy (xb + (size_t) c * (b - a) * W,
+                  x + (((size_t) i * full.cin + c) * H + a) * W,
+                  (size_t) (b - a) * W * sizeof (float));
+        nn_conv2d_desc_init (&o->cd, 1, full.cin, b - a, W, q, 3, 1, 1);
+        o->cd.algo = full.algo;
+        rc = conv_forward_infer (m, o, xb, yb);
+        const size_t plane = (size_t) (b - a) * W;
+        float *out = m->decoded + (size_t) i * 2 * HW2 + (size_t) 4 * y0 * W;
+        if (rc == 0
+            && nn_head_decode_rows (yb + (size_t) (y0 - a) * W, plane,
+                                    bins->data, q, y1 - y0, W, g->decode_t,
+                                    m->scaling.ab_scale, 2, out, HW2, NULL))
+          rc = -2;
+      }
+  o->cd = full;
+  pool_put (g, xb);
+  pool_put (g, yb);
+  return rc;
+}
+
 /* Runs one planned op (its buffer is ready).  -1 when out of memory. */
 static int
 op_forward (nn_model *m, const op *o, nn_pass pass)
@@ -1459,7 +1522,23 @@ nn_model_forward (nn_model *m, const float *input, int n, int h, int w,
           continue;
         }
       const double t0 = g->profiling ? omp_get_wtime () : 0.0;
-      if (graph_out_buffer (g, o, pass) || op_forward (m, o, pass))
+      if (g->decode_t > 0.0f && pass == NN_PASS_INFER && m->head_bins
+          && o->kind == OP_CONV && o->out == g->n_acts - 1)
+        {
+          /* nn_model_forward_ab: the logits decoded as they are made */
+          const int r = conv_decode_bands (m, o, g->acts[o->src].data);
+          if (r == -1)
+            goto nomem;
+          if (r == -2)
+            {
+              nn_model_release (m);
+              return nn_error_set (err, NN_ERR_ARG, "colour classes: "
+                                   "temperature %g or head shape refused",
+                                   (double) g->decode_t);
+            }
+          g->decoded_t = g->decode_t;
+        }
+      else if (graph_out_buffer (g, o, pass) || op_forward (m, o, pass))
         goto nomem;
       graph_alias (g, o, pass);
       if (pass == NN_PASS_INFER)
@@ -1507,10 +1586,44 @@ nn_model_output (const nn_model *m, int *n, int *c, int *h, int *w)
   return g->have_forward ? o->data : NULL;
 }
 
+nn_code
+nn_model_forward_ab (nn_model *m, const float *input, int n, int h, int w,
+                     float t, nn_error *err)
+{
+  if (m->head_bins && !(t >= NN_HEAD_MIN_TEMPERATURE
+                        && t <= NN_HEAD_MAX_TEMPERATURE))
+    return nn_error_set (err, NN_ERR_ARG, "temperature %g outside %g..%g",
+                         (double) t, NN_HEAD_MIN_TEMPERATURE,
+                         NN_HEAD_MAX_TEMPERATURE);
+  m->graph->decode_t = m->head_bins ? t : 0.0f;
+  nn_code rc = nn_model_forward (m, input, n, h, w, NN_PASS_INFER, err);
+  m->graph->decode_t = 0.0f;
+  return rc;
+}
+
 const float *
 nn_model_ab (nn_model *m, float t, int *n, int *h, int *w, nn_error *err)
 {
   int on, oc, oh, ow;
+  const nn_graph *g = m->graph;
+  if (g->have_forward && g->decoded_t > 0.0f)
+    {
+      if (t != g->decoded_t)
+        {
+          nn_error_set (err, NN_ERR_ARG, "the last pass decoded its colour "
+                        "classes at temperature %g, not %g",
+                        (double) g->decoded_t, (double) t);
+          return NULL;
+        }
+      const act *o = &g->acts[g->n_acts - 1];
+      if (n)
+        *n = g->batch;
+      if (h)
+        *h = o->h * 2;
+      if (w)
+        *w = o->w * 2;
+      return m->decoded;
+    }
   const float *out = nn_model_output (m, &on, &oc, &oh, &ow);
   if (!out)
     {

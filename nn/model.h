@@ -161,6 +161,17 @@ const float *nn_model_output (const nn_model *m, int *n, int *c, int *h, int *w)
  * (nn_head_decode), in a buffer the model owns until its next call. */
 const float *nn_model_ab (nn_model *m, float t, int *n, int *h, int *w,
                           nn_error *err);
+/* An inference pass for nn_model_ab at temperature t: with the class
+ * head its last convolution's logits are decoded band by band as they
+ * are made and never held whole (263 bins at half of a 1024x768 working
+ * size are 207 MB); nn_model_output then has no logits, and nn_model_ab
+ * answers for t alone.  The same a,b as nn_model_forward and
+ * nn_model_ab to float rounding (the bands' Winograd tiles are the whole
+ * image's, on the same inputs; a short last band's go to the products in
+ * other blocks: one unit in the last place at a few of them).  Without
+ * the class head, nn_model_forward. */
+nn_code nn_model_forward_ab (nn_model *m, const float *input, int n, int h,
+                             int w, float t, nn_error *err);
 
 /* Backpropagates doutput (shaped as the output) through the last forward
  * pass, which must have been NN_PASS_EVAL or NN_PASS_TRAIN.  Parameter

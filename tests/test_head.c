@@ -275,6 +275,63 @@ test_decode_blocks (void)
   free (out);
 }
 
+/* nn_model_forward_ab against nn_model_forward then nn_model_ab, both
+ * networks: 1 x 1 x 136 x 1040 makes logits of 68 x 520, three bands of
+ * the decoder (30, 30 and 8 rows): the same values to float rounding (a
+ * few dozen differ by one unit in the last place, in the short last
+ * band, whose Winograd tiles go to the products in other blocks).  A second call of
+ * nn_model_ab at another temperature is refused, and a plain forward pass
+ * then decodes from its logits again. */
+static void
+test_forward_ab (void)
+{
+  const int H = 136, W = 1040;
+  float *x = malloc (sizeof (float) * H * W);
+  float *ref = malloc (sizeof (float) * 2 * H * W);
+  fixture_fill (x, (size_t) H * W, 41, 0.0f, 1.0f);
+  for (int a = 0; a < NN_ARCH_COUNT; a++)
+    {
+      nn_model *m = NULL;
+      nn_error err;
+      if (nn_model_new_head ((nn_arch) a, q, &m, &err) != NN_OK)
+        continue;
+      nn_model_init (m, 7);
+      int on, oh, ow;
+      const float *ab = NULL;
+      if (nn_model_forward (m, x, 1, H, W, NN_PASS_INFER, &err) == NN_OK
+          && (ab = nn_model_ab (m, 0.38f, &on, &oh, &ow, &err)))
+        memcpy (ref, ab, sizeof (float) * 2 * H * W);
+      CHECK (ab != NULL, "%s: plain pass and decoding", nn_arch_name (a));
+      ab = NULL;
+      if (nn_model_forward_ab (m, x, 1, H, W, 0.38f, &err) == NN_OK)
+        ab = nn_model_ab (m, 0.38f, &on, &oh, &ow, &err);
+      size_t differ = 0;
+      double worst = 0.0;
+      for (size_t i = 0; ab && i < (size_t) 2 * H * W; i++)
+        {
+          differ += ab[i] != ref[i];
+          worst = fmax (worst, fabs ((double) ab[i] - ref[i]));
+        }
+      CHECK (ab && on == 1 && oh == H && ow == W && worst <= 1e-6,
+             "%s: decoded in bands: %zu of %d values differ from the "
+             "whole logits' decoding, by up to %.3g", nn_arch_name (a),
+             differ, 2 * H * W, worst);
+      CHECK (!nn_model_ab (m, 0.5f, &on, &oh, &ow, &err),
+             "%s: decoded at 0.38, asked at 0.5: refused", nn_arch_name (a));
+      CHECK (nn_model_forward_ab (m, x, 1, H, W, 0.0f, &err) == NN_ERR_ARG,
+             "%s: temperature 0 refused: %s", nn_arch_name (a), err.message);
+      ab = NULL;
+      if (nn_model_forward (m, x, 1, H, W, NN_PASS_INFER, &err) == NN_OK)
+        ab = nn_model_ab (m, 0.38f, &on, &oh, &ow, &err);
+      CHECK (ab && !memcmp (ab, ref, sizeof (float) * 2 * H * W),
+             "%s: a plain pass after it decodes its own logits",
+             nn_arch_name (a));
+      nn_model_free (m);
+    }
+  free (x);
+  free (ref);
+}
+
 static void
 test_models (void)
 {
@@ -344,6 +401,7 @@ main (void)
   test_teacher ();
   test_decode ();
   test_decode_blocks ();
+  test_forward_ab ();
   test_models ();
   return test_report ("test_head");
 }
