@@ -1358,6 +1358,22 @@ graph_out_buffer (nn_graph *g, const op *o, nn_pass pass)
   return out->data ? 0 : -1;
 }
 
+/* m->decoded with room for need floats (grown as needed); NULL when out
+ * of memory. */
+static float *
+decoded_buffer (nn_model *m, size_t need)
+{
+  if (need > m->decoded_size)
+    {
+      free (m->decoded);
+      m->decoded_size = 0;
+      if (!(m->decoded = malloc (need * sizeof (float))))
+        return NULL;
+      m->decoded_size = need;
+    }
+  return m->decoded;
+}
+
 /* Floats of class logits nn_model_forward_ab holds at once (16 MiB). */
 #define DECODE_BAND_FLOATS ((size_t) 1 << 22)
 
@@ -1377,14 +1393,8 @@ conv_decode_bands (nn_model *m, op *o, const float *x)
   const size_t HW2 = (size_t) 4 * H * W, need = (size_t) full.n * 2 * HW2;
   int rows = (int) (DECODE_BAND_FLOATS / ((size_t) q * W)) & ~1;
   rows = rows < 2 ? 2 : rows > H ? H + (H & 1) : rows;
-  if (need > m->decoded_size)
-    {
-      free (m->decoded);
-      m->decoded_size = 0;
-      if (!(m->decoded = malloc (need * sizeof (float))))
-        return -1;
-      m->decoded_size = need;
-    }
+  if (!decoded_buffer (m, need))
+    return -1;
   const size_t band_in = (size_t) full.cin * (rows + 4) * W;
   float *xb = pool_get (g, band_in), *yb = pool_get (g, (size_t) q * (rows + 4) * W);
   int rc = xb && yb ? 0 : -1;
@@ -1634,17 +1644,11 @@ nn_model_ab (nn_model *m, float t, int *n, int *h, int *w, nn_error *err)
     {
       const nn_param *bins = nn_model_find (m, "head.bins");
       size_t need = (size_t) on * 2 * oh * ow * 4;
-      if (need > m->decoded_size)
+      if (!decoded_buffer (m, need))
         {
-          free (m->decoded);
-          m->decoded_size = 0;
-          if (!(m->decoded = malloc (need * sizeof (float))))
-            {
-              nn_error_set (err, NN_ERR_NOMEM, "out of memory decoding "
-                            "%d x %d colour classes", oh, ow);
-              return NULL;
-            }
-          m->decoded_size = need;
+          nn_error_set (err, NN_ERR_NOMEM, "out of memory decoding "
+                        "%d x %d colour classes", oh, ow);
+          return NULL;
         }
       if (nn_head_decode (out, bins->data, m->head_bins, on, oh, ow, t,
                           m->scaling.ab_scale, 2, m->decoded, err))
