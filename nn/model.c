@@ -83,6 +83,9 @@ typedef struct op {
                                     folded into its weights; else -1 */
   int fuse_relu;                 /* conv (inference), bn: the ReLU op after
                                     it, applied in its epilogue; else -1 */
+  int band_next;                 /* conv (inference): the stride-2 conv
+                                    computed with it band by band
+                                    (conv_pair_bands); else -1 */
   conv2d_desc cd;
   maxpool_desc pd;
 } op;
@@ -929,6 +932,86 @@ sole_reader (const nn_graph *g, int i, int j, op_kind k)
          && g->acts[g->ops[i].out].consumers == 1;
 }
 
+/* Floats of activation a at the current shape. */
+static size_t
+act_size (const nn_graph *g, int a)
+{
+  const act *x = &g->acts[a];
+  return (size_t) g->batch * x->c * x->h * x->w;
+}
+
+/* Inference: a one-plane stride-1 first layer whose output is larger
+ * than PAIR_BAND_MIN_FLOATS (64 MiB: the cnn's conv1 from a working size
+ * of about 600) is computed band by band together with the 3x3 stride-2
+ * convolution that alone reads it (conv_pair_bands), so that its output
+ * is never whole (201 MB at 1024); a band of it holds about
+ * PAIR_BAND_FLOATS (16 MiB). */
+#define PAIR_BAND_MIN_FLOATS ((size_t) 1 << 24)
+#define PAIR_BAND_FLOATS ((size_t) 1 << 22)
+
+/* Largest CONV2D_PHASE2 workspace an inference pass uses (64 MiB: the
+ * first stride-2 layers at a 256-pixel working size; beyond, im2col's
+ * bounded blocks). */
+#define PHASE2_INFER_FLOATS ((size_t) 1 << 24)
+
+/* Conv o on a band of rows of its input (one image, o->cd's width). */
+static conv2d_desc
+band_desc (const op *o, int rows)
+{
+  conv2d_desc d;
+  nn_conv2d_desc_init (&d, 1, o->cin, rows, o->cd.w, o->cout, o->k, o->stride,
+                       o->pad);
+  d.algo = CONV2D_IM2COL;
+  if (nn_convdirect_ok (&d))
+    d.algo = CONV2D_DIRECT;
+  else if (nn_conv2d_phase2_ok (&d))
+    {
+      d.algo = CONV2D_PHASE2;
+      if (nn_conv2d_forward_workspace_floats (&d) > PHASE2_INFER_FLOATS)
+        d.algo = CONV2D_IM2COL;
+    }
+  return d;
+}
+
+/* Output rows of the stride-2 convolution o2 per band (its input band:
+ * twice as many, plus 3). */
+static int
+pair_band_rows (const op *o2)
+{
+  const long per_row = (long) o2->cin * o2->cd.w;
+  long r = ((long) PAIR_BAND_FLOATS / per_row - 3) / 2;
+  return r < 1 ? 1 : r > o2->cd.oh ? o2->cd.oh : (int) r;
+}
+
+/* Marks the pairs conv_pair_bands computes (op->band_next; the second
+ * does not run on its own) and makes the workspace fit their bands. */
+static void
+plan_pair_bands (nn_graph *g)
+{
+  for (int i = 0; i < g->n_ops; i++)
+    {
+      op *o = &g->ops[i];
+      const int last = o->fuse_relu, j = last + 1;
+      if (!o->runs || o->kind != OP_CONV || o->cd.algo != CONV2D_DIRECT
+          || o->stride != 1 || last < 0 || !sole_reader (g, last, j, OP_CONV)
+          || !g->ops[j].runs || g->ops[j].src != g->ops[j].in
+          || !nn_conv2d_phase2_ok (&g->ops[j].cd)
+          || act_size (g, o->out) <= PAIR_BAND_MIN_FLOATS)
+        continue;
+      const int rows = 2 * pair_band_rows (&g->ops[j]) + 3;
+      const conv2d_desc b1 = band_desc (o, rows < o->cd.h ? rows : o->cd.h);
+      const conv2d_desc b2 = band_desc (&g->ops[j], b1.oh);
+      const size_t w1 = nn_conv2d_forward_workspace_floats (&b1);
+      const size_t w2 = nn_conv2d_forward_workspace_floats (&b2);
+      if (w1 > g->workspace_floats)
+        g->workspace_floats = w1;
+      if (w2 > g->workspace_floats)
+        g->workspace_floats = w2;
+      o->band_next = j;
+      g->ops[j].runs = 0;
+    }
+}
+
 /* The plan of every op for a pass (after graph_set_shapes): what runs,
  * what it reads, and what it does for the ops after it.
  *   - a CONV2D_UP2 convolution reads the small image before the
@@ -948,7 +1031,7 @@ graph_plan (nn_graph *g, nn_pass pass)
       op *o = &g->ops[i];
       o->runs = 1;
       o->src = o->in;
-      o->fold_bn = o->fuse_relu = -1;
+      o->fold_bn = o->fuse_relu = o->band_next = -1;
     }
   for (int i = 0; i < g->n_ops; i++)
     {
@@ -973,6 +1056,8 @@ graph_plan (nn_graph *g, nn_pass pass)
       if (o->fuse_relu >= 0)
         g->ops[o->fuse_relu].runs = 0;
     }
+  if (pass == NN_PASS_INFER)
+    plan_pair_bands (g);
 }
 
 /* Channels in and out from which a 3x3 stride-1 convolution goes
@@ -984,11 +1069,6 @@ graph_plan (nn_graph *g, nn_pass pass)
  * against 28.5). */
 #define WINO_MIN_CIN 32
 #define WINO_MIN_COUT 32
-
-/* Largest CONV2D_PHASE2 workspace an inference pass uses (64 MiB: the
- * first stride-2 layers at a 256-pixel working size; beyond, im2col's
- * bounded blocks). */
-#define PHASE2_INFER_FLOATS ((size_t) 1 << 24)
 
 /* Largest CONV2D_SHIFT workspace an inference pass uses (16 MiB). */
 #define SHIFT_INFER_FLOATS ((size_t) 1 << 22)
@@ -1092,13 +1172,6 @@ graph_set_shapes (nn_graph *g, int n, int h, int w, int shift)
         }
     }
   return 0;
-}
-
-static size_t
-act_size (const nn_graph *g, int a)
-{
-  const act *x = &g->acts[a];
-  return (size_t) g->batch * x->c * x->h * x->w;
 }
 
 double
@@ -1424,6 +1497,52 @@ conv_decode_bands (nn_model *m, op *o, const float *x)
   return rc;
 }
 
+/* Inference: conv o1 (one plane, stride 1, its ReLU fused) and the 3x3
+ * stride-2 conv o2 that alone reads it (plan_pair_bands), band by band:
+ * o2's output rows [r0, r1) from o1's rows [2 r0 - 2, 2 r1 + 1), which
+ * o1 makes from the same input rows.  The first and last rows of o1's
+ * band are zero-padded where the image goes on, so o2's first and last
+ * rows of the band are dropped; band starts are even, so o2's rows are
+ * the whole image's on the same values.  -1 when out of memory. */
+static int
+conv_pair_bands (nn_model *m, op *o1, op *o2)
+{
+  nn_graph *g = m->graph;
+  const conv2d_desc d1 = o1->cd, d2 = o2->cd;
+  const int H = d1.h, W = d1.w, OH = d2.oh, OW = d2.ow;
+  const int rows = pair_band_rows (o2);
+  const float *x = g->acts[o1->in].data;
+  if (graph_out_buffer (g, o2, NN_PASS_INFER))
+    return -1;
+  float *y = g->acts[o2->out].data;
+  float *mid = pool_get (g, (size_t) d2.cin * (2 * rows + 3) * W);
+  float *yb = pool_get (g, (size_t) d2.cout * (rows + 2) * OW);
+  int rc = mid && yb ? 0 : -1;
+  for (int i = 0; rc == 0 && i < d1.n; i++)
+    for (int r0 = 0; rc == 0 && r0 < OH; r0 += rows)
+      {
+        const int r1 = r0 + rows < OH ? r0 + rows : OH;
+        const int e = r0 > 0 ? 2 * r0 - 2 : 0;
+        const int f = 2 * r1 + 1 < H ? 2 * r1 + 1 : H;
+        o1->cd = band_desc (o1, f - e);
+        o2->cd = band_desc (o2, f - e);
+        rc = conv_forward_infer (m, o1, x + ((size_t) i * H + e) * W, mid);
+        if (rc == 0)
+          rc = conv_forward_infer (m, o2, mid, yb);
+        for (int c = 0; rc == 0 && c < d2.cout; c++)
+          memcpy (y + (((size_t) i * d2.cout + c) * OH + r0) * OW,
+                  yb + ((size_t) c * o2->cd.oh + r0 - e / 2) * OW,
+                  (size_t) (r1 - r0) * OW * sizeof (float));
+      }
+  o1->cd = d1;
+  o2->cd = d2;
+  pool_put (g, mid);
+  pool_put (g, yb);
+  if (rc == 0)
+    graph_alias (g, o2, NN_PASS_INFER);
+  return rc;
+}
+
 /* Runs one planned op (its buffer is ready).  -1 when out of memory. */
 static int
 op_forward (nn_model *m, const op *o, nn_pass pass)
@@ -1547,6 +1666,11 @@ nn_model_forward (nn_model *m, const float *input, int n, int h, int w,
                                    (double) g->decode_t);
             }
           g->decoded_t = g->decode_t;
+        }
+      else if (o->band_next >= 0)
+        {
+          if (conv_pair_bands (m, o, &g->ops[o->band_next]))
+            goto nomem;
         }
       else if (graph_out_buffer (g, o, pass) || op_forward (m, o, pass))
         goto nomem;
