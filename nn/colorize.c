@@ -402,13 +402,14 @@ axis_lerp (int N, int n, int *i0, float *f)
     }
 }
 
-/* Writes a,b of every full-resolution pixel from the w x h coefficients
- * (see guided_coefficients).  `lo`/`hi` clamp a and b before the
- * strength factor.  Returns -1 when out of memory (nothing written). */
+/* Writes a,b of the full-resolution pixels of rows [y0, y0 + rows) of a
+ * W x H image (pixels: those rows) from the w x h coefficients (see
+ * guided_coefficients).  `lo`/`hi` clamp a and b before the strength
+ * factor.  Returns -1 when out of memory (nothing written). */
 static int
 guided_apply (const float *coef, int w, int h, float *pixels, int W, int H,
-              int channels, const float lo[2], const float hi[2],
-              float strength)
+              int y0, int rows, int channels, const float lo[2],
+              const float hi[2], float strength)
 {
   int *xi = malloc ((size_t) W * sizeof *xi);
   float *xf = malloc ((size_t) W * sizeof *xf);
@@ -426,13 +427,13 @@ guided_apply (const float *coef, int w, int h, float *pixels, int W, int H,
   axis_lerp (H, h, yi, yf);
   int dx = w > 1 ? 4 : 0;
   size_t dy = h > 1 ? (size_t) w * 4 : 0;
-#pragma omp parallel for schedule(static) if ((long) W * H > OMP_MIN_WORK)
-  for (int Y = 0; Y < H; Y++)
+#pragma omp parallel for schedule(static) if ((long) W * rows > OMP_MIN_WORK)
+  for (int Y = y0; Y < y0 + rows; Y++)
     {
       const float *r0 = coef + (size_t) yi[Y] * w * 4;
       const float *r1 = r0 + dy;
       float fy = yf[Y];
-      float *px = pixels + (size_t) Y * W * channels;
+      float *px = pixels + (size_t) (Y - y0) * W * channels;
       for (int X = 0; X < W; X++, px += channels)
         {
           const float *c00 = r0 + (size_t) xi[X] * 4, *c01 = c00 + dx;
@@ -475,15 +476,21 @@ report (const colorize_options *opt, double fraction)
 }
 
 static nn_code
-check_options (const float *pixels, int width, int height, int channels,
-               const colorize_options *opt, nn_error *err)
+check_channels (int channels, nn_error *err)
 {
-  if (!pixels)
-    return nn_error_set (err, NN_ERR_ARG, "colorize: no pixels");
   if (channels < 3 || channels > 16)
     return nn_error_set (err, NN_ERR_ARG,
                          "colorize: %d channels per pixel: expected 3 (CIE "
                          "Lab float) or 4 (CIE Lab alpha float)", channels);
+  return NN_OK;
+}
+
+static nn_code
+check_options (const float *pixels, int width, int height,
+               const colorize_options *opt, nn_error *err)
+{
+  if (!pixels)
+    return nn_error_set (err, NN_ERR_ARG, "colorize: no pixels");
   if (!isfinite (opt->strength) || opt->strength < 0.0f
       || opt->strength > COLORIZE_MAX_STRENGTH)
     return nn_error_set (err, NN_ERR_ARG,
@@ -690,102 +697,175 @@ hints_at_working_size (const colorize_options *opt, const float *L, int w,
   return rc;
 }
 
-/* Every hint pixel: a,b = alpha * the hint's + (1 - alpha) * the result. */
+/* The hint pixels of rows [y0, y0 + rows): a,b = alpha * the hint's +
+ * (1 - alpha) * the result (pixels: those rows). */
 static void
-hints_at_full_size (const colorize_options *opt, float *pixels, int width,
-                    int channels)
+hints_at_full_size (const nn_hint *hints, size_t n_hints, float *pixels,
+                    int width, int y0, int rows, int channels)
 {
-  for (size_t k = 0; k < opt->n_hints; k++)
+  for (size_t k = 0; k < n_hints; k++)
     {
-      const nn_hint *p = &opt->hints[k];
-      float *px = pixels + ((size_t) p->y * width + p->x) * channels;
+      const nn_hint *p = &hints[k];
+      if (p->y < y0 || p->y >= y0 + rows)
+        continue;
+      float *px = pixels + ((size_t) (p->y - y0) * width + p->x) * channels;
       px[1] = p->alpha * p->a + (1.0f - p->alpha) * px[1];
       px[2] = p->alpha * p->b + (1.0f - p->alpha) * px[2];
     }
+}
+
+/* What nn_colorize_apply_rows needs: the guided upsampling's
+ * coefficients at the working size, the clamp, the strength, a copy of
+ * the hints. */
+struct nn_colorize_result {
+  int width, height;   /* the image */
+  int w, h;            /* the working size */
+  float *coef;         /* w x h x 4 (guided_coefficients) */
+  float lo[2], hi[2];
+  float strength;
+  nn_hint *hints;
+  size_t n_hints;
+};
+
+void
+nn_colorize_result_free (nn_colorize_result *r)
+{
+  if (!r)
+    return;
+  free (r->coef);
+  free (r->hints);
+  free (r);
+}
+
+static nn_code
+cancelled (nn_error *err)
+{
+  return nn_error_set (err, NN_ERR_CANCELLED, "colorize: cancelled");
+}
+
+/* The network's a,b (or the neutral prior) at the working size, with the
+ * hints, as coefficients in r (its w, h and width set); progress 0.1 to
+ * 0.9.  L: r->w x r->h; the network sees it padded to pw x ph. */
+static nn_code
+prepare_coefficients (nn_model *m, const float *L, int pw, int ph,
+                      const colorize_options *opt, nn_colorize_result *r,
+                      nn_error *err)
+{
+  const int w = r->w, h = r->h;
+  nn_code rc = NN_OK;
+  float *in = malloc ((size_t) pw * ph * sizeof *in);
+  float *ab = malloc ((size_t) w * h * 2 * sizeof *ab);
+  if (rc == NN_OK && (!in || !ab))
+    rc = nn_error_set (err, NN_ERR_NOMEM, "colorize: out of memory for a "
+                       "%dx%d working image", pw, ph);
+  float t = opt->temperature > 0.0f ? opt->temperature
+                                    : nn_colorize_default_temperature (m);
+  int views = opt->views ? opt->views : nn_colorize_default_views (m);
+  if (rc == NN_OK)
+    rc = network_ab (m, L, w, h, pw, ph, in, t, views, ab, r->lo, r->hi, err);
+  if (rc == NN_OK && report (opt, 0.8))
+    rc = cancelled (err);
+  r->strength = opt->strength * nn_colorize_chroma_scale (m);
+  if (rc == NN_OK && opt->n_hints)
+    {
+      rc = hints_at_working_size (opt, L, w, h, r->width, r->height,
+                                  r->strength, !m, ab, r->lo, r->hi, err);
+      r->strength = 1.0f;
+    }
+  if (rc == NN_OK && guided_coefficients (L, ab, w, h, r->coef))
+    rc = nn_error_set (err, NN_ERR_NOMEM, "colorize: out of memory");
+  if (rc == NN_OK && report (opt, 0.9))
+    rc = cancelled (err);
+  free (in);
+  free (ab);
+  return rc;
+}
+
+nn_code
+nn_colorize_prepare (nn_model *m, const float *L, int width, int height,
+                     int step, const colorize_options *options,
+                     nn_colorize_result **out, nn_error *err)
+{
+  colorize_options opt = options ? *options : COLORIZE_OPTIONS_DEFAULT;
+  *out = NULL;
+  if (step < 1 || step > 16)
+    return nn_error_set (err, NN_ERR_ARG, "colorize: L %d floats apart: "
+                         "expected 1..16", step);
+  nn_code rc = check_options (L, width, height, &opt, err);
+  int S = opt.working_size ? opt.working_size
+                           : nn_colorize_default_working_size (m);
+  int w, h, pw, ph;
+  if (rc == NN_OK)
+    rc = nn_colorize_working_dims (width, height, S, &w, &h, &pw, &ph, err);
+  if (rc != NN_OK)
+    return rc;
+  if (report (&opt, 0.0))
+    return cancelled (err);
+  nn_colorize_result *r = calloc (1, sizeof *r);
+  float *Lw = malloc ((size_t) w * h * sizeof *Lw);
+  if (r)
+    {
+      *r = (nn_colorize_result) { width, height, w, h, NULL, { 0, 0 },
+                                  { 0, 0 }, 1.0f, NULL, opt.n_hints };
+      r->coef = malloc ((size_t) w * h * 4 * sizeof *r->coef);
+      r->hints = opt.n_hints ? malloc (opt.n_hints * sizeof *r->hints) : NULL;
+    }
+  if (!r || !Lw || !r->coef || (opt.n_hints && !r->hints))
+    rc = nn_error_set (err, NN_ERR_NOMEM, "colorize: out of memory for a "
+                       "%dx%d working image", w, h);
+  else
+    {
+      if (opt.n_hints)
+        memcpy (r->hints, opt.hints, opt.n_hints * sizeof *r->hints);
+      /* Downscale L (the network's input is padded and scaled from it). */
+      rc = nn_colorize_resample_region (L, width, height, step, 0.0, 0.0,
+                                     width, height, Lw, w, h, 1, err);
+    }
+  if (rc == NN_OK && report (&opt, 0.1))
+    rc = cancelled (err);
+  if (rc == NN_OK)
+    rc = prepare_coefficients (m, Lw, pw, ph, &opt, r, err);
+  free (Lw);
+  if (rc != NN_OK)
+    nn_colorize_result_free (r);
+  else
+    *out = r;
+  return rc;
+}
+
+nn_code
+nn_colorize_apply_rows (const nn_colorize_result *r, float *pixels, int y0,
+                        int rows, int channels, nn_error *err)
+{
+  if (!r || !pixels)
+    return nn_error_set (err, NN_ERR_ARG, "colorize: no result or no pixels");
+  if (check_channels (channels, err) != NN_OK)
+    return err ? err->code : NN_ERR_ARG;
+  if (y0 < 0 || rows < 0 || rows > r->height - y0)
+    return nn_error_set (err, NN_ERR_ARG, "colorize: rows %d to %d of a "
+                         "%d-row image", y0, y0 + rows, r->height);
+  if (guided_apply (r->coef, r->w, r->h, pixels, r->width, r->height, y0,
+                    rows, channels, r->lo, r->hi, r->strength))
+    return nn_error_set (err, NN_ERR_NOMEM, "colorize: out of memory");
+  hints_at_full_size (r->hints, r->n_hints, pixels, r->width, y0, rows,
+                      channels);
+  return NN_OK;
 }
 
 nn_code
 nn_colorize_image (nn_model *m, float *pixels, int width, int height,
                 int channels, const colorize_options *options, nn_error *err)
 {
-  colorize_options opt = options ? *options : COLORIZE_OPTIONS_DEFAULT;
-  nn_code rc = check_options (pixels, width, height, channels, &opt, err);
+  nn_colorize_result *r = NULL;
+  nn_code rc = pixels ? check_channels (channels, err) : NN_OK;
   if (rc != NN_OK)
     return rc;
-  int S = opt.working_size ? opt.working_size
-                           : nn_colorize_default_working_size (m);
-  int w, h, pw, ph;
-  rc = nn_colorize_working_dims (width, height, S, &w, &h, &pw, &ph, err);
-  if (rc != NN_OK)
-    return rc;
-  if (report (&opt, 0.0))
-    return nn_error_set (err, NN_ERR_CANCELLED, "colorize: cancelled");
-
-  float *L = malloc ((size_t) w * h * sizeof *L);
-  float *in = malloc ((size_t) pw * ph * sizeof *in);
-  float *ab = malloc ((size_t) w * h * 2 * sizeof *ab);
-  float *coef = malloc ((size_t) w * h * 4 * sizeof *coef);
-  if (!L || !in || !ab || !coef)
-    {
-      rc = nn_error_set (err, NN_ERR_NOMEM,
-                         "colorize: out of memory for a %dx%d working image",
-                         pw, ph);
-      goto done;
-    }
-
-  /* Downscale L (the network's input is padded and scaled from it). */
-  rc = nn_colorize_resample_region (pixels, width, height, channels, 0.0, 0.0,
-                                 width, height, L, w, h, 1, err);
-  if (rc != NN_OK)
-    goto done;
-  if (report (&opt, 0.1))
-    {
-      rc = nn_error_set (err, NN_ERR_CANCELLED, "colorize: cancelled");
-      goto done;
-    }
-  float t = opt.temperature > 0.0f ? opt.temperature
-                                   : nn_colorize_default_temperature (m);
-  int views = opt.views ? opt.views : nn_colorize_default_views (m);
-  float lo[2], hi[2];
-  rc = network_ab (m, L, w, h, pw, ph, in, t, views, ab, lo, hi, err);
-  if (rc != NN_OK)
-    goto done;
-  if (report (&opt, 0.8))
-    {
-      rc = nn_error_set (err, NN_ERR_CANCELLED, "colorize: cancelled");
-      goto done;
-    }
-  float s = opt.strength * nn_colorize_chroma_scale (m);
-  if (opt.n_hints)
-    {
-      rc = hints_at_working_size (&opt, L, w, h, width, height, s, !m, ab,
-                                  lo, hi, err);
-      if (rc != NN_OK)
-        goto done;
-      s = 1.0f;
-    }
-  if (guided_coefficients (L, ab, w, h, coef))
-    {
-      rc = nn_error_set (err, NN_ERR_NOMEM, "colorize: out of memory");
-      goto done;
-    }
-  if (report (&opt, 0.9))
-    {
-      rc = nn_error_set (err, NN_ERR_CANCELLED, "colorize: cancelled");
-      goto done;
-    }
-  if (guided_apply (coef, w, h, pixels, width, height, channels, lo, hi, s))
-    {
-      rc = nn_error_set (err, NN_ERR_NOMEM, "colorize: out of memory");
-      goto done;
-    }
-  hints_at_full_size (&opt, pixels, width, channels);
-  if (opt.progress)
-    opt.progress (1.0, opt.progress_data);
-done:
-  free (L);
-  free (in);
-  free (ab);
-  free (coef);
+  rc = nn_colorize_prepare (m, pixels, width, height, channels,
+                                    options, &r, err);
+  if (rc == NN_OK)
+    rc = nn_colorize_apply_rows (r, pixels, 0, height, channels, err);
+  nn_colorize_result_free (r);
+  if (rc == NN_OK && options && options->progress)
+    options->progress (1.0, options->progress_data);
   return rc;
 }

@@ -35,7 +35,8 @@
  * plain one, bit for bit.  A NULL model means "hints only": the prior is
  * neutral grey (a = b = 0) and no network runs (without hints too: the
  * result is then grey).  Time and memory are bounded by the working size plus a
- * few full-resolution float planes.
+ * few full-resolution float planes; nn_colorize_prepare and
+ * nn_colorize_apply_rows (below) need none beyond the host's L.
  */
 #ifndef NN_COLORIZE_H
 #define NN_COLORIZE_H
@@ -110,6 +111,30 @@ int nn_colorize_default_views (const nn_model *m);
 nn_code nn_colorize_image (nn_model *m, float *pixels, int width, int height,
                         int channels, const colorize_options *opt,
                         nn_error *err);
+
+/* nn_colorize_image in two halves, for a host that keeps only L at full
+ * size (not the Lab pixels) and writes the result band by band:
+ *   - nn_colorize_prepare reads the full-resolution L (width x height,
+ *     `step` floats apart: 1 a plane of L, 3 or 4 the L of interleaved
+ *     pixels; rows contiguous), runs the network and the hints at the
+ *     working size (progress 0 to 0.9, as nn_colorize_image's) and keeps
+ *     what the upsampling needs (a few floats per working-size pixel and
+ *     a copy of the hints; nothing of the model or the options);
+ *   - nn_colorize_apply_rows writes a,b of the image rows [y0, y0 + rows)
+ *     into `pixels` (those rows, width x channels floats each, L already
+ *     in channel 0 as the image's L): the same values nn_colorize_image
+ *     writes there.  Any order of bands, any number of times.
+ * Options and errors as nn_colorize_image's; on error *out is NULL. */
+typedef struct nn_colorize_result nn_colorize_result;
+
+nn_code nn_colorize_prepare (nn_model *m, const float *L, int width,
+                             int height, int step,
+                             const colorize_options *opt,
+                             nn_colorize_result **out, nn_error *err);
+nn_code nn_colorize_apply_rows (const nn_colorize_result *r, float *pixels,
+                                int y0, int rows, int channels,
+                                nn_error *err);
+void nn_colorize_result_free (nn_colorize_result *r);
 
 /* The sizes the pipeline works at for a width x height image: the image
  * scaled (never enlarged) so that its longer side is at most the working

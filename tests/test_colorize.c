@@ -214,8 +214,8 @@ test_guided_edge (void)
       }
   memcpy (full2, full, (size_t) W * H * 3 * sizeof *full);
   float lo[2] = { 0, -20 }, hi[2] = { 40, 0 };
-  guided_apply (coef, w, h, full, W, H, 3, lo, hi, 1.0f);
-  guided_apply (bil, w, h, full2, W, H, 3, lo, hi, 1.0f);
+  guided_apply (coef, w, h, full, W, H, 0, H, 3, lo, hi, 1.0f);
+  guided_apply (bil, w, h, full2, W, H, 0, H, 3, lo, hi, 1.0f);
   double eg = 0, eb = 0;
   int n = 0;
   for (int y = 0; y < H; y++)
@@ -470,6 +470,66 @@ test_views (void)
   nn_model_free (m);
 }
 
+/* nn_colorize_prepare from a plane of L, then nn_colorize_apply_rows in
+ * bands of 7 rows, last band first: bit for bit nn_colorize_image's
+ * a,b, with hints and without, into 4 and 3 channels. */
+static void
+test_bands (void)
+{
+  nn_model *m;
+  if (!CHECK (nn_model_new (NN_ARCH_RESNET18, &m, NULL) == NN_OK,
+              "bands: a resnet18"))
+    return;
+  nn_model_init (m, 11);
+  const int W = 301, H = 203, R = 7;
+  nn_hint hints[3] = { { 5, 0, 40.0f, -20.0f, 1.0f },
+                       { 300, 202, -30.0f, 10.0f, 0.5f },
+                       { 150, 99, 0.0f, 60.0f, 0.25f } };
+  for (int k = 0; k < 4; k++)
+    {
+      const int ch = k & 1 ? 3 : 4;
+      colorize_options opt = COLORIZE_OPTIONS_DEFAULT;
+      opt.working_size = 96;
+      opt.hints = k & 2 ? hints : NULL;
+      opt.n_hints = k & 2 ? 3 : 0;
+      float *ref = test_image (W, H, ch), *img = test_image (W, H, ch);
+      float *L = malloc ((size_t) W * H * sizeof *L);
+      for (size_t i = 0; i < (size_t) W * H; i++)
+        L[i] = img[i * ch];
+      nn_error err;
+      nn_colorize_result *r = NULL;
+      nn_code rc = nn_colorize_image (m, ref, W, H, ch, &opt, &err);
+      if (rc == NN_OK)
+        rc = nn_colorize_prepare (m, L, W, H, 1, &opt, &r, &err);
+      for (int y0 = (H - 1) / R * R; rc == NN_OK && y0 >= 0; y0 -= R)
+        {
+          const int rows = y0 + R < H ? R : H - y0;
+          rc = nn_colorize_apply_rows (r, img + (size_t) y0 * W * ch, y0,
+                                       rows, ch, &err);
+        }
+      CHECK (rc == NN_OK && !memcmp (img, ref, (size_t) W * H * ch
+                                               * sizeof *img),
+             "bands of %d rows, %d channels, %s hints: nn_colorize_image's "
+             "pixels bit for bit (%s)", R, ch, k & 2 ? "with" : "no",
+             rc == NN_OK ? "ok" : err.message);
+      if (k == 0)
+        {
+          rc = nn_colorize_apply_rows (r, img, H - 2, 3, ch, &err);
+          CHECK (rc == NN_ERR_ARG && strstr (err.message, "rows"),
+                 "bands: rows past the image refused (%s)", err.message);
+          nn_colorize_result *r2 = (nn_colorize_result *) 1;
+          rc = nn_colorize_prepare (m, L, W, H, 0, &opt, &r2, &err);
+          CHECK (rc == NN_ERR_ARG && r2 == NULL,
+                 "bands: L 0 floats apart refused (%s)", err.message);
+        }
+      nn_colorize_result_free (r);
+      free (ref);
+      free (img);
+      free (L);
+    }
+  nn_model_free (m);
+}
+
 /* A large image goes through a small network input; prints the time. */
 static void
 test_large (void)
@@ -530,6 +590,7 @@ main (int argc, char **argv)
   test_constant (NN_ARCH_CNN);
   test_unchanged_on_failure ();
   test_views ();
+  test_bands ();
   test_large ();
   return test_report ("test_colorize");
 }
