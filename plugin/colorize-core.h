@@ -137,36 +137,49 @@ const gchar *colorize_run_label (nn_arch arch, gboolean hints_only);
  * ignores the return value (a write, once started, is finished). */
 typedef gboolean (*ColorizeProgressFunc) (gdouble fraction, gpointer data);
 
-/* Step 1 of colorizing a drawable: reads the whole of src as
- * "CIE Lab alpha float" and runs the network on it (vividness: see
- * above; checked with colorize_vividness_check).  Progress goes from 0
- * to 0.85.  hints (may be NULL or empty: the plain result, bit for bit)
- * are in src's pixel coordinates; a NULL model means hints only (no
- * network, a grey prior).  Returns the g_malloc'ed Lab-alpha pixels
- * (width x height of src's extent) or NULL with error
- * (NN_ERR_CANCELLED, "Colorize was cancelled.", when progress returned
- * FALSE); nothing is written
- * anywhere, so a failure or a cancel leaves the image as it was. */
-gfloat *colorize_compute (nn_model            *model,
-                          GeglBuffer          *src,
-                          gint                 working_size,
-                          gdouble              strength,
-                          gdouble              vividness,
-                          const ColorizeHints *hints,
-                          ColorizeProgressFunc progress,
-                          gpointer             progress_data,
-                          GError             **error);
+/* What step 1 leaves for step 2: src's L (and alpha, when its format
+ * has one) at full size, 4 or 8 bytes a pixel, and the network's colour
+ * at the working size (nn_colorize_prepare). */
+typedef struct _ColorizeResult ColorizeResult;
 
-/* Step 2: writes the pixels from colorize_compute into dst (same size as
- * src; dst may be src), gamut-mapped into dst's colour space.  Progress
- * from 0.85 to 1. */
-gboolean colorize_write (gfloat              *lab,
-                         GeglBuffer          *dst,
-                         gint                 width,
-                         gint                 height,
-                         ColorizeProgressFunc progress,
-                         gpointer             progress_data,
-                         GError             **error);
+/* Step 1 of colorizing a drawable: reads the whole of src as
+ * "CIE Lab alpha float", keeping L and alpha, and runs the network on L
+ * (vividness: see above; checked with colorize_vividness_check).
+ * Progress goes from 0 to 0.85.  hints (may be NULL or empty: the plain
+ * result, bit for bit) are in src's pixel coordinates; a NULL model means
+ * hints only (no network, a grey prior).  Returns the result (free with
+ * colorize_result_free) or NULL with error (NN_ERR_CANCELLED, "Colorize
+ * was cancelled.", when progress returned FALSE); nothing is written
+ * anywhere, so a failure or a cancel leaves the image as it was. */
+ColorizeResult *colorize_compute (nn_model            *model,
+                                  GeglBuffer          *src,
+                                  gint                 working_size,
+                                  gdouble              strength,
+                                  gdouble              vividness,
+                                  const ColorizeHints *hints,
+                                  ColorizeProgressFunc progress,
+                                  gpointer             progress_data,
+                                  GError             **error);
+
+/* Step 2: writes the result into dst (the size of step 1's src; dst may
+ * be src) band by band: L and alpha as read, a,b from the network
+ * (nn_colorize_apply_rows), gamut-mapped into dst's colour space.
+ * Progress from 0.85 to 1.  With COLORIZE_VERBOSE=2 it prints the FNV-1a
+ * of the Lab-alpha pixels it wrote (before gamut mapping). */
+gboolean colorize_write (const ColorizeResult *result,
+                         GeglBuffer           *dst,
+                         ColorizeProgressFunc  progress,
+                         gpointer              progress_data,
+                         GError              **error);
+
+/* Rows [y, y + rows) of the result as "CIE Lab alpha float" pixels into
+ * lab (rows x width x 4 floats): the source's L and alpha, the network's
+ * a,b, before gamut mapping (what colorize_write writes).  FALSE with
+ * error when out of memory. */
+gboolean colorize_result_rows (const ColorizeResult *result, gint y,
+                               gint rows, gfloat *lab, GError **error);
+
+void colorize_result_free (ColorizeResult *result);
 
 /* Reads src scaled down (never up) so that its longer side is at most
  * max_side, as "CIE Lab alpha float".  Returns a g_malloc'ed array and

@@ -115,15 +115,15 @@ read_hints (const ColorizeHost *h, gpointer drawable, const ColorizeRun *run,
 }
 
 /* Step 2, which changes nothing in the image: the model (none for hints
- * only), the hints, the new pixels. */
-static gfloat *
+ * only), the hints, the result. */
+static ColorizeResult *
 compute (const ColorizeHost *h, gpointer drawable, const ColorizeRun *run,
          gint64 *t_loaded, GError **error)
 {
   nn_model      *model = NULL;
   ColorizeHints  hints;
   GeglBuffer    *buffer;
-  gfloat        *lab;
+  ColorizeResult *result;
   gchar         *path;
 
   if (! run->hints_only)
@@ -148,18 +148,20 @@ compute (const ColorizeHost *h, gpointer drawable, const ColorizeRun *run,
       return NULL;
     }
   buffer = h->buffer (drawable);
-  lab = colorize_compute (model, buffer, run->working_size, run->strength,
-                          run->vividness, &hints, h->progress, NULL, error);
+  result = colorize_compute (model, buffer, run->working_size, run->strength,
+                             run->vividness, &hints, h->progress, NULL,
+                             error);
   g_object_unref (buffer);
   colorize_hints_clear (&hints);
   nn_model_free (model);
-  return lab;
+  return result;
 }
 
-/* Step 3 inside the undo group: the new layer with lab's pixels. */
+/* Step 3 inside the undo group: the new layer with the result's pixels. */
 static gboolean
 write_layer (const ColorizeHost *h, gpointer image, gpointer drawable,
-             const ColorizeRun *run, gfloat *lab, GError **error)
+             const ColorizeRun *run, const ColorizeResult *result,
+             GError **error)
 {
   GeglBuffer *buffer;
   gpointer    layer;
@@ -179,7 +181,7 @@ write_layer (const ColorizeHost *h, gpointer image, gpointer drawable,
                  "Could not add the new layer: %s", h->pdb_error ());
 
   buffer = h->buffer (layer);
-  ok = colorize_write (lab, buffer, w, hh, NULL, NULL, error);
+  ok = colorize_write (result, buffer, NULL, NULL, error);
   g_object_unref (buffer);
   if (ok && ! h->selection_empty (image) && ! h->add_selection_mask (layer))
     ok = fail (error, NN_ERR_ARG,
@@ -196,14 +198,14 @@ gboolean
 colorize_layer_run (const ColorizeHost *host, gpointer image,
                     gpointer drawable, const ColorizeRun *run, GError **error)
 {
-  gint64   t_start = g_get_monotonic_time (), t_loaded, t_computed;
-  gfloat  *lab;
-  gboolean ok;
+  gint64          t_start = g_get_monotonic_time (), t_loaded, t_computed;
+  ColorizeResult *result;
+  gboolean        ok;
 
   if (! check_items (host, image, drawable, run, error))
     return FALSE;
-  lab = compute (host, drawable, run, &t_loaded, error);
-  if (! lab)
+  result = compute (host, drawable, run, &t_loaded, error);
+  if (! result)
     return FALSE;
   t_computed = g_get_monotonic_time ();
 
@@ -216,9 +218,9 @@ colorize_layer_run (const ColorizeHost *host, gpointer image,
    * without it. */
   host->progress_end ();
   host->undo_group (image, TRUE);
-  ok = write_layer (host, image, drawable, run, lab, error);
+  ok = write_layer (host, image, drawable, run, result, error);
   host->undo_group (image, FALSE);
-  g_free (lab);
+  colorize_result_free (result);
   if (ok)
     colorize_log_times (colorize_run_label (run->arch, run->hints_only),
                         host->width (drawable), host->height (drawable),
@@ -315,29 +317,29 @@ colorize_loaded (const FolderJob *job, const gchar *in_path, gpointer image,
   const ColorizeHost *host = job->host;
   GeglBuffer         *buffer;
   ColorizeHints       hints;
-  gfloat             *lab;
+  ColorizeResult     *result;
   gint                w = host->width (layer), h = host->height (layer);
   gboolean            ok;
 
   if (! load_file_hints (job, in_path, w, h, &hints, error))
     return FALSE;
   buffer = host->buffer (layer);
-  lab = colorize_compute (job->model, buffer, 0, 1.0, job->vividness,
-                          &hints, host->progress, NULL, error);
+  result = colorize_compute (job->model, buffer, 0, 1.0, job->vividness,
+                             &hints, host->progress, NULL, error);
   g_object_unref (buffer);
   colorize_hints_clear (&hints);
-  if (! lab)
+  if (! result)
     return FALSE;
   if (! host->is_rgb (image) && ! host->convert_rgb (image))
     {
-      g_free (lab);
+      colorize_result_free (result);
       return fail (error, NN_ERR_ARG, "could not convert it to RGB: "
                         "%s", host->pdb_error ());
     }
   buffer = host->buffer (layer);
-  ok = colorize_write (lab, buffer, w, h, host->progress, NULL, error);
+  ok = colorize_write (result, buffer, host->progress, NULL, error);
   g_object_unref (buffer);
-  g_free (lab);
+  colorize_result_free (result);
   return ok;
 }
 

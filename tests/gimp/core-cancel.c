@@ -157,10 +157,10 @@ check_compute (nn_model *model, GeglBuffer *buffer, const guchar *orig)
   /* The reports of colorize_compute: 0 and 0.1 around reading, then the
    * pipeline's 0, 0.1, 0.8, 0.9 and 1 mapped to 0.1 .. 0.85. */
   static const gdouble stops[] = { 0.0, 0.05, 0.15, 0.5, 0.75, 0.85 };
-  Recorder r;
-  GError  *error = NULL;
-  gfloat  *lab;
-  guchar  *now;
+  Recorder        r;
+  GError         *error = NULL;
+  ColorizeResult *lab;
+  guchar         *now;
   gchar    what[160], detail[160];
   gsize    i;
 
@@ -182,7 +182,7 @@ check_compute (nn_model *model, GeglBuffer *buffer, const guchar *orig)
              ! memcmp (now, orig, (gsize) WIDTH * HEIGHT * 4),
              what, detail);
       g_free (now);
-      g_free (lab);
+      colorize_result_free (lab);
       g_clear_error (&error);
     }
 
@@ -198,7 +198,7 @@ check_compute (nn_model *model, GeglBuffer *buffer, const guchar *orig)
          "colorize_compute, no cancel: pixels, reports rise from 0 to "
          "0.85, buffer unchanged", detail);
   g_free (now);
-  g_free (lab);
+  colorize_result_free (lab);
   g_clear_error (&error);
 }
 

@@ -151,6 +151,21 @@ stroke_error (const gfloat *lab, const ColorizeHints *h, gint *n)
   return worst;
 }
 
+/* colorize_compute's result as TW x TH Lab-alpha pixels (g_free), or
+ * NULL when it failed. */
+static gfloat *
+compute_lab (nn_model *model, GeglBuffer *src, const ColorizeHints *h)
+{
+  ColorizeResult *r = colorize_compute (model, src, 64, 1.0, -1.0, h, NULL,
+                                        NULL, NULL);
+  gfloat         *lab = r ? g_new (gfloat, (gsize) TW * TH * 4) : NULL;
+
+  if (r && ! colorize_result_rows (r, 0, TH, lab, NULL))
+    g_clear_pointer (&lab, g_free);
+  colorize_result_free (r);
+  return lab;
+}
+
 static void
 check_compute (nn_model *model, GeglBuffer *src, GeglBuffer *hints)
 {
@@ -162,13 +177,10 @@ check_compute (nn_model *model, GeglBuffer *src, GeglBuffer *hints)
 
   /* The hints layer at 10,10 over the target at 0,0: both rectangles. */
   colorize_hints_read (hints, 10, 10, 0, 0, TW, TH, &h, NULL);
-  plain = colorize_compute (model, src, 64, 1.0, -1.0, NULL, NULL, NULL,
-                            NULL);
-  empty = colorize_compute (model, src, 64, 1.0, -1.0, &none, NULL, NULL,
-                            NULL);
-  with  = colorize_compute (model, src, 64, 1.0, -1.0, &h, NULL, NULL,
-                            NULL);
-  only  = colorize_compute (NULL, src, 64, 1.0, -1.0, &h, NULL, NULL, NULL);
+  plain = compute_lab (model, src, NULL);
+  empty = compute_lab (model, src, &none);
+  with  = compute_lab (model, src, &h);
+  only  = compute_lab (NULL, src, &h);
   check (plain && empty &&
          ! memcmp (plain, empty, (gsize) TW * TH * 4 * sizeof (gfloat)),
          "colorize_compute: empty hints give the plain result bit for bit",

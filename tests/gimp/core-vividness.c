@@ -135,6 +135,7 @@ check_models (nn_model *regression, nn_model *classes, const gfloat *lab,
   gsize   n = (gsize) WIDTH * HEIGHT;
   gsize   bytes = 4 * sizeof (gfloat) * n;
   gfloat *c0, *c1, *cd, *r0, *r1, *copy;
+  ColorizeResult *result;
   gchar   detail[200];
   GError *error = NULL;
   gboolean ok;
@@ -189,14 +190,14 @@ check_models (nn_model *regression, nn_model *classes, const gfloat *lab,
   g_clear_error (&error);
   g_free (copy);
 
-  copy = colorize_compute (regression, buffer, 64, 1.0, -0.5, NULL, NULL,
-                           NULL, &error);
-  check (! copy && g_error_matches (error, COLORIZE_ERROR, NN_ERR_ARG) &&
+  result = colorize_compute (regression, buffer, 64, 1.0, -0.5, NULL, NULL,
+                             NULL, &error);
+  check (! result && g_error_matches (error, COLORIZE_ERROR, NN_ERR_ARG) &&
          strstr (error->message, "vividness"),
          "colorize_compute refuses vividness -0.5, also for a model "
          "without colour classes", error ? error->message : "no error");
   g_clear_error (&error);
-  g_free (copy);
+  colorize_result_free (result);
 }
 
 int
