@@ -85,12 +85,40 @@ def set_metadata(src, dst, pairs):
     write(dst, arch, tensors, scaling, "\n".join(lines) + "\n")
 
 
+def average(dst, srcs):
+    """Writes dst: every tensor the mean of the same tensor in srcs (same
+    architecture, names, shapes and order; batch-norm running values
+    included), summed in float64; the metadata and scaling are the first
+    file's, with `averaged_from` naming the files."""
+    files = [read(s) for s in srcs]
+    arch, scaling, metadata, first = files[0]
+    for s, (a, _, _, t) in zip(srcs[1:], files[1:]):
+        if a != arch or [(n, x.shape) for n, x in t] != [(n, x.shape) for n, x in first]:
+            raise ValueError("%s: not the same network as %s (architecture, "
+                             "tensor names or shapes)" % (s, srcs[0]))
+    tensors = []
+    for i, (name, _) in enumerate(first):
+        total = sum(f[3][i][1].astype(np.float64) for f in files)
+        tensors.append((name, (total / len(files)).astype(np.float32)))
+    lines = [l for l in metadata.split("\n") if l and not l.startswith("averaged_from=")]
+    lines.append("averaged_from=" + " ".join(srcs))
+    write(dst, arch, tensors, scaling, "\n".join(lines) + "\n")
+
+
+USAGE = ("usage: weightfile.py set IN.weights OUT.weights key=value ...\n"
+         "         e.g. chroma_scale=1.125 temperature=1.0\n"
+         "       weightfile.py average OUT.weights IN.weights IN.weights ...")
+
 if __name__ == "__main__":
     import sys
-    if len(sys.argv) < 5 or sys.argv[1] != "set":
-        sys.exit("usage: weightfile.py set IN.weights OUT.weights key=value ...\n"
-                 "  e.g. chroma_scale=1.125 temperature=1.0")
+    cmd = sys.argv[1] if len(sys.argv) > 1 else ""
+    if not ((cmd == "set" and len(sys.argv) >= 5)
+            or (cmd == "average" and len(sys.argv) >= 5)):
+        sys.exit(USAGE)
     try:
-        set_metadata(sys.argv[2], sys.argv[3], sys.argv[4:])
+        if cmd == "set":
+            set_metadata(sys.argv[2], sys.argv[3], sys.argv[4:])
+        else:
+            average(sys.argv[2], sys.argv[3:])
     except (OSError, ValueError) as e:
         sys.exit("weightfile.py: %s" % e)
