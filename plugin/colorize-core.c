@@ -377,10 +377,13 @@ read_planes (GeglBuffer *src, const GeglRectangle *rect, gfloat *L,
                        1.0, native, band, GEGL_AUTO_ROWSTRIDE,
                        GEGL_ABYSS_NONE);
       process_parallel (fish, band, bpp, lab, 4 * sizeof (gfloat), n);
+#pragma omp parallel for schedule(static)
       for (i = 0; i < (gssize) n; i++)
-        L[off + i] = lab[4 * i];
-      for (i = 0; alpha && i < (gssize) n; i++)
-        alpha[off + i] = lab[4 * i + 3];
+        {
+          L[off + i] = lab[4 * i];
+          if (alpha)
+            alpha[off + i] = lab[4 * i + 3];
+        }
     }
   g_free (lab);
   g_free (band);
@@ -813,6 +816,7 @@ colorize_result_rows (const ColorizeResult *r, gint y, gint rows,
       return FALSE;
     }
   off = (gsize) r->width * y;
+#pragma omp parallel for schedule(static)
   for (i = 0; i < (gssize) n; i++)
     {
       lab[4 * i]     = r->L[off + i];
