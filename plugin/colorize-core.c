@@ -864,6 +864,7 @@ colorize_write (const ColorizeResult *result,
   gboolean             ok = TRUE;
   guint64              h = G_GUINT64_CONSTANT (14695981039346656037);
   gint64               t[5] = { 0 }, dt[4] = { 0 };
+  const gint           verbose = verbose_level ();
   gint                 y;
 
   if (dext->width != width || dext->height != height)
@@ -891,7 +892,7 @@ colorize_write (const ColorizeResult *result,
       t[0] = g_get_monotonic_time ();
       if (! (ok = colorize_result_rows (result, y, rows, lab, error)))
         break;
-      if (verbose_level () >= 2)
+      if (verbose >= 2)
         h = fnv1a (h, lab, n * 4 * sizeof (gfloat));
       t[1] = g_get_monotonic_time ();
       colorize_gamut_map (rgb_format, lab, rgba, n);
@@ -911,9 +912,9 @@ colorize_write (const ColorizeResult *result,
   gegl_buffer_flush (dst);
   /* The fingerprint reads every byte of the result one at a time (0.25 s
    * on 12 megapixels, inside the timings): COLORIZE_VERBOSE=2 only. */
-  if (ok && verbose_level () >= 2)
+  if (ok && verbose >= 2)
     g_printerr ("colorize: result FNV-1a %016" G_GINT64_MODIFIER "x\n", h);
-  if (ok && verbose_level () >= 1)
+  if (ok && verbose >= 1)
     g_printerr ("colorize: wrote %dx%d: upsampled %.3f s, gamut-mapped "
                 "%.3f s, converted %.3f s, set %.3f s\n", width, height,
                 dt[0] / 1e6, dt[1] / 1e6, dt[2] / 1e6, dt[3] / 1e6);
