@@ -13,6 +13,7 @@
 #include "model.h"
 #include "options.h"
 #include "rng.h"
+#include "weights.h"
 
 
 #define BENCH_RUNS 5
@@ -173,18 +174,36 @@ peak_mb (void)
   return kb / 1024.0;
 }
 
-static int
-bench_one (nn_arch arch, int size, int train, int runs, int profile)
+/* The network timed: arch with random weights, or a weight file (its
+ * head and tensors, as the plug-in loads it). */
+static nn_model *
+bench_model (nn_arch arch, const char *weights)
 {
-  nn_model *m;
+  nn_model *m = NULL;
   nn_error err;
-  peak_reset ();
-  if (nn_model_new (arch, &m, &err))
+  if (weights ? nn_weights_load (weights, &m, &err)
+              : nn_model_new (arch, &m, &err))
     {
       fprintf (stderr, "colorize-train bench: %s\n", err.message);
-      return 1;
+      return NULL;
     }
-  nn_model_init (m, 1);
+  if (!weights)
+    nn_model_init (m, 1);
+  return m;
+}
+
+/* Forward passes run as the plug-in runs them: nn_model_forward_ab at
+ * temperature 1 (a class head's logits decoded band by band). */
+static int
+bench_one (nn_arch arch, const char *weights, int size, int train, int runs,
+           int profile)
+{
+  nn_error err;
+  peak_reset ();
+  nn_model *m = bench_model (arch, weights);
+  if (!m)
+    return 1;
+  arch = m->arch;
   if (!train)
     nn_model_freeze (m); /* as the plug-in runs it */
   const int batch = train ? 16 : 1;
@@ -215,7 +234,7 @@ bench_one (nn_arch arch, int size, int train, int runs, int profile)
         nn_model_profile (m, 1);
       double t0 = now_ms (), t_other = 0.0;
       if (!train)
-        rc = nn_model_forward (m, x, 1, size, size, NN_PASS_INFER, &err);
+        rc = nn_model_forward_ab (m, x, 1, size, size, 1.0f, &err);
       else
         {
           nn_model_zero_grad (m);
@@ -251,9 +270,11 @@ bench_one (nn_arch arch, int size, int train, int runs, int profile)
   double ms = median (times, runs);
   double other_ms = median (other, runs);
   double flops = nn_model_forward_flops (m, size, size) * batch * (train ? 3.0 : 1.0);
-  printf ("bench arch=%s mode=%s size=%d ms=%.1f gflops=%.1f peak_mb=%.0f\n",
-          nn_arch_name (arch), train ? "train" : "forward", size, ms,
-          flops / (ms * 1e6), peak_mb ());
+  printf ("bench arch=%s%s%s%s mode=%s size=%d ms=%.1f gflops=%.1f "
+          "peak_mb=%.0f\n", nn_arch_name (arch), weights ? " weights=" : "",
+          weights ? weights : "", m->head_bins ? " (colour classes)" : "",
+          train ? "train" : "forward", size, ms, flops / (ms * 1e6),
+          peak_mb ());
   if (profile)
     bench_print_profile (m, runs, train, bench_sgemm_gflops (1024, runs),
                          ms, other_ms);
@@ -270,6 +291,7 @@ done:
 /* The command line. */
 typedef struct bench_args {
   char arch[16];           /* "": both */
+  const char *weights;     /* NULL: random weights */
   int size, train, threads, runs, profile;
 } bench_args;
 
@@ -284,6 +306,8 @@ static const option bench_options[] = {
   { .name = "--input-size", .alias = "--size", .type = OPT_INT, ARG (size),
     .lo = 8, .hi = 8192, .multiple = 8, .meta = "S",
     .help = "the input's side (default 256 and 1024; --train: 128)" },
+  { .name = "--weights", .type = OPT_STRING, ARG (weights), .meta = "W",
+    .help = "time this weight file's network (forward passes only)" },
   { .name = "--train", .type = OPT_FLAG, ARG (train),
     .help = "training steps of a batch of 16, not forward passes" },
   OPTION_THREADS (bench_args, threads),
@@ -308,7 +332,16 @@ cmd_bench (int argc, char **argv)
   int rc = options_parse (&bench_table, argc, argv, &a, NULL);
   if (rc >= 0)
     return rc;
+  if (a.weights && (a.train || a.arch[0]))
+    {
+      fprintf (stderr, "colorize-train bench: %s\n", a.train
+               ? "--weights times forward passes; --train takes random weights"
+               : "--weights: the file says the network; --arch goes without it");
+      return 2;
+    }
   int archs[2] = { NN_ARCH_CNN, NN_ARCH_RESNET18 }, n_archs = 2;
+  if (a.weights)
+    n_archs = 1;
   nn_arch one;
   if (a.arch[0] && nn_arch_parse (a.arch, &one) == NN_OK)
     {
@@ -332,7 +365,8 @@ cmd_bench (int argc, char **argv)
     }
   for (int k = 0; k < n_archs; k++)
     for (int s = 0; s < n_sizes; s++)
-      if (bench_one ((nn_arch) archs[k], sizes[s], train, runs, profile))
+      if (bench_one ((nn_arch) archs[k], a.weights, sizes[s], train, runs,
+                     profile))
         return 1;
   return 0;
 }

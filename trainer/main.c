@@ -15,7 +15,7 @@ static const command commands[] = {
     "        [--from FILE.weights] (copy the tensors of the same name and shape)" },
   { "info", cmd_info, "info FILE.weights | info SET.pack [--records] [--check]" },
   { "forward", cmd_forward, "forward --weights W --input IN.npy --output OUT.npy" },
-  { "bench", cmd_bench, "bench [--arch cnn|resnet18] [--input-size S] [--train] [--threads N] [--runs N] [--profile]" },
+  { "bench", cmd_bench, "bench [--arch cnn|resnet18 | --weights W] [--input-size S] [--train] [--threads N] [--runs N] [--profile]" },
   { "train", cmd_train, "train --arch cnn|resnet18 --data DIR --out FILE.weights [--val DIR]\n"
     "        [--epochs N | --steps N | --minutes M] [--batch 16] [--crop 128] [--lr 1e-3]\n"
     "        [--threads N] [--seed S] [--init FILE.weights] [--resume FILE.ckpt] (--help: all)" },
