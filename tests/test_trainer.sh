@@ -298,6 +298,8 @@ check "init --from copies the 22 tensors both heads share" \
   grep -q "22 of 25 tensors copied" "$tmp/from.out"
 check "init --from names the ones it could not copy" \
   grep -q "conv12.weight keeps its fresh initialization (another shape)" "$tmp/from.out"
+expect "init --from a model of another architecture" 1 "is a resnet18 model: expected cnn" \
+  "$T" init --arch cnn --head class --from weights/resnet18.weights --out "$tmp/x.weights"
 
 # ---- bench --weights: a weight file's own network, forward passes ----------
 "$T" bench --weights "$tmp/cnn-class.weights" --input-size 32 >"$tmp/bw.out" 2>&1
@@ -309,8 +311,6 @@ expect "bench --weights with --arch is refused" 2 "the file says the network" \
   "$T" bench --weights "$tmp/cnn-class.weights" --arch resnet18
 expect "bench --weights of a missing file names it" 1 "$tmp/none.weights" \
   "$T" bench --weights "$tmp/none.weights"
-expect "init --from a model of another architecture" 1 "is a resnet18 model: expected cnn" \
-  "$T" init --arch cnn --head class --from weights/resnet18.weights --out "$tmp/x.weights"
 
 # ---- init --context-hidden: the global context with a hidden layer -------------
 "$T" init --arch resnet18 --head class --context-hidden 8 \
