@@ -14,6 +14,7 @@
 #include <string.h>
 #include <cblas.h>
 #include "winograd.h"
+#include "smallgemm.h"
 
 /* The row transforms in AVX-512 intrinsics where the CPU has it: every
  * tile of a row vectorized, the image's edges by masked loads (the
@@ -29,10 +30,17 @@
 #endif
 
 /* Floats of V and M per thread, at most (16 MiB); a block has at least
- * WINO_MIN_TILES tiles. */
+ * WINO_MIN_TILES tiles and at most WINO_MAX_TILES, or WINO_SMALL_TILES
+ * in a forward pass whose products are nn_small_gemm's: those with at
+ * most WINO_SMALL_CIN input channels.  Measured on the networks' layers
+ * in training and inference: 64 or 256 small tiles were slower, and with
+ * 256 or 512 input channels sgemm on long blocks was faster at 1024x1024
+ * (in training at batch 16 it was not). */
 #define WINO_THREAD_FLOATS ((size_t) 1 << 22)
 #define WINO_MIN_TILES 32
 #define WINO_MAX_TILES 1024
+#define WINO_SMALL_TILES 128
+#define WINO_SMALL_CIN 128
 
 typedef struct wino_geom {
   int th, tw;     /* tiles per column and row of one image */
@@ -47,8 +55,15 @@ nn_wino_ok (const conv2d_desc *d)
   return d->kh == 3 && d->kw == 3 && d->stride == 1 && d->pad == 1;
 }
 
+/* Whether d's forward products go through nn_small_gemm. */
+static int
+wino_small (const conv2d_desc *d)
+{
+  return d->cin <= WINO_SMALL_CIN && nn_small_gemm_own ();
+}
+
 static wino_geom
-wino_geom_of (const conv2d_desc *d)
+wino_geom_of (const conv2d_desc *d, size_t max_tiles)
 {
   wino_geom g;
   const size_t nt = (size_t) omp_get_max_threads ();
@@ -57,8 +72,8 @@ wino_geom_of (const conv2d_desc *d)
   g.tiles = (size_t) d->n * g.th * g.tw;
   size_t tb = WINO_THREAD_FLOATS / (16 * ((size_t) d->cin + d->cout));
   tb = tb / 16 * 16;
-  if (tb > WINO_MAX_TILES)
-    tb = WINO_MAX_TILES;
+  if (tb > max_tiles)
+    tb = max_tiles;
   if (tb < WINO_MIN_TILES)
     tb = WINO_MIN_TILES;
   /* every thread gets work when there is enough of it */
@@ -558,7 +573,8 @@ wino_output (const conv2d_desc *d, const wino_geom *g, const float *m,
 size_t
 nn_wino_workspace_floats (const conv2d_desc *d)
 {
-  const wino_geom g = wino_geom_of (d);
+  const wino_geom g = wino_geom_of (d, wino_small (d) ? WINO_SMALL_TILES
+                                                     : WINO_MAX_TILES);
   const size_t nt = (size_t) omp_get_max_threads ();
   return (16 * (size_t) d->cout * d->cin + 15) / 16 * 16
          + nt * wino_thread_floats (d, &g);
@@ -771,7 +787,7 @@ wino_acc_floats (const conv2d_desc *d)
 size_t
 nn_wino_backward_weights_floats (const conv2d_desc *d)
 {
-  const wino_geom g = wino_geom_of (d);
+  const wino_geom g = wino_geom_of (d, WINO_MAX_TILES);
   const size_t nt = (size_t) omp_get_max_threads ();
   return nt * (wino_acc_floats (d) + wino_thread_floats (d, &g));
 }
@@ -780,7 +796,7 @@ void
 nn_wino_backward_weights (const conv2d_desc *d, const float *x,
                           const float *dy, float *dweight, float *workspace)
 {
-  const wino_geom g = wino_geom_of (d);
+  const wino_geom g = wino_geom_of (d, WINO_MAX_TILES);
   const size_t cc = (size_t) d->cout * d->cin;
   const int nt = omp_get_max_threads ();
   const size_t per_acc = wino_acc_floats (d);
@@ -826,7 +842,9 @@ nn_wino_forward_kernels (const conv2d_desc *d, const float *x, const float *u,
                          const float *bias, int relu, float *y,
                          float *scratch)
 {
-  const wino_geom g = wino_geom_of (d);
+  const int small = wino_small (d);
+  const wino_geom g = wino_geom_of (d, small ? WINO_SMALL_TILES
+                                             : WINO_MAX_TILES);
   const size_t cc = (size_t) d->cout * d->cin;
   const size_t per_thread = wino_thread_floats (d, &g);
   /* blocks shared out among the threads, each with its own sgemms
@@ -843,10 +861,15 @@ nn_wino_forward_kernels (const conv2d_desc *d, const float *x, const float *u,
       const int nruns = wino_runs (&g, t0, nb, runs);
       wino_input_any (d, &g, x, runs, nruns, v, tmp);
       for (int xi = 0; xi < 16; xi++)
-        cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, d->cout,
-                     (int) nb, d->cin, 1.0f, u + xi * cc, d->cin,
-                     v + (size_t) xi * d->cin * g.tb, (int) g.tb, 0.0f,
-                     m + (size_t) xi * d->cout * g.tb, (int) g.tb);
+        if (small)
+          nn_small_gemm (d->cout, (int) nb, d->cin, u + xi * cc, d->cin,
+                         v + (size_t) xi * d->cin * g.tb, (int) g.tb,
+                         m + (size_t) xi * d->cout * g.tb, (int) g.tb, 0);
+        else
+          cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, d->cout,
+                       (int) nb, d->cin, 1.0f, u + xi * cc, d->cin,
+                       v + (size_t) xi * d->cin * g.tb, (int) g.tb, 0.0f,
+                       m + (size_t) xi * d->cout * g.tb, (int) g.tb);
       wino_output (d, &g, m, runs, nruns, bias, relu, y, tmp);
     }
 }

@@ -8,13 +8,18 @@
  *
  *   U[xi] (cout x cin) = (G g G^T)[xi]   for each kernel g, xi in 0..15
  *   V[xi] (cin x tiles) = (B^T d B)[xi]  for each patch d
- *   M[xi] = U[xi] V[xi]                  16 sgemms
+ *   M[xi] = U[xi] V[xi]                  16 products
  *   y tile = A^T M A                     (+ bias, ReLU)
  *
  * 16 multiply-adds per 4 outputs and input-output channel pair instead of
  * 36: 2.25 times fewer.  Tiles go in blocks, each thread transforming and
- * multiplying its own blocks with single-threaded sgemms, so the
+ * multiplying its own blocks with single-threaded products, so the
  * workspace is bounded (nn_wino_workspace_floats) whatever the image.
+ * With up to 128 input channels the forward products are nn_small_gemm's
+ * (smallgemm.h) on blocks of at most 128 tiles, so that a block's V and M
+ * stay in the core's own cache between the transforms and the products;
+ * the others, and the weight gradient's (long sums over tiles, where
+ * OpenBLAS does as well), are sgemm's on blocks of up to 1024.
  * Layouts as conv2d.h: x n x cin x h x w, weight cout x cin x 3 x 3,
  * y n x cout x h x w.
  */

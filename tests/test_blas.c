@@ -1,7 +1,9 @@
 /* test_blas.c - the OpenBLAS kernel in use is not weaker than this CPU's
  * features (nn/blas.h), on whatever machine runs it; a user's own
  * OPENBLAS_CORETYPE is respected; the environment is left as it was; and
- * sgemm on the chosen kernel agrees with a double-precision loop.
+ * sgemm on the chosen kernel agrees with a double-precision loop; and so
+ * does nn_small_gemm (nn/smallgemm.h), its own kernel and its fallback,
+ * at the sizes that take each edge path.
  *
  * The user case runs this program again as a child with the variable set
  * (OpenBLAS reads it when it loads). */
@@ -14,6 +16,7 @@
 #include <unistd.h>
 #include <cblas.h>
 #include "blas.h"
+#include "smallgemm.h"
 #include "testutil.h"
 
 /* C = A B, 67 x 129 x 93 (odd sizes: the kernels' edge paths), against
@@ -193,6 +196,82 @@ test_sgemm (void)
   CHECK (e < 1e-4, "sgemm on the kernel in use: max error %.3g", e);
 }
 
+/* nn_small_gemm (C = A B, or += with accumulate) on m x k by k x n with
+ * padded leading dimensions, against a double loop: its largest error
+ * relative to max |C|; *same: a second call gave the same bits; *kept:
+ * the padding columns of C were not written. */
+static double
+small_gemm_error (int m, int n, int k, int accumulate, int *same, int *kept)
+{
+  const int lda = k + 3, ldb = n + 5, ldc = n + 2;
+  float *a = malloc (sizeof (float) * m * lda);
+  float *b = malloc (sizeof (float) * k * ldb);
+  float *c = malloc (sizeof (float) * m * ldc);
+  float *c0 = malloc (sizeof (float) * m * ldc);
+  double worst = INFINITY, top = 0.0;
+  *same = *kept = 0;
+  if (!a || !b || !c || !c0)
+    goto done;
+  fixture_fill (a, (size_t) m * lda, 3, 0.0f, 1.0f);
+  fixture_fill (b, (size_t) k * ldb, 4, 0.0f, 1.0f);
+  fixture_fill (c0, (size_t) m * ldc, 5, 0.0f, 1.0f);
+  memcpy (c, c0, sizeof (float) * m * ldc);
+  nn_small_gemm (m, n, k, a, lda, b, ldb, c, ldc, accumulate);
+  worst = 0.0;
+  *kept = 1;
+  for (int i = 0; i < m; i++)
+    {
+      for (int j = 0; j < n; j++)
+        {
+          double r = accumulate ? c0[(size_t) i * ldc + j] : 0.0;
+          for (int p = 0; p < k; p++)
+            r += (double) a[(size_t) i * lda + p] * b[(size_t) p * ldb + j];
+          const double e = fabs (r - c[(size_t) i * ldc + j]);
+          worst = e > worst ? e : worst;
+          top = fabs (r) > top ? fabs (r) : top;
+        }
+      for (int j = n; j < ldc; j++)
+        *kept &= c[(size_t) i * ldc + j] == c0[(size_t) i * ldc + j];
+    }
+  worst = top > 0.0 ? worst / top : worst;
+  float *again = c0;
+  if (!accumulate)
+    {
+      nn_small_gemm (m, n, k, a, lda, b, ldb, again, ldc, 0);
+      *same = !memcmp (again, c, sizeof (float) * m * ldc);
+    }
+  else
+    *same = 1;
+done:
+  free (a);
+  free (b);
+  free (c);
+  free (c0);
+  return worst;
+}
+
+static void
+test_small_gemm (void)
+{
+  /* m: whole row blocks of 6, a remainder, below the kernel's minimum
+   * (cblas); n: whole panels, 16-column and masked tails; k: 1 to 512 */
+  static const int shapes[][3] = {
+    { 16, 1, 1 }, { 17, 15, 3 }, { 64, 130, 64 }, { 263, 200, 32 },
+    { 6, 33, 7 }, { 100, 64, 512 }, { 23, 77, 9 },
+  };
+  for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
+    for (int acc = 0; acc < 2; acc++)
+      {
+        const int m = shapes[s][0], n = shapes[s][1], k = shapes[s][2];
+        int same, kept;
+        const double e = small_gemm_error (m, n, k, acc, &same, &kept);
+        CHECK (e < 1e-6, "nn_small_gemm %dx%dx%d accumulate %d: relative "
+               "error %.3g", m, n, k, acc, e);
+        CHECK (same, "nn_small_gemm %dx%dx%d: the same bits twice", m, n, k);
+        CHECK (kept, "nn_small_gemm %dx%dx%d: C's padding untouched", m, n, k);
+      }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -202,5 +281,6 @@ main (int argc, char **argv)
   test_chosen ();
   test_children ();
   test_sgemm ();
+  test_small_gemm ();
   return test_report ("test_blas");
 }
