@@ -3,11 +3,19 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include "batchnorm.h"
+#include "simd.h"
 
 #define AT(p, d, i, ch) ((p) + ((size_t) (i) * (d)->c + (ch)) * (d)->hw)
 
+/* The statistics' sums: over each plane in parts of BN_PART elements,
+ * each part in BN_LANES float partial sums (element p into lane p mod
+ * BN_LANES, so that 4, 8 or 16 of them go at once with the same bits),
+ * the lanes then added in order into a double. */
+#define BN_LANES 16
+#define BN_PART 2048
+
 /* y = x * scale + shift (then the fused ReLU) over channel ch */
-static void
+NN_VECTOR_CLONES static void
 bn_apply (const batchnorm_desc *d, const float *x, float *y, int ch,
           float scale, float shift)
 {
@@ -29,38 +37,60 @@ bn_apply (const batchnorm_desc *d, const float *x, float *y, int ch,
     }
 }
 
-/* The sum of channel ch over the batch. */
 static double
-bn_sum (const batchnorm_desc *d, const float *x, int ch)
+bn_lanes (const float *part)
+{
+  double s = 0.0;
+  for (int l = 0; l < BN_LANES; l++)
+    s += part[l];
+  return s;
+}
+
+/* The sum of channel ch over the batch (centre 0), or of its squares
+ * less centre (squares 1). */
+NN_VECTOR_CLONES static double
+bn_moment (const batchnorm_desc *d, const float *x, int ch, int squares,
+           float centre)
 {
   double sum = 0.0;
   for (int i = 0; i < d->n; i++)
     {
       const float *xp = AT (x, d, i, ch);
-#pragma omp simd reduction(+:sum)
-      for (int p = 0; p < d->hw; p++)
-        sum += xp[p];
+      for (int p0 = 0; p0 < d->hw; p0 += BN_PART)
+        {
+          const int p1 = d->hw - p0 < BN_PART ? d->hw : p0 + BN_PART;
+          float part[BN_LANES] = { 0.0f };
+          int p = p0;
+          for (; p + BN_LANES <= p1; p += BN_LANES)
+#pragma omp simd
+            for (int l = 0; l < BN_LANES; l++)
+              {
+                const float t = xp[p + l] - centre;
+                part[l] += squares ? t * t : xp[p + l];
+              }
+          for (; p < p1; p++)
+            {
+              const float t = xp[p] - centre;
+              part[(p - p0) % BN_LANES] += squares ? t * t : xp[p];
+            }
+          sum += bn_lanes (part);
+        }
     }
   return sum;
 }
 
-/* The sum of the squares of channel ch less mean. */
+static double
+bn_sum (const batchnorm_desc *d, const float *x, int ch)
+{
+  return bn_moment (d, x, ch, 0, 0.0f);
+}
+
+/* The sum of the squares of channel ch less mean (rounded to a float). */
 static double
 bn_centred_squares (const batchnorm_desc *d, const float *x, int ch,
                     double mean)
 {
-  double sq = 0.0;
-  for (int i = 0; i < d->n; i++)
-    {
-      const float *xp = AT (x, d, i, ch);
-#pragma omp simd reduction(+:sq)
-      for (int p = 0; p < d->hw; p++)
-        {
-          const double t = xp[p] - mean;
-          sq += t * t;
-        }
-    }
-  return sq;
+  return bn_moment (d, x, ch, 1, (float) mean);
 }
 
 /* Channel ch's output, saved statistics and running averages, from its
@@ -151,33 +181,42 @@ nn_batchnorm_forward_infer (const batchnorm_desc *d, const float *x,
 }
 
 /* Channel ch's sums of dy and of dy (x - mean) over the batch, dy masked
- * by the fused ReLU's output when there is one. */
-static void
+ * by the fused ReLU's output when there is one (in parts and lanes as
+ * bn_moment). */
+NN_VECTOR_CLONES static void
 bn_grad_sums (const batchnorm_desc *d, const float *x, const float *dy,
               int ch, double mu, double *sdy_out, double *sdyx_out)
 {
   double sdy = 0.0, sdyx = 0.0;
+  const float m = (float) mu;
   for (int i = 0; i < d->n; i++)
     {
       const float *xp = AT (x, d, i, ch);
       const float *gp = AT (dy, d, i, ch);
       const float *rp = d->relu_y ? AT (d->relu_y, d, i, ch) : NULL;
-      if (rp)
-#pragma omp simd reduction(+:sdy, sdyx)
-        for (int p = 0; p < d->hw; p++)
-          {
-            const float gq = gp[p]; /* loaded unconditionally: vectorizes */
-            const float gv = rp[p] > 0.0f ? gq : 0.0f;
-            sdy += gv;
-            sdyx += gv * (xp[p] - mu);
-          }
-      else
-#pragma omp simd reduction(+:sdy, sdyx)
-        for (int p = 0; p < d->hw; p++)
-          {
-            sdy += gp[p];
-            sdyx += gp[p] * (xp[p] - mu);
-          }
+      for (int p0 = 0; p0 < d->hw; p0 += BN_PART)
+        {
+          const int p1 = d->hw - p0 < BN_PART ? d->hw : p0 + BN_PART;
+          float pg[BN_LANES] = { 0.0f }, pgx[BN_LANES] = { 0.0f };
+          int p = p0;
+          for (; p + BN_LANES <= p1; p += BN_LANES)
+#pragma omp simd
+            for (int l = 0; l < BN_LANES; l++)
+              {
+                const float gq = gp[p + l]; /* loaded unconditionally */
+                const float gv = rp && !(rp[p + l] > 0.0f) ? 0.0f : gq;
+                pg[l] += gv;
+                pgx[l] += gv * (xp[p + l] - m);
+              }
+          for (; p < p1; p++)
+            {
+              const float gv = rp && !(rp[p] > 0.0f) ? 0.0f : gp[p];
+              pg[(p - p0) % BN_LANES] += gv;
+              pgx[(p - p0) % BN_LANES] += gv * (xp[p] - m);
+            }
+          sdy += bn_lanes (pg);
+          sdyx += bn_lanes (pgx);
+        }
     }
   *sdy_out = sdy;
   *sdyx_out = sdyx;
@@ -185,18 +224,18 @@ bn_grad_sums (const batchnorm_desc *d, const float *x, const float *dy,
 
 /* Channel ch of dx, from its sums over the whole batch (training) or
  * from the running statistics alone (not training). */
-static void
+NN_VECTOR_CLONES static void
 bn_grad_input (const batchnorm_desc *d, int training, const float *x,
                const float *dy, const float *gamma, const float *mean,
                const float *invstd, float *dx, int ch, double sdy,
                double sdyx, double count)
 {
-  const double mu = mean[ch], is = invstd[ch];
-  const double g = gamma[ch] * is;
+  const double is = invstd[ch];
   /* training: dx = g * (dy - mean(dy) - xhat * mean(dy * xhat));
-   * else dx = g * dy */
-  const double mdy = training ? sdy / count : 0.0;
-  const double k = training ? sdyx * is * is / count : 0.0;
+   * else dx = g * dy (the constants in double, the elements in float) */
+  const float mu = mean[ch], g = (float) (gamma[ch] * is);
+  const float mdy = training ? (float) (sdy / count) : 0.0f;
+  const float k = training ? (float) (sdyx * is * is / count) : 0.0f;
   for (int i = 0; i < d->n; i++)
     {
       const float *xp = AT (x, d, i, ch);
@@ -208,24 +247,23 @@ bn_grad_input (const batchnorm_desc *d, int training, const float *x,
         for (int p = 0; p < d->hw; p++)
           {
             const float gq = gp[p];
-            op[p] = (float) (g * ((rp[p] > 0.0f ? gq : 0.0f)
-                                  - mdy - (xp[p] - mu) * k));
+            op[p] = g * ((rp[p] > 0.0f ? gq : 0.0f) - mdy - (xp[p] - mu) * k);
           }
       else if (training)
 #pragma omp simd
         for (int p = 0; p < d->hw; p++)
-          op[p] = (float) (g * (gp[p] - mdy - (xp[p] - mu) * k));
+          op[p] = g * (gp[p] - mdy - (xp[p] - mu) * k);
       else if (rp)
 #pragma omp simd
         for (int p = 0; p < d->hw; p++)
           {
             const float gq = gp[p];
-            op[p] = (float) (g * (rp[p] > 0.0f ? gq : 0.0f));
+            op[p] = g * (rp[p] > 0.0f ? gq : 0.0f);
           }
       else
 #pragma omp simd
         for (int p = 0; p < d->hw; p++)
-          op[p] = (float) (g * gp[p]);
+          op[p] = g * gp[p];
     }
 }
 
