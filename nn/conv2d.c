@@ -11,6 +11,7 @@
 #include <cblas.h>
 #include "conv2d.h"
 #include "winograd.h"
+#include "convfew.h"
 #include "convdirect.h"
 
 /* Target size of one column block, in floats (8 MiB). */
@@ -685,6 +686,8 @@ nn_conv2d_workspace_floats (const conv2d_desc *d)
   if (d->algo == CONV2D_DIRECT)
     return max_size (nn_convdirect_workspace_floats (d),
                      im2col_workspace_floats (d));
+  if (d->algo == CONV2D_FEW)
+    return nn_convfew_workspace_floats (d);
   if (d->algo == CONV2D_WINO)
     return max_size (nn_wino_workspace_floats (d), im2col_workspace_floats (d));
   if (d->algo == CONV2D_WINO_TRAIN)
@@ -719,6 +722,8 @@ nn_conv2d_forward_workspace_floats (const conv2d_desc *d)
     return nn_wino_workspace_floats (d);
   if (d->algo == CONV2D_DIRECT)
     return nn_convdirect_workspace_floats (d);
+  if (d->algo == CONV2D_FEW)
+    return nn_convfew_forward_floats (d);
   return im2col_workspace_floats (d);
 }
 
@@ -911,6 +916,11 @@ nn_conv2d_forward_fused (const conv2d_desc *d, const float *x,
       phase2_forward (d, x, weight, bias, relu, y, workspace);
       return;
     }
+  if (d->algo == CONV2D_FEW)
+    {
+      nn_convfew_forward (d, x, weight, bias, relu, y, workspace);
+      return;
+    }
   if (d->algo == CONV2D_DIRECT)
     {
       nn_convdirect_forward (d, x, weight, bias, relu, y, workspace);
@@ -997,6 +1007,11 @@ nn_conv2d_backward (const conv2d_desc *d, const float *x, const float *weight,
   if (d->algo == CONV2D_PHASE2)
     {
       phase2_backward (d, x, weight, dy, dx, dweight, workspace);
+      return;
+    }
+  if (d->algo == CONV2D_FEW)
+    {
+      nn_convfew_backward (d, x, weight, dy, dx, dweight, workspace);
       return;
     }
   if (d->algo == CONV2D_DIRECT && !dx)

@@ -15,6 +15,7 @@
  *
  * CONV2D_WINO and CONV2D_WINO_TRAIN: Winograd's F(2x2, 3x3) (winograd.h).
  * CONV2D_DIRECT: one input plane, no GEMM (convdirect.h).
+ * CONV2D_FEW: few output planes, no GEMM (convfew.h).
  * Which layer gets which: model.c's conv_algo.
  */
 #ifndef NN_CONV2D_H
@@ -43,7 +44,10 @@ typedef enum conv2d_algo {
   CONV2D_PHASE2 = 5,
   /* one input channel: forward and weight gradient computed directly
    * (convdirect.h), the input gradient as CONV2D_IM2COL */
-  CONV2D_DIRECT = 6
+  CONV2D_DIRECT = 6,
+  /* 3x3, stride 1, padding 1, at most four output channels: forward,
+   * input and weight gradients computed directly (convfew.h) */
+  CONV2D_FEW = 7
 } conv2d_algo;
 
 typedef struct conv2d_desc {

@@ -16,6 +16,7 @@
 #include "testutil.h"
 #include "winograd.h"
 #include "convdirect.h"
+#include "convfew.h"
 #include "upsample.h"
 
 #define FD_EPS 1e-3
@@ -147,13 +148,15 @@ test_conv_algo (int n, int cin, int h, int w, int cout, int k, int stride,
             algo == CONV2D_SHIFT ? " shift" : algo == CONV2D_UP2 ? " after x2 upsampling"
             : algo == CONV2D_WINO ? " winograd" : algo == CONV2D_WINO_TRAIN
             ? " winograd (training)" : algo == CONV2D_PHASE2 ? " phases"
-            : algo == CONV2D_DIRECT ? " direct" : "");
+            : algo == CONV2D_DIRECT ? " direct" : algo == CONV2D_FEW
+            ? " few outputs" : "");
   conv_ctx c;
   if (!CHECK (nn_conv2d_desc_init (&c.d, n, cin, h, w, cout, k, stride, pad) == 0, "%s: desc", label))
     return;
   if (algo != CONV2D_IM2COL
       && !CHECK (algo == CONV2D_PHASE2 ? nn_conv2d_phase2_ok (&c.d)
                  : algo == CONV2D_DIRECT ? nn_convdirect_ok (&c.d)
+                 : algo == CONV2D_FEW ? nn_convfew_ok (&c.d)
                  : nn_conv2d_shift_ok (&c.d), "%s: the algorithm must apply",
                  label))
     return;
@@ -816,6 +819,14 @@ main (void)
   test_conv_algo (1, 1, 40, 150, 3, 7, 2, 3, 1, CONV2D_DIRECT);
   test_conv_algo (1, 1, 2, 3, 2, 7, 2, 3, 1, CONV2D_DIRECT);
   test_conv_algo (2, 1, 8, 9, 3, 5, 1, 2, 0, CONV2D_DIRECT);
+  /* few output planes, direct: one to four of them; input channels in
+   * fours and not; rows past one chunk, bands and sides not multiples of
+   * them, a 1x1 image */
+  test_conv_algo (2, 32, 16, 16, 2, 3, 1, 1, 1, CONV2D_FEW);
+  test_conv_algo (1, 5, 9, 70, 1, 3, 1, 1, 0, CONV2D_FEW);
+  test_conv_algo (3, 6, 19, 5, 3, 3, 1, 1, 1, CONV2D_FEW);
+  test_conv_algo (1, 9, 17, 130, 4, 3, 1, 1, 1, CONV2D_FEW);
+  test_conv_algo (2, 1, 1, 1, 2, 3, 1, 1, 1, CONV2D_FEW);
   test_direct_relu ();
   test_bn (1, 0);
   test_bn (1, 1);
