@@ -19,4 +19,23 @@
 #define NN_VECTOR_CLONES
 #endif
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+/* Whether the CPU has AVX-512 F, for the code written in its intrinsics
+ * (winograd.c, smallgemm.c): asked once per file that uses it, the same
+ * answer for every thread. */
+static inline int
+nn_simd_avx512 (void)
+{
+  static int known = -1;
+  int v = __atomic_load_n (&known, __ATOMIC_RELAXED);
+  if (v < 0)
+    {
+      __builtin_cpu_init ();
+      v = __builtin_cpu_supports ("avx512f") != 0;
+      __atomic_store_n (&known, v, __ATOMIC_RELAXED);
+    }
+  return v;
+}
+#endif
+
 #endif

@@ -31,19 +31,6 @@
 #define SG_AHEAD 6
 
 #if SG_AVX512
-static int
-sg_have_avx512 (void)
-{
-  static int known = -1;
-  int v = __atomic_load_n (&known, __ATOMIC_RELAXED);
-  if (v < 0)
-    {
-      __builtin_cpu_init ();
-      v = __builtin_cpu_supports ("avx512f") != 0;
-      __atomic_store_n (&known, v, __ATOMIC_RELAXED);
-    }
-  return v;
-}
 
 /* C[0..R-1][0..16 V - 1] (= or +=) A[0..R-1][0..k-1] B[0..k-1][..]; the
  * last vector's lanes limited by mask.  R and V are constants where it is
@@ -162,7 +149,7 @@ nn_small_gemm (int m, int n, int k, const float *a, int lda, const float *b,
                int ldb, float *c, int ldc, int accumulate)
 {
 #if SG_AVX512
-  if (m >= SG_MIN_ROWS && sg_have_avx512 ())
+  if (m >= SG_MIN_ROWS && nn_simd_avx512 ())
     {
       sg_avx512 (m, n, k, a, lda, b, ldb, c, ldc, accumulate);
       return;
@@ -176,7 +163,7 @@ int
 nn_small_gemm_own (void)
 {
 #if SG_AVX512
-  return sg_have_avx512 ();
+  return nn_simd_avx512 ();
 #else
   return 0;
 #endif

@@ -247,15 +247,8 @@ nn_wino_portable (int on)
 static int
 wino_avx512 (void)
 {
-  static int known = -1;
-  int v = __atomic_load_n (&known, __ATOMIC_RELAXED);
-  if (v < 0)
-    {
-      __builtin_cpu_init ();
-      v = __builtin_cpu_supports ("avx512f") != 0;
-      __atomic_store_n (&known, v, __ATOMIC_RELAXED);
-    }
-  return v && !__atomic_load_n (&wino_forced_portable, __ATOMIC_RELAXED);
+  return nn_simd_avx512 ()
+         && !__atomic_load_n (&wino_forced_portable, __ATOMIC_RELAXED);
 }
 
 /* The lanes l with column c + l inside 0 .. w - 1. */
