@@ -47,8 +47,8 @@ packages="gcc make pkg-config libc6-dev libopenblas-dev libopenblas-openmp-dev l
 packages="$packages gegl"
 # for make test: the fuzzer (clang), the GIMP 3.0 root on Debian 12
 # (debootstrap), the MPI trainer (OpenMPI), the test fixtures and checks
-# (ImageMagick, bc), the trainer's loss plot (gnuplot)
-packages="$packages clang debootstrap openmpi-bin libopenmpi-dev imagemagick bc gnuplot-nox"
+# (ImageMagick, bc), the trainer's loss plot (gnuplot), tools/*.py (numpy)
+packages="$packages clang debootstrap openmpi-bin libopenmpi-dev imagemagick bc gnuplot-nox python3-numpy"
 
 missing=
 for p in $packages; do
