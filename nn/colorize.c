@@ -63,6 +63,25 @@ nn_colorize_chroma_scale (const nn_model *m)
 }
 
 float
+nn_colorize_knee_factor (const nn_model *m, const float *ab, size_t n)
+{
+  const char *md = m ? m->metadata : NULL;
+  double knee, slope;
+  if (nn_metadata_number (md, "chroma_knee", &knee) <= 0
+      || nn_metadata_number (md, "chroma_knee_slope", &slope) <= 0
+      || !(knee >= 1.0 && knee <= 128.0) || !(slope >= 0.0 && slope < 1.0)
+      || n == 0)
+    return 1.0f;
+  double sum = 0.0;
+  for (size_t i = 0; i < n; i++)
+    sum += sqrt ((double) ab[i] * ab[i] + (double) ab[n + i] * ab[n + i]);
+  double mean = sum / (double) n;
+  if (!(mean > knee))
+    return 1.0f;
+  return (float) pow (knee / mean, 1.0 - slope);
+}
+
+float
 nn_colorize_default_temperature (const nn_model *m)
 {
   double v;
@@ -766,6 +785,8 @@ prepare_coefficients (nn_model *m, const float *L, int pw, int ph,
   if (rc == NN_OK && report (opt, 0.8))
     rc = cancelled (err);
   r->strength = opt->strength * nn_colorize_chroma_scale (m);
+  if (rc == NN_OK && m)
+    r->strength *= nn_colorize_knee_factor (m, ab, (size_t) w * h);
   if (rc == NN_OK && opt->n_hints)
     {
       rc = hints_at_working_size (opt, L, w, h, r->width, r->height,

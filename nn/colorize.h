@@ -12,6 +12,8 @@
  * resolution guided by the full-resolution L (with two views: the mean of
  * the network's a,b for the image and for its mirror image, mirrored
  * back), multiplies chroma by
+ * the model's calibration (nn_colorize_chroma_scale and
+ * nn_colorize_knee_factor, below) and by
  * `strength` and writes a,b back into the same pixels.  L and alpha are
  * never written.
  *
@@ -97,6 +99,19 @@ float nn_colorize_default_temperature (const nn_model *m);
  * more chroma than the truth has; weights/README.md says how it was
  * chosen). */
 float nn_colorize_chroma_scale (const nn_model *m);
+
+/* The model's limit on a whole image's chroma: metadata keys
+ * "chroma_knee" K (1..128, a,b units) and "chroma_knee_slope" G (0..1;
+ * no line, 1 or either key out of range: no limit).  Given the network's
+ * a,b at the working size (ab: 2 planes of n values, after the views,
+ * before the chroma_scale), with M the mean chroma over its pixels
+ * (mean of sqrt (a^2 + b^2)), returns the factor the pipeline applies
+ * beside the chroma_scale: 1 when M <= K, else (K / M)^(1 - G), so that
+ * the image's mean chroma becomes K (M / K)^G.  A network that predicts
+ * a whole image very colourful overshoots the truth on average (face
+ * close-ups); weights/README.md says how K and G were chosen. */
+float nn_colorize_knee_factor (const nn_model *m, const float *ab,
+                               size_t n);
 
 /* The network passes a model averages when options ask for 0: its
  * metadata key "views" when 1 or 2, else 1.  With 2 the network also

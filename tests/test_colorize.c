@@ -470,6 +470,62 @@ test_views (void)
   nn_model_free (m);
 }
 
+/* The chroma knee (metadata chroma_knee K, chroma_knee_slope G): the
+ * factor (K / M)^(1 - G) for a mean chroma M above K, computed here in
+ * double from the same a,b; 1 at or below K, without the keys, or with
+ * a key out of range; through the pipeline, a constant network's a,b
+ * scaled by it. */
+static void
+test_knee (void)
+{
+  nn_model *m = constant_model (NN_ARCH_RESNET18, 32.0f, -16.0f);
+  if (!CHECK (m != NULL, "knee: constant model"))
+    return;
+  /* chromas 5, 5, 10, 10: mean 7.5 */
+  const float ab[8] = { 3, 0, -6, 8, 4, 5, 8, -6 };
+  CHECK (nn_colorize_knee_factor (m, ab, 4) == 1.0f, "knee: 1 without keys");
+  const char *off[] = { "chroma_knee=5\n", "chroma_knee_slope=0.5\n",
+                        "chroma_knee=0.5\nchroma_knee_slope=0.5\n",
+                        "chroma_knee=5\nchroma_knee_slope=1.5\n",
+                        "chroma_knee=5\nchroma_knee_slope=1\n",
+                        "chroma_knee=7.5\nchroma_knee_slope=0.5\n" };
+  for (size_t i = 0; i < sizeof off / sizeof *off; i++)
+    {
+      nn_model_set_metadata (m, off[i], NULL);
+      CHECK (nn_colorize_knee_factor (m, ab, 4) == 1.0f,
+             "knee: 1 with metadata \"%s\"", off[i]);
+    }
+  nn_model_set_metadata (m, "chroma_knee=5\nchroma_knee_slope=0.25\n", NULL);
+  double want = pow (5.0 / 7.5, 0.75);
+  float got = nn_colorize_knee_factor (m, ab, 4);
+  CHECK (fabs (got - want) < 1e-6, "knee 5, slope 0.25, mean 7.5: %.7f, "
+         "expected %.7f", got, want);
+  int W = 40, H = 30;
+  float *plain = test_image (W, H, 3), *knee = test_image (W, H, 3);
+  colorize_options opt = COLORIZE_OPTIONS_DEFAULT;
+  opt.working_size = 64;
+  nn_error err;
+  nn_model_set_metadata (m, "chroma_knee=40\nchroma_knee_slope=0.5\n", NULL);
+  nn_code rc = nn_colorize_image (m, knee, W, H, 3, &opt, &err);
+  nn_model_set_metadata (m, "", NULL);
+  rc |= nn_colorize_image (m, plain, W, H, 3, &opt, &err);
+  CHECK (rc == NN_OK && !memcmp (plain, knee, (size_t) W * H * 3 * 4),
+         "knee 40 above the mean chroma 35.8: the same pixels");
+  nn_model_set_metadata (m, "chroma_knee=20\nchroma_knee_slope=0.5\n", NULL);
+  rc = nn_colorize_image (m, knee, W, H, 3, &opt, &err);
+  double f = pow (20.0 / sqrt (32.0 * 32.0 + 16.0 * 16.0), 0.5), worst = 0;
+  for (size_t i = 0; i < (size_t) W * H; i++)
+    {
+      worst = fmax (worst, fabs (knee[i * 3 + 1] - 32.0 * f));
+      worst = fmax (worst, fabs (knee[i * 3 + 2] + 16.0 * f));
+    }
+  CHECK (rc == NN_OK && worst < 1e-4, "knee 20, slope 0.5: (32, -16) "
+         "times %.5f, max error %g", f, worst);
+  free (plain);
+  free (knee);
+  nn_model_free (m);
+}
+
 /* nn_colorize_prepare from a plane of L, then nn_colorize_apply_rows in
  * bands of 7 rows, last band first: bit for bit nn_colorize_image's
  * a,b, with hints and without, into 4 and 3 channels. */
@@ -590,6 +646,7 @@ main (int argc, char **argv)
   test_constant (NN_ARCH_CNN);
   test_unchanged_on_failure ();
   test_views ();
+  test_knee ();
   test_bands ();
   test_large ();
   return test_report ("test_colorize");

@@ -323,7 +323,13 @@ check "init --context-hidden 8 writes context=8" grep -qx "  context=8" "$tmp/ct
 ship_scale=$("$T" info weights/resnet18.weights 2>/dev/null | sed -n 's/^  chroma_scale=//p')
 "$T" apply --weights weights/resnet18.weights "$FIX/val/$(ls "$FIX/val" | head -1)" \
   "$tmp/ctx-a.png" --temperature 1 --views 1 >/dev/null 2>&1
-"$T" apply --weights "$tmp/ctx8.weights" "$FIX/val/$(ls "$FIX/val" | head -1)" \
+# (and its chroma knee, set on a copy)
+ship_knee=$("$T" info weights/resnet18.weights 2>/dev/null | sed -n 's/^  chroma_knee=//p')
+ship_slope=$("$T" info weights/resnet18.weights 2>/dev/null | sed -n 's/^  chroma_knee_slope=//p')
+check "the shipped resnet18 has a chroma knee" test -n "$ship_knee" -a -n "$ship_slope"
+/usr/bin/python3 tools/weightfile.py set "$tmp/ctx8.weights" "$tmp/ctx8k.weights" \
+  "chroma_knee=$ship_knee" "chroma_knee_slope=$ship_slope" >/dev/null
+"$T" apply --weights "$tmp/ctx8k.weights" "$FIX/val/$(ls "$FIX/val" | head -1)" \
   "$tmp/ctx-b.png" --temperature 1 --strength "$ship_scale" >/dev/null 2>&1
 check "its zero output weights give what the file it came from gives (init writes fresh metadata, so the decoding is given)" \
   same_pixels "$tmp/ctx-a.png" "$tmp/ctx-b.png"
@@ -343,6 +349,8 @@ check "the shipped resnet18 has a chroma_scale to carry over" test -n "$init_sca
 check "train --init carries the init's chroma_scale over" grep -qx "  chroma_scale=$init_scale" "$tmp/cal.info"
 check "the shipped resnet18 averages two views" sh -c "'$T' info weights/resnet18.weights 2>/dev/null | grep -qx '  views=2'"
 check "train --init carries the init's views over" grep -qx "  views=2" "$tmp/cal.info"
+check "train --init carries the init's chroma knee over" \
+  sh -c "grep -qx '  chroma_knee=$ship_knee' '$tmp/cal.info' && grep -qx '  chroma_knee_slope=$ship_slope' '$tmp/cal.info'"
 expect "eval --views 3" 2 "views expects an integer in 1..2, got '3'" \
   "$T" eval --weights weights/resnet18.weights --data "$FIX/val" --views 3
 "$T" apply --weights weights/resnet18.weights "$FIX/val/$(ls "$FIX/val" | head -1)" \

@@ -1411,14 +1411,17 @@ train_write_weights (run *r)
              vr->colorfulness, vr->truth_colorfulness, vr->local_gain,
              vr->auc_raw, vr->auc_rebal, vr->gray_auc_rebal);
   /* The --init file's decoding calibration (metadata temperature,
-   * chroma_scale and views, which validation above used) carries over. */
-  double cal;
-  if (nn_metadata_number (r->m->metadata, "temperature", &cal) > 0)
-    fprintf (mf, "temperature=%g\n", cal);
-  if (nn_metadata_number (r->m->metadata, "chroma_scale", &cal) > 0)
-    fprintf (mf, "chroma_scale=%g\n", cal);
-  if (nn_metadata_number (r->m->metadata, "views", &cal) > 0)
-    fprintf (mf, "views=%g\n", cal);
+   * chroma_scale, views and the chroma knee, which validation above used)
+   * carries over. */
+  static const char *const carried[] = { "temperature", "chroma_scale",
+                                         "views", "chroma_knee",
+                                         "chroma_knee_slope" };
+  for (size_t k = 0; k < sizeof carried / sizeof *carried; k++)
+    {
+      double cal;
+      if (nn_metadata_number (r->m->metadata, carried[k], &cal) > 0)
+        fprintf (mf, "%s=%g\n", carried[k], cal);
+    }
   fclose (mf);
   for (char *p = meta; *p; p++) /* keep one line per key */
     if (*p == '\r')
