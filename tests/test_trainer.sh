@@ -338,6 +338,29 @@ expect "init --context-hidden for the cnn" 2 "are for --arch resnet18" \
 expect "init --context-hidden 1" 2 "context-hidden" \
   "$T" init --arch resnet18 --context-hidden 1 --out "$tmp/x.weights"
 
+# ---- train --rebalance-below-l: dark pixels weigh 1 in the class loss -------------
+"$T" init --arch cnn --head class --seed 3 --out "$tmp/dk.weights" >/dev/null 2>&1
+dk_train () { # OUT [OPTIONS...]: 3 steps of the class loss, the train_loss column
+  o=$1; shift
+  "$T" train --arch cnn --data "$FIX/train" --out "$tmp/$o.weights" \
+    --init "$tmp/dk.weights" --loss class --steps 3 --batch 2 --crop 32 \
+    --threads 1 --workers 1 --log-every 1 --seed 5 "$@" >/dev/null 2>&1
+  cut -d, -f3 "$tmp/$o.csv" | sed -n '2,4p' > "$tmp/$o.loss"
+}
+dk_train dk-none --rebalance 1.0
+dk_train dk-all --rebalance-below-l 100
+dk_train dk-off
+dk_train dk-half --rebalance-below-l 50
+check "--rebalance-below-l 100 (every pixel weighs 1) trains as --rebalance 1.0 (no rebalancing)" \
+  sh -c "test -s '$tmp/dk-all.loss' && cmp -s '$tmp/dk-all.loss' '$tmp/dk-none.loss'"
+check "--rebalance-below-l 50 changes the class loss" \
+  sh -c "test -s '$tmp/dk-half.loss' && ! cmp -s '$tmp/dk-half.loss' '$tmp/dk-off.loss'"
+check "--rebalance-below-l is recorded in the metadata" \
+  sh -c "'$T' info '$tmp/dk-half.weights' 2>/dev/null | grep -qx '  rebalance_below_l=50'"
+expect "--rebalance-below-l with --loss mse" 2 "is for --loss class, not --loss mse" \
+  "$T" train --arch cnn --data "$FIX/train" --out "$tmp/x.weights" --steps 1 \
+    --batch 2 --crop 32 --rebalance-below-l 40
+
 # ---- train --init keeps the init's decoding calibration --------------------------
 "$T" train --arch resnet18 --data "$FIX/train" --out "$tmp/cal.weights" \
   --init weights/resnet18.weights --loss class --steps 2 --batch 2 --crop 32 \

@@ -119,6 +119,8 @@ typedef struct settings {
   char teacher[1024];      /* distillation: a class model's file, or "" */
   double teacher_share;    /* its share of each pixel's target */
   double rebalance;        /* the uniform share of the rare-colour weights */
+  double rebalance_below_l; /* class loss: pixels with L at or below: weight
+                               1 (no rebalancing); 0: none */
 } settings;
 
 /* ---- Command line ------------------------------------------------------------ */
@@ -233,6 +235,11 @@ static const option train_options[] = {
     .max = 1.0, .key = "rebalance", .optional = 1, .meta = "X",
     .help = "rare-colour weights 1 / ((1 - X) prior + X uniform), "
             "--loss class and weighted (default 0.5; 1: none)" },
+  { .name = "--rebalance-below-l", .type = OPT_DOUBLE,
+    SET (rebalance_below_l), .min = 0.0, .max = 100.0,
+    .key = "rebalance_below_l", .optional = 1, .meta = "L",
+    .help = "--loss class: pixels with L at or below this weigh 1, not "
+            "their colour's rarity (default 0: none)" },
   OPTION_THREADS (train_args, threads),
   { .name = "--workers", .type = OPT_INT, ARG (workers), .lo = 1,
     .hi = FEEDER_MAX_THREADS, .meta = "N",
@@ -414,15 +421,17 @@ loss_share (const float *pred, const float *target, const float *weight,
 /* The colour-class loss (nn/head.h) of this process's nb samples: the
  * targets' a,b averaged over 2 x 2 pixels (the logits' resolution), each
  * pixel weighted by the rarity of its colour (dataset_weights: Zhang et
- * al.'s class rebalancing); with a teacher's logits (same shape), each
+ * al.'s class rebalancing), except pixels whose L (of the raw input,
+ * averaged the same way) is at or below below_l: those weigh 1 (the
+ * rebalancing feeds purple-red into shade; weights/README.md); with a teacher's logits (same shape), each
  * target is mixed with its softmax (nn_head_loss_teacher).  Returns this share's sum (the loss is the sum
  * over the processes divided by their pixel count) and writes to dlogits
  * the gradient of that global mean.  scratch: 3 planes of nb * (crop/2)^2. */
 static double
 class_share (nn_model *m, const float *logits, const float *target,
              const dataset_weights *wt, int nb, int crop, int processes,
-             const float *teacher, float teacher_share, float *dlogits,
-             float *scratch)
+             const float *teacher, float teacher_share, const float *input,
+             double below_l, float *dlogits, float *scratch)
 {
   const int h = crop / 2, w = crop / 2;
   const size_t hw = (size_t) h * w, full = (size_t) crop * crop;
@@ -443,6 +452,16 @@ class_share (nn_model *m, const float *logits, const float *target,
         pw[(size_t) i * hw + p]
           = dataset_weight_of (wt, ab[(size_t) i * 2 * hw + p],
                                ab[((size_t) i * 2 + 1) * hw + p]);
+      for (int y = 0; below_l > 0.0 && y < h; y++)
+        for (int x = 0; x < w; x++)
+          {
+            const float *t = input + (size_t) i * full
+                             + (size_t) 2 * y * crop + 2 * x;
+            double L = 0.25 * (t[0] + t[1] + t[crop] + t[crop + 1])
+                       * m->scaling.l_scale + m->scaling.l_offset;
+            if (L <= below_l)
+              pw[(size_t) i * hw + (size_t) y * w + x] = 1.0f;
+          }
     }
   const nn_param *bins = nn_model_find (m, "head.bins");
   double mean = nn_head_loss_teacher (logits, bins->data, m->head_bins, nb,
@@ -898,6 +917,9 @@ train_model (run *r)
                           "--loss class"
                         : "--loss class needs a colour-class model (init "
                           "--head class, or no --init)");
+  if (s->rebalance_below_l > 0.0 && strcmp (s->loss, "class"))
+    return train_error (2, "--rebalance-below-l is for --loss class, not "
+                        "--loss %s", s->loss);
   if (s->teacher[0]
       && load_teacher (s->teacher, r->m, &r->teacher, r->msg, sizeof r->msg))
     return train_error (2, "%s", r->msg);
@@ -1137,6 +1159,7 @@ train_step (run *r, int64_t step, double lr, double ctl[3], double *loss)
   ctl[0] = r->m->head_bins
            ? class_share (r->m, pred, sl->target, &r->wt, r->fd.nb, s->crop,
                           job->size, tlogits, (float) s->teacher_share,
+                          sl->input, s->rebalance_below_l,
                           r->dout, r->class_scratch)
            : loss_share (pred, sl->target, sl->weight, r->nout,
                          r->nout * job->size, r->dout);
