@@ -154,7 +154,7 @@ tl=$(od -An -tu4 -j12 -N4 "$tmp/b.ckpt" | tr -d ' ')
 ckpt_text=$(dd if="$tmp/b.ckpt" bs=1 skip=16 count="$tl" 2>/dev/null \
   | grep -v -e '^elapsed=' -e '^data_hash=' | tr '\n' ' ')
 check "the checkpoint's settings text, key by key" test "$ckpt_text" = \
-  "arch=resnet18 batch=4 crop=32 seed=7 lr=0.001 schedule=cosine warmup=0 weight_decay=0 loss=mse total_steps=12 epochs_requested=0 minutes_requested=0 cache_side=160 gray_threshold=3 working_size=256 val_every=6 encoder_lr=1 teacher= teacher_share=0.8 rebalance=0.5 step=5 images=23 "
+  "arch=resnet18 batch=4 crop=32 seed=7 lr=0.001 schedule=cosine warmup=0 weight_decay=0 loss=mse total_steps=12 epochs_requested=0 minutes_requested=0 cache_side=160 gray_threshold=3 working_size=256 val_every=6 encoder_lr=1 teacher= teacher_share=0.8 rebalance=0.5 rebalance_below_l=0 step=5 images=23 "
 expect "resume with another batch size" 2 "batch differs" \
   "$T" train --resume "$tmp/b.ckpt" --batch 8 --data "$FIX/train" --out "$tmp/b.weights"
 expect "resume on other data" 1 "was made on 23 images" \
