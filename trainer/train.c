@@ -423,8 +423,9 @@ loss_share (const float *pred, const float *target, const float *weight,
  * pixel weighted by the rarity of its colour (dataset_weights: Zhang et
  * al.'s class rebalancing), except pixels whose L (of the raw input,
  * averaged the same way) is at or below below_l: those weigh 1 (the
- * rebalancing feeds purple-red into shade; weights/README.md); with a teacher's logits (same shape), each
- * target is mixed with its softmax (nn_head_loss_teacher).  Returns this share's sum (the loss is the sum
+ * rebalancing feeds purple-red into shade; weights/README.md); with a
+ * teacher's logits (same shape), each target is mixed with its softmax
+ * (nn_head_loss_teacher).  Returns this share's sum (the loss is the sum
  * over the processes divided by their pixel count) and writes to dlogits
  * the gradient of that global mean.  scratch: 3 planes of nb * (crop/2)^2. */
 static double
@@ -449,19 +450,17 @@ class_share (nn_model *m, const float *logits, const float *target,
                 = k * (t[0] + t[1] + t[crop] + t[crop + 1]);
             }
       for (size_t p = 0; p < hw; p++)
-        pw[(size_t) i * hw + p]
-          = dataset_weight_of (wt, ab[(size_t) i * 2 * hw + p],
-                               ab[((size_t) i * 2 + 1) * hw + p]);
-      for (int y = 0; below_l > 0.0 && y < h; y++)
-        for (int x = 0; x < w; x++)
-          {
-            const float *t = input + (size_t) i * full
-                             + (size_t) 2 * y * crop + 2 * x;
-            double L = 0.25 * (t[0] + t[1] + t[crop] + t[crop + 1])
-                       * m->scaling.l_scale + m->scaling.l_offset;
-            if (L <= below_l)
-              pw[(size_t) i * hw + (size_t) y * w + x] = 1.0f;
-          }
+        {
+          const float *t = input + (size_t) i * full
+                           + (size_t) 2 * (p / w) * crop + 2 * (p % w);
+          double L = 0.25 * (t[0] + t[1] + t[crop] + t[crop + 1])
+                     * m->scaling.l_scale + m->scaling.l_offset;
+          pw[(size_t) i * hw + p]
+            = below_l > 0.0 && L <= below_l
+                  ? 1.0f
+                  : dataset_weight_of (wt, ab[(size_t) i * 2 * hw + p],
+                                       ab[((size_t) i * 2 + 1) * hw + p]);
+        }
     }
   const nn_param *bins = nn_model_find (m, "head.bins");
   double mean = nn_head_loss_teacher (logits, bins->data, m->head_bins, nb,
