@@ -2,8 +2,9 @@
 # tools/skin-tone.py on made-up photos: a prediction equal to the truth
 # reads hue difference 0 and chroma ratio 1.00; one with the truth's
 # colours 1.5 times as vivid reads a ratio near 1.5 at the same hue; a
-# grey one reads 0.00; a folder without skin-like pixels and a bad
-# argument fail with a message.  Skipped (and said so) without numpy.
+# grey one reads 0.00; photos with a comment read as any other; a folder
+# without skin-like pixels and a bad argument fail with a message.
+# Skipped (and said so) without numpy.
 PY=/usr/bin/python3
 TOOL=tools/skin-tone.py
 if ! $PY -c 'import numpy' 2>/dev/null; then
@@ -37,6 +38,14 @@ check "vivid: ratio $r in 1.35..1.65" "awk 'BEGIN { exit !($r >= 1.35 && $r <= 1
 check "vivid: hue difference $h within 3 degrees" "awk 'BEGIN { exit !($h >= -3 && $h <= 3) }'"
 $PY $TOOL "$tmp/grey" "$tmp/truth" > "$tmp/grey.txt" 2>&1
 check "grey: chroma ratio 0.0x" "field 'chroma ratio' $tmp/grey.txt | grep -q '^0.0'"
+# images with a comment (ImageMagick passes it into the PPM header)
+mkdir -p "$tmp/ctruth" "$tmp/csame"
+convert "$tmp/truth/face.jpg" -set comment 'scanned 1974' "$tmp/csame/face.png"
+convert "$tmp/csame/face.png" -set comment 'scanned 1974' -quality 100 "$tmp/ctruth/face.jpg"
+$PY $TOOL "$tmp/csame" "$tmp/ctruth" > "$tmp/comment.txt" 2>&1
+check "comment: exit 0" "[ $? = 0 ]"
+check "comment: one photo" "grep -q '^photos 1 (left out 0)' $tmp/comment.txt"
+check "comment: chroma ratio near 1" "field 'chroma ratio' $tmp/comment.txt | grep -q '^1.0[0-2]$\\|^0.9[89]$'"
 convert -size 64x64 xc:'rgb(40,90,200)' -quality 100 "$tmp/none/sky.jpg"
 convert "$tmp/none/sky.jpg" "$tmp/nonep/sky.png"
 $PY $TOOL "$tmp/nonep" "$tmp/none" > "$tmp/none.txt" 2>&1

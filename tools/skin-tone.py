@@ -13,42 +13,17 @@ within a few degrees and a chroma ratio above 1 say "too vivid", a hue
 off by more says "the wrong colour".  A photo with fewer than 50 such
 pixels, or whose prediction has another size, is left out (and counted).
 
-Reads images through ImageMagick's `convert` (PPM on a pipe); numpy only.
+Reads images through labimage.py (ImageMagick's `convert`); numpy only.
 """
 import glob
 import os
-import subprocess
 import sys
 
 import numpy as np
 
-SRGB_TO_XYZ = np.array([[0.4124564, 0.3575761, 0.1804375],
-                        [0.2126729, 0.7151522, 0.0721750],
-                        [0.0193339, 0.1191920, 0.9503041]])
-WHITE = np.array([0.95047, 1.0, 1.08883])
+from labimage import lab, read_rgb
+
 MIN_PIXELS = 50
-
-
-def read_rgb(path):
-    """H x W x 3 floats in 0..1, or None with a message when unreadable."""
-    r = subprocess.run(['convert', path, '-colorspace', 'sRGB', '-depth', '8',
-                        'ppm:-'], capture_output=True)
-    head = r.stdout.split(maxsplit=4)
-    if r.returncode != 0 or len(head) < 5 or head[0] != b'P6':
-        sys.stderr.write(f'{path}: not readable as an image '
-                         f'({r.stderr.decode(errors="replace").strip()})\n')
-        return None
-    w, h = int(head[1]), int(head[2])
-    pixels = np.frombuffer(r.stdout[-w * h * 3:], np.uint8)
-    return pixels.reshape(h, w, 3).astype(np.float64) / 255.0
-
-
-def lab(rgb):
-    lin = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
-    xyz = lin @ SRGB_TO_XYZ.T / WHITE
-    f = np.where(xyz > 0.008856, np.cbrt(xyz), 7.787 * xyz + 16.0 / 116.0)
-    return np.stack([116.0 * f[..., 1] - 16.0, 500.0 * (f[..., 0] - f[..., 1]),
-                     200.0 * (f[..., 1] - f[..., 2])], -1)
 
 
 def skin_mask(t):
