@@ -9,19 +9,9 @@
 # 50 (1 - 46/151) = +34.77 in 50-60; a grey prediction gains +0.00;
 # missing or other-sized predictions are left out; bad arguments fail
 # with a message.  Skipped without numpy.
-PY=/usr/bin/python3
+NAME=test_shade_hue
 TOOL=tools/shade-hue.py
-if ! $PY -c 'import numpy' 2>/dev/null; then
-  echo "test_shade_hue: numpy not installed, skipped"
-  echo "test_shade_hue: 0 passed, 0 failed, 1 skipped"
-  exit 0
-fi
-tmp=$(mktemp -d)
-trap "rm -rf \"$tmp\"" EXIT
-pass=0 fail=0
-check () { # name, condition (shell test)
-  if eval "$2"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL $1: $2"; fi
-}
+. tests/pytool.sh
 mkdir -p "$tmp/truth" "$tmp/same" "$tmp/grey" "$tmp/small" "$tmp/empty"
 convert -size 40x20 xc:'rgb(255,0,0)' -fill 'rgb(0,0,255)' \
   -draw 'rectangle 0,0 19,19' "$tmp/truth/t.png"
@@ -51,5 +41,4 @@ $PY $TOOL --every x "$tmp/truth" > "$tmp/bad.txt" 2>&1
 check "bad --every: exit 2, usage" "[ $? = 2 ] && grep -q 'usage: shade-hue.py' $tmp/bad.txt"
 $PY $TOOL "$tmp/missing" > "$tmp/bad2.txt" 2>&1
 check "bad folder: exit 2, usage" "[ $? = 2 ] && grep -q 'usage: shade-hue.py' $tmp/bad2.txt"
-echo "test_shade_hue: $pass passed, $fail failed"
-[ $fail = 0 ]
+finish

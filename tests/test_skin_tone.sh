@@ -5,19 +5,9 @@
 # grey one reads 0.00; photos with a comment read as any other; a folder
 # without skin-like pixels and a bad argument fail with a message.
 # Skipped (and said so) without numpy.
-PY=/usr/bin/python3
+NAME=test_skin_tone
 TOOL=tools/skin-tone.py
-if ! $PY -c 'import numpy' 2>/dev/null; then
-  echo "test_skin_tone: numpy not installed, skipped"
-  echo "test_skin_tone: 0 passed, 0 failed, 1 skipped"
-  exit 0
-fi
-tmp=$(mktemp -d)
-trap "rm -rf \"$tmp\"" EXIT
-pass=0 fail=0
-check () { # name, condition (shell test)
-  if eval "$2"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL $1: $2"; fi
-}
+. tests/pytool.sh
 mkdir -p "$tmp/truth" "$tmp/same" "$tmp/vivid" "$tmp/grey" "$tmp/none" "$tmp/nonep"
 # a skin-coloured square on grey, lossless JPEG-free truth (quality 100)
 convert -size 64x64 xc:'rgb(128,128,128)' -fill 'rgb(205,150,125)' \
@@ -54,5 +44,4 @@ check "no skin: says so" "grep -q 'no photo with skin-like pixels (1 left out)' 
 $PY $TOOL "$tmp/same" "$tmp/missing" > "$tmp/bad.txt" 2>&1
 check "bad folder: exit 2" "[ $? = 2 ]"
 check "bad folder: usage" "grep -q 'usage: skin-tone.py' $tmp/bad.txt"
-echo "test_skin_tone: $pass passed, $fail failed"
-[ $fail = 0 ]
+finish
