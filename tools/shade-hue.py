@@ -16,7 +16,6 @@ over the sampled pixels weighing the same) of the 8-bit outputs, so it
 runs a little off eval's figure; each band's part of the gain sums to
 the whole.  numpy and ImageMagick's `convert` (labimage.py).
 """
-import glob
 import os
 import sys
 

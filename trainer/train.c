@@ -418,6 +418,16 @@ loss_share (const float *pred, const float *target, const float *weight,
   return sum;
 }
 
+/* The L of one sample's raw input (crop x crop) averaged over the 2 x 2
+ * pixels of logit (y, x), in L units. */
+static double
+input_l (const nn_model *m, const float *input, int crop, int y, int x)
+{
+  const float *t = input + (size_t) 2 * y * crop + 2 * x;
+  return 0.25 * (t[0] + t[1] + t[crop] + t[crop + 1]) * m->scaling.l_scale
+         + m->scaling.l_offset;
+}
+
 /* The colour-class loss (nn/head.h) of this process's nb samples: the
  * targets' a,b averaged over 2 x 2 pixels (the logits' resolution), each
  * pixel weighted by the rarity of its colour (dataset_weights: Zhang et
@@ -450,17 +460,13 @@ class_share (nn_model *m, const float *logits, const float *target,
                 = k * (t[0] + t[1] + t[crop] + t[crop + 1]);
             }
       for (size_t p = 0; p < hw; p++)
-        {
-          const float *t = input + (size_t) i * full
-                           + (size_t) 2 * (p / w) * crop + 2 * (p % w);
-          double L = 0.25 * (t[0] + t[1] + t[crop] + t[crop + 1])
-                     * m->scaling.l_scale + m->scaling.l_offset;
-          pw[(size_t) i * hw + p]
-            = below_l > 0.0 && L <= below_l
-                  ? 1.0f
-                  : dataset_weight_of (wt, ab[(size_t) i * 2 * hw + p],
-                                       ab[((size_t) i * 2 + 1) * hw + p]);
-        }
+        pw[(size_t) i * hw + p]
+          = below_l > 0.0
+                    && input_l (m, input + (size_t) i * full, crop,
+                                (int) (p / w), (int) (p % w)) <= below_l
+                ? 1.0f
+                : dataset_weight_of (wt, ab[(size_t) i * 2 * hw + p],
+                                     ab[((size_t) i * 2 + 1) * hw + p]);
     }
   const nn_param *bins = nn_model_find (m, "head.bins");
   double mean = nn_head_loss_teacher (logits, bins->data, m->head_bins, nb,
