@@ -1,8 +1,10 @@
 """tools/labimage.py - photos as CIE Lab arrays for the measuring tools
-(skin-tone.py, shade-hue.py): read through ImageMagick's `convert` (PPM
+(skin-tone.py, shade-hue.py, sky-foliage.py): read through ImageMagick's `convert` (PPM
 on a pipe, metadata stripped), converted with sRGB D65 in float64.
 numpy only; imported from the tools' own folder.
 """
+import glob
+import os
 import subprocess
 import sys
 
@@ -57,3 +59,16 @@ def lab(rgb):
     f = np.where(xyz > 0.008856, np.cbrt(xyz), 7.787 * xyz + 16.0 / 116.0)
     return np.stack([116.0 * f[..., 1] - 16.0, 500.0 * (f[..., 0] - f[..., 1]),
                      200.0 * (f[..., 1] - f[..., 2])], -1)
+
+
+def photo_pairs(pred_dir, truth_dir):
+    """(name, truth Lab, prediction Lab) for each NAME.png in pred_dir
+    beside NAME.jpg in truth_dir, sorted by name; both None when either
+    is unreadable or their sizes differ (the caller counts those)."""
+    for p in sorted(glob.glob(os.path.join(pred_dir, '*.png'))):
+        name = os.path.splitext(os.path.basename(p))[0] + '.jpg'
+        t_rgb, p_rgb = read_rgb(os.path.join(truth_dir, name)), read_rgb(p)
+        if t_rgb is None or p_rgb is None or t_rgb.shape != p_rgb.shape:
+            yield name, None, None
+        else:
+            yield name, lab(t_rgb), lab(p_rgb)

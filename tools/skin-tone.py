@@ -15,13 +15,12 @@ pixels, or whose prediction has another size, is left out (and counted).
 
 Reads images through labimage.py (ImageMagick's `convert`); numpy only.
 """
-import glob
 import os
 import sys
 
 import numpy as np
 
-from labimage import lab, read_rgb
+from labimage import photo_pairs
 
 MIN_PIXELS = 50
 
@@ -45,13 +44,10 @@ def main():
         return 2
     pred_dir, truth_dir = sys.argv[1:]
     truth_ab, pred_ab, left_out = [], [], 0
-    for p in sorted(glob.glob(os.path.join(pred_dir, '*.png'))):
-        name = os.path.splitext(os.path.basename(p))[0] + '.jpg'
-        t_rgb, p_rgb = read_rgb(os.path.join(truth_dir, name)), read_rgb(p)
-        if t_rgb is None or p_rgb is None or t_rgb.shape != p_rgb.shape:
+    for _, t, q in photo_pairs(pred_dir, truth_dir):
+        if t is None:
             left_out += 1
             continue
-        t, q = lab(t_rgb), lab(p_rgb)
         m = skin_mask(t)
         if m.sum() < MIN_PIXELS:
             left_out += 1

@@ -1,0 +1,100 @@
+#!/usr/bin/python3
+"""tools/sky-foliage.py PRED_DIR TRUTH_DIR - are a model's skies blue and
+its foliage green where the truth's are (issue 17's by-eye targets "skies
+blue, foliage green" counted over whole folders, not judged on a sheet).
+
+PRED_DIR holds `colorize-train apply` outputs named as the truth photos in
+TRUTH_DIR (NAME.png for NAME.jpg).  Two kinds of truth pixel, by hue in
+CIE a,b (sRGB D65) and chroma at least 10:
+
+  blue  (sky, water):     hue 200..290 degrees, L at least 30
+  green (foliage, grass): hue 100..170 degrees, L 10..90
+
+Over each kind the prediction's pixels are counted as the same colour
+(chroma at least 5, hue in the kind's range widened to blue 185..305 or
+green 95..185: cyan skies and yellow-green grass count, olive-brown and
+beige do not), grey (chroma below 5) or another hue.  Prints, per kind,
+the photos with at least 200 such pixels, the shares over all their
+pixels, the mean chroma against the truth's, the per-photo median share,
+and the three photos with the lowest share (where to look by eye).
+A photo with neither kind, or whose prediction has another size, is left
+out (and counted).
+
+Reads images through labimage.py (ImageMagick's `convert`); numpy only.
+"""
+import os
+import sys
+
+import numpy as np
+
+from labimage import photo_pairs
+
+MIN_PIXELS = 200
+# name, truth hue range, prediction hue range, truth L range
+KINDS = (('blue (sky, water)', (200, 290), (185, 305), (30, 101)),
+         ('green (foliage, grass)', (100, 170), (95, 185), (10, 90)))
+
+
+def hue_chroma(t):
+    hue = np.degrees(np.arctan2(t[..., 2], t[..., 1])) % 360
+    return hue, np.hypot(t[..., 1], t[..., 2])
+
+
+def count(t, q, kind):
+    """[same, grey, other, truth chroma sum, prediction chroma sum] over
+    the truth pixels of this kind, or None when there are too few."""
+    _, (h0, h1), (p0, p1), (l0, l1) = kind
+    hue, chroma = hue_chroma(t)
+    m = (chroma >= 10) & (hue >= h0) & (hue <= h1) & (t[..., 0] >= l0) & (t[..., 0] <= l1)
+    if m.sum() < MIN_PIXELS:
+        return None
+    phue, pchroma = hue_chroma(q[m])
+    grey = pchroma < 5
+    same = ~grey & (phue >= p0) & (phue <= p1)
+    return np.array([same.sum(), grey.sum(), (~grey & ~same).sum(),
+                     chroma[m].sum(), pchroma.sum()], np.float64)
+
+
+def report(kind, rows):
+    name = kind[0]
+    if not rows:
+        print(f'{name}: no photo with {MIN_PIXELS} such pixels')
+        return
+    total = sum(r for _, r in rows)
+    n = total[:3].sum()
+    shares = sorted((r[0] / r[:3].sum(), photo) for photo, r in rows)
+    print(f'{name}: {len(rows)} photos, {int(n)} pixels; prediction the same colour '
+          f'{100 * total[0] / n:.1f} %, grey {100 * total[1] / n:.1f} %, another hue '
+          f'{100 * total[2] / n:.1f} %; chroma {total[4] / total[3]:.2f} of the truth\'s; '
+          f'per photo, median share the same colour '
+          f'{100 * np.median([s for s, _ in shares]):.1f} %')
+    print('  lowest: ' + ', '.join(f'{p} {100 * s:.1f} %' for s, p in shares[:3]))
+
+
+def main():
+    if len(sys.argv) != 3 or not all(os.path.isdir(d) for d in sys.argv[1:]):
+        sys.stderr.write('usage: sky-foliage.py PRED_DIR TRUTH_DIR (two folders)\n')
+        return 2
+    pred_dir, truth_dir = sys.argv[1:]
+    rows, photos, left_out = [[] for _ in KINDS], 0, 0
+    for name, t, q in photo_pairs(pred_dir, truth_dir):
+        counted = [None] * len(KINDS) if t is None else [count(t, q, k) for k in KINDS]
+        if all(c is None for c in counted):
+            left_out += 1
+            continue
+        photos += 1
+        for kind_rows, c in zip(rows, counted):
+            if c is not None:
+                kind_rows.append((os.path.splitext(name)[0], c))
+    if not photos:
+        sys.stderr.write(f'{pred_dir}: no photo with {MIN_PIXELS} blue or green '
+                         f'pixels ({left_out} left out)\n')
+        return 1
+    print(f'photos {photos} (left out {left_out})')
+    for kind, kind_rows in zip(KINDS, rows):
+        report(kind, kind_rows)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
