@@ -3,7 +3,7 @@
 # a prediction equal to the truth reads 100 % the same colour at chroma
 # 1.00; a grey one 100 % grey; sky and grass swapped 100 % another hue;
 # brown grass under the right sky reads the sky right and the grass
-# another hue; a folder with neither colour and a bad argument fail with
+# another hue; blue in the lower half is not sky; a folder with neither colour and a bad argument fail with
 # a message.  Skipped (and said so) without numpy.
 NAME=test_sky_foliage
 TOOL=tools/sky-foliage.py
@@ -24,20 +24,27 @@ chroma () { grep "^$1" "$2" | sed 's/.*; chroma \([0-9.]*\) of.*/\1/'; }
 for d in same grey swap brown; do $PY $TOOL "$tmp/$d" "$tmp/truth" > "$tmp/$d.txt" 2>&1; echo $? > "$tmp/$d.rc"; done
 check "same: exit 0" "[ $(cat $tmp/same.rc) = 0 ]"
 check "same: one photo" "grep -q '^photos 1 (left out 0)' $tmp/same.txt"
-check "same: 2048 sky pixels" "grep -q '^blue (sky, water): 1 photos, 2048 pixels' $tmp/same.txt"
-check "same: sky all blue" "[ \"$(shares blue $tmp/same.txt)\" = '100.0 0.0 0.0' ]"
-check "same: grass all green" "[ \"$(shares green $tmp/same.txt)\" = '100.0 0.0 0.0' ]"
-check "same: chroma 1.00" "[ \"$(chroma blue $tmp/same.txt) $(chroma green $tmp/same.txt)\" = '1.00 1.00' ]"
-check "grey: all grey" "[ \"$(shares blue $tmp/grey.txt) $(shares green $tmp/grey.txt)\" = '0.0 100.0 0.0 0.0 100.0 0.0' ]"
-check "swap: all another hue" "[ \"$(shares blue $tmp/swap.txt) $(shares green $tmp/swap.txt)\" = '0.0 0.0 100.0 0.0 0.0 100.0' ]"
-check "brown: sky blue" "[ \"$(shares blue $tmp/brown.txt)\" = '100.0 0.0 0.0' ]"
-check "brown: grass another hue" "[ \"$(shares green $tmp/brown.txt)\" = '0.0 0.0 100.0' ]"
+check "same: 2048 sky pixels" "grep -q '^sky (blue, upper half): 1 photos, 2048 pixels' $tmp/same.txt"
+check "same: sky all blue" "[ \"$(shares sky $tmp/same.txt)\" = '100.0 0.0 0.0' ]"
+check "same: grass all green" "[ \"$(shares foliage $tmp/same.txt)\" = '100.0 0.0 0.0' ]"
+check "same: chroma 1.00" "[ \"$(chroma sky $tmp/same.txt) $(chroma foliage $tmp/same.txt)\" = '1.00 1.00' ]"
+check "grey: all grey" "[ \"$(shares sky $tmp/grey.txt) $(shares foliage $tmp/grey.txt)\" = '0.0 100.0 0.0 0.0 100.0 0.0' ]"
+check "swap: all another hue" "[ \"$(shares sky $tmp/swap.txt) $(shares foliage $tmp/swap.txt)\" = '0.0 0.0 100.0 0.0 0.0 100.0' ]"
+check "brown: sky blue" "[ \"$(shares sky $tmp/brown.txt)\" = '100.0 0.0 0.0' ]"
+check "brown: grass another hue" "[ \"$(shares foliage $tmp/brown.txt)\" = '0.0 0.0 100.0' ]"
 check "brown: lowest names the photo" "grep -q '^  lowest: p 0.0 %' $tmp/brown.txt"
 convert -size 64x64 xc:'rgb(205,150,125)' -quality 100 "$tmp/none/skin.jpg"
 convert "$tmp/none/skin.jpg" "$tmp/nonep/skin.png"
 $PY $TOOL "$tmp/nonep" "$tmp/none" > "$tmp/none.txt" 2>&1
 check "neither: exit 1" "[ $? = 1 ]"
-check "neither: says so" "grep -q 'no photo with 200 blue or green pixels (1 left out)' $tmp/none.txt"
+check "neither: says so" "grep -q 'no photo with 200 sky or foliage pixels (1 left out)' $tmp/none.txt"
+# blue only in the lower half: water, not sky; the grass above still counts
+mkdir -p "$tmp/low" "$tmp/lowp"
+two "$GRASS" "$SKY" "$tmp/low/p.jpg"
+convert "$tmp/low/p.jpg" "$tmp/lowp/p.png"
+$PY $TOOL "$tmp/lowp" "$tmp/low" > "$tmp/low.txt" 2>&1
+check "blue below: no sky" "grep -q '^sky (blue, upper half): no photo with 200 such pixels' $tmp/low.txt"
+check "blue below: foliage counted" "[ \"$(shares foliage $tmp/low.txt)\" = '100.0 0.0 0.0' ]"
 $PY $TOOL "$tmp/same" "$tmp/missing" > "$tmp/bad.txt" 2>&1
 check "bad folder: exit 2" "[ $? = 2 ]"
 check "bad folder: usage" "grep -q 'usage: sky-foliage.py' $tmp/bad.txt"

@@ -7,8 +7,10 @@ PRED_DIR holds `colorize-train apply` outputs named as the truth photos in
 TRUTH_DIR (NAME.png for NAME.jpg).  Two kinds of truth pixel, by hue in
 CIE a,b (sRGB D65) and chroma at least 10:
 
-  blue  (sky, water):     hue 200..290 degrees, L at least 30
-  green (foliage, grass): hue 100..170 degrees, L 10..90
+  sky (blue, upper half):  hue 200..290 degrees, L at least 30, in the
+                           photo's upper half (blue clothes and cars are
+                           mostly lower down)
+  foliage (green, grass):  hue 100..170 degrees, L 10..90, anywhere
 
 Over each kind the prediction's pixels are counted as the same colour
 (chroma at least 5, hue in the kind's range widened to blue 185..305 or
@@ -30,9 +32,9 @@ import numpy as np
 from labimage import photo_pairs
 
 MIN_PIXELS = 200
-# name, truth hue range, prediction hue range, truth L range
-KINDS = (('blue (sky, water)', (200, 290), (185, 305), (30, 101)),
-         ('green (foliage, grass)', (100, 170), (95, 185), (10, 90)))
+# name, truth hue range, prediction hue range, truth L range, upper half only
+KINDS = (('sky (blue, upper half)', (200, 290), (185, 305), (30, 101), True),
+         ('foliage (green)', (100, 170), (95, 185), (10, 90), False))
 
 
 def hue_chroma(t):
@@ -43,9 +45,11 @@ def hue_chroma(t):
 def count(t, q, kind):
     """[same, grey, other, truth chroma sum, prediction chroma sum] over
     the truth pixels of this kind, or None when there are too few."""
-    _, (h0, h1), (p0, p1), (l0, l1) = kind
+    _, (h0, h1), (p0, p1), (l0, l1), upper = kind
     hue, chroma = hue_chroma(t)
     m = (chroma >= 10) & (hue >= h0) & (hue <= h1) & (t[..., 0] >= l0) & (t[..., 0] <= l1)
+    if upper:
+        m[t.shape[0] // 2:] = False
     if m.sum() < MIN_PIXELS:
         return None
     phue, pchroma = hue_chroma(q[m])
@@ -87,7 +91,7 @@ def main():
             if c is not None:
                 kind_rows.append((os.path.splitext(name)[0], c))
     if not photos:
-        sys.stderr.write(f'{pred_dir}: no photo with {MIN_PIXELS} blue or green '
+        sys.stderr.write(f'{pred_dir}: no photo with {MIN_PIXELS} sky or foliage '
                          f'pixels ({left_out} left out)\n')
         return 1
     print(f'photos {photos} (left out {left_out})')
