@@ -3,8 +3,9 @@
 # a prediction equal to the truth reads 100 % the same colour at chroma
 # 1.00; a grey one 100 % grey; sky and grass swapped 100 % another hue;
 # brown grass under the right sky reads the sky right and the grass
-# another hue; blue in the lower half is not sky; a folder with neither colour and a bad argument fail with
-# a message.  Skipped (and said so) without numpy.
+# another hue; blue in the lower half is not sky; a green face is green
+# elsewhere; a prediction without its truth and a bad argument fail
+# with a message.  Skipped (and said so) without numpy.
 NAME=test_sky_foliage
 TOOL=tools/sky-foliage.py
 . tests/pytool.sh
@@ -33,18 +34,26 @@ check "swap: all another hue" "[ \"$(shares sky $tmp/swap.txt) $(shares foliage 
 check "brown: sky blue" "[ \"$(shares sky $tmp/brown.txt)\" = '100.0 0.0 0.0' ]"
 check "brown: grass another hue" "[ \"$(shares foliage $tmp/brown.txt)\" = '0.0 0.0 100.0' ]"
 check "brown: lowest names the photo" "grep -q '^  lowest: p 0.0 %' $tmp/brown.txt"
+# a skin-coloured photo: neither kind; painted green, every pixel is
+# green elsewhere; a prediction without its truth is left out
 convert -size 64x64 xc:'rgb(205,150,125)' -quality 100 "$tmp/none/skin.jpg"
 convert "$tmp/none/skin.jpg" "$tmp/nonep/skin.png"
 $PY $TOOL "$tmp/nonep" "$tmp/none" > "$tmp/none.txt" 2>&1
-check "neither: exit 1" "[ $? = 1 ]"
-check "neither: says so" "grep -q 'no photo with 200 sky or foliage pixels (1 left out)' $tmp/none.txt"
-# blue only in the lower half: water, not sky; the grass above still counts
-mkdir -p "$tmp/low" "$tmp/lowp"
-two "$GRASS" "$SKY" "$tmp/low/p.jpg"
-convert "$tmp/low/p.jpg" "$tmp/lowp/p.png"
-$PY $TOOL "$tmp/lowp" "$tmp/low" > "$tmp/low.txt" 2>&1
-check "blue below: no sky" "grep -q '^sky (blue, upper half): no photo with 200 such pixels' $tmp/low.txt"
-check "blue below: foliage counted" "[ \"$(shares foliage $tmp/low.txt)\" = '100.0 0.0 0.0' ]"
+check "neither: exit 0" "[ $? = 0 ]"
+check "neither: no sky" "grep -q '^sky (blue, upper half): no photo with 200 such pixels' $tmp/none.txt"
+check "neither: no foliage" "grep -q '^foliage (green): no photo with 200 such pixels' $tmp/none.txt"
+check "neither: no green elsewhere" "grep -q '^  foliage colour elsewhere: 0.0 % of the 4096 pixels' $tmp/none.txt"
+mkdir -p "$tmp/greenp"
+convert -size 64x64 xc:"$GRASS" "$tmp/greenp/skin.png"
+$PY $TOOL "$tmp/greenp" "$tmp/none" > "$tmp/green.txt" 2>&1
+check "green face: all green elsewhere" "grep -q '^  foliage colour elsewhere: 100.0 % of the 4096 pixels' $tmp/green.txt"
+check "green face: no blue elsewhere" "grep -q '^  sky colour elsewhere: 0.0 % of the 2048 pixels' $tmp/green.txt"
+check "swap: blue where the grass is" "grep -q '^  sky colour elsewhere: 0.0 % of the 0 pixels' $tmp/swap.txt && grep -q '^  foliage colour elsewhere: 100.0 % of the 2048 pixels' $tmp/swap.txt"
+mkdir -p "$tmp/orphan"
+convert "$tmp/truth/p.jpg" "$tmp/orphan/q.png"
+$PY $TOOL "$tmp/orphan" "$tmp/truth" > "$tmp/orphan.txt" 2>&1
+check "no truth: exit 1" "[ $? = 1 ]"
+check "no truth: says so" "grep -q 'no photo readable beside .*(1 left out)' $tmp/orphan.txt"
 $PY $TOOL "$tmp/same" "$tmp/missing" > "$tmp/bad.txt" 2>&1
 check "bad folder: exit 2" "[ $? = 2 ]"
 check "bad folder: usage" "grep -q 'usage: sky-foliage.py' $tmp/bad.txt"

@@ -16,11 +16,14 @@ Over each kind the prediction's pixels are counted as the same colour
 (chroma at least 5, hue in the kind's range widened to blue 185..305 or
 green 95..185: cyan skies and yellow-green grass count, olive-brown and
 beige do not), grey (chroma below 5) or another hue.  Prints, per kind,
-the photos with at least 200 such pixels, the shares over all their
-pixels, the mean chroma against the truth's, the per-photo median share,
-and the three photos with the lowest share (where to look by eye).
-A photo with neither kind, or whose prediction has another size, is left
-out (and counted).
+the share of the pixels where the truth is another colour or grey (in
+the same part of the photo) that the prediction paints this colour (the
+green beards and blue faces: painting everything green would find every
+leaf), then over the photos with at least 200 pixels of the kind the
+shares over all their pixels, the mean chroma against the truth's, the
+per-photo median share, and the three photos with the lowest share
+(where to look by eye).  A photo whose prediction is missing, unreadable
+or of another size is left out (and counted).
 
 Reads images through labimage.py (ImageMagick's `convert`); numpy only.
 """
@@ -42,21 +45,33 @@ def hue_chroma(t):
     return hue, np.hypot(t[..., 1], t[..., 2])
 
 
+def painted(q, p0, p1):
+    """The prediction's pixels of this colour (chroma at least 5, hue in
+    the kind's prediction range)."""
+    phue, pchroma = hue_chroma(q)
+    return (pchroma >= 5) & (phue >= p0) & (phue <= p1)
+
+
 def count(t, q, kind):
-    """[same, grey, other, truth chroma sum, prediction chroma sum] over
-    the truth pixels of this kind, or None when there are too few."""
+    """([same, grey, other, truth chroma sum, prediction chroma sum] over
+    the truth pixels of this kind, or None when there are too few;
+    [pixels where the truth is not this colour, those painted it])."""
     _, (h0, h1), (p0, p1), (l0, l1), upper = kind
     hue, chroma = hue_chroma(t)
-    m = (chroma >= 10) & (hue >= h0) & (hue <= h1) & (t[..., 0] >= l0) & (t[..., 0] <= l1)
+    region = np.ones(chroma.shape, bool)
     if upper:
-        m[t.shape[0] // 2:] = False
+        region[t.shape[0] // 2:] = False
+    m = region & (chroma >= 10) & (hue >= h0) & (hue <= h1) & (t[..., 0] >= l0) & (t[..., 0] <= l1)
+    is_colour = painted(q, p0, p1)
+    # "not this colour" in the truth: grey, or a hue outside the wide range
+    elsewhere = region & ((chroma < 5) | (hue < p0) | (hue > p1))
+    false = np.array([elsewhere.sum(), (elsewhere & is_colour).sum()], np.float64)
     if m.sum() < MIN_PIXELS:
-        return None
-    phue, pchroma = hue_chroma(q[m])
-    grey = pchroma < 5
-    same = ~grey & (phue >= p0) & (phue <= p1)
+        return None, false
+    pchroma = hue_chroma(q[m])[1]
+    grey, same = pchroma < 5, is_colour[m]
     return np.array([same.sum(), grey.sum(), (~grey & ~same).sum(),
-                     chroma[m].sum(), pchroma.sum()], np.float64)
+                     chroma[m].sum(), pchroma.sum()], np.float64), false
 
 
 def report(kind, rows):
@@ -75,28 +90,36 @@ def report(kind, rows):
     print('  lowest: ' + ', '.join(f'{p} {100 * s:.1f} %' for s, p in shares[:3]))
 
 
+def report_elsewhere(kind, false):
+    print(f'  {kind[0].split()[0]} colour elsewhere: {100 * false[1] / max(false[0], 1):.1f} % '
+          f'of the {int(false[0])} pixels where the truth is another colour or grey')
+
+
 def main():
     if len(sys.argv) != 3 or not all(os.path.isdir(d) for d in sys.argv[1:]):
         sys.stderr.write('usage: sky-foliage.py PRED_DIR TRUTH_DIR (two folders)\n')
         return 2
     pred_dir, truth_dir = sys.argv[1:]
     rows, photos, left_out = [[] for _ in KINDS], 0, 0
+    false = [np.zeros(2) for _ in KINDS]
     for name, t, q in photo_pairs(pred_dir, truth_dir):
-        counted = [None] * len(KINDS) if t is None else [count(t, q, k) for k in KINDS]
-        if all(c is None for c in counted):
+        if t is None:
             left_out += 1
             continue
         photos += 1
-        for kind_rows, c in zip(rows, counted):
+        for i, kind in enumerate(KINDS):
+            c, f = count(t, q, kind)
+            false[i] += f
             if c is not None:
-                kind_rows.append((os.path.splitext(name)[0], c))
+                rows[i].append((os.path.splitext(name)[0], c))
     if not photos:
-        sys.stderr.write(f'{pred_dir}: no photo with {MIN_PIXELS} sky or foliage '
-                         f'pixels ({left_out} left out)\n')
+        sys.stderr.write(f'{pred_dir}: no photo readable beside {truth_dir} '
+                         f'({left_out} left out)\n')
         return 1
     print(f'photos {photos} (left out {left_out})')
-    for kind, kind_rows in zip(KINDS, rows):
+    for kind, kind_rows, kind_false in zip(KINDS, rows, false):
         report(kind, kind_rows)
+        report_elsewhere(kind, kind_false)
     return 0
 
 
