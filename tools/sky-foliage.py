@@ -10,20 +10,21 @@ CIE a,b (sRGB D65) and chroma at least 10:
   sky (blue, upper half):  hue 200..290 degrees, L at least 30, in the
                            photo's upper half (blue clothes and cars are
                            mostly lower down)
-  foliage (green, grass):  hue 100..170 degrees, L 10..90, anywhere
+  foliage (green):         hue 100..170 degrees, L 10..90, anywhere
+                           (leaves, grass)
 
 Over each kind the prediction's pixels are counted as the same colour
 (chroma at least 5, hue in the kind's range widened to blue 185..305 or
 green 95..185: cyan skies and yellow-green grass count, olive-brown and
 beige do not), grey (chroma below 5) or another hue.  Prints, per kind,
-the share of the pixels where the truth is another colour or grey (in
-the same part of the photo) that the prediction paints this colour (the
-green beards and blue faces: painting everything green would find every
-leaf), then over the photos with at least 200 pixels of the kind the
-shares over all their pixels, the mean chroma against the truth's, the
-per-photo median share, and the three photos with the lowest share
-(where to look by eye).  A photo whose prediction is missing, unreadable
-or of another size is left out (and counted).
+over the photos with at least 200 pixels of the kind, the shares over
+all their pixels, the mean chroma against the truth's, the per-photo
+median share and the three photos with the lowest share (where to look
+by eye); then over every photo the share of the pixels where the truth
+is another colour or grey (in the same part of the photo) that the
+prediction paints this colour (green beards, blue faces: painting
+everything green would find every leaf).  A photo whose prediction is
+missing, unreadable or of another size is left out (and counted).
 
 Reads images through labimage.py (ImageMagick's `convert`); numpy only.
 """
