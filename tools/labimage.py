@@ -1,7 +1,7 @@
 """tools/labimage.py - photos as CIE Lab arrays for the measuring tools
-(skin-tone.py, shade-hue.py, sky-foliage.py): read through ImageMagick's `convert` (PPM
-on a pipe, metadata stripped), converted with sRGB D65 in float64.
-numpy only; imported from the tools' own folder.
+(skin-tone.py, shade-hue.py, sky-foliage.py): read through ImageMagick's
+`convert` (PPM on a pipe, metadata stripped), converted with sRGB D65 in
+float64.  numpy only; imported from the tools' own folder.
 """
 import glob
 import os

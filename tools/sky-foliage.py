@@ -46,13 +46,6 @@ def hue_chroma(t):
     return hue, np.hypot(t[..., 1], t[..., 2])
 
 
-def painted(q, p0, p1):
-    """The prediction's pixels of this colour (chroma at least 5, hue in
-    the kind's prediction range)."""
-    phue, pchroma = hue_chroma(q)
-    return (pchroma >= 5) & (phue >= p0) & (phue <= p1)
-
-
 def count(t, q, kind):
     """([same, grey, other, truth chroma sum, prediction chroma sum] over
     the truth pixels of this kind, or None when there are too few;
@@ -63,16 +56,16 @@ def count(t, q, kind):
     if upper:
         region[t.shape[0] // 2:] = False
     m = region & (chroma >= 10) & (hue >= h0) & (hue <= h1) & (t[..., 0] >= l0) & (t[..., 0] <= l1)
-    is_colour = painted(q, p0, p1)
+    phue, pchroma = hue_chroma(q)
+    is_colour = (pchroma >= 5) & (phue >= p0) & (phue <= p1)
     # "not this colour" in the truth: grey, or a hue outside the wide range
     elsewhere = region & ((chroma < 5) | (hue < p0) | (hue > p1))
     false = np.array([elsewhere.sum(), (elsewhere & is_colour).sum()], np.float64)
     if m.sum() < MIN_PIXELS:
         return None, false
-    pchroma = hue_chroma(q[m])[1]
-    grey, same = pchroma < 5, is_colour[m]
+    grey, same = pchroma[m] < 5, is_colour[m]
     return np.array([same.sum(), grey.sum(), (~grey & ~same).sum(),
-                     chroma[m].sum(), pchroma.sum()], np.float64), false
+                     chroma[m].sum(), pchroma[m].sum()], np.float64), false
 
 
 def report(kind, rows):
