@@ -46,17 +46,17 @@ def hue_chroma(t):
     return hue, np.hypot(t[..., 1], t[..., 2])
 
 
-def count(t, q, kind):
+def count(t, hc, phc, kind):
     """([same, grey, other, truth chroma sum, prediction chroma sum] over
     the truth pixels of this kind, or None when there are too few;
-    [pixels where the truth is not this colour, those painted it])."""
+    [pixels where the truth is not this colour, those painted it]).
+    hc, phc: hue_chroma of the truth t and of the prediction."""
     _, (h0, h1), (p0, p1), (l0, l1), upper = kind
-    hue, chroma = hue_chroma(t)
+    (hue, chroma), (phue, pchroma) = hc, phc
     region = np.ones(chroma.shape, bool)
     if upper:
         region[t.shape[0] // 2:] = False
     m = region & (chroma >= 10) & (hue >= h0) & (hue <= h1) & (t[..., 0] >= l0) & (t[..., 0] <= l1)
-    phue, pchroma = hue_chroma(q)
     is_colour = (pchroma >= 5) & (phue >= p0) & (phue <= p1)
     # "not this colour" in the truth: grey, or a hue outside the wide range
     elsewhere = region & ((chroma < 5) | (hue < p0) | (hue > p1))
@@ -101,8 +101,9 @@ def main():
             left_out += 1
             continue
         photos += 1
+        hc, phc = hue_chroma(t), hue_chroma(q)
         for i, kind in enumerate(KINDS):
-            c, f = count(t, q, kind)
+            c, f = count(t, hc, phc, kind)
             false[i] += f
             if c is not None:
                 rows[i].append((os.path.splitext(name)[0], c))
