@@ -161,30 +161,6 @@ nn_head_loss_teacher (const float *logits, const float *centres, int q,
  * contiguous run (the channels of a pixel lie hw apart). */
 #define DECODE_BLOCK 64
 
-/* e^x for x <= 0 (0 below -87, where float underflows): x = n ln 2 + r,
- * |r| <= ln 2 / 2, e^r by its degree-6 Taylor polynomial (error under
- * 2e-7 relative, a float's rounding), times 2^n made in the exponent
- * bits.  Written so that the compiler vectorizes the loops that call it. */
-static inline float
-exp_nonpositive (float x)
-{
-  const float magic = 12582912.0f;  /* 1.5 2^23: adding it rounds */
-  const float xc = x < -87.0f ? -87.0f : x;
-  const float n = (xc * 1.44269504f + magic) - magic;
-  const float r = (xc - n * 0.693145752f) - n * 1.42860677e-6f;
-  float p = 1.0f / 720.0f;
-  p = p * r + 1.0f / 120.0f;
-  p = p * r + 1.0f / 24.0f;
-  p = p * r + 1.0f / 6.0f;
-  p = p * r + 0.5f;
-  p = p * r + 1.0f;
-  p = p * r + 1.0f;
-  const int32_t bits = ((int32_t) n + 127) << 23;
-  float scale;
-  memcpy (&scale, &bits, sizeof scale);
-  return x < -87.0f ? 0.0f : p * scale;
-}
-
 /* The annealed means of len (<= DECODE_BLOCK) pixels whose channel c
  * logits are z[c * hw + j], into va, vb (CIE units). */
 NN_VECTOR_CLONES static void
@@ -206,7 +182,7 @@ decode_block (const float *z, size_t hw, int len, const float *centres,
       const float *zc = z + c * hw, ca = centres[2 * c], cb = centres[2 * c + 1];
       for (int j = 0; j < len; j++)
         {
-          const float e = exp_nonpositive ((zc[j] - mx[j]) * inv_t);
+          const float e = nn_exp_nonpositive ((zc[j] - mx[j]) * inv_t);
           sum[j] += e;
           sa[j] += e * ca;
           sb[j] += e * cb;

@@ -11,6 +11,9 @@
 #ifndef NN_SIMD_H
 #define NN_SIMD_H
 
+#include <stdint.h>
+#include <string.h>
+
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) \
     && !defined(NN_NO_CLONES)
 #define NN_VECTOR_CLONES \
@@ -37,5 +40,29 @@ nn_simd_avx512 (void)
   return v;
 }
 #endif
+
+/* e^x for x <= 0 (0 below -87, where float underflows): x = n ln 2 + r,
+ * |r| <= ln 2 / 2, e^r by its degree-6 Taylor polynomial (error under
+ * 2e-7 relative, a float's rounding), times 2^n made in the exponent
+ * bits.  Written so that the compiler vectorizes the loops that call it. */
+static inline float
+nn_exp_nonpositive (float x)
+{
+  const float magic = 12582912.0f;  /* 1.5 2^23: adding it rounds */
+  const float xc = x < -87.0f ? -87.0f : x;
+  const float n = (xc * 1.44269504f + magic) - magic;
+  const float r = (xc - n * 0.693145752f) - n * 1.42860677e-6f;
+  float p = 1.0f / 720.0f;
+  p = p * r + 1.0f / 120.0f;
+  p = p * r + 1.0f / 24.0f;
+  p = p * r + 1.0f / 6.0f;
+  p = p * r + 0.5f;
+  p = p * r + 1.0f;
+  p = p * r + 1.0f;
+  const int32_t bits = ((int32_t) n + 127) << 23;
+  float scale;
+  memcpy (&scale, &bits, sizeof scale);
+  return x < -87.0f ? 0.0f : p * scale;
+}
 
 #endif

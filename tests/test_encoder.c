@@ -10,7 +10,9 @@
  *     three-channel array applied to that gray as ImageNet normalizes it;
  *   - in training mode on the import batch each BN's batch statistics are
  *     its running ones (one more pass at momentum 1 changes them < 1e-3);
- *   - a missing file and a wrong shape are errors naming the file. */
+ *   - a missing file and a wrong shape are errors naming the file;
+ *   - the perceptual loss's network (encoder_load_percept) holds the
+ *     arrays as they are, in nn_percept_convs' order. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -193,6 +195,37 @@ check_train_stats (nn_model *m, const float *in, int n, int h, int w)
 }
 
 static void
+check_percept (const char *dir)
+{
+  nn_percept *p = NULL;
+  nn_error err;
+  nn_code rc = nn_percept_new (&p, &err);
+  if (!rc)
+    rc = encoder_load_percept (p, dir, &err);
+  CHECK (rc == NN_OK, "perceptual network: %s", rc ? err.message : "ok");
+  if (rc)
+    {
+      nn_percept_free (p);
+      return;
+    }
+  const nn_percept_conv *c = nn_percept_convs ();
+  int same = 1;
+  for (int i = 0; i < N; i++)
+    {
+      size_t size = shapes[i][0] * shapes[i][1] * shapes[i][2] * shapes[i][3];
+      same &= !strcmp (c[i].name, names[i]) && (size_t) c[i].cout == shapes[i][0]
+              && (size_t) c[i].cin == shapes[i][1]
+              && (size_t) c[i].k == shapes[i][2]
+              && !memcmp (nn_percept_weight (p, i), arrays_w[i],
+                          size * sizeof (float))
+              && !memcmp (nn_percept_bias (p, i), arrays_b[i],
+                          shapes[i][0] * sizeof (float));
+    }
+  CHECK (same, "perceptual network: each convolution is its pair of arrays");
+  nn_percept_free (p);
+}
+
+static void
 check_errors (nn_model *m, const char *dir, const float *in)
 {
   nn_error err;
@@ -231,6 +264,7 @@ main (void)
   check_import (m);
   check_conv1 (m, in, h, w);
   check_train_stats (m, in, n, h, w);
+  check_percept (dir);
   check_errors (m, dir, in);
   nn_model_free (m);
   for (int i = 0; i < N; i++)

@@ -154,7 +154,7 @@ tl=$(od -An -tu4 -j12 -N4 "$tmp/b.ckpt" | tr -d ' ')
 ckpt_text=$(dd if="$tmp/b.ckpt" bs=1 skip=16 count="$tl" 2>/dev/null \
   | grep -v -e '^elapsed=' -e '^data_hash=' | tr '\n' ' ')
 check "the checkpoint's settings text, key by key" test "$ckpt_text" = \
-  "arch=resnet18 batch=4 crop=32 seed=7 lr=0.001 schedule=cosine warmup=0 weight_decay=0 loss=mse total_steps=12 epochs_requested=0 minutes_requested=0 cache_side=160 gray_threshold=3 working_size=256 val_every=6 encoder_lr=1 teacher= teacher_share=0.8 rebalance=0.5 rebalance_below_l=0 step=5 images=23 "
+  "arch=resnet18 batch=4 crop=32 seed=7 lr=0.001 schedule=cosine warmup=0 weight_decay=0 loss=mse total_steps=12 epochs_requested=0 minutes_requested=0 cache_side=160 gray_threshold=3 working_size=256 val_every=6 encoder_lr=1 teacher= teacher_share=0.8 rebalance=0.5 rebalance_below_l=0 perceptual=0 perceptual_net= step=5 images=23 "
 expect "resume with another batch size" 2 "batch differs" \
   "$T" train --resume "$tmp/b.ckpt" --batch 8 --data "$FIX/train" --out "$tmp/b.weights"
 expect "resume on other data" 1 "was made on 23 images" \
@@ -420,6 +420,77 @@ expect "a teacher for an MSE student" 2 "needs a colour-class student" \
   --crop 32 --out "$tmp/x.weights"
 expect "a teacher file that is not there" 2 "teacher: .*nothere.weights" \
   "$T" train $dist --teacher "$tmp/nothere.weights" --out "$tmp/x.weights"
+
+# ---- train --perceptual: the ImageNet features' term ------------------------------
+# Arrays of the real shapes (small values; the loss's numbers are pinned by
+# tests/test_perceptual.c against PyTorch): here, that the trainer adds
+# X times the term to the class loss, keeps it across a resume, and says
+# what is wrong with bad options.
+IMNET="$tmp/imagenet"
+mkdir -p "$IMNET"
+/usr/bin/python3 - "$IMNET" <<'PY'
+import sys
+import numpy as np
+rng = np.random.default_rng(5)
+for name, shape in [("conv1", (64, 3, 7, 7))] + \
+        [("layer1.%d.conv%d" % (b, c), (64, 64, 3, 3)) for b in (0, 1) for c in (1, 2)] + \
+        [("layer2.0.conv1", (128, 64, 3, 3)), ("layer2.0.conv2", (128, 128, 3, 3)),
+         ("layer2.0.downsample.0", (128, 64, 1, 1)), ("layer2.1.conv1", (128, 128, 3, 3)),
+         ("layer2.1.conv2", (128, 128, 3, 3))]:
+    fan = shape[1] * shape[2] * shape[3]
+    np.save("%s/%s.weight.npy" % (sys.argv[1], name),
+            (rng.standard_normal(shape) * np.sqrt(2.0 / fan)).astype("<f4"))
+    np.save("%s/%s.bias.npy" % (sys.argv[1], name),
+            (rng.standard_normal(shape[0]) * 0.1).astype("<f4"))
+PY
+perc="--data $FIX/train --init $tmp/cnn-class.weights --loss class --steps 4 \
+  --batch 2 --crop 32 --threads 1 --workers 1 --log-every 1 --seed 2"
+"$T" train $perc --perceptual 1 --perceptual-net "$IMNET" --out "$tmp/p1.weights" \
+  >/dev/null 2>"$tmp/p1.err"
+check "a run with the perceptual term succeeds" test $? -eq 0 -a -s "$tmp/p1.weights"
+check "it says so" grep -q "perceptual term x 1, ImageNet features from $IMNET" "$tmp/p1.err"
+"$T" train $perc --perceptual 2 --perceptual-net "$IMNET" --out "$tmp/p2.weights" \
+  >/dev/null 2>"$tmp/p2.err"
+l_n=$(sed -n 's/.*step 1\/4 loss \([0-9.]*\).*/\1/p' "$tmp/dn.err")
+l_1=$(sed -n 's/.*step 1\/4 loss \([0-9.]*\) (perceptual \([0-9.]*\)).*/\1 \2/p' "$tmp/p1.err")
+l_2=$(sed -n 's/.*step 1\/4 loss \([0-9.]*\) (perceptual \([0-9.]*\)).*/\1 \2/p' "$tmp/p2.err")
+# loss_with = loss_without + X perceptual, to the printed digits
+sums () { awk -v n="$1" -v x="$2" -v l="$3" -v p="$4" \
+  'BEGIN { d = l - n - x * p; exit !(p > 0 && d < 2e-5 * (1 + x) && d > -2e-5 * (1 + x)) }'; }
+check "first loss $l_1 (x 1) = $l_n without + the term" sums "$l_n" 1 $l_1
+check "first loss $l_2 (x 2) = $l_n without + twice the term" sums "$l_n" 2 $l_2
+check "the term itself is the same at x 1 and x 2" \
+  test -n "$l_1" -a "${l_1#* }" = "${l_2#* }"
+"$T" forward --weights "$tmp/p1.weights" --input "$PROBE" --output "$tmp/p1.npy"
+"$T" forward --weights "$tmp/dn.weights" --input "$PROBE" --output "$tmp/pn.npy"
+check "the term changes the trained weights" \
+  sh -c "test -s '$tmp/p1.npy' && test -s '$tmp/pn.npy' && ! cmp -s '$tmp/p1.npy' '$tmp/pn.npy'"
+check "the weights' metadata keeps the term's settings" \
+  sh -c "'$T' info '$tmp/p1.weights' | grep -q '^  perceptual=1\$' && \
+         '$T' info '$tmp/p1.weights' | grep -q '^  perceptual_net=$IMNET\$'"
+"$T" train $perc --perceptual 1 --perceptual-net "$IMNET" --out "$tmp/p3.weights" \
+  --stop-after 2 >/dev/null 2>&1
+"$T" train --resume "$tmp/p3.ckpt" --data "$FIX/train" --threads 1 --out "$tmp/p3.weights" \
+  >/dev/null 2>"$tmp/p3.err"
+"$T" forward --weights "$tmp/p3.weights" --input "$PROBE" --output "$tmp/p3.npy"
+check "a resumed run with the term equals the uninterrupted one" cmp -s "$tmp/p1.npy" "$tmp/p3.npy"
+check "the resumed run names the term" grep -q "perceptual term x 1" "$tmp/p3.err"
+expect "--perceptual without its arrays" 2 "needs --perceptual-net DIR" \
+  "$T" train $perc --perceptual 1 --out "$tmp/x.weights"
+expect "--perceptual-net without --perceptual" 2 "without --perceptual X" \
+  "$T" train $perc --perceptual-net "$IMNET" --out "$tmp/x.weights"
+expect "--perceptual with an MSE model" 2 "is for --loss class, not --loss mse" \
+  "$T" train --arch cnn --data "$FIX/train" --steps 1 --batch 2 --crop 32 \
+  --perceptual 1 --perceptual-net "$IMNET" --out "$tmp/x.weights"
+expect "--perceptual on crops too small for the network" 2 "crop 16 or more" \
+  "$T" train $perc --crop 8 --perceptual 1 --perceptual-net "$IMNET" --out "$tmp/x.weights"
+mkdir -p "$tmp/imnet2"
+cp "$IMNET"/*.npy "$tmp/imnet2/" && rm "$tmp/imnet2/layer2.1.conv2.bias.npy"
+expect "a missing array is named" 2 "layer2.1.conv2.bias.npy" \
+  "$T" train $perc --perceptual 1 --perceptual-net "$tmp/imnet2" --out "$tmp/x.weights"
+head -c 200 "$IMNET/layer1.0.conv1.weight.npy" > "$tmp/imnet2/layer2.1.conv2.bias.npy"
+expect "a truncated array is named" 2 "layer2.1.conv2.bias.npy" \
+  "$T" train $perc --perceptual 1 --perceptual-net "$tmp/imnet2" --out "$tmp/x.weights"
 
 # ---- SIGKILL at random moments: train and apply ----------------------------------
 # Killed anywhere (mid-step, mid-checkpoint, mid-save), a run leaves its

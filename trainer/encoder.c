@@ -159,3 +159,29 @@ encoder_import (nn_model *m, const char *dir, const float *batch, int n,
     free (refs[i].bias);
   return rc;
 }
+
+nn_code
+encoder_load_percept (nn_percept *p, const char *dir, nn_error *err)
+{
+  const nn_percept_conv *c = nn_percept_convs ();
+  for (int i = 0; i < NN_PERCEPT_CONVS; i++)
+    {
+      const size_t size = (size_t) c[i].cout * c[i].cin * c[i].k * c[i].k;
+      npy_array wa = { 0 }, ba = { 0 };
+      nn_code rc = read_array (dir, c[i].name, "weight", size, &wa, err);
+      if (!rc)
+        rc = read_array (dir, c[i].name, "bias", (size_t) c[i].cout, &ba,
+                         err);
+      if (!rc)
+        {
+          memcpy (nn_percept_weight (p, i), wa.data, size * sizeof (float));
+          memcpy (nn_percept_bias (p, i), ba.data,
+                  (size_t) c[i].cout * sizeof (float));
+        }
+      npy_free (&wa);
+      npy_free (&ba);
+      if (rc)
+        return rc;
+    }
+  return NN_OK;
+}

@@ -36,11 +36,16 @@
 
 #include "error.h"
 #include "model.h"
+#include "perceptual.h"
 
 #define ENCODER_PASSES 12
 
 /* batch: n x 1 x h x w network inputs (raw x). */
 nn_code encoder_import (nn_model *m, const char *dir, const float *batch,
                         int n, int h, int w, int passes, nn_error *err);
+
+/* The same DIR's arrays, as they are, into the perceptual loss's frozen
+ * network (nn/perceptual.h; train --perceptual). */
+nn_code encoder_load_percept (nn_percept *p, const char *dir, nn_error *err);
 
 #endif

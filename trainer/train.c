@@ -64,6 +64,7 @@
 #include "colorize.h"
 #include "commands.h"
 #include "dataset.h"
+#include "encoder.h"
 #include "feeder.h"
 #include "metrics.h"
 #include "head.h"
@@ -121,6 +122,8 @@ typedef struct settings {
   double rebalance;        /* the uniform share of the rare-colour weights */
   double rebalance_below_l; /* class loss: pixels with L at or below: weight
                                1 (no rebalancing); 0: none */
+  double perceptual;       /* the perceptual term's weight; 0: none */
+  char perceptual_net[1024]; /* its ImageNet arrays' folder, or "" */
 } settings;
 
 /* ---- Command line ------------------------------------------------------------ */
@@ -240,6 +243,14 @@ static const option train_options[] = {
     .key = "rebalance_below_l", .optional = 1, .meta = "L",
     .help = "--loss class: pixels with L at or below this weigh 1, not "
             "their colour's rarity (default 0: none)" },
+  { .name = "--perceptual", .type = OPT_DOUBLE, SET (perceptual), .min = 0.0,
+    .max = 100.0, .key = "perceptual", .optional = 1, .meta = "X",
+    .help = "--loss class: add X times the perceptual term, the ImageNet "
+            "features of the colours against the truth's (default 0)" },
+  { .name = "--perceptual-net", .type = OPT_TEXT, SET (perceptual_net),
+    .key = "perceptual_net", .optional = 1, .meta = "DIR",
+    .help = "the ImageNet ResNet18 arrays for --perceptual (as init "
+            "--encoder)" },
   OPTION_THREADS (train_args, threads),
   { .name = "--workers", .type = OPT_INT, ARG (workers), .lo = 1,
     .hi = FEEDER_MAX_THREADS, .meta = "N",
@@ -759,6 +770,9 @@ typedef struct run {
   char *csv_path, *png_path, *ckpt_path;
   char *ckpt_text;
   nn_model *m, *teacher;
+  nn_percept *percept;       /* --perceptual's network */
+  float *percept_l;          /* its L at the logits' size */
+  double percept_last;       /* its value at the last step (this process) */
   adam_state *adam;
   adam_config acfg;
   trainset ts;
@@ -886,7 +900,60 @@ train_check_outputs (run *r)
   return -1;
 }
 
-/* The model (--init's, a new one, or the checkpoint's), Adam, the teacher. */
+/* The perceptual term (nn/perceptual.h) of this process's samples: the
+ * logits' colours and class_share's targets (its a,b, left in
+ * class_scratch) with the input's L averaged as input_l does; its value
+ * (the mean over these samples) into r->percept_last, --perceptual /
+ * processes times its gradient added to r->dout (the class loss's). */
+static nn_code
+percept_share (run *r, const float *logits, const float *input,
+               nn_error *err)
+{
+  const nn_model *m = r->m;
+  const int nb = r->fd.nb, crop = r->s.crop, h = crop / 2, w = crop / 2;
+  for (int i = 0; i < nb; i++)
+    for (int y = 0; y < h; y++)
+      for (int x = 0; x < w; x++)
+        r->percept_l[((size_t) i * h + y) * w + x]
+            = (float) input_l (m, input + (size_t) i * crop * crop, crop, y,
+                               x);
+  const nn_param *bins = nn_model_find (r->m, "head.bins");
+  return nn_percept_loss (r->percept, logits, bins->data, m->head_bins, nb,
+                          h, w, r->percept_l, r->class_scratch,
+                          (float) (r->s.perceptual / r->job->size),
+                          &r->percept_last, r->dout, err);
+}
+
+/* --perceptual: its network from --perceptual-net. */
+static int
+load_percept (run *r)
+{
+  const settings *s = &r->s;
+  nn_error err;
+  if (!(s->perceptual > 0.0))
+    return s->perceptual_net[0]
+           ? train_error (2, "--perceptual-net without --perceptual X")
+           : -1;
+  if (!r->m->head_bins)
+    return train_error (2, "--perceptual is for --loss class, not --loss %s",
+                        s->loss);
+  if (s->crop < 16)
+    return train_error (2, "--perceptual needs --crop 16 or more (the "
+                        "logits, crop / 2 a side, go through the ImageNet "
+                        "network), not %d", s->crop);
+  if (!s->perceptual_net[0])
+    return train_error (2, "--perceptual needs --perceptual-net DIR (the "
+                        "ImageNet ResNet18 arrays, as init --encoder)");
+  if (nn_percept_new (&r->percept, &err))
+    return train_error (1, "%s", err.message);
+  if (encoder_load_percept (r->percept, s->perceptual_net, &err))
+    return train_error (err.code == NN_ERR_NOMEM ? 1 : 2,
+                        "--perceptual-net: %s", err.message);
+  return -1;
+}
+
+/* The model (--init's, a new one, or the checkpoint's), Adam, the teacher,
+ * the perceptual term's network. */
 static int
 train_model (run *r)
 {
@@ -928,7 +995,7 @@ train_model (run *r)
   if (s->teacher[0]
       && load_teacher (s->teacher, r->m, &r->teacher, r->msg, sizeof r->msg))
     return train_error (2, "%s", r->msg);
-  return -1;
+  return load_percept (r);
 }
 
 /* SIGINT and SIGTERM stop the run with a checkpoint; --threads. */
@@ -1056,7 +1123,10 @@ train_buffers (run *r)
   if (bins)
     r->class_scratch = malloc (plane / 4 * 3 * fd->nb
                                * sizeof *r->class_scratch);
-  if (!r->dout || (bins && !r->class_scratch))
+  if (r->percept)
+    r->percept_l = malloc (plane / 4 * fd->nb * sizeof *r->percept_l);
+  if (!r->dout || (bins && !r->class_scratch)
+      || (r->percept && !r->percept_l))
     return train_error (1, "out of memory");
   r->ngrad = nn_model_param_count (r->m);
   if (job->size > 1)
@@ -1124,6 +1194,9 @@ train_begin (run *r)
     fprintf (stderr, "distilling from %s (a %s model): its share of "
              "each pixel's target %g\n", s->teacher,
              nn_arch_name (r->teacher->arch), s->teacher_share);
+  if (r->percept)
+    fprintf (stderr, "perceptual term x %g, ImageNet features from %s\n",
+             s->perceptual, s->perceptual_net);
   if (r->job->size > 1)
     fprintf (stderr, "%d processes, %d samples each per step; "
              "synchronized batch norm\n", r->job->size, r->fd.nb);
@@ -1168,6 +1241,14 @@ train_step (run *r, int64_t step, double lr, double ctl[3], double *loss)
                           r->dout, r->class_scratch)
            : loss_share (pred, sl->target, sl->weight, r->nout,
                          r->nout * job->size, r->dout);
+  if (r->percept)
+    {
+      if (percept_share (r, pred, sl->input, &err) != NN_OK)
+        return train_error (-1, "step %lld: %s", (long long) step,
+                            err.message);
+      ctl[0] += s->perceptual * r->percept_last
+                * (r->loss_count / job->size);
+    }
   ctl[1] = stop_signal == SIGINT;
   ctl[2] = stop_signal == SIGTERM;
   mpijob_sum_doubles (job, ctl, 3);
@@ -1300,9 +1381,14 @@ train_progress (run *r, double epoch, double loss, double lr, double t,
       char total[32] = "?";
       if (s->total_steps)
         snprintf (total, sizeof total, "%lld", (long long) s->total_steps);
-      fprintf (stderr, "epoch %.2f step %lld/%s loss %.5f lr %.3g "
+      char extra[48] = "";
+      if (r->percept)
+        snprintf (extra, sizeof extra, " (perceptual %.5f)",
+                  r->percept_last);
+      fprintf (stderr, "epoch %.2f step %lld/%s loss %.5f%s lr %.3g "
                "%.1f images/s ETA %s\n", epoch, (long long) done,
-               total, loss, lr, r->last_rate, s->total_steps ? eta : "?");
+               total, loss, extra, lr, r->last_rate,
+               s->total_steps ? eta : "?");
       r->t_log = t;
     }
 }
@@ -1509,6 +1595,8 @@ train_free (run *r)
   nn_adam_free (r->adam);
   nn_model_free (r->m);
   nn_model_free (r->teacher);
+  nn_percept_free (r->percept);
+  free (r->percept_l);
   free (r);
 }
 
