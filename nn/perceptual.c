@@ -235,7 +235,8 @@ conv_dx (nn_percept *p, const conv2d_desc *d, int i, const float *x,
 }
 
 /* Block k's backward for the first n images: g (its output's gradient,
- * changed) to din (its input's, overwritten); tmp as large as din. */
+ * changed) to din (its input's, overwritten); tmp as large as din and
+ * as the block's hidden layer. */
 static void
 block_backward (nn_percept *p, const conv2d_desc *d, int k, const float *in,
                 float *g, float *din, float *tmp)
