@@ -83,3 +83,40 @@ nn_gamut_map (float *lab, float *rgb, size_t n, int channels,
   free (cand);
   return NN_OK;
 }
+
+/* CIE's f^-1 and its derivative. */
+static double
+lab_finv (double t, double *dt)
+{
+  if (t * t * t > 0.008856)
+    {
+      *dt = 3.0 * t * t;
+      return t * t * t;
+    }
+  *dt = 1.0 / 7.787;
+  return (t - 16.0 / 116.0) / 7.787;
+}
+
+void
+nn_lab_to_linear_srgb (double L, double a, double b, double lin[3],
+                       double dab[6])
+{
+  static const double m[3][3] = {
+    { 3.1338561, -1.6168667, -0.4906146 },
+    { -0.9787684, 1.9161415, 0.0334540 },
+    { 0.0719453, -0.2289914, 1.4052427 },
+  };
+  double fy = (L + 16.0) / 116.0, dx, dy, dz;
+  double X = 0.9642 * lab_finv (fy + a / 500.0, &dx);
+  double Y = lab_finv (fy, &dy);
+  double Z = 0.8249 * lab_finv (fy - b / 200.0, &dz);
+  for (int c = 0; c < 3; c++)
+    {
+      lin[c] = m[c][0] * X + m[c][1] * Y + m[c][2] * Z;
+      if (dab)
+        {
+          dab[c] = m[c][0] * 0.9642 * dx / 500.0;
+          dab[3 + c] = -m[c][2] * 0.8249 * dz / 200.0;
+        }
+    }
+}

@@ -31,4 +31,12 @@ typedef void (*nn_lab_to_rgb) (const float *lab, float *rgb, size_t n,
 nn_code nn_gamut_map (float *lab, float *rgb, size_t n, int channels,
                       nn_lab_to_rgb convert, void *data, nn_error *err);
 
+/* The formula the library's own conversions use (the colour classes'
+ * gamut, the perceptual term): D50 CIE Lab, as babl's "CIE Lab float",
+ * to linear sRGB through the Bradford-adapted D50 -> sRGB matrix.  With
+ * dab non-NULL also d lin_c / d a in dab[c] and d lin_c / d b in
+ * dab[3 + c]. */
+void nn_lab_to_linear_srgb (double L, double a, double b, double lin[3],
+                            double dab[6]);
+
 #endif

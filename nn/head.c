@@ -3,23 +3,18 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include "gamut.h"
 #include "head.h"
 #include "simd.h"
 
-/* D50 CIE Lab -> linear sRGB (Bradford-adapted D50 -> sRGB matrix). */
+/* Whether D50 CIE Lab (L, a, b) is inside sRGB's cube. */
 static int
 in_gamut (double L, double a, double b)
 {
-  double fy = (L + 16.0) / 116.0, fx = fy + a / 500.0, fz = fy - b / 200.0;
-  double t[3] = { fx, fy, fz }, v[3];
-  for (int i = 0; i < 3; i++)
-    v[i] = t[i] * t[i] * t[i] > 0.008856 ? t[i] * t[i] * t[i]
-                                          : (t[i] - 16.0 / 116.0) / 7.787;
-  double X = 0.9642 * v[0], Y = v[1], Z = 0.8249 * v[2];
-  double r = 3.1338561 * X - 1.6168667 * Y - 0.4906146 * Z;
-  double g = -0.9787684 * X + 1.9161415 * Y + 0.0334540 * Z;
-  double bl = 0.0719453 * X - 0.2289914 * Y + 1.4052427 * Z;
-  return r >= 0 && g >= 0 && bl >= 0 && r <= 1 && g <= 1 && bl <= 1;
+  double v[3];
+  nn_lab_to_linear_srgb (L, a, b, v, NULL);
+  return v[0] >= 0 && v[1] >= 0 && v[2] >= 0 && v[0] <= 1 && v[1] <= 1
+         && v[2] <= 1;
 }
 
 static int

@@ -4,6 +4,7 @@
 #include <string.h>
 #include "activation.h"
 #include "conv2d.h"
+#include "gamut.h"
 #include "head.h"
 #include "perceptual.h"
 #include "pool.h"
@@ -281,25 +282,6 @@ backward (nn_percept *p, int n, float *d1, float *d2)
 
 /* ---- Lab to sRGB ------------------------------------------------------- */
 
-static const double m_xyz[3][3] = {   /* D50 XYZ -> linear sRGB (Bradford) */
-  { 3.1338561, -1.6168667, -0.4906146 },
-  { -0.9787684, 1.9161415, 0.0334540 },
-  { 0.0719453, -0.2289914, 1.4052427 },
-};
-
-/* CIE's f^-1 and its derivative. */
-static double
-finv (double t, double *dt)
-{
-  if (t * t * t > 0.008856)
-    {
-      *dt = 3.0 * t * t;
-      return t * t * t;
-    }
-  *dt = 1.0 / 7.787;
-  return (t - 16.0 / 116.0) / 7.787;
-}
-
 /* sRGB's transfer curve and its derivative. */
 static double
 encode (double v, double *dv)
@@ -319,18 +301,16 @@ encode (double v, double *dv)
 static void
 lab_pixel (double L, double a, double b, double *rgb, double *jac)
 {
-  double fy = (L + 16.0) / 116.0, dx, dy, dz;
-  double X = 0.9642 * finv (fy + a / 500.0, &dx);
-  double Y = finv (fy, &dy);
-  double Z = 0.8249 * finv (fy - b / 200.0, &dz);
+  double lin[3], dab[6];
+  nn_lab_to_linear_srgb (L, a, b, lin, jac ? dab : NULL);
   for (int c = 0; c < 3; c++)
     {
-      double lin = m_xyz[c][0] * X + m_xyz[c][1] * Y + m_xyz[c][2] * Z, de;
-      rgb[c] = encode (lin, &de);
+      double de;
+      rgb[c] = encode (lin[c], &de);
       if (jac)
         {
-          jac[c] = de * m_xyz[c][0] * 0.9642 * dx / 500.0;
-          jac[3 + c] = -de * m_xyz[c][2] * 0.8249 * dz / 200.0;
+          jac[c] = de * dab[c];
+          jac[3 + c] = de * dab[3 + c];
         }
     }
 }
