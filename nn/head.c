@@ -247,3 +247,57 @@ nn_head_decode (const float *logits, const float *centres, int q, int n,
                               HW, err);
   return rc;
 }
+
+/* ---- The annealed mean's gradient ------------------------------------- */
+
+/* The chain rule through the annealed mean at T 1 (ab, from
+ * nn_head_decode) of len (<= DECODE_BLOCK) pixels whose channel c logits
+ * are z[c * hw + j]: dz_c += p_c ((A_c - a) da + (B_c - b) db). */
+NN_VECTOR_CLONES static void
+mean_backward_block (const float *z, size_t hw, int len, const float *centres,
+                     int q, const float *a, const float *b, const float *da,
+                     const float *db, float *dz)
+{
+  float mx[DECODE_BLOCK], inv[DECODE_BLOCK], k0[DECODE_BLOCK];
+  for (int j = 0; j < len; j++)
+    {
+      mx[j] = z[j];
+      inv[j] = 0.0f;
+    }
+  for (int c = 1; c < q; c++)
+    for (int j = 0; j < len; j++)
+      mx[j] = z[c * hw + j] > mx[j] ? z[c * hw + j] : mx[j];
+  for (int c = 0; c < q; c++)
+    for (int j = 0; j < len; j++)
+      inv[j] += nn_exp_nonpositive (z[c * hw + j] - mx[j]);
+  for (int j = 0; j < len; j++)
+    {
+      inv[j] = 1.0f / inv[j];
+      k0[j] = -(a[j] * da[j] + b[j] * db[j]);
+    }
+  for (int c = 0; c < q; c++)
+    {
+      const float ca = centres[2 * c], cb = centres[2 * c + 1];
+      for (int j = 0; j < len; j++)
+        dz[c * hw + j] += nn_exp_nonpositive (z[c * hw + j] - mx[j]) * inv[j]
+                          * (ca * da[j] + cb * db[j] + k0[j]);
+    }
+}
+
+void
+nn_head_mean_backward (const float *logits, const float *centres, int q,
+                       int n, size_t hw, const float *ab, const float *dab,
+                       float *dlogits)
+{
+  const size_t blocks = (hw + DECODE_BLOCK - 1) / DECODE_BLOCK;
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int i = 0; i < n; i++)
+    for (size_t bi = 0; bi < blocks; bi++)
+      {
+        const size_t p0 = bi * DECODE_BLOCK, o = (size_t) i * 2 * hw + p0;
+        const int len = (int) (hw - p0 < DECODE_BLOCK ? hw - p0 : DECODE_BLOCK);
+        const size_t z0 = (size_t) i * q * hw + p0;
+        mean_backward_block (logits + z0, hw, len, centres, q, ab + o,
+                             ab + o + hw, dab + o, dab + o + hw, dlogits + z0);
+      }
+}

@@ -76,4 +76,14 @@ nn_code nn_head_decode_rows (const float *logits, size_t plane,
                              float t, float ab_scale, int up, float *out,
                              size_t out_plane, nn_error *err);
 
+/* The chain rule through the annealed mean at T = 1 (ab, as
+ * nn_head_decode writes it with ab_scale 1 and up 1) of n images of hw
+ * pixels: with p = softmax (logits), d ab / d logit_c = p_c (centre_c -
+ * ab), so dlogits (n x q x hw) += p_c ((A_c - a) da + (B_c - b) db) for
+ * the a,b gradient dab (n x 2 x hw).  For the losses that judge the
+ * colours themselves (nn/perceptual.h, nn/adversarial.h). */
+void nn_head_mean_backward (const float *logits, const float *centres, int q,
+                            int n, size_t hw, const float *ab,
+                            const float *dab, float *dlogits);
+
 #endif

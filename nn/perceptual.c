@@ -388,62 +388,6 @@ nn_percept_features (nn_percept *p, const float *rgb, int n, int h, int w,
   return NN_OK;
 }
 
-/* Pixels of the chain rule below done together: each channel's logits of
- * a block are one contiguous run. */
-#define BLOCK 64
-
-/* The chain rule through the annealed mean at T 1 (ab, from
- * nn_head_decode) of len (<= BLOCK) pixels whose channel c logits are
- * z[c * hw + j]: dz_c += p_c ((A_c - a) da + (B_c - b) db). */
-NN_VECTOR_CLONES static void
-mean_backward_block (const float *z, size_t hw, int len, const float *centres,
-                     int q, const float *a, const float *b, const float *da,
-                     const float *db, float *dz)
-{
-  float mx[BLOCK], inv[BLOCK], k0[BLOCK];
-  for (int j = 0; j < len; j++)
-    {
-      mx[j] = z[j];
-      inv[j] = 0.0f;
-    }
-  for (int c = 1; c < q; c++)
-    for (int j = 0; j < len; j++)
-      mx[j] = z[c * hw + j] > mx[j] ? z[c * hw + j] : mx[j];
-  for (int c = 0; c < q; c++)
-    for (int j = 0; j < len; j++)
-      inv[j] += nn_exp_nonpositive (z[c * hw + j] - mx[j]);
-  for (int j = 0; j < len; j++)
-    {
-      inv[j] = 1.0f / inv[j];
-      k0[j] = -(a[j] * da[j] + b[j] * db[j]);
-    }
-  for (int c = 0; c < q; c++)
-    {
-      const float ca = centres[2 * c], cb = centres[2 * c + 1];
-      for (int j = 0; j < len; j++)
-        dz[c * hw + j] += nn_exp_nonpositive (z[c * hw + j] - mx[j]) * inv[j]
-                          * (ca * da[j] + cb * db[j] + k0[j]);
-    }
-}
-
-/* mean_backward_block over n images of hw pixels; ab and dab n x 2 x hw. */
-static void
-mean_backward (const float *logits, const float *centres, int q, int n,
-               size_t hw, const float *ab, const float *dab, float *dlogits)
-{
-  const size_t blocks = (hw + BLOCK - 1) / BLOCK;
-#pragma omp parallel for collapse(2) schedule(static)
-  for (int i = 0; i < n; i++)
-    for (size_t bi = 0; bi < blocks; bi++)
-      {
-        const size_t p0 = bi * BLOCK, o = (size_t) i * 2 * hw + p0;
-        const int len = (int) (hw - p0 < BLOCK ? hw - p0 : BLOCK);
-        const size_t z0 = (size_t) i * q * hw + p0;
-        mean_backward_block (logits + z0, hw, len, centres, q, ab + o,
-                             ab + o + hw, dab + o, dab + o + hw, dlogits + z0);
-      }
-}
-
 /* sum (x - y)^2 / count over n values; scale x its gradient in x into g. */
 static double
 squared_diff (const float *x, const float *y, size_t n, double count,
@@ -507,6 +451,6 @@ nn_percept_loss (nn_percept *p, const float *logits, const float *centres,
         dab[(size_t) i * 2 * hw + k] = da;
         dab[(size_t) i * 2 * hw + hw + k] = db;
       }
-  mean_backward (logits, centres, q, n, hw, p->pred_ab, dab, dlogits);
+  nn_head_mean_backward (logits, centres, q, n, hw, p->pred_ab, dab, dlogits);
   return NN_OK;
 }
