@@ -56,36 +56,42 @@ nn_adam_free (adam_state *s)
 }
 
 void
-nn_adam_step (adam_state *s, nn_model *model, const adam_config *cfg)
+nn_adam_update (const adam_config *cfg, int64_t step, float lr, float *data,
+                const float *grad, float *m, float *v, size_t n)
 {
-  s->step++;
-  const double bc1 = 1.0 - pow (cfg->beta1, (double) s->step);
-  const double bc2 = 1.0 - pow (cfg->beta2, (double) s->step);
+  const double bc1 = 1.0 - pow (cfg->beta1, (double) step);
+  const double bc2 = 1.0 - pow (cfg->beta2, (double) step);
   const float bc2_sqrt = (float) sqrt (bc2);
   const float b1 = cfg->beta1, b2 = cfg->beta2, eps = cfg->eps;
   const float wd = cfg->weight_decay;
+  const float step_size = (float) (lr / bc1);
+  const float decay = cfg->decoupled ? 1.0f - lr * wd : 1.0f;
+#pragma omp parallel for schedule(static) if (n > 65536)
+  for (size_t k = 0; k < n; k++)
+    {
+      float g = grad[k];
+      if (cfg->decoupled)
+        data[k] *= decay;
+      else if (wd != 0.0f)
+        g += wd * data[k];
+      m[k] = m[k] * b1 + (1.0f - b1) * g;
+      v[k] = v[k] * b2 + (1.0f - b2) * g * g;
+      const float denom = sqrtf (v[k]) / bc2_sqrt + eps;
+      data[k] -= step_size * m[k] / denom;
+    }
+}
+
+void
+nn_adam_step (adam_state *s, nn_model *model, const adam_config *cfg)
+{
+  s->step++;
   for (int i = 0, j = 0; i < model->n_params; i++)
     {
       nn_param *p = &model->params[i];
       if (!p->trainable)
         continue;
-      const float lr = cfg->lr * s->lr_scale[j];
-      const float step_size = (float) (lr / bc1);
-      const float decay = cfg->decoupled ? 1.0f - lr * wd : 1.0f;
-      float *m = s->m[j], *v = s->v[j];
+      nn_adam_update (cfg, s->step, cfg->lr * s->lr_scale[j], p->data,
+                      p->grad, s->m[j], s->v[j], p->size);
       j++;
-#pragma omp parallel for schedule(static) if (p->size > 65536)
-      for (size_t k = 0; k < p->size; k++)
-        {
-          float g = p->grad[k];
-          if (cfg->decoupled)
-            p->data[k] *= decay;
-          else if (wd != 0.0f)
-            g += wd * p->data[k];
-          m[k] = m[k] * b1 + (1.0f - b1) * g;
-          v[k] = v[k] * b2 + (1.0f - b2) * g * g;
-          const float denom = sqrtf (v[k]) / bc2_sqrt + eps;
-          p->data[k] -= step_size * m[k] / denom;
-        }
     }
 }

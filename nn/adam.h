@@ -38,4 +38,11 @@ void nn_adam_free (adam_state *s);
  * the learning rate of this step. */
 void nn_adam_step (adam_state *s, nn_model *model, const adam_config *cfg);
 
+/* The update of one tensor of n values at Adam's step `step` (1 for the
+ * first) with learning rate lr: what nn_adam_step does to each parameter,
+ * for an optimizer whose tensors are not a model's (nn/adversarial.h). */
+void nn_adam_update (const adam_config *cfg, int64_t step, float lr,
+                     float *data, const float *grad, float *m, float *v,
+                     size_t n);
+
 #endif
