@@ -1,4 +1,4 @@
-/* activation.c - ReLU, tanh, residual add. */
+/* activation.c - ReLU, leaky ReLU, tanh, residual add. */
 #include <math.h>
 #include "activation.h"
 
@@ -18,6 +18,26 @@ nn_relu_backward (const float *y, const float *dy, float *dx, size_t n)
     {
       const float g = dy[i]; /* loaded unconditionally: vectorizes */
       dx[i] = y[i] > 0.0f ? g : 0.0f;
+    }
+}
+
+void
+nn_leaky_relu_forward (const float *x, float *y, size_t n, float slope)
+{
+#pragma omp parallel for simd schedule(static)
+  for (size_t i = 0; i < n; i++)
+    y[i] = x[i] > 0.0f ? x[i] : slope * x[i];
+}
+
+void
+nn_leaky_relu_backward (const float *y, const float *dy, float *dx, size_t n,
+                        float slope)
+{
+#pragma omp parallel for simd schedule(static)
+  for (size_t i = 0; i < n; i++)
+    {
+      const float g = dy[i];
+      dx[i] = y[i] > 0.0f ? g : slope * g;
     }
 }
 
