@@ -38,7 +38,8 @@ wput (wbuf *w, const void *p, size_t n)
 
 static void
 write_body (wbuf *w, const nn_model *m, const adam_state *adam,
-            const char *text, const void *wdata, size_t wsize)
+            const checkpoint_extra *extra, const char *text,
+            const void *wdata, size_t wsize)
 {
   uint32_t u32;
   uint64_t u64;
@@ -64,13 +65,18 @@ write_body (wbuf *w, const nn_model *m, const adam_state *adam,
       }
   int64_t as = adam->step;
   wput (w, &as, 8);
+  u64 = extra ? extra->size : 0;
+  wput (w, &u64, 8);
+  if (u64)
+    wput (w, extra->data, u64);
   u64 = w->h;
   wput (w, &u64, 8);
 }
 
 int
 checkpoint_save (const char *path, const nn_model *m, const adam_state *adam,
-                 const char *text, char *msg, size_t len)
+                 const checkpoint_extra *extra, const char *text, char *msg,
+                 size_t len)
 {
   if (strlen (text) > CHECKPOINT_TEXT_MAX)
     {
@@ -102,7 +108,7 @@ checkpoint_save (const char *path, const nn_model *m, const adam_state *adam,
       return -1;
     }
   wbuf w = { f, CHECKPOINT_FNV_SEED, 0 };
-  write_body (&w, m, adam, text, wdata, wsize);
+  write_body (&w, m, adam, extra, text, wdata, wsize);
   free (wdata);
   int bad = w.bad || fflush (f) != 0 || fsync (fileno (f)) != 0;
   bad |= fclose (f) != 0;
@@ -136,7 +142,8 @@ rget (rbuf *r, void *dst, size_t n)
 
 /* The header and the text; 0, or -1 with a reason in msg. */
 static int
-parse_head (rbuf *r, const char *what, char **text, char *msg, size_t len)
+parse_head (rbuf *r, const char *what, char **text, uint32_t *ver, char *msg,
+            size_t len)
 {
   char magic[8];
   uint32_t version = 0, tl = 0;
@@ -146,12 +153,13 @@ parse_head (rbuf *r, const char *what, char **text, char *msg, size_t len)
                 what);
       return -1;
     }
-  if (rget (r, &version, 4) || version != CHECKPOINT_VERSION)
+  if (rget (r, &version, 4) || version < 1 || version > CHECKPOINT_VERSION)
     {
-      snprintf (msg, len, "checkpoint %s: version %u, expected %u", what,
-                version, CHECKPOINT_VERSION);
+      snprintf (msg, len, "checkpoint %s: version %u, expected 1 to %u",
+                what, version, CHECKPOINT_VERSION);
       return -1;
     }
+  *ver = version;
   if (rget (r, &tl, 4) || tl > CHECKPOINT_TEXT_MAX
       || !(*text = calloc ((size_t) tl + 1, 1)) || rget (r, *text, tl))
     {
@@ -215,22 +223,53 @@ parse_state (rbuf *r, const char *what, nn_model **m, adam_state **adam,
       j++;
     }
   int64_t as;
-  if (rget (r, &as, 8) || r->off != r->n || as < 0)
+  if (rget (r, &as, 8) || as < 0)
     {
-      snprintf (msg, len, "checkpoint %s: bad optimizer step or trailing "
-                "bytes", what);
+      snprintf (msg, len, "checkpoint %s: bad or truncated optimizer step",
+                what);
       return -1;
     }
   (*adam)->step = as;
   return 0;
 }
 
+/* Version 2's extra part, then the end; 0, or -1 with a reason in msg. */
+static int
+parse_extra (rbuf *r, const char *what, uint32_t version,
+             checkpoint_extra *extra, char *msg, size_t len)
+{
+  uint64_t n = 0;
+  if (version >= 2 && (rget (r, &n, 8) || n > r->n - r->off))
+    {
+      snprintf (msg, len, "checkpoint %s: truncated in its extra part", what);
+      return -1;
+    }
+  if (n && !(extra->data = malloc (n)))
+    {
+      snprintf (msg, len, "checkpoint %s: out of memory", what);
+      return -1;
+    }
+  if (n)
+    rget (r, extra->data, n);
+  extra->size = n;
+  if (r->off != r->n)
+    {
+      snprintf (msg, len, "checkpoint %s: %zu trailing bytes", what,
+                r->n - r->off);
+      return -1;
+    }
+  return 0;
+}
+
 int
 checkpoint_parse (const unsigned char *data, size_t n, const char *what,
                   char **text_out, nn_model **model_out,
-                  adam_state **adam_out, char *msg, size_t len)
+                  adam_state **adam_out, checkpoint_extra *extra_out,
+                  char *msg, size_t len)
 {
   char *text = NULL;
+  uint32_t version = 0;
+  checkpoint_extra extra = { NULL, 0 };
   nn_model *m = NULL;
   adam_state *adam = NULL;
   uint64_t sum = 0;
@@ -239,8 +278,9 @@ checkpoint_parse (const unsigned char *data, size_t n, const char *what,
   int damaged = n < 8 || checkpoint_fnv1a (CHECKPOINT_FNV_SEED, data,
                                            n - 8) != sum;
   rbuf r = { data, n >= 8 ? n - 8 : 0, 0 };
-  int bad = parse_head (&r, what, &text, msg, len)
-            || parse_state (&r, what, &m, &adam, msg, len);
+  int bad = parse_head (&r, what, &text, &version, msg, len)
+            || parse_state (&r, what, &m, &adam, msg, len)
+            || parse_extra (&r, what, version, &extra, msg, len);
   /* a damaged file says so, whatever part of it broke first (only a
    * file that is no checkpoint at all keeps the magic's message) */
   if (damaged && n >= 8 && !memcmp (data, CHECKPOINT_MAGIC, 8))
@@ -249,10 +289,12 @@ checkpoint_parse (const unsigned char *data, size_t n, const char *what,
   if (bad || damaged)
     {
       free (text);
+      free (extra.data);
       nn_adam_free (adam);
       nn_model_free (m);
       return -1;
     }
+  *extra_out = extra;
   *text_out = text;
   *model_out = m;
   *adam_out = adam;
@@ -261,7 +303,8 @@ checkpoint_parse (const unsigned char *data, size_t n, const char *what,
 
 int
 checkpoint_load (const char *path, char **text, nn_model **model,
-                 adam_state **adam, char *msg, size_t len)
+                 adam_state **adam, checkpoint_extra *extra, char *msg,
+                 size_t len)
 {
   FILE *f = fopen (path, "rb");
   if (!f)
@@ -287,7 +330,8 @@ checkpoint_load (const char *path, char **text, nn_model **model,
       return -1;
     }
   fclose (f);
-  int rc = checkpoint_parse (data, n, path, text, model, adam, msg, len);
+  int rc = checkpoint_parse (data, n, path, text, model, adam, extra, msg,
+                             len);
   free (data);
   return rc;
 }

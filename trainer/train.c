@@ -59,6 +59,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "adam.h"
+#include "adversarial.h"
 #include "blas.h"
 #include "checkpoint.h"
 #include "colorize.h"
@@ -124,6 +125,9 @@ typedef struct settings {
                                1 (no rebalancing); 0: none */
   double perceptual;       /* the perceptual term's weight; 0: none */
   char perceptual_net[1024]; /* its ImageNet arrays' folder, or "" */
+  double adversarial;      /* the adversarial term's weight; 0: none */
+  double adversarial_lr;   /* its discriminator's learning rate */
+  int64_t adversarial_from; /* the first step the head gets it */
 } settings;
 
 /* ---- Command line ------------------------------------------------------------ */
@@ -148,6 +152,7 @@ static const settings settings_default = {
   .arch = "", .batch = 16, .crop = 128, .seed = 1, .lr = 1e-3,
   .schedule = "cosine", .warmup = -1, .loss = "mse", .encoder_lr = 1.0,
   .teacher = "", .teacher_share = 0.8, .rebalance = 0.5,
+  .adversarial_lr = 2e-4, .adversarial_from = 100,
   .cache_side = DATASET_DEFAULT_SHORT_SIDE,
   .gray_threshold = DATASET_DEFAULT_GRAY_THRESHOLD,
   .working_size = COLORIZE_DEFAULT_WORKING_SIZE
@@ -251,6 +256,21 @@ static const option train_options[] = {
     .key = "perceptual_net", .optional = 1, .meta = "DIR",
     .help = "the ImageNet ResNet18 arrays for --perceptual (as init "
             "--encoder)" },
+  { .name = "--adversarial", .type = OPT_DOUBLE, SET (adversarial),
+    .min = 0.0, .max = 100.0, .key = "adversarial", .optional = 1,
+    .meta = "X",
+    .help = "--loss class: add X times the adversarial term, a patch "
+            "discriminator's verdict on the colours (default 0)" },
+  { .name = "--adversarial-lr", .type = OPT_DOUBLE, SET (adversarial_lr),
+    .min = 1e-7, .max = 1.0, .key = "adversarial_lr", .optional = 1,
+    .meta = "LR",
+    .help = "the discriminator's learning rate (Adam, beta1 0.5; default "
+            "2e-4)" },
+  { .name = "--adversarial-from", .type = OPT_INT64, SET (adversarial_from),
+    .lo = 0, .hi = 1000000000LL, .key = "adversarial_from", .optional = 1,
+    .meta = "STEP",
+    .help = "the first step whose head gets the term; the discriminator "
+            "learns alone before (default 100)" },
   OPTION_THREADS (train_args, threads),
   { .name = "--workers", .type = OPT_INT, ARG (workers), .lo = 1,
     .hi = FEEDER_MAX_THREADS, .meta = "N",
@@ -368,8 +388,9 @@ typedef struct state {
 
 static int
 train_checkpoint_save (const char *path, const nn_model *m,
-                       const adam_state *adam, const settings *s,
-                       const state *st, char *msg, size_t len)
+                       const adam_state *adam, const nn_adv *adv,
+                       const settings *s, const state *st, char *msg,
+                       size_t len)
 {
   char text[TEXT_MAX];
   settings_text (s, text, sizeof text);
@@ -378,7 +399,17 @@ train_checkpoint_save (const char *path, const nn_model *m,
             "step=%lld\nelapsed=%.6f\nimages=%d\ndata_hash=%llu\n",
             (long long) st->step, st->elapsed, st->images,
             (unsigned long long) st->data_hash);
-  return checkpoint_save (path, m, adam, text, msg, len);
+  checkpoint_extra extra = { NULL, adv ? nn_adv_state_bytes () : 0 };
+  if (adv && !(extra.data = malloc (extra.size)))
+    {
+      snprintf (msg, len, "checkpoint %s: out of memory", path);
+      return -1;
+    }
+  if (adv)
+    nn_adv_state_write (adv, extra.data);
+  int rc = checkpoint_save (path, m, adam, &extra, text, msg, len);
+  free (extra.data);
+  return rc;
 }
 
 /* The counters of a checkpoint's text (train_checkpoint_save).  Returns 0,
@@ -771,8 +802,11 @@ typedef struct run {
   char *ckpt_text;
   nn_model *m, *teacher;
   nn_percept *percept;       /* --perceptual's network */
-  float *percept_l;          /* its L at the logits' size */
   double percept_last;       /* its value at the last step (this process) */
+  nn_adv *adv;               /* --adversarial's discriminator */
+  checkpoint_extra adv_state; /* its state from --resume's checkpoint */
+  double adv_g, adv_d;       /* its losses at the last step (this process) */
+  float *half_l;             /* the input's L at the logits' size */
   adam_state *adam;
   adam_config acfg;
   trainset ts;
@@ -824,8 +858,8 @@ static int
 train_resume (run *r)
 {
   const char *resume = r->a.resume;
-  if (checkpoint_load (resume, &r->ckpt_text, &r->m, &r->adam, r->msg,
-                       sizeof r->msg))
+  if (checkpoint_load (resume, &r->ckpt_text, &r->m, &r->adam, &r->adv_state,
+                       r->msg, sizeof r->msg))
     return train_error (1, "%s", r->msg);
   settings c = settings_default;
   const char *bad = NULL;
@@ -900,28 +934,82 @@ train_check_outputs (run *r)
   return -1;
 }
 
-/* The perceptual term (nn/perceptual.h) of this process's samples: the
- * logits' colours and class_share's targets (its a,b, left in
- * class_scratch) with the input's L averaged as input_l does; its value
- * (the mean over these samples) into r->percept_last, --perceptual /
- * processes times its gradient added to r->dout (the class loss's). */
-static nn_code
-percept_share (run *r, const float *logits, const float *input,
-               nn_error *err)
+/* The input's L at the logits' size (averaged as input_l does) into
+ * r->half_l, for the terms that judge the colours with it. */
+static void
+half_l_fill (run *r, const float *input)
 {
-  const nn_model *m = r->m;
   const int nb = r->fd.nb, crop = r->s.crop, h = crop / 2, w = crop / 2;
   for (int i = 0; i < nb; i++)
     for (int y = 0; y < h; y++)
       for (int x = 0; x < w; x++)
-        r->percept_l[((size_t) i * h + y) * w + x]
-            = (float) input_l (m, input + (size_t) i * crop * crop, crop, y,
-                               x);
+        r->half_l[((size_t) i * h + y) * w + x]
+            = (float) input_l (r->m, input + (size_t) i * crop * crop, crop,
+                               y, x);
+}
+
+/* The perceptual term (nn/perceptual.h) of this process's samples: the
+ * logits' colours and class_share's targets (its a,b, left in
+ * class_scratch) with r->half_l; its value (the mean over these samples)
+ * into r->percept_last, --perceptual / processes times its gradient added
+ * to r->dout (the class loss's). */
+static nn_code
+percept_share (run *r, const float *logits, nn_error *err)
+{
+  const nn_model *m = r->m;
+  const int h = r->s.crop / 2, w = r->s.crop / 2;
   const nn_param *bins = nn_model_find (r->m, "head.bins");
-  return nn_percept_loss (r->percept, logits, bins->data, m->head_bins, nb,
-                          h, w, r->percept_l, r->class_scratch,
+  return nn_percept_loss (r->percept, logits, bins->data, m->head_bins,
+                          r->fd.nb, h, w, r->half_l, r->class_scratch,
                           (float) (r->s.perceptual / r->job->size),
                           &r->percept_last, r->dout, err);
+}
+
+/* The adversarial term (nn/adversarial.h) of this process's samples, as
+ * percept_share's: its losses into r->adv_g, r->adv_d; from step
+ * --adversarial-from on --adversarial / processes times g_loss's gradient
+ * added to r->dout; the discriminator's gradient of d_loss / processes
+ * (summed over the processes before its update). */
+static nn_code
+adv_share (run *r, const float *logits, int64_t step, nn_error *err)
+{
+  const int h = r->s.crop / 2, w = r->s.crop / 2;
+  const nn_param *bins = nn_model_find (r->m, "head.bins");
+  const float k = 1.0f / (float) r->job->size;
+  const float g = step >= r->s.adversarial_from
+                  ? (float) r->s.adversarial * k : 0.0f;
+  return nn_adv_loss (r->adv, logits, bins->data, r->m->head_bins, r->fd.nb,
+                      h, w, r->half_l, r->class_scratch, g, k, &r->adv_g,
+                      &r->adv_d, r->dout, err);
+}
+
+/* --adversarial: the discriminator, new or from --resume's checkpoint. */
+static int
+load_adv (run *r)
+{
+  const settings *s = &r->s;
+  nn_error err;
+  if (!(s->adversarial > 0.0))
+    {
+      if (r->adv_state.size)
+        return train_error (1, "checkpoint %s: a discriminator's state, but "
+                            "no --adversarial in its settings", r->a.resume);
+      const char *o = options_given (&train_table, r->given, "--adversarial-lr")
+                      ? "--adversarial-lr"
+                      : options_given (&train_table, r->given,
+                                       "--adversarial-from")
+                      ? "--adversarial-from" : NULL;
+      return o ? train_error (2, "%s without --adversarial X", o) : -1;
+    }
+  if (!r->m->head_bins)
+    return train_error (2, "--adversarial is for --loss class, not --loss "
+                        "%s", s->loss);
+  if (nn_adv_new (&r->adv, s->seed ^ 0xad7e55a1ull, &err))
+    return train_error (1, "%s", err.message);
+  if (r->a.resume && nn_adv_state_read (r->adv, r->adv_state.data,
+                                        r->adv_state.size, &err))
+    return train_error (1, "checkpoint %s: %s", r->a.resume, err.message);
+  return -1;
 }
 
 /* --perceptual: its network from --perceptual-net. */
@@ -995,7 +1083,8 @@ train_model (run *r)
   if (s->teacher[0]
       && load_teacher (s->teacher, r->m, &r->teacher, r->msg, sizeof r->msg))
     return train_error (2, "%s", r->msg);
-  return load_percept (r);
+  int rc = load_percept (r);
+  return rc >= 0 ? rc : load_adv (r);
 }
 
 /* SIGINT and SIGTERM stop the run with a checkpoint; --threads. */
@@ -1123,10 +1212,10 @@ train_buffers (run *r)
   if (bins)
     r->class_scratch = malloc (plane / 4 * 3 * fd->nb
                                * sizeof *r->class_scratch);
-  if (r->percept)
-    r->percept_l = malloc (plane / 4 * fd->nb * sizeof *r->percept_l);
+  if (r->percept || r->adv)
+    r->half_l = malloc (plane / 4 * fd->nb * sizeof *r->half_l);
   if (!r->dout || (bins && !r->class_scratch)
-      || (r->percept && !r->percept_l))
+      || ((r->percept || r->adv) && !r->half_l))
     return train_error (1, "out of memory");
   r->ngrad = nn_model_param_count (r->m);
   if (job->size > 1)
@@ -1197,6 +1286,10 @@ train_begin (run *r)
   if (r->percept)
     fprintf (stderr, "perceptual term x %g, ImageNet features from %s\n",
              s->perceptual, s->perceptual_net);
+  if (r->adv)
+    fprintf (stderr, "adversarial term x %g from step %lld, discriminator "
+             "lr %g\n", s->adversarial, (long long) s->adversarial_from,
+             s->adversarial_lr);
   if (r->job->size > 1)
     fprintf (stderr, "%d processes, %d samples each per step; "
              "synchronized batch norm\n", r->job->size, r->fd.nb);
@@ -1241,13 +1334,23 @@ train_step (run *r, int64_t step, double lr, double ctl[3], double *loss)
                           r->dout, r->class_scratch)
            : loss_share (pred, sl->target, sl->weight, r->nout,
                          r->nout * job->size, r->dout);
+  if (r->half_l)
+    half_l_fill (r, sl->input);
   if (r->percept)
     {
-      if (percept_share (r, pred, sl->input, &err) != NN_OK)
+      if (percept_share (r, pred, &err) != NN_OK)
         return train_error (-1, "step %lld: %s", (long long) step,
                             err.message);
       ctl[0] += s->perceptual * r->percept_last
                 * (r->loss_count / job->size);
+    }
+  if (r->adv)
+    {
+      if (adv_share (r, pred, step, &err) != NN_OK)
+        return train_error (-1, "step %lld: %s", (long long) step,
+                            err.message);
+      if (step >= s->adversarial_from)
+        ctl[0] += s->adversarial * r->adv_g * (r->loss_count / job->size);
     }
   ctl[1] = stop_signal == SIGINT;
   ctl[2] = stop_signal == SIGTERM;
@@ -1266,6 +1369,11 @@ train_step (run *r, int64_t step, double lr, double ctl[3], double *loss)
     return train_error (-1, "step %lld: %s", (long long) step, err.message);
   mpijob_sum_floats (job, r->m->grad_block, r->ngrad);
   nn_adam_step (r->adam, r->m, &r->acfg);
+  if (r->adv)
+    {
+      mpijob_sum_floats (job, nn_adv_grads (r->adv), nn_adv_size ());
+      nn_adv_update (r->adv, (float) s->adversarial_lr);
+    }
   return 0;
 }
 
@@ -1381,10 +1489,13 @@ train_progress (run *r, double epoch, double loss, double lr, double t,
       char total[32] = "?";
       if (s->total_steps)
         snprintf (total, sizeof total, "%lld", (long long) s->total_steps);
-      char extra[48] = "";
+      char extra[96] = "";
       if (r->percept)
         snprintf (extra, sizeof extra, " (perceptual %.5f)",
                   r->percept_last);
+      if (r->adv)
+        snprintf (extra + strlen (extra), sizeof extra - strlen (extra),
+                  " (adversarial g %.4f d %.4f)", r->adv_g, r->adv_d);
       fprintf (stderr, "epoch %.2f step %lld/%s loss %.5f%s lr %.3g "
                "%.1f images/s ETA %s\n", epoch, (long long) done,
                total, loss, extra, lr, r->last_rate,
@@ -1414,8 +1525,8 @@ train_checkpoint_or_stop (run *r, double epoch, double lr, double t,
   cs.elapsed = r->st.elapsed + (t - r->t0);
   if (r->job->rank > 0)
     ;
-  else if (train_checkpoint_save (r->ckpt_path, r->m, r->adam, &r->s, &cs,
-                                  r->msg, sizeof r->msg))
+  else if (train_checkpoint_save (r->ckpt_path, r->m, r->adam, r->adv,
+                                  &r->s, &cs, r->msg, sizeof r->msg))
     fprintf (stderr, "%scolorize-train train: checkpoint: %s\n",
              r->tty ? "\n" : "", r->msg);
   else if (!stopping)
@@ -1596,7 +1707,9 @@ train_free (run *r)
   nn_model_free (r->m);
   nn_model_free (r->teacher);
   nn_percept_free (r->percept);
-  free (r->percept_l);
+  nn_adv_free (r->adv);
+  free (r->adv_state.data);
+  free (r->half_l);
   free (r);
 }
 

@@ -14,12 +14,16 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   char *text = NULL, msg[512] = "";
   nn_model *m = NULL;
   adam_state *adam = NULL;
-  if (checkpoint_parse (data, size, "fuzz", &text, &m, &adam, msg,
+  checkpoint_extra extra = { NULL, 0 };
+  if (checkpoint_parse (data, size, "fuzz", &text, &m, &adam, &extra, msg,
                         sizeof msg) == 0)
     {
       if (!text || !m || !adam)
         __builtin_trap ();
+      if (!extra.data != !extra.size)
+        __builtin_trap ();
       free (text);
+      free (extra.data);
       nn_adam_free (adam);
       nn_model_free (m);
     }
