@@ -154,7 +154,7 @@ tl=$(od -An -tu4 -j12 -N4 "$tmp/b.ckpt" | tr -d ' ')
 ckpt_text=$(dd if="$tmp/b.ckpt" bs=1 skip=16 count="$tl" 2>/dev/null \
   | grep -v -e '^elapsed=' -e '^data_hash=' | tr '\n' ' ')
 check "the checkpoint's settings text, key by key" test "$ckpt_text" = \
-  "arch=resnet18 batch=4 crop=32 seed=7 lr=0.001 schedule=cosine warmup=0 weight_decay=0 loss=mse total_steps=12 epochs_requested=0 minutes_requested=0 cache_side=160 gray_threshold=3 working_size=256 val_every=6 encoder_lr=1 teacher= teacher_share=0.8 rebalance=0.5 rebalance_below_l=0 perceptual=0 perceptual_net= step=5 images=23 "
+  "arch=resnet18 batch=4 crop=32 seed=7 lr=0.001 schedule=cosine warmup=0 weight_decay=0 loss=mse total_steps=12 epochs_requested=0 minutes_requested=0 cache_side=160 gray_threshold=3 working_size=256 val_every=6 encoder_lr=1 teacher= teacher_share=0.8 rebalance=0.5 rebalance_below_l=0 perceptual=0 perceptual_net= adversarial=0 adversarial_lr=0.0002 adversarial_from=100 step=5 images=23 "
 expect "resume with another batch size" 2 "batch differs" \
   "$T" train --resume "$tmp/b.ckpt" --batch 8 --data "$FIX/train" --out "$tmp/b.weights"
 expect "resume on other data" 1 "was made on 23 images" \
@@ -491,6 +491,58 @@ expect "a missing array is named" 2 "layer2.1.conv2.bias.npy" \
 head -c 200 "$IMNET/layer1.0.conv1.weight.npy" > "$tmp/imnet2/layer2.1.conv2.bias.npy"
 expect "a truncated array is named" 2 "layer2.1.conv2.bias.npy" \
   "$T" train $perc --perceptual 1 --perceptual-net "$tmp/imnet2" --out "$tmp/x.weights"
+
+# ---- train --adversarial: the patch discriminator's term ----------------------------
+# Its numbers are pinned by tests/test_adversarial.c against PyTorch; here,
+# that the trainer adds X times the term to the class loss from
+# --adversarial-from on (the head untouched before), keeps the
+# discriminator across a resume, and says what is wrong with bad options.
+"$T" train $perc --adversarial 1 --adversarial-from 0 --out "$tmp/a1.weights" \
+  >/dev/null 2>"$tmp/a1.err"
+check "a run with the adversarial term succeeds" test $? -eq 0 -a -s "$tmp/a1.weights"
+check "it says so" grep -q "adversarial term x 1 from step 0, discriminator lr 0.0002" "$tmp/a1.err"
+"$T" train $perc --adversarial 2 --adversarial-from 0 --out "$tmp/a2.weights" \
+  >/dev/null 2>"$tmp/a2.err"
+a_1=$(sed -n 's/.*step 1\/4 loss \([0-9.]*\) (adversarial g \([0-9.]*\) d [0-9.]*).*/\1 \2/p' "$tmp/a1.err")
+a_2=$(sed -n 's/.*step 1\/4 loss \([0-9.]*\) (adversarial g \([0-9.]*\) d [0-9.]*).*/\1 \2/p' "$tmp/a2.err")
+check "first loss $a_1 (x 1) = $l_n without + the term" sums "$l_n" 1 $a_1
+check "first loss $a_2 (x 2) = $l_n without + twice the term" sums "$l_n" 2 $a_2
+check "the term itself is the same at x 1 and x 2" \
+  test -n "$a_1" -a "${a_1#* }" = "${a_2#* }"
+"$T" forward --weights "$tmp/a1.weights" --input "$PROBE" --output "$tmp/a1.npy"
+check "the term changes the trained weights" \
+  sh -c "test -s '$tmp/a1.npy' && ! cmp -s '$tmp/a1.npy' '$tmp/pn.npy'"
+"$T" train $perc --adversarial 1 --out "$tmp/a4.weights" >/dev/null 2>"$tmp/a4.err"
+"$T" forward --weights "$tmp/a4.weights" --input "$PROBE" --output "$tmp/a4.npy"
+check "before --adversarial-from (100) the head trains as without the term" \
+  cmp -s "$tmp/a4.npy" "$tmp/pn.npy"
+check "... while the discriminator learns (its loss is printed)" \
+  grep -q "step 4/4 loss [0-9.]* (adversarial g [0-9.]* d [0-9.]*)" "$tmp/a4.err"
+check "the weights' metadata keeps the term's settings" \
+  sh -c "'$T' info '$tmp/a1.weights' | grep -q '^  adversarial=1\$' && \
+         '$T' info '$tmp/a1.weights' | grep -q '^  adversarial_from=0\$'"
+"$T" train $perc --adversarial 1 --adversarial-from 1 --out "$tmp/a3.weights" \
+  >/dev/null 2>&1
+"$T" forward --weights "$tmp/a3.weights" --input "$PROBE" --output "$tmp/a3u.npy"
+"$T" train $perc --adversarial 1 --adversarial-from 1 --out "$tmp/a3.weights" \
+  --stop-after 2 >/dev/null 2>&1
+check "a stopped run's checkpoint is version 2" \
+  test "$(od -An -tu4 -j8 -N4 "$tmp/a3.ckpt" | tr -d ' ')" = 2
+"$T" train --resume "$tmp/a3.ckpt" --data "$FIX/train" --threads 1 --out "$tmp/a3.weights" \
+  >/dev/null 2>"$tmp/a3.err"
+"$T" forward --weights "$tmp/a3.weights" --input "$PROBE" --output "$tmp/a3.npy"
+check "a resumed run with the term (and its discriminator) equals the uninterrupted one" \
+  cmp -s "$tmp/a3u.npy" "$tmp/a3.npy"
+check "the resumed run names the term" grep -q "adversarial term x 1 from step 1" "$tmp/a3.err"
+expect "--adversarial with an MSE model" 2 "is for --loss class, not --loss mse" \
+  "$T" train --arch cnn --data "$FIX/train" --steps 1 --batch 2 --crop 32 \
+  --adversarial 1 --out "$tmp/x.weights"
+expect "--adversarial-lr without --adversarial" 2 "--adversarial-lr without --adversarial X" \
+  "$T" train $perc --adversarial-lr 1e-3 --out "$tmp/x.weights"
+expect "--adversarial-from without --adversarial" 2 "--adversarial-from without --adversarial X" \
+  "$T" train $perc --adversarial-from 5 --out "$tmp/x.weights"
+expect "a negative --adversarial" 2 "--adversarial" \
+  "$T" train $perc --adversarial -1 --out "$tmp/x.weights"
 
 # ---- SIGKILL at random moments: train and apply ----------------------------------
 # Killed anywhere (mid-step, mid-checkpoint, mid-save), a run leaves its
