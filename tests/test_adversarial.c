@@ -42,14 +42,6 @@ fill (nn_adv *a)
   fixture_fill (ab, N * 2 * H * W, 2423, 0.0f, 50.0f);
 }
 
-static const fixture_tensor *
-need (const fixture *f, const char *name, size_t size)
-{
-  const fixture_tensor *t = fixture_get (f, name);
-  CHECK (t && t->size == size, "fixture has %s of %zu values", name, size);
-  return t && t->size == size ? t : NULL;
-}
-
 /* The real images' scores through nn_adv_forward. */
 static void
 test_scores (nn_adv *a, const fixture *f)
@@ -68,7 +60,7 @@ test_scores (nn_adv *a, const fixture *f)
   nn_code rc = nn_adv_forward (a, x, N, H, W, s, &oh, &ow, &err);
   CHECK (rc == NN_OK, "forward: %s", rc ? err.message : "ok");
   CHECK (oh == OH && ow == OW, "scores 5 x 7 (got %d x %d)", oh, ow);
-  const fixture_tensor *t = need (f, "scores_real", N * OH * OW);
+  const fixture_tensor *t = fixture_need (f, "scores_real", N * OH * OW);
   if (t && rc == NN_OK)
     CHECK (rel_err (s, t->data, t->size) < 1e-5,
            "the real images' scores as PyTorch's (rel err %.3g)",
@@ -89,18 +81,7 @@ static void
 test_differences (nn_adv *a)
 {
   size_t pick[8] = { 0 };
-  for (uint32_t k = 0; k < 256; k++)
-    {
-      size_t i = fixture_sample_index (k, N * Q * H * W, 2430), j = 8;
-      while (j > 0 && fabsf (grad[i]) > fabsf (grad[pick[j - 1]]))
-        {
-          if (j < 8)
-            pick[j] = pick[j - 1];
-          j--;
-        }
-      if (j < 8)
-        pick[j] = i;
-    }
+  fixture_pick_largest (grad, N * Q * H * W, 2430, pick, 8);
   int bad = 0;
   for (int k = 0; k < 8; k++)
     {
@@ -133,19 +114,19 @@ test_loss (nn_adv *a, const fixture *f)
   nn_code rc = nn_adv_loss (a, logits, centres, Q, N, H, W, lum, ab, 1.0f,
                             1.0f, &g, &d, grad, &err);
   CHECK (rc == NN_OK, "loss: %s", rc ? err.message : "ok");
-  const fixture_tensor *tl = need (f, "losses", 2);
+  const fixture_tensor *tl = fixture_need (f, "losses", 2);
   if (tl)
     CHECK (fabs (g - tl->data[0]) < 1e-5 * tl->data[0]
                && fabs (d - tl->data[1]) < 1e-5 * tl->data[1],
            "g_loss %.8g, d_loss %.8g as PyTorch's %.8g, %.8g", g, d,
            tl->data[0], tl->data[1]);
   const size_t np = nn_adv_size ();
-  const fixture_tensor *tp = need (f, "dparams", np);
+  const fixture_tensor *tp = fixture_need (f, "dparams", np);
   if (tp)
     CHECK (rel_err (nn_adv_grads (a), tp->data, np) < 1e-4,
            "d_loss's gradient in the %zu parameters as PyTorch's (rel err "
            "%.3g)", np, rel_err (nn_adv_grads (a), tp->data, np));
-  const fixture_tensor *tg = need (f, "dlogits", N * Q * H * W);
+  const fixture_tensor *tg = fixture_need (f, "dlogits", N * Q * H * W);
   if (tg)
     CHECK (rel_err (grad, tg->data, tg->size) < 1e-4,
            "g_loss's gradient in the logits as PyTorch's (rel err %.3g)",

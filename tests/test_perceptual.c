@@ -37,14 +37,6 @@ fill_network (nn_percept *p)
   fixture_fill (ab, N * 2 * H * W, 2203, 0.0f, 50.0f);
 }
 
-static const fixture_tensor *
-need (const fixture *f, const char *name, size_t size)
-{
-  const fixture_tensor *t = fixture_get (f, name);
-  CHECK (t && t->size == size, "fixture has %s of %zu values", name, size);
-  return t && t->size == size ? t : NULL;
-}
-
 static void
 test_features (nn_percept *p, const fixture *f)
 {
@@ -57,7 +49,7 @@ test_features (nn_percept *p, const fixture *f)
                               ab + i * 2 * hw + hw, tmp, hw);
       memcpy (rgb + i * 3 * hw, tmp, sizeof tmp);
     }
-  const fixture_tensor *t = need (f, "rgb_truth", N * 3 * hw);
+  const fixture_tensor *t = fixture_need (f, "rgb_truth", N * 3 * hw);
   if (t)
     CHECK (max_abs_diff (rgb, t->data, t->size) < 2e-6,
            "Lab -> sRGB as PyTorch's (max diff %.3g)",
@@ -71,8 +63,8 @@ test_features (nn_percept *p, const fixture *f)
   CHECK (rc == NN_OK, "features: %s", rc ? err.message : "ok");
   CHECK (h1 == 6 && w1 == 8 && h2 == 3 && w2 == 4,
          "layer1 6 x 8, layer2 3 x 4 (got %d x %d, %d x %d)", h1, w1, h2, w2);
-  const fixture_tensor *t1 = need (f, "f1_truth", N * 64 * 6 * 8);
-  const fixture_tensor *t2 = need (f, "f2_truth", N * 128 * 3 * 4);
+  const fixture_tensor *t1 = fixture_need (f, "f1_truth", N * 64 * 6 * 8);
+  const fixture_tensor *t2 = fixture_need (f, "f2_truth", N * 128 * 3 * 4);
   if (t1)
     CHECK (rel_err (f1, t1->data, t1->size) < 1e-5,
            "layer1 features as PyTorch's (rel err %.3g)",
@@ -104,8 +96,8 @@ test_loss (nn_percept *p, const fixture *f)
   nn_code rc = nn_percept_loss (p, logits, centres, Q, N, H, W, lum, ab, 1.0f,
                                 &loss, grad, &err);
   CHECK (rc == NN_OK, "loss: %s", rc ? err.message : "ok");
-  const fixture_tensor *tl = need (f, "loss", 1);
-  const fixture_tensor *tg = need (f, "dlogits", N * Q * H * W);
+  const fixture_tensor *tl = fixture_need (f, "loss", 1);
+  const fixture_tensor *tg = fixture_need (f, "dlogits", N * Q * H * W);
   if (tl)
     CHECK (fabs (loss - tl->data[0]) < 1e-5 * tl->data[0],
            "loss %.8g as PyTorch's %.8g", loss, tl->data[0]);
@@ -117,18 +109,7 @@ test_loss (nn_percept *p, const fixture *f)
          "the loss without its gradient is the same number");
   /* central differences at the 8 largest-gradient logits of a sample */
   size_t pick[8] = { 0 };
-  for (uint32_t k = 0; k < 256; k++)
-    {
-      size_t i = fixture_sample_index (k, N * Q * H * W, 2300), j = 8;
-      while (j > 0 && fabsf (grad[i]) > fabsf (grad[pick[j - 1]]))
-        {
-          if (j < 8)
-            pick[j] = pick[j - 1];
-          j--;
-        }
-      if (j < 8)
-        pick[j] = i;
-    }
+  fixture_pick_largest (grad, N * Q * H * W, 2300, pick, 8);
   int worst = 0;
   for (int k = 0; k < 8; k++)
     {

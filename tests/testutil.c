@@ -115,6 +115,34 @@ fixture_get (const fixture *f, const char *name)
   return NULL;
 }
 
+const fixture_tensor *
+fixture_need (const fixture *f, const char *name, size_t size)
+{
+  const fixture_tensor *t = fixture_get (f, name);
+  CHECK (t && t->size == size, "fixture has %s of %zu values", name, size);
+  return t && t->size == size ? t : NULL;
+}
+
+void
+fixture_pick_largest (const float *g, size_t n, uint32_t stream,
+                      size_t *pick, int k)
+{
+  int have = 0;
+  for (uint32_t s = 0; s < 256; s++)
+    {
+      size_t i = fixture_sample_index (s, n, stream);
+      int j = have < k ? have++ : k;
+      while (j > 0 && fabsf (g[i]) > fabsf (g[pick[j - 1]]))
+        {
+          if (j < k)
+            pick[j] = pick[j - 1];
+          j--;
+        }
+      if (j < k)
+        pick[j] = i;
+    }
+}
+
 void
 fixture_free (fixture *f)
 {

@@ -36,6 +36,10 @@ typedef struct fixture {
 
 int fixture_load (const char *path, fixture *f);
 const fixture_tensor *fixture_get (const fixture *f, const char *name);
+/* fixture_get, with a check (one failure when absent or of another size)
+ * that it holds size values; NULL then. */
+const fixture_tensor *fixture_need (const fixture *f, const char *name,
+                                    size_t size);
 void fixture_free (fixture *f);
 
 /* The hash fill (see make_fixtures.py). */
@@ -43,6 +47,11 @@ uint32_t fixture_lowbias32 (uint32_t x);
 float fixture_uniform (uint32_t i, uint32_t stream);
 void fixture_fill (float *dst, size_t n, uint32_t stream, float center, float half);
 uint32_t fixture_sample_index (uint32_t k, size_t n, uint32_t stream);
+/* The indices of the k (<= 16) largest |g[i]| among 256 indices sampled
+ * by fixture_sample_index (stream) from n, largest first, into pick: where
+ * a finite-difference check is worth its cost. */
+void fixture_pick_largest (const float *g, size_t n, uint32_t stream,
+                           size_t *pick, int k);
 /* Fills every tensor of m by make_fixtures.py's param_fill rule. */
 void fixture_fill_model (nn_model *m);
 
