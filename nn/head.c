@@ -295,7 +295,8 @@ nn_head_mean_backward (const float *logits, const float *centres, int q,
     for (size_t bi = 0; bi < blocks; bi++)
       {
         const size_t p0 = bi * DECODE_BLOCK, o = (size_t) i * 2 * hw + p0;
-        const int len = (int) (hw - p0 < DECODE_BLOCK ? hw - p0 : DECODE_BLOCK);
+        const int len = (int) (hw - p0 < DECODE_BLOCK ? hw - p0
+                                                      : DECODE_BLOCK);
         const size_t z0 = (size_t) i * q * hw + p0;
         mean_backward_block (logits + z0, hw, len, centres, q, ab + o,
                              ab + o + hw, dab + o, dab + o + hw, dlogits + z0);
