@@ -155,6 +155,18 @@ check "resnet18: batch-norm statistics summed over processes" \
   grep -qE "batch norm [1-9][0-9]* bytes in [1-9][0-9]* calls" "$tmp/resnet182.out"
 check "resnet18: the metadata says 2 processes" sh -c "'$T' info '$tmp/resnet182.weights' | grep -q 'processes=2'"
 
+# ---- --adversarial: the discriminator's gradient summed over processes -------
+# Each process judges its own samples; the head's and the discriminator's
+# gradients summed over the processes are the global batch's, so 2
+# processes train both as 1 does.
+"$T" init --arch cnn --head class --seed 7 --out "$tmp/cls0.weights" >/dev/null 2>&1
+adv="--init $tmp/cls0.weights --loss class --steps 4 --adversarial 1 --adversarial-from 1"
+"$T" train $base $adv --out "$tmp/adv1.weights" 2>/dev/null
+$MPIRUN -np 2 "$TM" train $base $adv --out "$tmp/adv2.weights" >"$tmp/adv2.out" 2>&1
+rc=$?
+check "--adversarial: mpirun -np 2 finishes (exit $rc)" test $rc -eq 0 -a -s "$tmp/adv2.weights"
+same "--adversarial: 2 processes give the weights of 1 within $TOL" adv1 adv2
+
 # ---- Resume with another number of processes ---------------------------------
 r18="--arch resnet18 $base --steps 4 --lr 3e-5"
 $MPIRUN -np 2 "$TM" train $r18 --stop-after 2 --out "$tmp/r21.weights" >"$tmp/r21.out" 2>&1
