@@ -23,7 +23,9 @@ struct nn_adv {
   float *param, *grad, *m, *v;     /* nn_adv_size () floats each */
   int64_t step;                    /* Adam's */
   float *dw;                       /* weight gradients nobody wants */
-  int images, h, w;                /* the geometry the buffers are for */
+  int pool;                        /* the input's average pooling */
+  int images, h, w;                /* the geometry the buffers are for (D's
+                                      input, after the pooling) */
   conv2d_desc d[NN_ADV_LAYERS];
   float *x;                        /* the input */
   float *act[NN_ADV_LAYERS];       /* each layer's output (after its leaky
@@ -32,8 +34,10 @@ struct nn_adv {
                                       largest activation or the input */
   float *ws;                       /* convolution workspace */
   float *dy;                       /* the scores' gradient */
-  float *pred_ab;                  /* the annealed mean, images / 2 */
   float *arena;
+  float *full;                     /* at the logits' size: the annealed
+                                      mean, then a,b's gradient */
+  size_t full_floats;              /* full's size */
 };
 
 static size_t
@@ -83,6 +87,7 @@ nn_adv_new (nn_adv **out, uint64_t seed, nn_error *err)
       return nn_error_set (err, NN_ERR_NOMEM, "adversarial term: out of "
                            "memory");
     }
+  a->pool = 1;
   a->grad = a->param + n;
   a->m = a->grad + n;
   a->v = a->m + n;
@@ -107,7 +112,18 @@ nn_adv_free (nn_adv *a)
   free (a->param);
   free (a->dw);
   free (a->arena);
+  free (a->full);
   free (a);
+}
+
+nn_code
+nn_adv_set_pool (nn_adv *a, int pool, nn_error *err)
+{
+  if (pool < 1 || pool > NN_ADV_MAX_POOL)
+    return nn_error_set (err, NN_ERR_ARG, "adversarial term: pooling %d; 1 "
+                         "to %d", pool, NN_ADV_MAX_POOL);
+  a->pool = pool;
+  return NN_OK;
 }
 
 float *
@@ -167,7 +183,7 @@ prepare (nn_adv *a, int images, int h, int w, nn_error *err)
       big = N * plane_of (&a->d[i]) > big ? N * plane_of (&a->d[i]) : big;
     }
   const size_t scores = N * plane_of (&a->d[NN_ADV_LAYERS - 1]);
-  size_t total = 3 * N * hw + acts + 2 * big + ws + scores + N * hw;
+  size_t total = 3 * N * hw + acts + 2 * big + ws + scores;
   a->arena = malloc (total * sizeof (float));
   if (!a->arena)
     return nn_error_set (err, NN_ERR_NOMEM, "adversarial term: out of "
@@ -179,8 +195,7 @@ prepare (nn_adv *a, int images, int h, int w, nn_error *err)
   a->g[0] = q, q += big;
   a->g[1] = q, q += big;
   a->ws = q, q += ws;
-  a->dy = q, q += scores;
-  a->pred_ab = q;
+  a->dy = q;
   a->images = images;
   a->h = h;
   a->w = w;
@@ -255,23 +270,77 @@ nn_adv_forward (nn_adv *a, const float *x, int n, int h, int w, float *out,
   return NN_OK;
 }
 
-/* D's input for images first .. first + n - 1 from L and a,b planes. */
-static void
-make_input (nn_adv *a, int first, int n, const float *l, const float *ab)
+/* The rows (or columns) y0 .. *end - 1 of block i of a side of n pixels
+ * pooled by p; returns y0. */
+static int
+block_of (int i, int p, int n, int *end)
 {
-  const size_t hw = (size_t) a->h * a->w;
+  *end = (i + 1) * p < n ? (i + 1) * p : n;
+  return i * p;
+}
+
+/* The mean of plane src (h x w) over block (by, bx) of a->pool. */
+static float
+block_mean (const nn_adv *a, const float *src, int w, int h, int by, int bx)
+{
+  int y1, x1;
+  const int y0 = block_of (by, a->pool, h, &y1);
+  const int x0 = block_of (bx, a->pool, w, &x1);
+  double s = 0.0;
+  for (int y = y0; y < y1; y++)
+    for (int x = x0; x < x1; x++)
+      s += src[(size_t) y * w + x];
+  return (float) (s / (double) ((y1 - y0) * (x1 - x0)));
+}
+
+/* D's input for images first .. first + n - 1 from L and a,b planes of
+ * h x w, each pooled to a->h x a->w. */
+static void
+make_input (nn_adv *a, int first, int n, int h, int w, const float *l,
+            const float *ab)
+{
+  const size_t hw = (size_t) h * w, phw = (size_t) a->h * a->w;
   const float k = 1.0f / NN_ADV_INPUT_SCALE;
   for (int i = 0; i < n; i++)
     {
-      float *x = a->x + (size_t) (first + i) * 3 * hw;
-      const float *li = l + (size_t) i * hw, *abi = ab + (size_t) i * 2 * hw;
-      for (size_t j = 0; j < hw; j++)
-        {
-          x[j] = (li[j] - 50.0f) * k;
-          x[hw + j] = abi[j] * k;
-          x[2 * hw + j] = abi[hw + j] * k;
-        }
+      float *x = a->x + (size_t) (first + i) * 3 * phw;
+      const float *src[3] = { l + (size_t) i * hw, ab + (size_t) i * 2 * hw,
+                              ab + (size_t) i * 2 * hw + hw };
+      for (int c = 0; c < 3; c++)
+        for (int by = 0; by < a->h; by++)
+          for (int bx = 0; bx < a->w; bx++)
+            {
+              const float m = block_mean (a, src[c], w, h, by, bx);
+              x[c * phw + (size_t) by * a->w + bx]
+                  = (c ? m : m - 50.0f) * k;
+            }
     }
+}
+
+/* dab (n x 2 x h x w) from D's input gradient dx (n x 3 x a->h x a->w):
+ * each pixel gets its block's a, b gradient over the block's size, over
+ * the input's scale. */
+static void
+spread_ab (const nn_adv *a, const float *dx, int n, int h, int w, float *dab)
+{
+  const size_t hw = (size_t) h * w, phw = (size_t) a->h * a->w;
+  for (int i = 0; i < n; i++)
+    for (int c = 0; c < 2; c++)
+      for (int by = 0; by < a->h; by++)
+        for (int bx = 0; bx < a->w; bx++)
+          {
+            int y1, x1;
+            const int y0 = block_of (by, a->pool, h, &y1);
+            const int x0 = block_of (bx, a->pool, w, &x1);
+            const float k = 1.0f / NN_ADV_INPUT_SCALE
+                            / (float) ((y1 - y0) * (x1 - x0));
+            const float g = dx[((size_t) i * 3 + 1 + c) * phw
+                               + (size_t) by * a->w + bx] * k;
+            float *o = dab + ((size_t) i * 2 + c) * hw;
+            for (int y = y0; y < y1; y++)
+              for (int x = x0; x < x1; x++)
+                o[(size_t) y * w + x] = g;
+          }
 }
 
 /* The losses of the scores s (fake then real, `count` each); into a->dy
@@ -296,6 +365,22 @@ score_losses (nn_adv *a, size_t count, float d_scale, double *g_loss,
   *d_loss = (fake + real) / (double) count;
 }
 
+/* The logits-sized buffer for n images of hw pixels. */
+static nn_code
+prepare_full (nn_adv *a, size_t n, size_t hw, nn_error *err)
+{
+  const size_t need = 4 * n * hw;
+  if (need <= a->full_floats)
+    return NN_OK;
+  free (a->full);
+  a->full_floats = 0;
+  if (!(a->full = malloc (need * sizeof (float))))
+    return nn_error_set (err, NN_ERR_NOMEM, "adversarial term: out of "
+                         "memory (%zu MB)", need * sizeof (float) >> 20);
+  a->full_floats = need;
+  return NN_OK;
+}
+
 nn_code
 nn_adv_loss (nn_adv *a, const float *logits, const float *centres, int q,
              int n, int h, int w, const float *l, const float *target_ab,
@@ -305,16 +390,24 @@ nn_adv_loss (nn_adv *a, const float *logits, const float *centres, int q,
   if (q < 2 || n < 1)
     return nn_error_set (err, NN_ERR_ARG, "adversarial term: %d bins, %d "
                          "images", q, n);
-  nn_code rc = prepare (a, 2 * n, h, w, err);
+  const int p = a->pool, ph = (h + p - 1) / p, pw = (w + p - 1) / p;
+  if (p > 1 && (ph < 4 || pw < 4))
+    return nn_error_set (err, NN_ERR_ARG, "adversarial term: images of %d x "
+                         "%d, pooled by %d to %d x %d; at least 4 x 4 "
+                         "needed", w, h, p, pw, ph);
+  const size_t hw = (size_t) h * w;
+  nn_code rc = prepare (a, 2 * n, ph, pw, err);
+  if (!rc)
+    rc = prepare_full (a, (size_t) n, hw, err);
   if (rc)
     return rc;
-  const size_t hw = (size_t) h * w;
-  rc = nn_head_decode (logits, centres, q, n, h, w, 1.0f, 1.0f, 1, a->pred_ab,
+  float *pred_ab = a->full, *dab = a->full + 2 * (size_t) n * hw;
+  rc = nn_head_decode (logits, centres, q, n, h, w, 1.0f, 1.0f, 1, pred_ab,
                        err);
   if (rc)
     return rc;
-  make_input (a, 0, n, l, a->pred_ab);
-  make_input (a, n, n, l, target_ab);
+  make_input (a, 0, n, h, w, l, pred_ab);
+  make_input (a, n, n, h, w, l, target_ab);
   forward (a);
   const size_t count = (size_t) n * plane_of (&a->d[NN_ADV_LAYERS - 1]);
   score_losses (a, count, d_scale, g_loss, d_loss);
@@ -327,14 +420,8 @@ nn_adv_loss (nn_adv *a, const float *logits, const float *centres, int q,
   const float k = 2.0f * g_scale / (float) count;
   for (size_t i = 0; i < count; i++)
     a->dy[i] = k * (s[i] - 1.0f);
-  const float *dx = backward (a, n, 0, 1);
-  /* d a, d b: the input's channels 1 and 2, over the input's scale */
-  float *dab = a->g[0] == dx ? a->g[1] : a->g[0];
-  const float kin = 1.0f / NN_ADV_INPUT_SCALE;
-  for (int i = 0; i < n; i++)
-    for (size_t j = 0; j < 2 * hw; j++)
-      dab[(size_t) i * 2 * hw + j] = dx[(size_t) i * 3 * hw + hw + j] * kin;
-  nn_head_mean_backward (logits, centres, q, n, hw, a->pred_ab, dab, dlogits);
+  spread_ab (a, backward (a, n, 0, 1), n, h, w, dab);
+  nn_head_mean_backward (logits, centres, q, n, hw, pred_ab, dab, dlogits);
   return NN_OK;
 }
 

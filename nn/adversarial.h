@@ -4,14 +4,18 @@
  * least-squares GAN, Mao et al. 2017, on a,b given L, as pix2pix's patch
  * discriminator judges local patches).
  *
- * The discriminator D, on n images of 3 x h x w at the logits' size:
+ * The discriminator D, on n images of 3 x h x w at the logits' size, each
+ * first averaged over blocks of pool x pool pixels (nn_adv_set_pool; 1:
+ * none; the last row and column of blocks may be partial, and are the
+ * mean of the pixels they hold) to ceil (h / pool) x ceil (w / pool):
  *   input  (L - 50) / 50, a / 50, b / 50 (CIE units);
  *   conv0  3 -> 32, 3x3, stride 2, pad 1, + bias, leaky ReLU 0.2
  *   conv1  32 -> 64, 3x3, stride 2, pad 1, + bias, leaky ReLU 0.2
  *   conv2  64 -> 128, 3x3, stride 1, pad 1, + bias, leaky ReLU 0.2
  *   conv3  128 -> 1, 3x3, stride 1, pad 1, + bias: one score per patch,
- *          n x 1 x ceil (h / 4) x ceil (w / 4), each seeing 23 x 23 of the
- *          logits' pixels (46 x 46 of the photo's).
+ *          n x 1 x ceil (h' / 4) x ceil (w' / 4) of the pooled h' x w',
+ *          each seeing 23 pool x 23 pool of the logits' pixels (46 pool
+ *          x 46 pool of the photo's).
  * Its parameters are one block of floats, conv0's weight (PyTorch's
  * cout x cin x 3 x 3), conv0's bias, conv1's weight, ... conv3's bias.
  *
@@ -37,6 +41,7 @@
 #define NN_ADV_LAYERS 4
 #define NN_ADV_SLOPE 0.2f        /* the leaky ReLUs' */
 #define NN_ADV_INPUT_SCALE 50.0f /* CIE units per input unit */
+#define NN_ADV_MAX_POOL 8
 
 typedef struct nn_adv nn_adv;
 
@@ -45,6 +50,11 @@ typedef struct nn_adv nn_adv;
  * moments zero. */
 nn_code nn_adv_new (nn_adv **out, uint64_t seed, nn_error *err);
 void nn_adv_free (nn_adv *a);
+
+/* The input's pooling (above; 1 when new): NN_ERR_ARG outside 1 to
+ * NN_ADV_MAX_POOL.  Not part of the state: a trainer keeps it with its
+ * settings. */
+nn_code nn_adv_set_pool (nn_adv *a, int pool, nn_error *err);
 
 /* The number of parameters, and their block and their gradients' (same
  * layout), which nn_adv_loss writes and nn_adv_update reads. */
@@ -63,7 +73,8 @@ nn_code nn_adv_forward (nn_adv *a, const float *x, int n, int h, int w,
  * *g_loss and *d_loss get them.  The gradients are overwritten with
  * d_scale x d_loss's (d_scale 0: zeroed, and D's backward skipped);
  * g_scale x g_loss's gradient in the logits is added to dlogits when
- * dlogits is non-NULL. */
+ * dlogits is non-NULL.  NN_ERR_ARG when the pooled images are smaller
+ * than 4 x 4. */
 nn_code nn_adv_loss (nn_adv *a, const float *logits, const float *centres,
                      int q, int n, int h, int w, const float *l,
                      const float *target_ab, float g_scale, float d_scale,

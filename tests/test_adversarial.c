@@ -9,7 +9,11 @@
  *     g_scale's gradient is added to what dlogits holds;
  *   - one Adam step moves the parameters against the gradient;
  *   - the state written and read back is the same, a wrong size is an
- *     error that names both sizes; images under 4 x 4 are an error. */
+ *     error that names both sizes; images under 4 x 4 are an error;
+ *   - with the input pooled by 2 and by 4 (partial blocks: 18 x 26 to
+ *     5 x 7): both losses and the logits' gradient as PyTorch's, that
+ *     gradient as central differences; pooling 0 or 9, or to under 4 x 4,
+ *     an error. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -220,6 +224,56 @@ test_update_state (nn_adv *a)
   free (t);
 }
 
+/* The losses and the logits' gradient with the input pooled by `pool`. */
+static void
+test_pool (nn_adv *a, const fixture *f, int pool)
+{
+  char name[32];
+  nn_error err;
+  double g = 0.0, d = 0.0;
+  nn_code rc = nn_adv_set_pool (a, pool, &err);
+  memset (grad, 0, sizeof grad);
+  if (!rc)
+    rc = nn_adv_loss (a, logits, centres, Q, N, H, W, lum, ab, 1.0f, 1.0f, &g,
+                      &d, grad, &err);
+  CHECK (rc == NN_OK, "pool %d: %s", pool, rc ? err.message : "ok");
+  snprintf (name, sizeof name, "losses_pool%d", pool);
+  const fixture_tensor *tl = fixture_need (f, name, 2);
+  if (tl)
+    CHECK (fabs (g - tl->data[0]) < 1e-5 * tl->data[0]
+               && fabs (d - tl->data[1]) < 1e-5 * tl->data[1],
+           "pool %d: g_loss %.8g, d_loss %.8g as PyTorch's %.8g, %.8g", pool,
+           g, d, tl->data[0], tl->data[1]);
+  snprintf (name, sizeof name, "dlogits_pool%d", pool);
+  const fixture_tensor *tg = fixture_need (f, name, N * Q * H * W);
+  if (tg)
+    CHECK (rel_err (grad, tg->data, tg->size) < 1e-4,
+           "pool %d: g_loss's gradient in the logits as PyTorch's (rel err "
+           "%.3g)", pool, rel_err (grad, tg->data, tg->size));
+  test_differences (a);
+  nn_adv_set_pool (a, 1, &err);
+}
+
+static void
+test_pool_errors (nn_adv *a)
+{
+  nn_error err;
+  nn_code rc = nn_adv_set_pool (a, 0, &err);
+  CHECK (rc == NN_ERR_ARG && strstr (err.message, "pooling 0; 1 to 8"),
+         "pooling 0: an error naming the range (%s)", err.message);
+  rc = nn_adv_set_pool (a, 9, &err);
+  CHECK (rc == NN_ERR_ARG && strstr (err.message, "pooling 9"),
+         "pooling 9: an error (%s)", err.message);
+  double g, d;
+  nn_adv_set_pool (a, 8, &err);
+  rc = nn_adv_loss (a, logits, centres, Q, N, H, W, lum, ab, 1.0f, 1.0f, &g,
+                    &d, NULL, &err);
+  CHECK (rc == NN_ERR_ARG && strstr (err.message, "26 x 18, pooled by 8 to "
+                                     "4 x 3"),
+         "26 x 18 pooled by 8: an error naming both sizes (%s)", err.message);
+  nn_adv_set_pool (a, 1, &err);
+}
+
 int
 main (void)
 {
@@ -239,6 +293,10 @@ main (void)
       test_loss (a, &f);
       test_scales (a);
       test_update_state (a);
+      fill (a);
+      test_pool (a, &f, 2);
+      test_pool (a, &f, 4);
+      test_pool_errors (a);
     }
   fixture_free (&f);
   nn_adv_free (a);

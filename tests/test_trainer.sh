@@ -154,7 +154,7 @@ tl=$(od -An -tu4 -j12 -N4 "$tmp/b.ckpt" | tr -d ' ')
 ckpt_text=$(dd if="$tmp/b.ckpt" bs=1 skip=16 count="$tl" 2>/dev/null \
   | grep -v -e '^elapsed=' -e '^data_hash=' | tr '\n' ' ')
 check "the checkpoint's settings text, key by key" test "$ckpt_text" = \
-  "arch=resnet18 batch=4 crop=32 seed=7 lr=0.001 schedule=cosine warmup=0 weight_decay=0 loss=mse total_steps=12 epochs_requested=0 minutes_requested=0 cache_side=160 gray_threshold=3 working_size=256 val_every=6 encoder_lr=1 teacher= teacher_share=0.8 rebalance=0.5 rebalance_below_l=0 perceptual=0 perceptual_net= adversarial=0 adversarial_lr=0.0002 adversarial_from=100 step=5 images=23 "
+  "arch=resnet18 batch=4 crop=32 seed=7 lr=0.001 schedule=cosine warmup=0 weight_decay=0 loss=mse total_steps=12 epochs_requested=0 minutes_requested=0 cache_side=160 gray_threshold=3 working_size=256 val_every=6 encoder_lr=1 teacher= teacher_share=0.8 rebalance=0.5 rebalance_below_l=0 perceptual=0 perceptual_net= adversarial=0 adversarial_lr=0.0002 adversarial_from=100 adversarial_pool=1 step=5 images=23 "
 expect "resume with another batch size" 2 "batch differs" \
   "$T" train --resume "$tmp/b.ckpt" --batch 8 --data "$FIX/train" --out "$tmp/b.weights"
 expect "resume on other data" 1 "was made on 23 images" \
@@ -543,6 +543,33 @@ expect "--adversarial-from without --adversarial" 2 "--adversarial-from without 
   "$T" train $perc --adversarial-from 5 --out "$tmp/x.weights"
 expect "a negative --adversarial" 2 "--adversarial" \
   "$T" train $perc --adversarial -1 --out "$tmp/x.weights"
+# --adversarial-pool: the discriminator on 2 x 2 means (its numbers pinned
+# by test_adversarial.c); the trainer passes it on and keeps it.
+"$T" train $perc --adversarial 1 --adversarial-from 0 --adversarial-pool 2 \
+  --out "$tmp/ap.weights" >/dev/null 2>"$tmp/ap.err"
+check "a run with --adversarial-pool 2 succeeds and says so" \
+  grep -q "adversarial term x 1 from step 0, discriminator lr 0.0002, pooling 2" "$tmp/ap.err"
+a_p=$(sed -n 's/.*step 1\/4 loss \([0-9.]*\) (adversarial g \([0-9.]*\) d [0-9.]*).*/\1 \2/p' "$tmp/ap.err")
+check "first loss $a_p (pool 2) = $l_n without + the term" sums "$l_n" 1 $a_p
+check "the pooled term is not the unpooled one (${a_p#* }, ${a_1#* })" \
+  test -n "$a_p" -a "${a_p#* }" != "${a_1#* }"
+check "the weights' metadata keeps the pooling" \
+  sh -c "'$T' info '$tmp/ap.weights' | grep -q '^  adversarial_pool=2\$'"
+"$T" forward --weights "$tmp/ap.weights" --input "$PROBE" --output "$tmp/apu.npy"
+"$T" train $perc --adversarial 1 --adversarial-from 0 --adversarial-pool 2 \
+  --out "$tmp/ap.weights" --stop-after 2 >/dev/null 2>&1
+"$T" train --resume "$tmp/ap.ckpt" --data "$FIX/train" --threads 1 --out "$tmp/ap.weights" \
+  >/dev/null 2>"$tmp/ap.err"
+"$T" forward --weights "$tmp/ap.weights" --input "$PROBE" --output "$tmp/ap.npy"
+check "a resumed run keeps the pooling and equals the uninterrupted one" \
+  sh -c "grep -q 'pooling 2' '$tmp/ap.err' && cmp -s '$tmp/apu.npy' '$tmp/ap.npy'"
+expect "--adversarial-pool without --adversarial" 2 "--adversarial-pool without --adversarial X" \
+  "$T" train $perc --adversarial-pool 2 --out "$tmp/x.weights"
+expect "--adversarial-pool 9" 2 "--adversarial-pool" \
+  "$T" train $perc --adversarial 1 --adversarial-pool 9 --out "$tmp/x.weights"
+expect "a pooling too large for the crop" 2 \
+  "--adversarial-pool 8 with --crop 32: the discriminator would see 2 x 2" \
+  "$T" train $perc --adversarial 1 --adversarial-pool 8 --out "$tmp/x.weights"
 
 # ---- SIGKILL at random moments: train and apply ----------------------------------
 # Killed anywhere (mid-step, mid-checkpoint, mid-save), a run leaves its

@@ -128,6 +128,7 @@ typedef struct settings {
   double adversarial;      /* the adversarial term's weight; 0: none */
   double adversarial_lr;   /* its discriminator's learning rate */
   int64_t adversarial_from; /* the first step the head gets it */
+  int adversarial_pool;    /* its input's pooling (nn_adv_set_pool) */
 } settings;
 
 /* ---- Command line ------------------------------------------------------------ */
@@ -152,7 +153,7 @@ static const settings settings_default = {
   .arch = "", .batch = 16, .crop = 128, .seed = 1, .lr = 1e-3,
   .schedule = "cosine", .warmup = -1, .loss = "mse", .encoder_lr = 1.0,
   .teacher = "", .teacher_share = 0.8, .rebalance = 0.5,
-  .adversarial_lr = 2e-4, .adversarial_from = 100,
+  .adversarial_lr = 2e-4, .adversarial_from = 100, .adversarial_pool = 1,
   .cache_side = DATASET_DEFAULT_SHORT_SIDE,
   .gray_threshold = DATASET_DEFAULT_GRAY_THRESHOLD,
   .working_size = COLORIZE_DEFAULT_WORKING_SIZE
@@ -271,6 +272,11 @@ static const option train_options[] = {
     .meta = "STEP",
     .help = "the first step whose head gets the term; the discriminator "
             "learns alone before (default 100)" },
+  { .name = "--adversarial-pool", .type = OPT_INT, SET (adversarial_pool),
+    .lo = 1, .hi = NN_ADV_MAX_POOL, .key = "adversarial_pool",
+    .optional = 1, .meta = "P",
+    .help = "the discriminator sees the colours averaged over P x P "
+            "pixels: patches P times as large (default 1)" },
   OPTION_THREADS (train_args, threads),
   { .name = "--workers", .type = OPT_INT, ARG (workers), .lo = 1,
     .hi = FEEDER_MAX_THREADS, .meta = "N",
@@ -998,13 +1004,22 @@ load_adv (run *r)
                       ? "--adversarial-lr"
                       : options_given (&train_table, r->given,
                                        "--adversarial-from")
-                      ? "--adversarial-from" : NULL;
+                      ? "--adversarial-from"
+                      : options_given (&train_table, r->given,
+                                       "--adversarial-pool")
+                      ? "--adversarial-pool" : NULL;
       return o ? train_error (2, "%s without --adversarial X", o) : -1;
     }
   if (!r->m->head_bins)
     return train_error (2, "--adversarial is for --loss class, not --loss "
                         "%s", s->loss);
-  if (nn_adv_new (&r->adv, s->seed ^ 0xad7e55a1ull, &err))
+  const int p = s->adversarial_pool, side = (s->crop / 2 + p - 1) / p;
+  if (side < 4)
+    return train_error (2, "--adversarial-pool %d with --crop %d: the "
+                        "discriminator would see %d x %d; at least 4 x 4 "
+                        "needed", p, s->crop, side, side);
+  if (nn_adv_new (&r->adv, s->seed ^ 0xad7e55a1ull, &err)
+      || nn_adv_set_pool (r->adv, p, &err))
     return train_error (1, "%s", err.message);
   if (r->a.resume && nn_adv_state_read (r->adv, r->adv_state.data,
                                         r->adv_state.size, &err))
@@ -1288,8 +1303,9 @@ train_begin (run *r)
              s->perceptual, s->perceptual_net);
   if (r->adv)
     fprintf (stderr, "adversarial term x %g from step %lld, discriminator "
-             "lr %g\n", s->adversarial, (long long) s->adversarial_from,
-             s->adversarial_lr);
+             "lr %g, pooling %d\n", s->adversarial,
+             (long long) s->adversarial_from, s->adversarial_lr,
+             s->adversarial_pool);
   if (r->job->size > 1)
     fprintf (stderr, "%d processes, %d samples each per step; "
              "synchronized batch norm\n", r->job->size, r->fd.nb);

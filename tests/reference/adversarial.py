@@ -13,7 +13,11 @@ within 3 (2421), L in 10..90 (2422), the target a,b within 50 (2423).
 The bundle holds the discriminator's scores of the fake images (the
 annealed mean at T 1 with the truth's L) and the real ones, both
 losses, the gradient of d_loss in the discriminator's parameters (in
-nn_adv_params' order) and the gradient of g_loss in the logits.
+nn_adv_params' order) and the gradient of g_loss in the logits; then,
+with the input averaged over blocks of 2 x 2 and of 4 x 4 (nn_adv_set_pool;
+avg_pool2d with ceil_mode: partial blocks are the mean of what they
+hold), the scores, the losses and the logits' gradient again, named
+with "_pool2" and "_pool4".
 """
 import os
 import sys
@@ -53,10 +57,7 @@ def disc(x, ps):
     return x
 
 
-def main():
-    torch.set_num_threads(1)
-    torch.backends.mkldnn.enabled = False
-    ps = params()
+def case(ps, pool):
     centres = t64(fixture_fill(2 * Q, 2420, 0.0, 60.0), (Q, 2))
     logits = t64(fixture_fill(N * Q * H * W, 2421, 0.0, 3.0), (N, Q, H, W)).requires_grad_(True)
     L = t64(fixture_fill(N * H * W, 2422, 50.0, 40.0), (N, 1, H, W))
@@ -65,6 +66,11 @@ def main():
     pred = torch.einsum("nqhw,qc->nchw", p, centres)
     fake = torch.cat([(L - 50.0) / SCALE, pred / SCALE], 1)
     real = torch.cat([(L - 50.0) / SCALE, ab / SCALE], 1)
+    if pool > 1:
+        fake = F.avg_pool2d(fake, pool, ceil_mode=True)
+        real = F.avg_pool2d(real, pool, ceil_mode=True)
+    for wt, b, _ in ps:
+        wt.grad = b.grad = None
     sf, sr = disc(fake.detach(), ps), disc(real, ps)
     d_loss = (sf ** 2).mean() + ((sr - 1.0) ** 2).mean()
     d_loss.backward()
@@ -72,15 +78,27 @@ def main():
     g_loss = ((disc(fake, ps) - 1.0) ** 2).mean()
     logits.grad = None
     g_loss.backward()
+    return sf, sr, g_loss, d_loss, dparams, logits.grad
+
+
+def main():
+    torch.set_num_threads(1)
+    torch.backends.mkldnn.enabled = False
+    ps = params()
     out = Bundle()
-    out.add("scores_fake", sf.detach().numpy())
-    out.add("scores_real", sr.detach().numpy())
-    out.add("losses", np.array([g_loss.item(), d_loss.item()]))
-    out.add("dparams", dparams.numpy())
-    out.add("dlogits", logits.grad.numpy())
+    for pool in (1, 2, 4):
+        sf, sr, g_loss, d_loss, dparams, dlogits = case(ps, pool)
+        tag = "" if pool == 1 else "_pool%d" % pool
+        out.add("scores_fake" + tag, sf.detach().numpy())
+        out.add("scores_real" + tag, sr.detach().numpy())
+        out.add("losses" + tag, np.array([g_loss.item(), d_loss.item()]))
+        if pool == 1:
+            out.add("dparams", dparams.numpy())
+        out.add("dlogits" + tag, dlogits.numpy())
+        print("pool %d: g_loss %.8g, d_loss %.8g, |dlogits| max %.4g, scores %s"
+              % (pool, g_loss.item(), d_loss.item(), dlogits.abs().max().item(),
+                 tuple(sf.shape)))
     out.write("tests/fixtures/golden/adversarial.bin")
-    print("g_loss %.8g, d_loss %.8g, |dlogits| max %.4g, scores %s"
-          % (g_loss.item(), d_loss.item(), logits.grad.abs().max().item(), tuple(sf.shape)))
 
 
 if __name__ == "__main__":
