@@ -126,6 +126,12 @@ nn_adv_set_pool (nn_adv *a, int pool, nn_error *err)
   return NN_OK;
 }
 
+int
+nn_adv_pooled (int side, int pool)
+{
+  return (side + pool - 1) / pool;
+}
+
 float *
 nn_adv_params (nn_adv *a)
 {
@@ -161,7 +167,7 @@ plane_of (const conv2d_desc *d)
 static nn_code
 prepare (nn_adv *a, int images, int h, int w, nn_error *err)
 {
-  if (h < 4 || w < 4 || images < 1)
+  if (h < NN_ADV_MIN_SIDE || w < NN_ADV_MIN_SIDE || images < 1)
     return nn_error_set (err, NN_ERR_ARG, "adversarial term: images of %d x "
                          "%d; at least 4 x 4 needed", w, h);
   if (a->arena && a->images == images && a->h == h && a->w == w)
@@ -390,8 +396,8 @@ nn_adv_loss (nn_adv *a, const float *logits, const float *centres, int q,
   if (q < 2 || n < 1)
     return nn_error_set (err, NN_ERR_ARG, "adversarial term: %d bins, %d "
                          "images", q, n);
-  const int p = a->pool, ph = (h + p - 1) / p, pw = (w + p - 1) / p;
-  if (p > 1 && (ph < 4 || pw < 4))
+  const int p = a->pool, ph = nn_adv_pooled (h, p), pw = nn_adv_pooled (w, p);
+  if (p > 1 && (ph < NN_ADV_MIN_SIDE || pw < NN_ADV_MIN_SIDE))
     return nn_error_set (err, NN_ERR_ARG, "adversarial term: images of %d x "
                          "%d, pooled by %d to %d x %d; at least 4 x 4 "
                          "needed", w, h, p, pw, ph);

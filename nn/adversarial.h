@@ -42,6 +42,7 @@
 #define NN_ADV_SLOPE 0.2f        /* the leaky ReLUs' */
 #define NN_ADV_INPUT_SCALE 50.0f /* CIE units per input unit */
 #define NN_ADV_MAX_POOL 8
+#define NN_ADV_MIN_SIDE 4        /* D's input: at least 4 x 4 */
 
 typedef struct nn_adv nn_adv;
 
@@ -55,6 +56,9 @@ void nn_adv_free (nn_adv *a);
  * NN_ADV_MAX_POOL.  Not part of the state: a trainer keeps it with its
  * settings. */
 nn_code nn_adv_set_pool (nn_adv *a, int pool, nn_error *err);
+
+/* A side of `side` pixels pooled by `pool`: ceil (side / pool). */
+int nn_adv_pooled (int side, int pool);
 
 /* The number of parameters, and their block and their gradients' (same
  * layout), which nn_adv_loss writes and nn_adv_update reads. */

@@ -1000,21 +1000,19 @@ load_adv (run *r)
       if (r->adv_state.size)
         return train_error (1, "checkpoint %s: a discriminator's state, but "
                             "no --adversarial in its settings", r->a.resume);
-      const char *o = options_given (&train_table, r->given, "--adversarial-lr")
-                      ? "--adversarial-lr"
-                      : options_given (&train_table, r->given,
-                                       "--adversarial-from")
-                      ? "--adversarial-from"
-                      : options_given (&train_table, r->given,
-                                       "--adversarial-pool")
-                      ? "--adversarial-pool" : NULL;
-      return o ? train_error (2, "%s without --adversarial X", o) : -1;
+      static const char *const needs[] = { "--adversarial-lr",
+                                           "--adversarial-from",
+                                           "--adversarial-pool" };
+      for (size_t i = 0; i < sizeof needs / sizeof *needs; i++)
+        if (options_given (&train_table, r->given, needs[i]))
+          return train_error (2, "%s without --adversarial X", needs[i]);
+      return -1;
     }
   if (!r->m->head_bins)
     return train_error (2, "--adversarial is for --loss class, not --loss "
                         "%s", s->loss);
-  const int p = s->adversarial_pool, side = (s->crop / 2 + p - 1) / p;
-  if (side < 4)
+  const int p = s->adversarial_pool, side = nn_adv_pooled (s->crop / 2, p);
+  if (side < NN_ADV_MIN_SIDE)
     return train_error (2, "--adversarial-pool %d with --crop %d: the "
                         "discriminator would see %d x %d; at least 4 x 4 "
                         "needed", p, s->crop, side, side);
